@@ -1,0 +1,194 @@
+/**
+ * Entry point: `main(argv, io)` parses flags and runs one command, returning its exit code.
+ * Command modules are imported lazily so each command pays only for what it uses. `run()`
+ * is the only place canary calls `process.exit`.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
+import { type Io, processIo } from './io.js';
+import { VERSION } from './version.js';
+
+const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
+export type OutputFlag = (typeof OUTPUT_MODES)[number];
+
+function exitCodeTable(): string {
+  return Object.entries(EXIT_CODE_MEANINGS)
+    .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
+    .join('\n');
+}
+
+/** Parses a positive integer flag value, naming the flag on error. */
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) <= 0) {
+      throw new InvalidArgumentError(`${flag} takes a whole number above 0, got '${value}'.`);
+    }
+    return Number(value);
+  };
+}
+
+function outputOption(): Option {
+  return new Option(
+    '-o, --output <mode>',
+    'output: auto (tty in a terminal, else plain), tty, plain, json (NDJSON on stdout)',
+  )
+    .choices(OUTPUT_MODES)
+    .default('auto');
+}
+
+function buildProgram(io: Io, setResult: (code: number) => void): Command {
+  const program = new Command();
+  const runCommand = async (load: () => Promise<(io: Io) => Promise<number>>) => {
+    const execute = await load();
+    setResult(await execute(io));
+  };
+
+  program
+    .name('canary')
+    .description('Progressive delivery of AI model versions through an API relay.')
+    .version(VERSION, '-V, --version')
+    .option('--no-color', 'disable colour (also NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\nExit codes:\n${exitCodeTable()}\n`)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description(
+      'check a plan file without touching the network; reports every problem with file:line:column',
+    )
+    .argument('<plan>', 'plan file (YAML)')
+    .option('-o, --output <mode>', 'plain or json', 'plain')
+    .action(async (plan: string, opts: { output: string }) => {
+      await runCommand(async () => {
+        const { runValidate } = await import('./commands/validate.js');
+        return (io) => runValidate({ plan, output: opts.output, color: program.opts().color }, io);
+      });
+    });
+
+  program
+    .command('emulator')
+    .description('run the built-in relay emulator until Ctrl-C')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8787')
+    .option('--host <host>', 'address to bind (loopback by default)', '127.0.0.1')
+    .option('--api-key <key>', 'API key clients must send (default: $RELAY_API_KEY, else dev-key)')
+    .option('--scenario <file>', 'scenario YAML: per-version behaviour and how it changes')
+    .option('--rps <n>', 'simulated requests per second on each route', positiveInt('--rps'), 200)
+    .option('--seed <n>', 'random seed, for reproducible traffic', positiveInt('--seed'))
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        apiKey?: string;
+        scenario?: string;
+        rps: number;
+        seed?: number;
+      }) => {
+        await runCommand(async () => {
+          const { runEmulatorCommand } = await import('./commands/emulator.js');
+          return (io) => runEmulatorCommand(opts, io);
+        });
+      },
+    );
+
+  program
+    .command('rollout')
+    .description('run a plan: register versions, move weights stage by stage, analyse, roll back on failure')
+    .argument('<plan>', 'plan file (YAML)')
+    .option('--dry-run', 'print the schedule and touch nothing')
+    .option('-y, --yes', 'answer yes to confirmations (required when not in a terminal)')
+    .addOption(outputOption())
+    .option('--relay-url <url>', 'override relay.url from the plan')
+    .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .action(async (plan: string, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runRolloutCommand } = await import('./commands/rollout.js');
+        return (io) => runRolloutCommand({ plan, ...opts, color: program.opts().color } as never, io);
+      });
+    });
+
+  program
+    .command('rollback')
+    .description('put the baseline (or --to TAG) at 100 % and everything else at 0; idempotent, never asks')
+    .argument('[plan]', 'plan file whose route and baseline to restore')
+    .option('--route <route>', 'route id (model alias), instead of a plan')
+    .option('--to <tag>', 'version tag to restore to 100 % (with --route)')
+    .addOption(outputOption())
+    .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
+    .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
+    .option('--api-key-file <file>', 'file holding the API key (used when the env var is unset)')
+    .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runRollbackCommand } = await import('./commands/rollback.js');
+        return (io) => runRollbackCommand({ plan, ...opts, color: program.opts().color } as never, io);
+      });
+    });
+
+  program
+    .command('status')
+    .description("show a route's weights and each version's metrics over a window")
+    .argument('[plan]', 'plan file whose route to show')
+    .option('--route <route>', 'route id (model alias), instead of a plan')
+    .option('--window <duration>', 'trailing metrics window', '5m')
+    .option('--watch', 'refresh until Ctrl-C')
+    .addOption(outputOption())
+    .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
+    .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
+    .option('--api-key-file <file>', 'file holding the API key (used when the env var is unset)')
+    .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runStatusCommand } = await import('./commands/status.js');
+        return (io) => runStatusCommand({ plan, ...opts, color: program.opts().color } as never, io);
+      });
+    });
+
+  return program;
+}
+
+/** Prints an error the way every command does: message, then a hint; never a stack for expected errors. */
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof CanaryError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`internal error: ${detail}\n`);
+  io.stderr.write('This is a bug in canary. Please report it with the command you ran.\n');
+  return ExitCode.Internal;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let result: number = ExitCode.Ok;
+  const program = buildProgram(io, (code) => {
+    result = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with code 0; every real parse error is bad input.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;
+    }
+    return reportError(error, io);
+  }
+}
+
+export async function run(): Promise<void> {
+  const io = processIo();
+  const code = await main(process.argv.slice(2), io);
+  // Exit explicitly (keep-alive sockets and stdin would otherwise hold the process open),
+  // but only once both streams have flushed, so piped output is never cut short.
+  await Promise.all([
+    new Promise((resolve) => process.stdout.write('', resolve)),
+    new Promise((resolve) => process.stderr.write('', resolve)),
+  ]);
+  process.exit(code);
+}

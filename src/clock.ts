@@ -1,0 +1,114 @@
+/**
+ * Time is injected everywhere the core waits or stamps, so a 24-hour rollout runs in
+ * milliseconds under a fake clock and no test sleeps for real.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortReason(signal as AbortSignal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+};
+
+interface Sleeper {
+  at: number;
+  seq: number;
+  resolve: () => void;
+}
+
+/**
+ * Virtual time for tests, the judgement suite and long simulations. Time moves only when
+ * every participant is waiting: `sleep` parks the caller, and once the event loop has run
+ * dry of other work the earliest sleeper is woken with the clock set to its wake time.
+ * This keeps ordering deterministic (ties wake in call order) without any real waiting.
+ */
+export class FakeClock implements Clock {
+  private current: number;
+  private sleepers: Sleeper[] = [];
+  private seq = 0;
+  private scheduled = false;
+
+  constructor(start: number | Date = Date.UTC(2026, 10, 21, 10, 0, 0)) {
+    this.current = typeof start === 'number' ? start : start.getTime();
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Moves time forward by hand (for code that polls `now()` without sleeping). */
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      const sleeper: Sleeper = { at: this.current + Math.max(0, ms), seq: this.seq++, resolve: () => {} };
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(abortReason(signal as AbortSignal));
+      };
+      sleeper.resolve = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.sleepers.push(sleeper);
+      this.schedule();
+    });
+  }
+
+  /** Number of callers currently parked in `sleep`. */
+  get pending(): number {
+    return this.sleepers.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after pending I/O callbacks and promise jobs, so real I/O (such as
+    // loopback HTTP to an in-process emulator) settles before virtual time jumps.
+    setImmediate(() => this.wakeNext());
+  }
+
+  private wakeNext(): void {
+    this.scheduled = false;
+    if (this.sleepers.length === 0) return;
+    this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const next = this.sleepers.shift() as Sleeper;
+    if (next.at > this.current) this.current = next.at;
+    next.resolve();
+    if (this.sleepers.length > 0) this.schedule();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The process's edges, passed in so `main(argv, io)` can run in-process in tests and so
+ * every byte canary prints passes through one place that scrubs secrets.
+ */
+export interface OutStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+}
+
+export interface InStream extends NodeJS.ReadableStream {
+  isTTY?: boolean;
+  setRawMode?: (mode: boolean) => unknown;
+}
+
+export interface Io {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdin: InStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Registers a value (an API key) that must never be printed; output streams redact it. */
+  addSecret(secret: string): void;
+  /** Redacts every registered secret from a string. */
+  redact(text: string): string;
+}
+
+const MASK = '[REDACTED]';
+
+/** Wraps a stream so every registered secret is replaced before it is written. */
+function redacting(stream: OutStream, redact: (s: string) => string): OutStream {
+  return {
+    write: (chunk: string) => stream.write(redact(chunk)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+    get rows() {
+      return stream.rows;
+    },
+  };
+}
+
+export function createIo(base: {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdin: InStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}): Io {
+  const secrets = new Set<string>();
+  const redact = (text: string): string => {
+    let out = text;
+    for (const secret of secrets) {
+      if (secret.length > 0) out = out.split(secret).join(MASK);
+    }
+    return out;
+  };
+  return {
+    stdout: redacting(base.stdout, redact),
+    stderr: redacting(base.stderr, redact),
+    stdin: base.stdin,
+    env: base.env,
+    cwd: base.cwd,
+    addSecret(secret: string) {
+      // Very short values would redact ordinary words; keys are never that short.
+      if (secret.length >= 4) secrets.add(secret);
+    },
+    redact,
+  };
+}
+
+export function processIo(): Io {
+  return createIo({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The validated, normalised plan the core runs. `src/plan/load.ts` turns a YAML file into
+ * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
+ */
+import type { CreateRouteRequest, JsonValue, VersionSpec } from '../relay/types.js';
+
+/** Metrics that thresholds and comparisons can judge, named as in the plan file. */
+export const JUDGED_METRICS = ['error_rate', 'latency_p50_ms', 'latency_p99_ms', 'cost_per_token'] as const;
+export type JudgedMetric = (typeof JUDGED_METRICS)[number];
+
+export interface ThresholdRule {
+  /** The canary's value must be at most this. */
+  max: number;
+}
+
+export interface ComparisonRule {
+  /** canary − baseline must be at most this (absolute, e.g. error-rate points). */
+  max_increase?: number;
+  /** canary / baseline must be at most this. */
+  max_ratio?: number;
+}
+
+export interface AnalysisConfig {
+  intervalMs: number;
+  windowMs: number;
+  /** Canary requests in the window before a verdict counts. */
+  minRequests: number;
+  /** Consecutive failed evaluations before rollback. */
+  failureLimit: number;
+  /** How long a stage may wait for enough data, as a multiple of its bake (default 2). */
+  dataDeadlineFactor: number;
+  /** Consecutive unreadable metrics reads before the metrics-error policy applies (default 3). */
+  maxMetricErrors: number;
+  /** What to do after `maxMetricErrors` failed reads: fail safe (rollback, default) or hold. */
+  onMetricErrors: 'rollback' | 'hold';
+  thresholds: Partial<Record<JudgedMetric, ThresholdRule>>;
+  baselineComparison: Partial<Record<JudgedMetric, ComparisonRule>>;
+}
+
+export interface StagePlan {
+  /** 0-based position in the plan. */
+  index: number;
+  /** Canary weight in percent, (0, 100]. */
+  weight: number;
+  bakeMs: number;
+  /** Manual gate before leaving this stage. */
+  pause: boolean;
+  /** Give up waiting for enough data after this long in the stage (default 2 × bake). */
+  dataDeadlineMs: number;
+}
+
+/** A version the plan names; `spec` is present when the plan gives a model, so canary registers it. */
+export interface VersionRef {
+  tag: string;
+  spec?: VersionSpec;
+}
+
+export interface RelayConfig {
+  /** Base URL ending in /v1, or the literal `emulator`. */
+  url: string;
+  /** Env var holding the API key (default RELAY_API_KEY). */
+  apiKeyEnv: string;
+  /** Optional key file path (resolved); used when the env var is unset. */
+  apiKeyFile?: string;
+}
+
+export interface EmulatorConfig {
+  /** A scenario file path (resolved against the plan's folder) or an inline scenario document. */
+  scenario?: string | { [key: string]: JsonValue };
+  /** Simulated requests per second on the route (default 200). */
+  rps?: number;
+  seed?: number;
+}
+
+export interface Plan {
+  /** Absolute path of the plan file. */
+  file: string;
+  /** sha256 of the plan file's bytes, hex. */
+  hash: string;
+  relay: RelayConfig;
+  emulator?: EmulatorConfig;
+  route: string;
+  baseline: VersionRef;
+  canary: VersionRef;
+  stages: StagePlan[];
+  analysis: AnalysisConfig;
+  /** Route settings used only when canary creates the route. */
+  routeDefaults: Pick<CreateRouteRequest, 'sticky_sessions' | 'health_check'>;
+  rollback: {
+    /** How long to keep retrying a rollback before exit 4. */
+    deadlineMs: number;
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * What the core reports. Reporters render these and decide nothing; the JSON reporter
+ * writes them as NDJSON with `version: EVENT_SCHEMA_VERSION` added.
+ */
+import type { Evaluation } from '../analysis/types.js';
+import type { RouteRule } from '../relay/types.js';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export type Outcome = 'promoted' | 'rolled_back' | 'aborted' | 'rollback_failed' | 'interrupted' | 'held';
+
+export type RollbackCause =
+  | 'health'
+  | 'insufficient_data'
+  | 'metrics_unavailable'
+  | 'operator'
+  | 'interrupt'
+  | 'timeout'
+  | 'request';
+
+export interface StageSummary {
+  weight: number;
+  bakeMs: number;
+  pause: boolean;
+}
+
+export type RolloutEvent =
+  | {
+      type: 'rollout_started';
+      at: number;
+      route: string;
+      baseline: string;
+      canary: string;
+      stages: StageSummary[];
+      /** Relay base URL (never contains credentials). */
+      relay: string;
+      metricsSource: string;
+      startStage: number;
+    }
+  | { type: 'preflight'; at: number; step: string; detail: string }
+  | {
+      type: 'stage_started';
+      at: number;
+      stage: number;
+      stageCount: number;
+      weight: number;
+      bakeMs: number;
+      pause: boolean;
+      rules: RouteRule[];
+    }
+  | { type: 'weights_set'; at: number; stage: number; rules: RouteRule[]; revision?: number | undefined }
+  | {
+      type: 'evaluation';
+      at: number;
+      stage: number;
+      evaluation: Evaluation;
+      consecutiveFailures: number;
+      failureLimit: number;
+      bakeElapsedMs: number;
+      bakeMs: number;
+      nextCheckAt: number;
+    }
+  | {
+      type: 'waiting_for_data';
+      at: number;
+      stage: number;
+      requests: number | null;
+      minRequests: number;
+      deadlineAt: number;
+    }
+  | { type: 'metrics_error'; at: number; stage: number; message: string; consecutive: number; limit: number }
+  | { type: 'stage_passed'; at: number; stage: number; weight: number }
+  | { type: 'paused'; at: number; stage: number; weight: number }
+  | {
+      type: 'gate_decision';
+      at: number;
+      stage: number;
+      decision: 'promote' | 'rollback' | 'hold';
+      by: string;
+    }
+  | {
+      type: 'rollback_started';
+      at: number;
+      stage: number;
+      cause: RollbackCause;
+      reason: string;
+      to: RouteRule[];
+    }
+  | { type: 'rolled_back'; at: number; rules: RouteRule[]; revision?: number | undefined; durationMs: number }
+  | { type: 'rollback_failed'; at: number; message: string; manualCommand: string }
+  | { type: 'promoted'; at: number; rules: RouteRule[] }
+  | { type: 'aborted'; at: number; stage: number; reason: string; rules: RouteRule[] | null }
+  | {
+      type: 'rollout_finished';
+      at: number;
+      outcome: Outcome;
+      exitCode: number;
+      route: string;
+      /** The route's weights as canary last confirmed them, or null when unknown. */
+      traffic: RouteRule[] | null;
+      /** One line: where traffic is and why. */
+      summary: string;
+      /** What to run next, if anything. */
+      next?: string | undefined;
+    }
+  | { type: 'log'; at: number; level: 'info' | 'warn' | 'error'; message: string };
+
+export type RolloutEventType = RolloutEvent['type'];
+
+/** Receives events synchronously; must never block or throw into the core. */
+export type EmitFn = (event: RolloutEvent) => void;
