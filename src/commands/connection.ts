@@ -1,0 +1,93 @@
+/**
+ * Turns flags and a plan's `relay:` block into a connected relay client: picks the URL
+ * (flag, plan, $CANARY_RELAY_URL), starts the in-process emulator for `url: emulator`,
+ * resolves the API key and registers it with the Io so no output can ever show it.
+ */
+import { UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import type { EmulatorConfig } from '../plan/types.js';
+import { createRelayClient, type RelayClient } from '../relay/client.js';
+import { resolveApiKey } from '../relay/credentials.js';
+import { parseBaseUrl } from '../relay/url.js';
+
+export const RELAY_URL_ENV = 'CANARY_RELAY_URL';
+
+export interface ConnectionRequest {
+  /** `--relay-url`, which wins over everything. */
+  flagUrl?: string | undefined;
+  /** The plan's relay.url (may be `emulator`). */
+  planUrl?: string | undefined;
+  apiKeyEnv: string;
+  apiKeyFile?: string | undefined;
+  allowInsecureHttp?: boolean | undefined;
+  emulator?: EmulatorConfig | undefined;
+  /** The plan file's folder, for scenario paths. */
+  baseDir: string;
+}
+
+export interface Connection {
+  client: RelayClient;
+  /** The base URL shown to users (never holds credentials). */
+  url: string;
+  /** Where the key came from, for messages. */
+  keySource: string;
+  /** The env var whose value a manual command should use. */
+  apiKeyEnv: string;
+  /** True when the relay is an emulator started inside this process. */
+  inProcessEmulator: boolean;
+  close(): Promise<void>;
+}
+
+export async function connect(request: ConnectionRequest, io: Io): Promise<Connection> {
+  const url = request.flagUrl ?? request.planUrl ?? io.env[RELAY_URL_ENV];
+  if (!url) {
+    throw new UsageError('no relay URL: pass --relay-url, give a plan with relay.url, or set CANARY_RELAY_URL.');
+  }
+
+  if (url === 'emulator') {
+    // The key is still required and checked by the emulator, exactly like a real relay,
+    // so the in-process path exercises the same authentication code.
+    const key = io.env[request.apiKeyEnv] ?? `canary-local-${Math.random().toString(36).slice(2)}`;
+    io.addSecret(key);
+    const { startEmulator } = await import('../emulator/index.js');
+    const emulatorConfig = request.emulator ?? {};
+    const handle = await startEmulator({
+      port: 0,
+      apiKey: key,
+      ...(emulatorConfig.scenario !== undefined ? { scenario: emulatorConfig.scenario as never } : {}),
+      ...(emulatorConfig.rps !== undefined ? { rps: emulatorConfig.rps } : {}),
+      ...(emulatorConfig.seed !== undefined ? { seed: emulatorConfig.seed } : {}),
+    });
+    const client = createRelayClient({ baseUrl: handle.baseUrl, apiKey: key, keySource: 'the built-in emulator' });
+    return {
+      client,
+      url: handle.baseUrl,
+      keySource: 'the built-in emulator',
+      apiKeyEnv: request.apiKeyEnv,
+      inProcessEmulator: true,
+      async close() {
+        await client.close();
+        await handle.close();
+      },
+    };
+  }
+
+  const parsed = parseBaseUrl(url, { allowInsecureHttp: request.allowInsecureHttp ?? false });
+  const { key, source } = await resolveApiKey({
+    env: io.env,
+    envVar: request.apiKeyEnv,
+    keyFile: request.apiKeyFile,
+    cwd: request.baseDir,
+  });
+  io.addSecret(key);
+  if (parsed.warning) io.stderr.write(`warning: ${parsed.warning}\n`);
+  const client = createRelayClient({ baseUrl: parsed.url, apiKey: key, keySource: source });
+  return {
+    client,
+    url: parsed.url,
+    keySource: source,
+    apiKeyEnv: request.apiKeyEnv,
+    inProcessEmulator: false,
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * `canary status`: a route's weights and each version's metrics over a trailing window,
+ * once or (--watch) refreshed until Ctrl-C.
+ */
+import path from 'node:path';
+import { systemClock } from '../clock.js';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { parseDuration } from '../plan/duration.js';
+import type { Route, VersionMetrics } from '../relay/types.js';
+import { type Connection, connect } from './connection.js';
+
+export interface StatusCommandOptions {
+  plan?: string | undefined;
+  route?: string | undefined;
+  window: string;
+  watch?: boolean | undefined;
+  output: 'auto' | 'tty' | 'plain' | 'json';
+  relayUrl?: string | undefined;
+  apiKeyEnv: string;
+  apiKeyFile?: string | undefined;
+  allowInsecureHttp?: boolean | undefined;
+  color: boolean;
+}
+
+const WATCH_INTERVAL_MS = 5_000;
+
+interface Snapshot {
+  route: Route;
+  metrics: Record<string, VersionMetrics | null>;
+  errors: Record<string, string>;
+}
+
+async function snapshot(connection: Connection, routeId: string, windowMs: number): Promise<Snapshot> {
+  const route = await connection.client.getRoute(routeId);
+  const end = systemClock.now();
+  const metrics: Record<string, VersionMetrics | null> = {};
+  const errors: Record<string, string> = {};
+  // A version's metrics failing to load is shown as "no data" with the reason, not a failed command:
+  // during an incident the weights alone are worth seeing.
+  await Promise.all(
+    route.route_rules.map(async (rule) => {
+      try {
+        metrics[rule.version_tag] = await connection.client.readMetrics({
+          versionTag: rule.version_tag,
+          start: end - windowMs,
+          end,
+          route: routeId,
+        });
+      } catch (error) {
+        metrics[rule.version_tag] = null;
+        errors[rule.version_tag] = error instanceof Error ? error.message : String(error);
+      }
+    }),
+  );
+  return { route, metrics, errors };
+}
+
+export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Promise<number> {
+  const windowMs = parseDuration(opts.window);
+  if (windowMs === undefined || windowMs <= 0) {
+    throw new UsageError(`--window takes a duration like 30s, 5m or 1h, got '${opts.window}'.`);
+  }
+  let routeId = opts.route;
+  let planUrl: string | undefined;
+  let apiKeyEnv = opts.apiKeyEnv;
+  let apiKeyFile = opts.apiKeyFile;
+  let baseDir = io.cwd;
+  if (opts.plan) {
+    const { loadPlan } = await import('../plan/load.js');
+    const plan = await loadPlan(opts.plan, { cwd: io.cwd });
+    routeId = routeId ?? plan.route;
+    planUrl = plan.relay.url === 'emulator' ? undefined : plan.relay.url;
+    apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
+    apiKeyFile = apiKeyFile ?? plan.relay.apiKeyFile;
+    baseDir = path.dirname(plan.file);
+  }
+  if (!routeId) {
+    throw new UsageError('status needs a plan or --route.', { hint: 'canary status --route code-review-production' });
+  }
+
+  const { selectOutput, colorEnabled } = await import('../reporters/select.js');
+  const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
+  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true });
+  const { renderStatus } = await import('../reporters/status.js');
+
+  const connection = await connect(
+    { flagUrl: opts.relayUrl, planUrl, apiKeyEnv, apiKeyFile, allowInsecureHttp: opts.allowInsecureHttp, baseDir },
+    io,
+  );
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  if (opts.watch) process.once('SIGINT', onSignal);
+  try {
+    for (;;) {
+      const snap = await snapshot(connection, routeId, windowMs);
+      if (mode === 'json') {
+        io.stdout.write(
+          `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: connection.client.name, window_ms: windowMs, ...snap })}\n`,
+        );
+      } else {
+        if (opts.watch && mode === 'tty') io.stdout.write('\x1b[2J\x1b[H');
+        io.stdout.write(
+          `${renderStatus({ route: snap.route, metrics: snap.metrics, source: connection.client.name, window: opts.window, color })}\n`,
+        );
+        for (const [tag, message] of Object.entries(snap.errors)) {
+          io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
+        }
+      }
+      if (!opts.watch) return ExitCode.Ok;
+      try {
+        await systemClock.sleep(WATCH_INTERVAL_MS, controller.signal);
+      } catch {
+        return ExitCode.Interrupted;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    await connection.close();
+  }
+}
