@@ -1,0 +1,210 @@
+/**
+ * One event as one line of text, shared by the plain reporter and the live view's event log.
+ * The state passed in has NOT yet seen the event (so a stage line can still say where it came from).
+ */
+import type { ChalkInstance } from 'chalk';
+import type { CheckResult } from '../analysis/types.js';
+import type { RolloutEvent } from '../rollout/events.js';
+import { describeCheck, formatCount, formatDuration, formatRules, formatWeight } from './format.js';
+import { currentWeights, stageLabel, type ViewState } from './view-state.js';
+
+export interface EventLine {
+  tag: string;
+  text: string;
+  tone: 'normal' | 'good' | 'bad' | 'warn' | 'dim';
+}
+
+function checksText(checks: readonly CheckResult[], status?: CheckResult['status']): string {
+  const chosen = status ? checks.filter((c) => c.status === status) : checks;
+  return chosen.map(describeCheck).join(' · ');
+}
+
+function join(...parts: Array<string | undefined | false>): string {
+  return parts.filter((p): p is string => typeof p === 'string' && p.length > 0).join(' · ');
+}
+
+/** Lines for one event; `rollout_finished` with a `next` gives two, everything else one. */
+export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[] {
+  switch (event.type) {
+    case 'rollout_started': {
+      const stages = event.stages.map((s) => formatWeight(s.weight)).join(' → ');
+      const resume = event.startStage > 0 ? `resuming at stage ${event.startStage + 1}` : undefined;
+      return [
+        {
+          tag: 'start',
+          text: join(
+            `${event.route}: ${event.baseline} → ${event.canary}`,
+            `${event.stages.length} stages ${stages}`,
+            resume,
+            `relay ${event.relay}`,
+            `metrics ${event.metricsSource}`,
+          ),
+          tone: 'normal',
+        },
+      ];
+    }
+    case 'preflight':
+      return [{ tag: 'preflight', text: `${event.step}: ${event.detail}`, tone: 'dim' }];
+    case 'stage_started': {
+      const next: ViewState = { ...state, stage: event.stage, stageCount: event.stageCount };
+      const canary = event.rules.find((r) => r.version_tag === state.canary)?.weight ?? event.weight;
+      const baseline =
+        event.rules.find((r) => r.version_tag === state.baseline)?.weight ?? 100 - event.weight;
+      const gate = event.pause ? ' · manual gate' : '';
+      return [
+        {
+          tag: stageLabel(next),
+          text: `canary ${formatWeight(canary)} baseline ${formatWeight(baseline)} — bake ${formatDuration(event.bakeMs)}${gate}`,
+          tone: 'normal',
+        },
+      ];
+    }
+    case 'weights_set': {
+      const revision = event.revision !== undefined ? ` (revision ${event.revision})` : '';
+      return [{ tag: 'weights', text: `${formatRules(event.rules)}${revision}`, tone: 'dim' }];
+    }
+    case 'evaluation': {
+      const e = event.evaluation;
+      const bake = `bake ${formatDuration(event.bakeElapsedMs)}/${formatDuration(event.bakeMs)}`;
+      const requests =
+        e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
+      if (e.verdict === 'pass') {
+        return [{ tag: 'check', text: join('pass', checksText(e.checks), requests, bake), tone: 'good' }];
+      }
+      if (e.verdict === 'fail') {
+        return [
+          {
+            tag: 'check',
+            text: join(
+              `FAIL ${event.consecutiveFailures}/${event.failureLimit}`,
+              checksText(e.checks, 'fail'),
+            ),
+            tone: 'bad',
+          },
+        ];
+      }
+      const short =
+        e.canaryRequests != null && e.canaryRequests < e.minRequests
+          ? `${formatCount(e.canaryRequests)}/${formatCount(e.minRequests)} canary requests`
+          : undefined;
+      return [
+        { tag: 'check', text: join('no data', short, checksText(e.checks, 'no_data'), bake), tone: 'warn' },
+      ];
+    }
+    case 'waiting_for_data': {
+      const have = event.requests == null ? 'unknown' : formatCount(event.requests);
+      const left = Math.max(0, event.deadlineAt - event.at);
+      return [
+        {
+          tag: 'wait',
+          text: `waiting for traffic: ${have}/${formatCount(event.minRequests)} canary requests (deadline in ${formatDuration(left)})`,
+          tone: 'warn',
+        },
+      ];
+    }
+    case 'metrics_error':
+      return [
+        {
+          tag: 'metrics',
+          text: `read failed ${event.consecutive}/${event.limit}: ${event.message}`,
+          tone: 'warn',
+        },
+      ];
+    case 'stage_passed':
+      return [
+        {
+          tag: stageLabel(state, event.stage),
+          text: `passed at canary ${formatWeight(event.weight)}`,
+          tone: 'good',
+        },
+      ];
+    case 'paused':
+      return [
+        {
+          tag: 'pause',
+          text: `${stageLabel(state, event.stage)} at canary ${formatWeight(event.weight)}: waiting for a decision (promote, rollback or hold)`,
+          tone: 'warn',
+        },
+      ];
+    case 'gate_decision':
+      return [{ tag: 'gate', text: `${event.decision} by ${event.by}`, tone: 'normal' }];
+    case 'rollback_started':
+      return [
+        {
+          tag: 'rollback',
+          text: `rolling back (${event.cause}): ${event.reason} → ${formatRules(event.to)}`,
+          tone: 'bad',
+        },
+      ];
+    case 'rolled_back': {
+      const revision = event.revision !== undefined ? ` (revision ${event.revision})` : '';
+      return [
+        {
+          tag: 'rollback',
+          text: `done in ${formatDuration(event.durationMs)}: ${formatRules(event.rules)}${revision}`,
+          tone: 'bad',
+        },
+      ];
+    }
+    case 'rollback_failed':
+      return [
+        {
+          tag: 'rollback',
+          text: `FAILED: ${event.message} — restore by hand: ${event.manualCommand}`,
+          tone: 'bad',
+        },
+      ];
+    case 'promoted':
+      return [{ tag: 'promoted', text: formatRules(event.rules), tone: 'good' }];
+    case 'aborted': {
+      const where = event.rules ? ` · traffic ${formatRules(event.rules)}` : ' · traffic unknown';
+      return [
+        { tag: 'aborted', text: `${stageLabel(state, event.stage)}: ${event.reason}${where}`, tone: 'bad' },
+      ];
+    }
+    case 'rollout_finished': {
+      const tone = event.outcome === 'promoted' ? 'good' : event.outcome === 'held' ? 'warn' : 'bad';
+      const lines: EventLine[] = [
+        { tag: 'result', text: `${event.outcome.replace('_', ' ')} · ${event.summary}`, tone },
+      ];
+      if (event.next) lines.push({ tag: '', text: `next: ${event.next}`, tone: 'normal' });
+      return lines;
+    }
+    case 'log':
+      return [
+        {
+          tag: event.level,
+          text: event.message,
+          tone: event.level === 'error' ? 'bad' : event.level === 'warn' ? 'warn' : 'normal',
+        },
+      ];
+    default: {
+      // An event type this build does not know (a newer core): say so rather than drop it.
+      const unknown = event as { type?: unknown };
+      return [{ tag: 'event', text: String(unknown.type), tone: 'dim' }];
+    }
+  }
+}
+
+export function paint(chalk: ChalkInstance, line: EventLine): string {
+  const tag = line.tag ? `[${line.tag}] ` : '';
+  const body = `${tag}${line.text}`;
+  switch (line.tone) {
+    case 'good':
+      return chalk.green(body);
+    case 'bad':
+      return chalk.red(body);
+    case 'warn':
+      return chalk.yellow(body);
+    case 'dim':
+      return chalk.dim(body);
+    default:
+      return body;
+  }
+}
+
+/** Canary/baseline weights as a short phrase for headers. */
+export function weightsPhrase(state: ViewState): string {
+  const { canary, baseline } = currentWeights(state);
+  return `canary ${formatWeight(canary)} · baseline ${formatWeight(baseline)}`;
+}

@@ -1,0 +1,316 @@
+/**
+ * The live view for a person at a terminal: a header, the per-version table, the check verdicts
+ * and a short event log, redrawn in place. Redraws are scheduled on a timer and throttled, so
+ * `event()` only folds state and returns: the core is never delayed by the terminal.
+ */
+import type { ChalkInstance } from 'chalk';
+import { createLogUpdate } from 'log-update';
+import type { OutStream } from '../io.js';
+import type { RolloutEvent } from '../rollout/events.js';
+import { describeCheck, formatCount, formatDuration, formatElapsed, truncate } from './format.js';
+import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
+import type { Reporter } from './reporter.js';
+import { createChalk } from './select.js';
+import { boundsFromChecks, renderVersionTable, type VersionRow, visibleWidth } from './table.js';
+import { applyEvent, currentWeights, initialState, stageLabel, type ViewState } from './view-state.js';
+
+/** At most ten frames a second: faster is invisible and costs the terminal. */
+export const MIN_REDRAW_INTERVAL_MS = 100;
+const DEFAULT_WIDTH = 100;
+const LOG_LINES = 8;
+const HIDE_CURSOR = '\u001B[?25l';
+const SHOW_CURSOR = '\u001B[?25h';
+
+export interface TtyReporterOptions {
+  color: boolean;
+  /** A clock for live countdowns; without one, time stands at the latest event's `at`. */
+  now?: (() => number) | undefined;
+}
+
+interface LogEntry {
+  at: number;
+  line: EventLine;
+}
+
+export interface FrameInput {
+  state: ViewState;
+  log: readonly LogEntry[];
+  chalk: ChalkInstance;
+  width: number;
+  now: number;
+}
+
+const STATUS_MARK = { pass: '✓', fail: '✗', no_data: '?' } as const;
+
+function toneColor(chalk: ChalkInstance, tone: EventLine['tone'], text: string): string {
+  switch (tone) {
+    case 'good':
+      return chalk.green(text);
+    case 'bad':
+      return chalk.red(text);
+    case 'warn':
+      return chalk.yellow(text);
+    case 'dim':
+      return chalk.dim(text);
+    default:
+      return text;
+  }
+}
+
+function header(input: FrameInput): string[] {
+  const { state, chalk, width, now } = input;
+  const route = state.route ?? 'route ?';
+  const versions = `${state.baseline ?? '?'} → ${state.canary ?? '?'}`;
+  const first = `${chalk.bold('canary')} ${chalk.bold(truncate(route, Math.max(8, width - versions.length - 10)))}  ${versions}`;
+
+  const parts: string[] = [];
+  if (state.stage !== undefined) parts.push(chalk.bold(stageLabel(state)));
+  parts.push(weightsPhrase(state));
+  if (state.bakeMs !== undefined && state.stageStartedAt !== undefined && !state.finished) {
+    const ev = state.evaluation;
+    const fromEval = ev && ev.at >= state.stageStartedAt ? ev.bakeElapsedMs + Math.max(0, now - ev.at) : null;
+    const elapsed = Math.min(state.bakeMs, Math.max(0, fromEval ?? now - state.stageStartedAt));
+    parts.push(
+      `bake ${formatDuration(elapsed)}/${formatDuration(state.bakeMs)} (${formatDuration(state.bakeMs - elapsed)} left)`,
+    );
+    if (ev && ev.at >= state.stageStartedAt && !state.paused && !state.rollingBack) {
+      parts.push(`next check in ${formatDuration(Math.max(0, ev.nextCheckAt - now))}`);
+    }
+  }
+  if (state.paused) parts.push(chalk.yellow('paused: waiting for a decision'));
+  if (state.rollingBack && !state.finished) parts.push(chalk.red('rolling back'));
+  return [first, fitParts(parts, width)];
+}
+
+/** Joins ` · `-separated parts, dropping trailing ones that would wrap the line. */
+function fitParts(parts: string[], width: number): string {
+  let line = '';
+  let visible = 0;
+  for (const part of parts) {
+    const add = (line ? 3 : 0) + visibleWidth(part);
+    if (line && visible + add > width) break;
+    line += (line ? ' · ' : '') + part;
+    visible += add;
+  }
+  return line;
+}
+
+function verdictLine(input: FrameInput): string {
+  const { state, chalk, now } = input;
+  if (state.metricsError) {
+    const m = state.metricsError;
+    return chalk.yellow(`metrics read failed ${m.consecutive}/${m.limit}: ${m.message}`);
+  }
+  const ev = state.evaluation;
+  if (state.waiting && (!ev || state.waiting.at >= ev.at)) {
+    const w = state.waiting;
+    const have = w.requests == null ? 'unknown' : formatCount(w.requests);
+    return chalk.yellow(
+      `waiting for traffic: ${have}/${formatCount(w.minRequests)} canary requests (deadline in ${formatDuration(Math.max(0, w.deadlineAt - now))})`,
+    );
+  }
+  if (!ev) return chalk.dim('checks: waiting for the first evaluation');
+  const e = ev.evaluation;
+  const head =
+    e.verdict === 'pass'
+      ? chalk.green('checks pass')
+      : e.verdict === 'fail'
+        ? chalk.red(`checks FAIL ${ev.consecutiveFailures}/${ev.failureLimit}`)
+        : chalk.yellow('checks: no data');
+  const items = e.checks.map((c) => {
+    const text = `${STATUS_MARK[c.status]} ${describeCheck(c)}`;
+    return c.status === 'pass'
+      ? chalk.green(text)
+      : c.status === 'fail'
+        ? chalk.red(text)
+        : chalk.yellow(text);
+  });
+  return items.length > 0 ? `${head}: ${items.join('  ')}` : head;
+}
+
+function tableRows(state: ViewState): VersionRow[] {
+  const ev = state.evaluation?.evaluation;
+  const { canary, baseline } = currentWeights(state);
+  const checks = ev?.checks ?? [];
+  return [
+    {
+      tag: state.baseline ?? ev?.baseline?.version_tag ?? '?',
+      role: 'baseline',
+      weight: baseline,
+      metrics: ev?.baseline ?? null,
+      bounds: boundsFromChecks(checks, ['threshold']),
+    },
+    {
+      tag: state.canary ?? ev?.canary?.version_tag ?? '?',
+      role: 'canary',
+      weight: canary,
+      metrics: ev?.canary ?? null,
+      bounds: boundsFromChecks(checks),
+      ...(ev ? { minRequests: ev.minRequests } : {}),
+    },
+  ];
+}
+
+/** The whole live frame as text: pure, so the pty tests and this file's tests see the same bytes. */
+export function renderFrame(input: FrameInput): string {
+  const { state, log, chalk, width } = input;
+  const lines = [...header(input), ''];
+  lines.push(renderVersionTable(tableRows(state), { chalk, width }));
+  lines.push(verdictLine(input));
+  if (log.length > 0) {
+    lines.push('');
+    const origin = state.startedAt ?? log[0]?.at ?? 0;
+    for (const entry of log) {
+      const stamp = formatElapsed(entry.at - origin);
+      const body = `${entry.line.tag ? `[${entry.line.tag}] ` : ''}${entry.line.text}`;
+      // Truncated, not wrapped: a wrapped log line would make the frame jump in height.
+      const text = truncate(body, Math.max(10, width - stamp.length - 1));
+      lines.push(`${chalk.dim(stamp)} ${toneColor(chalk, entry.line.tone, text)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Whether an event earns a line in the log; routine passes and repeated waits would drown the rest. */
+function worthLogging(event: RolloutEvent, state: ViewState): boolean {
+  switch (event.type) {
+    case 'evaluation':
+      return event.evaluation.verdict !== 'pass';
+    case 'waiting_for_data':
+      return state.waiting === undefined;
+    case 'rollout_finished':
+      return false;
+    default:
+      return true;
+  }
+}
+
+export class TtyReporter implements Reporter {
+  private readonly state: ViewState = initialState();
+  private readonly log: LogEntry[] = [];
+  private readonly chalk: ChalkInstance;
+  private readonly now: (() => number) | undefined;
+  private readonly render: ReturnType<typeof createLogUpdate>;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private lastDrawAt = Number.NEGATIVE_INFINITY;
+  private pendingPrefix = '';
+  private cursorHidden = false;
+  private seen = false;
+  private closed = false;
+  private readonly restoreCursor = () => {
+    if (this.cursorHidden) this.out.write(SHOW_CURSOR);
+    this.cursorHidden = false;
+  };
+
+  constructor(
+    private readonly out: OutStream,
+    options: TtyReporterOptions,
+  ) {
+    this.chalk = createChalk(options.color);
+    this.now = options.now;
+    // log-update would hide the cursor on process.stderr; it is hidden here, on this stream,
+    // in the same write as the first frame.
+    const sink = {
+      write: (chunk: string) => {
+        const text = this.pendingPrefix + chunk;
+        this.pendingPrefix = '';
+        return this.out.write(text);
+      },
+      get isTTY() {
+        return out.isTTY;
+      },
+      get columns() {
+        return out.columns ?? DEFAULT_WIDTH;
+      },
+      get rows() {
+        return out.rows;
+      },
+    };
+    this.render = createLogUpdate(sink as unknown as NodeJS.WriteStream, {
+      showCursor: true,
+      defaultWidth: DEFAULT_WIDTH,
+    });
+  }
+
+  event(event: RolloutEvent): void {
+    if (this.closed) return;
+    try {
+      const lines = describeEvent(event, this.state);
+      const log = worthLogging(event, this.state);
+      applyEvent(this.state, event);
+      if (log) {
+        for (const line of lines) this.log.push({ at: event.at, line });
+        if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
+      }
+      this.seen = true;
+      if (this.now && !this.ticker) {
+        // Countdowns move without events; a second is their resolution.
+        this.ticker = setInterval(() => this.schedule(), 1000);
+        this.ticker.unref?.();
+      }
+      this.schedule();
+    } catch {
+      // Never throw into the core.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ticker) clearInterval(this.ticker);
+    this.timer = undefined;
+    this.ticker = undefined;
+    try {
+      if (this.seen) {
+        this.draw();
+        this.render.done();
+      }
+      const finished = this.state.finished;
+      let tail = '';
+      if (finished) {
+        const good = finished.outcome === 'promoted';
+        const mark = good ? '✓' : finished.outcome === 'held' ? '!' : '✗';
+        const line = `${mark} ${finished.outcome.replace('_', ' ')}: ${finished.summary}`;
+        tail += `${good ? this.chalk.green.bold(line) : finished.outcome === 'held' ? this.chalk.yellow.bold(line) : this.chalk.red.bold(line)}\n`;
+        if (finished.next) tail += `next: ${finished.next}\n`;
+      }
+      if (this.cursorHidden) {
+        tail += SHOW_CURSOR;
+        this.cursorHidden = false;
+      }
+      if (tail) this.out.write(tail);
+    } catch {
+      // The terminal went away; nothing left to show it on.
+    } finally {
+      process.removeListener('exit', this.restoreCursor);
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer) return;
+    const wait = Math.max(0, this.lastDrawAt + MIN_REDRAW_INTERVAL_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.draw();
+      } catch {
+        // A failed frame is dropped; the next event schedules another.
+      }
+    }, wait);
+    this.timer.unref?.();
+  }
+
+  private draw(): void {
+    this.lastDrawAt = Date.now();
+    if (!this.cursorHidden && this.out.isTTY) {
+      this.pendingPrefix = HIDE_CURSOR;
+      this.cursorHidden = true;
+      process.once('exit', this.restoreCursor);
+    }
+    const width = this.out.columns && this.out.columns > 0 ? this.out.columns : DEFAULT_WIDTH;
+    const now = this.now?.() ?? this.state.lastAt ?? 0;
+    this.render(renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now }));
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * What the renderers remember between events: a fold of the event stream, nothing more.
+ * Events carry the facts; this only keeps the latest of each so a line or a frame can be
+ * drawn from any point in the stream (including a stream that starts mid-rollout on resume).
+ */
+import type { Evaluation } from '../analysis/types.js';
+import type { RouteRule } from '../relay/types.js';
+import type { Outcome, RolloutEvent, StageSummary } from '../rollout/events.js';
+
+export interface ViewState {
+  route?: string;
+  baseline?: string;
+  canary?: string;
+  stages: StageSummary[];
+  relay?: string;
+  metricsSource?: string;
+  /** Time of the first event seen; the origin of `+mm:ss` prefixes. */
+  startedAt?: number;
+  /** Time of the latest event: the renderer's notion of "now" when no clock is given. */
+  lastAt?: number;
+  /** 0-based stage index as the core emits it. */
+  stage?: number;
+  stageCount?: number;
+  weight?: number;
+  bakeMs?: number;
+  pause: boolean;
+  stageStartedAt?: number;
+  rules: RouteRule[] | null;
+  revision?: number;
+  evaluation?: {
+    at: number;
+    evaluation: Evaluation;
+    consecutiveFailures: number;
+    failureLimit: number;
+    bakeElapsedMs: number;
+    bakeMs: number;
+    nextCheckAt: number;
+  };
+  waiting?: { at: number; requests: number | null; minRequests: number; deadlineAt: number };
+  metricsError?: { message: string; consecutive: number; limit: number };
+  paused: boolean;
+  rollingBack?: { reason: string; cause: string };
+  finished?: { outcome: Outcome; summary: string; next?: string | undefined; exitCode: number };
+}
+
+export function initialState(): ViewState {
+  return { stages: [], pause: false, rules: null, paused: false };
+}
+
+export function applyEvent(state: ViewState, event: RolloutEvent): void {
+  if (Number.isFinite(event.at)) {
+    state.startedAt ??= event.at;
+    state.lastAt = state.lastAt === undefined ? event.at : Math.max(state.lastAt, event.at);
+  }
+  switch (event.type) {
+    case 'rollout_started':
+      state.route = event.route;
+      state.baseline = event.baseline;
+      state.canary = event.canary;
+      state.stages = event.stages;
+      state.stageCount = event.stages.length;
+      state.relay = event.relay;
+      state.metricsSource = event.metricsSource;
+      state.startedAt = event.at;
+      break;
+    case 'stage_started':
+      state.stage = event.stage;
+      state.stageCount = event.stageCount;
+      state.weight = event.weight;
+      state.bakeMs = event.bakeMs;
+      state.pause = event.pause;
+      state.stageStartedAt = event.at;
+      state.rules = event.rules;
+      state.paused = false;
+      state.waiting = undefined;
+      state.metricsError = undefined;
+      break;
+    case 'weights_set':
+      state.rules = event.rules;
+      if (event.revision !== undefined) state.revision = event.revision;
+      break;
+    case 'evaluation':
+      state.stage = event.stage;
+      state.evaluation = {
+        at: event.at,
+        evaluation: event.evaluation,
+        consecutiveFailures: event.consecutiveFailures,
+        failureLimit: event.failureLimit,
+        bakeElapsedMs: event.bakeElapsedMs,
+        bakeMs: event.bakeMs,
+        nextCheckAt: event.nextCheckAt,
+      };
+      state.metricsError = undefined;
+      if (event.evaluation.verdict !== 'no_data') state.waiting = undefined;
+      break;
+    case 'waiting_for_data':
+      state.waiting = {
+        at: event.at,
+        requests: event.requests,
+        minRequests: event.minRequests,
+        deadlineAt: event.deadlineAt,
+      };
+      break;
+    case 'metrics_error':
+      state.metricsError = { message: event.message, consecutive: event.consecutive, limit: event.limit };
+      break;
+    case 'paused':
+      state.paused = true;
+      break;
+    case 'gate_decision':
+      state.paused = false;
+      break;
+    case 'rollback_started':
+      state.rollingBack = { reason: event.reason, cause: event.cause };
+      break;
+    case 'rolled_back':
+      state.rules = event.rules;
+      if (event.revision !== undefined) state.revision = event.revision;
+      break;
+    case 'promoted':
+      state.rules = event.rules;
+      break;
+    case 'aborted':
+      if (event.rules) state.rules = event.rules;
+      break;
+    case 'rollout_finished':
+      state.route ??= event.route;
+      if (event.traffic) state.rules = event.traffic;
+      state.finished = {
+        outcome: event.outcome,
+        summary: event.summary,
+        next: event.next,
+        exitCode: event.exitCode,
+      };
+      break;
+    default:
+      break;
+  }
+}
+
+/** `stage 2/4` from a 0-based index; `stage ?` before any stage started. */
+export function stageLabel(state: ViewState, stage: number | undefined = state.stage): string {
+  if (stage === undefined) return 'stage ?';
+  const count = state.stageCount ?? state.stages.length;
+  return count > 0 ? `stage ${stage + 1}/${count}` : `stage ${stage + 1}`;
+}
+
+/** Canary and baseline weights, from the rules when known, else inferred from the stage weight. */
+export function currentWeights(state: ViewState): { canary: number | null; baseline: number | null } {
+  const find = (tag: string | undefined) =>
+    tag === undefined ? undefined : state.rules?.find((r) => r.version_tag === tag)?.weight;
+  const canary = find(state.canary) ?? state.weight ?? null;
+  const baseline = find(state.baseline) ?? (state.weight !== undefined ? 100 - state.weight : null);
+  return { canary, baseline };
+}
