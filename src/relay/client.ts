@@ -1,0 +1,526 @@
+import { Agent } from 'undici';
+import type { z } from 'zod';
+import { type Clock, systemClock } from '../clock.js';
+import { CanaryError, ExitCode, RelayError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { describeDifferences, diffVersion, sameRules } from './compare.js';
+import {
+  type AttemptOutcome,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryMethod,
+  type RetryPolicy,
+  retryDelay,
+} from './retry.js';
+import {
+  describeIssues,
+  errorBodySchema,
+  healthSchema,
+  metricsSchema,
+  routeSchema,
+  routeUpdateSchema,
+  storedVersionSchema,
+  toRouteUpdate,
+  toVersionMetrics,
+} from './schemas.js';
+import type {
+  CallOptions,
+  CreateRouteRequest,
+  MetricsQuery,
+  RelayPort,
+  Route,
+  RouteUpdate,
+  StoredVersion,
+  UpdateRouteRequest,
+  VersionMetrics,
+  VersionSpec,
+} from './types.js';
+import { lacksV1, parseBaseUrl } from './url.js';
+
+export { curlForUpdate } from './curl.js';
+
+export interface RelayClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Where the key came from, e.g. `env RELAY_API_KEY`; named in 401 messages instead of the key. */
+  keySource: string;
+  clock?: Clock;
+  allowInsecureHttp?: boolean;
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source in [0, 1); injectable so tests are deterministic. */
+  random?: () => number;
+  userAgent?: string;
+}
+
+export interface RelayClient extends RelayPort {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+
+const REDACTED = '[REDACTED]';
+
+interface Request {
+  method: RetryMethod;
+  /** Path relative to the base URL, e.g. `/routes/traffic/abc`. */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** `GET /health` is the one call without the key. */
+  auth?: boolean;
+  /** What a 404 is about, e.g. `route code-review-production`. */
+  subject: string;
+}
+
+/** The final answer of a call, after any retries. */
+interface Answer {
+  status: number;
+  text: string;
+  attempts: number;
+  /** A retry happened because an earlier attempt got no response: the relay may have acted. */
+  retriedBlind: boolean;
+  /** Why retrying stopped early (deadline), for the message. */
+  stopNote: string | undefined;
+}
+
+function seconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] };
+  for (const candidate of [e?.code, e?.cause?.code, e?.errors?.[0]?.code]) {
+    if (typeof candidate === 'string') return candidate;
+  }
+  return undefined;
+}
+
+function isTlsCode(code: string): boolean {
+  return /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(code);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+}
+
+/** Matches the contract's status table when a relay (or a proxy in front of it) sends no error body. */
+function defaultType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 422) return 'validation_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'http_error';
+}
+
+export function createRelayClient(options: RelayClientOptions): RelayClient {
+  const { baseUrl } = parseBaseUrl(options.baseUrl, {
+    allowInsecureHttp: options.allowInsecureHttp ?? false,
+  });
+  const base = new URL(baseUrl);
+  const origin = base.origin;
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const host = base.host;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const apiKey = options.apiKey;
+  const keySource = options.keySource;
+  const userAgent = options.userAgent ?? `canary/${VERSION}`;
+
+  const agent = new Agent({
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: 10_000,
+    connections: 4,
+  });
+
+  /** Belt and braces: a relay (or a proxy) echoing the Authorization header must not leak it. */
+  const scrub = (text: string): string => (apiKey.length >= 4 ? text.split(apiKey).join(REDACTED) : text);
+  const scrubDeep = (value: unknown): unknown => {
+    if (typeof value === 'string') return scrub(value);
+    if (Array.isArray(value)) return value.map(scrubDeep);
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrub(k), scrubDeep(v)]));
+    }
+    return value;
+  };
+
+  const v1Hint = lacksV1(baseUrl)
+    ? `The base URL ${baseUrl} does not end in /v1; the relay API normally lives under it: try ${baseUrl}/v1.`
+    : undefined;
+
+  function describeNetwork(error: unknown, responded: boolean): { type: string; reason: string } {
+    const code = errorCode(error);
+    const raw = error instanceof Error ? scrub(error.message) : scrub(String(error));
+    switch (code) {
+      case 'ECONNREFUSED':
+        return {
+          type: 'network_error',
+          reason: 'connection refused (ECONNREFUSED): is the relay running there?',
+        };
+      case 'ECONNRESET':
+      case 'EPIPE':
+      case 'ECONNABORTED':
+      case 'UND_ERR_SOCKET':
+      case 'UND_ERR_CLOSED':
+        return {
+          type: 'network_error',
+          reason: `the connection was closed ${responded ? 'while reading the response' : 'before any response'} (${code})`,
+        };
+      case 'ENOTFOUND':
+        return { type: 'network_error', reason: 'host name not found (ENOTFOUND): check the relay URL' };
+      case 'EAI_AGAIN':
+        return { type: 'network_error', reason: 'DNS lookup failed temporarily (EAI_AGAIN)' };
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+      case 'ENETDOWN':
+        return { type: 'network_error', reason: `network unreachable (${code})` };
+      case 'ETIMEDOUT':
+        return { type: 'timeout', reason: 'the connection timed out (ETIMEDOUT)' };
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        return {
+          type: 'timeout',
+          reason: `could not connect within ${seconds(timeouts.connectMs)} (${code})`,
+        };
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        return { type: 'timeout', reason: `no response within ${seconds(timeouts.headersMs)} (${code})` };
+      case 'UND_ERR_BODY_TIMEOUT':
+        return {
+          type: 'timeout',
+          reason: `the response body stalled for ${seconds(timeouts.bodyMs)} (${code})`,
+        };
+      default:
+        if (code !== undefined && isTlsCode(code)) {
+          return { type: 'network_error', reason: `TLS failure (${code}): ${raw}` };
+        }
+        return { type: 'network_error', reason: code === undefined ? raw : `${raw} (${code})` };
+    }
+  }
+
+  function attemptsNote(attempts: number, stopNote: string | undefined): string {
+    if (stopNote !== undefined)
+      return ` (after ${attempts} attempt${attempts === 1 ? '' : 's'}; ${stopNote})`;
+    return attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  }
+
+  async function send(req: Request, call: CallOptions | undefined): Promise<Answer> {
+    const operation = `${req.method} ${req.path}`;
+    const signal = call?.signal;
+    const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
+    const start = clock.now();
+    const query = req.query === undefined ? '' : `?${new URLSearchParams(req.query).toString()}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent };
+    if (req.auth !== false) headers.authorization = `Bearer ${apiKey}`;
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+
+    let retriedBlind = false;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      let outcome: AttemptOutcome;
+      let answer: Answer | undefined;
+      let failure: unknown;
+      let responded = false;
+      try {
+        const res = await agent.request({
+          origin,
+          path: `${basePath}${req.path}${query}`,
+          method: req.method,
+          headers,
+          body: payload,
+          signal,
+        });
+        responded = true;
+        const text = await res.body.text();
+        const retryAfter = res.headers['retry-after'];
+        outcome = {
+          kind: 'response',
+          status: res.statusCode,
+          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, clock.now()),
+        };
+        answer = { status: res.statusCode, text, attempts: attempt, retriedBlind, stopNote: undefined };
+        if (res.statusCode >= 200 && res.statusCode < 300) return answer;
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        failure = error;
+        outcome = { kind: 'network', code: errorCode(error), responded };
+      }
+
+      const delay = retryDelay(req.method, outcome, attempt, policy, random);
+      let stopNote: string | undefined;
+      if (delay !== undefined && attempt >= policy.maxAttempts) {
+        stopNote = undefined;
+      } else if (delay !== undefined && clock.now() - start + delay > deadlineMs) {
+        stopNote = `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`;
+      } else if (delay !== undefined) {
+        if (outcome.kind === 'network' && !outcome.responded) retriedBlind = true;
+        await clock.sleep(delay, signal);
+        continue;
+      }
+
+      if (answer !== undefined) return { ...answer, stopNote };
+      const { type, reason } = describeNetwork(failure, responded);
+      throw new RelayError({
+        message: `${operation}: could not reach the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
+        type,
+        operation,
+        hint:
+          type === 'timeout'
+            ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
+            : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
+        cause: failure,
+      });
+    }
+  }
+
+  /** Turns a final non-2xx answer into the error a person can act on. */
+  function failure(req: Request, answer: Answer): RelayError {
+    const operation = `${req.method} ${req.path}`;
+    const { status } = answer;
+    let type = defaultType(status);
+    let relayMessage: string | undefined;
+    let field: string | undefined;
+    let existing: unknown;
+    try {
+      const parsed = errorBodySchema.safeParse(JSON.parse(answer.text));
+      if (parsed.success) {
+        type = parsed.data.error.type ?? type;
+        relayMessage = parsed.data.error.message;
+        field = parsed.data.error.field;
+        existing = parsed.data.error.existing;
+      }
+    } catch {
+      // A proxy's HTML error page, say; the status still tells the story.
+    }
+    if (relayMessage === undefined && answer.text.trim() !== '') relayMessage = snippet(answer.text);
+    type = scrub(type);
+    field = field === undefined ? undefined : scrub(field);
+    const said = relayMessage === undefined ? '' : `: ${scrub(relayMessage)}`;
+    const tail = attemptsNote(answer.attempts, answer.stopNote);
+    const common = { type, operation, status, field, existing: scrubDeep(existing) };
+
+    if (status === 401 || status === 403) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: the relay rejected the API key from ${keySource} (${status} ${type}${said}).`,
+        hint: `Check the key in ${keySource}: it must be a valid key for ${baseUrl}.`,
+      });
+    }
+    if (status === 404) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: ${req.subject} was not found on the relay (404 ${type}${said}).`,
+        hint: v1Hint ?? `Check the name; the relay at ${baseUrl} does not know ${req.subject}.`,
+      });
+    }
+    if (status === 409) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: ${req.subject} already exists on the relay (409 ${type}${said}).`,
+      });
+    }
+    if (status === 422 || status === 400) {
+      const what = field === undefined ? 'the request' : `field ${field}`;
+      return new RelayError({
+        ...common,
+        message: `${operation}: the relay refused ${what}${said} (${status} ${type}).`,
+        hint: field === undefined ? undefined : `Fix ${field} in the plan or flags and run again.`,
+      });
+    }
+    if (status === 429) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: the relay is rate-limiting canary (429 ${type}${said})${tail}.`,
+        hint:
+          req.method === 'POST'
+            ? 'POST calls are not retried after an answer (the contract forbids it); wait a moment and run again.'
+            : 'Wait a moment and run again, or lower the polling rate.',
+      });
+    }
+    if (status >= 500) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: the relay failed with ${status} ${type}${said}${tail}.`,
+        hint:
+          req.method === 'POST'
+            ? 'POST calls are not retried after an answer; check the relay and run again (re-running is safe).'
+            : 'The relay is having trouble; check its status and run again.',
+      });
+    }
+    return new RelayError({
+      ...common,
+      message: `${operation}: unexpected answer ${status} ${type}${said}.`,
+    });
+  }
+
+  function invalid(req: Request, answer: Answer, problem: string, cause?: unknown): RelayError {
+    const operation = `${req.method} ${req.path}`;
+    return new RelayError({
+      message: `${operation}: the relay answered ${answer.status} with ${problem}.`,
+      type: 'invalid_response',
+      operation,
+      status: answer.status,
+      hint: `Is ${baseUrl} a relay that speaks the v1 API? A proxy or a different service may be answering.`,
+      cause,
+    });
+  }
+
+  function parseBody<S extends z.ZodType>(req: Request, answer: Answer, schema: S): z.output<S> {
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.text);
+    } catch (error) {
+      const what =
+        answer.text.trim() === ''
+          ? 'an empty body'
+          : `a body that is not JSON ("${scrub(snippet(answer.text))}")`;
+      throw invalid(req, answer, what, error);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw invalid(req, answer, `an unexpected shape: ${scrub(describeIssues(parsed.error))}`);
+    return parsed.data;
+  }
+
+  async function call<S extends z.ZodType>(
+    req: Request,
+    schema: S,
+    opts?: CallOptions,
+  ): Promise<z.output<S>> {
+    const answer = await send(req, opts);
+    if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
+    return parseBody(req, answer, schema);
+  }
+
+  const client: RelayClient = {
+    name: 'relay',
+    baseUrl,
+
+    async health(opts) {
+      const req: Request = { method: 'GET', path: '/health', auth: false, subject: 'the health endpoint' };
+      const answer = await send(req, opts);
+      if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
+      const body = parseBody(req, answer, healthSchema);
+      if (body.status !== 'ok') throw invalid(req, answer, `status "${scrub(body.status)}" instead of "ok"`);
+    },
+
+    async registerVersion(spec: VersionSpec, opts?: CallOptions) {
+      const req: Request = {
+        method: 'POST',
+        path: '/models/versions',
+        body: spec,
+        subject: 'the versions endpoint',
+      };
+      const answer = await send(req, opts);
+      if (answer.status >= 200 && answer.status < 300) {
+        return { version: parseBody(req, answer, storedVersionSchema), created: true };
+      }
+      if (answer.status !== 409) throw failure(req, answer);
+
+      const conflict = failure(req, answer);
+      const parsed = storedVersionSchema.safeParse(conflict.existing);
+      // `existing` is what makes re-running a plan safe; a relay without it is asked directly.
+      const existing: StoredVersion = parsed.success
+        ? parsed.data
+        : await client.getVersion(spec.version_tag, opts);
+      const diffs = diffVersion(spec, existing);
+      if (diffs.length === 0) return { version: existing, created: false };
+      throw new CanaryError(
+        `version ${spec.version_tag} is already registered with a different configuration: ${describeDifferences(diffs)}. Versions are immutable: use a new version_tag.`,
+        ExitCode.BadInput,
+        {
+          hint: `Give the changed configuration a new version_tag, or make the plan match what the relay stores for ${spec.version_tag}.`,
+        },
+      );
+    },
+
+    getVersion(tag: string, opts?: CallOptions): Promise<StoredVersion> {
+      return call(
+        {
+          method: 'GET',
+          path: `/models/versions/${encodeURIComponent(tag)}`,
+          subject: `version ${tag}`,
+        },
+        storedVersionSchema,
+        opts,
+      );
+    },
+
+    async createRoute(request: CreateRouteRequest, opts?: CallOptions): Promise<Route> {
+      const req: Request = {
+        method: 'POST',
+        path: '/routes/traffic',
+        body: request,
+        subject: `route ${request.model_alias}`,
+      };
+      const answer = await send(req, opts);
+      if (answer.status >= 200 && answer.status < 300) return parseBody(req, answer, routeSchema);
+      if (answer.status === 409 && answer.retriedBlind) {
+        // An earlier attempt may have created the route before its answer was lost: if the
+        // route now holds exactly our rules, that attempt is the one the relay remembers.
+        const route = await client.getRoute(request.model_alias, opts);
+        if (sameRules(route.route_rules, request.route_rules)) return route;
+      }
+      throw failure(req, answer);
+    },
+
+    getRoute(routeId: string, opts?: CallOptions): Promise<Route> {
+      return call(
+        {
+          method: 'GET',
+          path: `/routes/traffic/${encodeURIComponent(routeId)}`,
+          subject: `route ${routeId}`,
+        },
+        routeSchema,
+        opts,
+      );
+    },
+
+    async updateRoute(request: UpdateRouteRequest, opts?: CallOptions): Promise<RouteUpdate> {
+      const raw = await call(
+        {
+          method: 'PATCH',
+          path: '/routes/traffic',
+          body: { route_id: request.route_id, route_rules: request.route_rules },
+          subject: `route ${request.route_id}`,
+        },
+        routeUpdateSchema,
+        opts,
+      );
+      return toRouteUpdate(raw, request.route_id);
+    },
+
+    async readMetrics(query: MetricsQuery, opts?: CallOptions): Promise<VersionMetrics> {
+      const start = new Date(query.start).toISOString();
+      const end = new Date(query.end).toISOString();
+      const raw = await call(
+        {
+          method: 'GET',
+          path: '/metrics/versions',
+          query: { version_tag: query.versionTag, start_time: start, end_time: end },
+          subject: `metrics for version ${query.versionTag}`,
+        },
+        metricsSchema,
+        opts,
+      );
+      return toVersionMetrics(raw, { versionTag: query.versionTag, start, end });
+    },
+
+    close() {
+      return agent.close();
+    },
+  };
+  return client;
+}
