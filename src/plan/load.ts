@@ -1,0 +1,122 @@
+/**
+ * The one place plan files are read: bytes → YAML with positions → validated, normalised Plan.
+ * Every problem is collected and thrown at once as a PlanError; an unreadable file is a
+ * CanaryError(BadInput) naming the file.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CanaryError, ExitCode, PlanError, type PlanProblem } from '../errors.js';
+import { readPlan } from './schema.js';
+import type { Plan } from './types.js';
+import { MAX_SOURCE_BYTES, SourceFile } from './yaml-source.js';
+
+export interface LoadOptions {
+  /** Folder a relative plan path is resolved against (default: the process's). */
+  cwd?: string;
+}
+
+export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
+  const absolute = resolve(options.cwd ?? process.cwd(), file);
+  const bytes = await readPlanBytes(file, absolute);
+  const { plan, src } = parseSource(decode(bytes, file), file, absolute, sha256(bytes));
+  await checkScenarioFile(plan, src);
+  return plan;
+}
+
+/** Parses plan text; `file` names it in problems and anchors its relative paths. */
+export function parsePlan(text: string, file: string, options: LoadOptions = {}): Plan {
+  const absolute = resolve(options.cwd ?? process.cwd(), file);
+  return parseSource(text, file, absolute, sha256(Buffer.from(text, 'utf8'))).plan;
+}
+
+function parseSource(
+  text: string,
+  file: string,
+  absolute: string,
+  hash: string,
+): { plan: Plan; src: SourceFile } {
+  const src = new SourceFile(file, text);
+  const plan = src.parse() ? readPlan(src, { absoluteFile: absolute, hash }) : undefined;
+  if (plan === undefined || src.problems.length > 0) throw planError(src.problems, file);
+  return { plan, src };
+}
+
+function planError(problems: PlanProblem[], file: string): PlanError {
+  const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  if (sorted.length === 0) {
+    // Defensive: a refused plan always says why.
+    sorted.push({ file, line: 1, column: 1, path: '', message: 'the plan is not valid' });
+  }
+  return new PlanError(sorted, { hint: `fix the problems above, then run: canary validate ${file}` });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readPlanBytes(file: string, absolute: string): Promise<Buffer> {
+  try {
+    const info = await stat(absolute);
+    if (!info.isFile()) {
+      throw new CanaryError(`cannot read plan ${file}: not a file`, ExitCode.BadInput);
+    }
+    if (info.size > MAX_SOURCE_BYTES) throw tooLarge(file, info.size);
+    const bytes = await readFile(absolute);
+    // The file may have grown between stat and read.
+    if (bytes.byteLength > MAX_SOURCE_BYTES) throw tooLarge(file, bytes.byteLength);
+    return bytes;
+  } catch (error) {
+    if (error instanceof CanaryError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'not a file'
+            : ((error as Error).message ?? String(error));
+    throw new CanaryError(`cannot read plan ${file}: ${reason}`, ExitCode.BadInput, {
+      hint: code === 'ENOENT' ? 'check the path; `canary init` writes a starter plan' : undefined,
+      cause: error,
+    });
+  }
+}
+
+function tooLarge(file: string, size: number): PlanError {
+  return new PlanError([
+    {
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `the file is ${(size / (1024 * 1024)).toFixed(1)} MiB; plans are limited to 1 MiB`,
+    },
+  ]);
+}
+
+function decode(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new PlanError([{ file, line: 1, column: 1, path: '', message: 'the file is not UTF-8 text' }]);
+  }
+}
+
+/** With the emulator, a scenario file that does not exist would only fail once the rollout starts. */
+async function checkScenarioFile(plan: Plan, src: SourceFile): Promise<void> {
+  const scenario = plan.emulator?.scenario;
+  if (plan.relay.url !== 'emulator' || typeof scenario !== 'string') return;
+  try {
+    if ((await stat(scenario)).isFile()) return;
+  } catch {
+    // reported below
+  }
+  src.problemAtPath(
+    ['emulator', 'scenario'],
+    'emulator.scenario',
+    `emulator.scenario: no such file ${scenario}`,
+  );
+  throw planError(src.problems, src.file);
+}

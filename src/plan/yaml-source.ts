@@ -1,0 +1,254 @@
+/**
+ * YAML with positions, hardened for hostile input. Plans (and scenarios) are parsed here into a
+ * `yaml` Document whose nodes keep their source ranges, so every problem can name the exact
+ * line and column. Nothing here throws for bad input: problems are collected and returned.
+ */
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+  visit,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
+import type { PlanProblem } from '../errors.js';
+import type { JsonValue } from '../relay/types.js';
+
+/** Plans are a few kilobytes; anything this big is a mistake or an attack, refused before parsing. */
+export const MAX_SOURCE_BYTES = 1024 * 1024;
+/**
+ * The yaml composer recurses once per nesting level and overflows the stack near ~1000 levels
+ * (and V8 has been seen to abort outright there), so deep input is refused before it gets that far.
+ */
+const MAX_FLOW_DEPTH = 64;
+const MAX_BLOCK_INDENT = 256;
+/**
+ * Nodes a file may expand to when free-form values are converted and aliases followed: a plan
+ * needs a few hundred, an alias bomb billions (the same defence as yaml's maxAliasCount).
+ */
+const MAX_EXPANDED_NODES = 100_000;
+const MAX_JSON_DEPTH = 64;
+
+export type Collection = YAMLMap<unknown, unknown> | YAMLSeq<unknown>;
+export type ValueNode = Scalar | Collection;
+
+export class SourceFile {
+  readonly problems: PlanProblem[] = [];
+  private readonly lineCounter = new LineCounter();
+  private anchors = new Map<string, Array<{ start: number; node: Node }>>();
+  private expandedNodes = 0;
+  private aliasesFollowed = 0;
+  private budgetReported = false;
+  doc: Document.Parsed | undefined;
+
+  constructor(
+    /** The file name as problems should show it. */
+    readonly file: string,
+    readonly text: string,
+  ) {}
+
+  /** Parses the text; false when it is not usable YAML (problems say why). */
+  parse(): boolean {
+    const size = Buffer.byteLength(this.text, 'utf8');
+    if (size > MAX_SOURCE_BYTES) {
+      this.problemAt(0, '', `the file is ${formatBytes(size)}; plans are limited to 1 MiB`);
+      return false;
+    }
+    const tooDeep = findExcessiveNesting(this.text);
+    if (tooDeep !== undefined) {
+      this.problemAt(tooDeep, '', 'the file nests too deeply to be a plan');
+      return false;
+    }
+    const doc = parseDocument(this.text, {
+      lineCounter: this.lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      strict: true,
+    });
+    for (const issue of [...doc.errors, ...doc.warnings]) {
+      this.problemAt(issue.pos[0], '', yamlMessage(issue.code, issue.message));
+    }
+    if (this.problems.length > 0) return false;
+    this.doc = doc;
+    this.indexAnchors(doc);
+    return true;
+  }
+
+  problemAt(offset: number, path: string, message: string): void {
+    const { line, col } = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.text.length)));
+    this.problems.push({ file: this.file, line: Math.max(1, line), column: Math.max(1, col), path, message });
+  }
+
+  /** Reports a problem at the node a key path leads to (without following aliases), else the file start. */
+  problemAtPath(keys: Array<string | number>, path: string, message: string): void {
+    const node = this.doc?.getIn(keys, true) as Node | undefined;
+    this.problem(
+      isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node : undefined,
+      path,
+      message,
+    );
+  }
+
+  /** Reports a problem at a node (or the start of the file when there is no node). */
+  problem(node: Node | null | undefined, path: string, message: string): void {
+    this.problemAt(node?.range?.[0] ?? 0, path, message);
+  }
+
+  /**
+   * The node an alias stands for (or the node itself). Undefined for an unknown anchor or when
+   * the alias budget is spent; the latter is reported once.
+   */
+  resolve(node: unknown, path: string): ValueNode | undefined {
+    let current = node;
+    for (let hops = 0; isAlias(current); hops++) {
+      this.aliasesFollowed++;
+      if (!this.spend(current, path) || hops > 100) return undefined;
+      current = this.anchorFor(current);
+    }
+    if (isScalar(current) || isMap(current) || isSeq(current)) return current as ValueNode;
+    return undefined;
+  }
+
+  /**
+   * A JSON value for a free-form node (parameters, metadata, inline scenarios), following
+   * aliases within a budget and refusing what JSON cannot hold.
+   */
+  toJson(node: unknown, path: string, depth = 0): JsonValue | undefined {
+    const resolved = this.resolve(node, path);
+    if (resolved === undefined) return undefined;
+    if (!this.spend(resolved, path)) return undefined;
+    if (depth > MAX_JSON_DEPTH) {
+      this.problem(resolved, path, `${path}: nests deeper than ${MAX_JSON_DEPTH} levels`);
+      return undefined;
+    }
+    if (isScalar(resolved)) {
+      const value = resolved.value;
+      if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      this.problem(
+        resolved,
+        path,
+        `${path}: expected a JSON value (string, finite number, true/false or null)`,
+      );
+      return undefined;
+    }
+    if (isSeq(resolved)) {
+      const out: JsonValue[] = [];
+      resolved.items.forEach((item, i) => {
+        const value = this.toJson(item, `${path}[${i}]`, depth + 1);
+        if (value !== undefined) out.push(value);
+      });
+      return out;
+    }
+    const out: { [key: string]: JsonValue } = {};
+    for (const pair of resolved.items) {
+      const key = this.resolve(pair.key, path);
+      if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+        this.problem((pair.key as Node | null) ?? resolved, path, `${path}: keys must be plain strings`);
+        continue;
+      }
+      const name = String(key.value);
+      const value = pair.value === null ? null : this.toJson(pair.value, `${path}.${name}`, depth + 1);
+      if (value !== undefined) Object.defineProperty(out, name, { value, enumerable: true, writable: true });
+    }
+    return out;
+  }
+
+  private spend(node: Node, path: string): boolean {
+    this.expandedNodes++;
+    if (this.expandedNodes <= MAX_EXPANDED_NODES) return true;
+    if (!this.budgetReported) {
+      this.budgetReported = true;
+      this.problem(
+        node,
+        path,
+        this.aliasesFollowed > 0
+          ? 'YAML aliases expand too far (refusing a possible alias bomb)'
+          : `the file holds more than ${MAX_EXPANDED_NODES} values`,
+      );
+    }
+    return false;
+  }
+
+  private indexAnchors(doc: Document.Parsed): void {
+    this.anchors = new Map();
+    visit(doc, (_key, node) => {
+      if (isAlias(node)) return;
+      const anchor = (node as { anchor?: string }).anchor;
+      const start = (node as Node).range?.[0];
+      if (anchor && start !== undefined) {
+        const list = this.anchors.get(anchor) ?? [];
+        list.push({ start, node: node as Node });
+        this.anchors.set(anchor, list);
+      }
+    });
+  }
+
+  /** YAML's rule: an alias refers to the last node anchored with its name before it. */
+  private anchorFor(alias: Alias): Node | undefined {
+    const list = this.anchors.get(alias.source);
+    const at = alias.range?.[0] ?? Number.POSITIVE_INFINITY;
+    let found: Node | undefined;
+    for (const entry of list ?? []) {
+      if (entry.start < at) found = entry.node;
+    }
+    return found;
+  }
+}
+
+/**
+ * Offset of the first place where the text nests deeper than a plan ever would, or undefined.
+ * Deliberately blind to quoting: over-counting only refuses absurd files, while a quote-aware
+ * scanner could be tricked into under-counting.
+ */
+export function findExcessiveNesting(text: string): number | undefined {
+  let flow = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      // Compact nesting (`- - - x`, `? ? x`) costs a level per indicator, like indentation.
+      const isIndicator = (ch === 45 || ch === 63 || ch === 58) && /[ \t]/.test(text[i + 1] ?? '');
+      if (ch === 32 || ch === 9 || isIndicator) {
+        indent++;
+        if (indent > MAX_BLOCK_INDENT) return i;
+        if (isIndicator) {
+          i++;
+          indent++;
+        }
+        continue;
+      }
+      lineStart = false;
+    }
+    if (ch === 91 || ch === 123) {
+      flow++;
+      if (flow > MAX_FLOW_DEPTH) return i;
+    } else if ((ch === 93 || ch === 125) && flow > 0) {
+      flow--;
+    }
+  }
+  return undefined;
+}
+
+function yamlMessage(code: string, message: string): string {
+  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
+  if (code === 'MULTIPLE_DOCS') return 'a plan is one YAML document; remove the extra `---` documents';
+  return `YAML: ${message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`;
+}
+
+function formatBytes(size: number): string {
+  return size >= 1024 * 1024 ? `${(size / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(size / 1024)} KiB`;
+}
