@@ -1,0 +1,127 @@
+/**
+ * The built-in relay emulator: a real HTTP server speaking the relay contract, with simulated
+ * traffic behind the metrics, fault injection and a call log (see ./server.ts for the paths).
+ */
+import { randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, systemClock } from '../clock.js';
+import { UsageError } from '../errors.js';
+import { CallLog } from './call-log.js';
+import { FaultQueue } from './faults.js';
+import { Random } from './random.js';
+import { RelayState } from './relay-state.js';
+import { BehaviourBook, loadScenario, partialBehaviourSchema } from './scenario.js';
+import { createRequestListener } from './server.js';
+import { TrafficSimulation } from './simulation.js';
+import type { CallRecord, EmulatorControl, EmulatorHandle, Scenario } from './types.js';
+
+export { loadScenario, parseScenario } from './scenario.js';
+export * from './types.js';
+
+export const DEFAULT_RPS = 200;
+
+export interface EmulatorOptions {
+  /** 0 picks a free port (default 0). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  apiKey: string;
+  clock?: Clock;
+  /** A scenario, or the path of a scenario YAML file. */
+  scenario?: Scenario | string;
+  /** Simulated requests per second on each route; default: the scenario's, else 200. */
+  rps?: number;
+  /** Default: the scenario's, else random (see `EmulatorHandle.seed`). */
+  seed?: number;
+  /** Called after each API call is answered (not for /_emulator calls). */
+  onCall?: (record: CallRecord) => void;
+}
+
+export interface StartedEmulator extends EmulatorHandle {
+  /** The seed in use, so a run can be reproduced. */
+  seed: number;
+  rps: number;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<StartedEmulator> {
+  const clock = options.clock ?? systemClock;
+  const scenario: Scenario =
+    typeof options.scenario === 'string' ? await loadScenario(options.scenario) : (options.scenario ?? {});
+  const rps = options.rps ?? scenario.rps ?? DEFAULT_RPS;
+  if (!(rps > 0) || !Number.isFinite(rps)) throw new UsageError(`--rps must be a number above 0, got ${rps}`);
+  const seed = options.seed ?? scenario.seed ?? randomInt(1, 2 ** 31 - 1);
+  if (!options.apiKey) throw new UsageError('the emulator needs an API key');
+
+  const startedAt = clock.now();
+  const state = new RelayState();
+  const behaviours = new BehaviourBook(scenario, startedAt);
+  const simulation = new TrafficSimulation(state, behaviours, new Random(seed), rps, startedAt);
+  const faults = new FaultQueue();
+  const calls = new CallLog();
+
+  const server = createServer(
+    createRequestListener({
+      apiKey: options.apiKey,
+      clock,
+      state,
+      simulation,
+      behaviours,
+      faults,
+      calls,
+      onCall: options.onCall,
+    }),
+  );
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port ?? 0, host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://${formatHost(host)}:${port}`;
+
+  const control: EmulatorControl = {
+    setBehaviour(tag, behaviour) {
+      const checked = partialBehaviourSchema.parse(behaviour);
+      simulation.advance(clock.now());
+      behaviours.override(tag, checked);
+      return behaviours.resolve(tag, 100, clock.now());
+    },
+    behaviour: (tag, weight = 100) => behaviours.resolve(tag, weight, clock.now()),
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    calls: () => calls.list(),
+    clearCalls: () => calls.clear(),
+    getRoute(routeId) {
+      simulation.advance(clock.now());
+      return state.routes.has(routeId) ? state.getRoute(routeId) : undefined;
+    },
+    simulateUntil: (now = clock.now()) => simulation.advance(now),
+    stats: () => ({ ...simulation.stats(), callLogSize: calls.size }),
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl: `${origin}/v1`,
+    origin,
+    port,
+    seed,
+    rps,
+    control,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Hung (fault-injected) and keep-alive connections would otherwise hold close() open.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Per-version simulated traffic, stored as counters per time bucket in two fixed rings:
+ * 1-second buckets for the last hour (so a 10 s window is exact) and 1-minute buckets for
+ * the last 24 h (the longest window the contract allows). A slot is reused when time wraps
+ * round, so memory per version is constant however long the emulator runs and whatever
+ * the rps. A Prometheus exposition can later read the same rings.
+ */
+import { LATENCY_BINS } from './latency.js';
+
+export const FINE_BUCKET_MS = 1_000;
+export const FINE_BUCKETS = 3_600;
+export const COARSE_BUCKET_MS = 60_000;
+/** 24 h plus slack, so a full 24 h window ending now is always covered. */
+export const COARSE_BUCKETS = 24 * 60 + 2;
+
+export interface Aggregate {
+  requests: number;
+  errors: number;
+  /** Sum over requests of each request's cost per token. */
+  cost: number;
+  latency: Float64Array;
+}
+
+export function emptyAggregate(): Aggregate {
+  return { requests: 0, errors: 0, cost: 0, latency: new Float64Array(LATENCY_BINS) };
+}
+
+class Ring {
+  private readonly bucketIndex: Float64Array;
+  readonly requests: Float64Array;
+  readonly errors: Float64Array;
+  readonly cost: Float64Array;
+  readonly latency: Float32Array;
+
+  constructor(
+    readonly bucketMs: number,
+    readonly size: number,
+  ) {
+    this.bucketIndex = new Float64Array(size).fill(-1);
+    this.requests = new Float64Array(size);
+    this.errors = new Float64Array(size);
+    this.cost = new Float64Array(size);
+    this.latency = new Float32Array(size * LATENCY_BINS);
+  }
+
+  /** The slot holding `bucket`, clearing whatever older bucket used it before; -1 if none and !create. */
+  slot(bucket: number, create: boolean): number {
+    const slot = bucket % this.size;
+    if (this.bucketIndex[slot] === bucket) return slot;
+    if (!create) return -1;
+    this.bucketIndex[slot] = bucket;
+    this.requests[slot] = 0;
+    this.errors[slot] = 0;
+    this.cost[slot] = 0;
+    this.latency.fill(0, slot * LATENCY_BINS, (slot + 1) * LATENCY_BINS);
+    return slot;
+  }
+
+  addCounts(slot: number, requests: number, errors: number, cost: number): void {
+    this.requests[slot] = (this.requests[slot] ?? 0) + requests;
+    this.errors[slot] = (this.errors[slot] ?? 0) + errors;
+    this.cost[slot] = (this.cost[slot] ?? 0) + cost;
+  }
+
+  addTo(into: Aggregate, slot: number, fraction: number): void {
+    into.requests += (this.requests[slot] ?? 0) * fraction;
+    into.errors += (this.errors[slot] ?? 0) * fraction;
+    into.cost += (this.cost[slot] ?? 0) * fraction;
+    const base = slot * LATENCY_BINS;
+    for (let i = 0; i < LATENCY_BINS; i++) {
+      const count = this.latency[base + i] ?? 0;
+      if (count !== 0) into.latency[i] = (into.latency[i] ?? 0) + count * fraction;
+    }
+  }
+
+  /** Slots holding a bucket newer than `oldestBucket`. */
+  retained(oldestBucket: number): number {
+    let n = 0;
+    for (let i = 0; i < this.size; i++) if ((this.bucketIndex[i] ?? -1) >= oldestBucket) n++;
+    return n;
+  }
+}
+
+export class VersionSeries {
+  static readonly capacity = FINE_BUCKETS + COARSE_BUCKETS;
+  private readonly fine = new Ring(FINE_BUCKET_MS, FINE_BUCKETS);
+  private readonly coarse = new Ring(COARSE_BUCKET_MS, COARSE_BUCKETS);
+
+  /**
+   * Adds traffic that happened at time `t`: counts, and `sampleCount` latency samples given
+   * as histogram bins in `sampleBins`, each standing for `sampleWeight` requests.
+   */
+  record(
+    t: number,
+    requests: number,
+    errors: number,
+    cost: number,
+    sampleBins: Uint8Array,
+    sampleCount: number,
+    sampleWeight: number,
+  ): void {
+    const fineSlot = this.fine.slot(Math.floor(t / FINE_BUCKET_MS), true);
+    const coarseSlot = this.coarse.slot(Math.floor(t / COARSE_BUCKET_MS), true);
+    this.fine.addCounts(fineSlot, requests, errors, cost);
+    this.coarse.addCounts(coarseSlot, requests, errors, cost);
+    const fineBase = fineSlot * LATENCY_BINS;
+    const coarseBase = coarseSlot * LATENCY_BINS;
+    for (let i = 0; i < sampleCount; i++) {
+      const bin = sampleBins[i] ?? 0;
+      this.fine.latency[fineBase + bin] = (this.fine.latency[fineBase + bin] ?? 0) + sampleWeight;
+      this.coarse.latency[coarseBase + bin] = (this.coarse.latency[coarseBase + bin] ?? 0) + sampleWeight;
+    }
+  }
+
+  /**
+   * Adds the traffic of [start, end) to `into`. Buckets the window only partly covers are
+   * prorated, assuming traffic was even inside a bucket. `simulatedUntil` is how far the
+   * simulation has run: the last second may be only partly simulated.
+   */
+  aggregate(start: number, end: number, simulatedUntil: number, into: Aggregate): void {
+    if (!(end > start) || simulatedUntil <= 0) return;
+    const lastSecond = Math.floor((simulatedUntil - 1) / FINE_BUCKET_MS);
+    const fineFrom = (lastSecond - FINE_BUCKETS + 1) * FINE_BUCKET_MS;
+    const lastMinute = Math.floor((simulatedUntil - 1) / COARSE_BUCKET_MS);
+    const coarseFrom = (lastMinute - COARSE_BUCKETS + 1) * COARSE_BUCKET_MS;
+    let t = Math.max(start, coarseFrom);
+    const stop = Math.min(end, simulatedUntil);
+    while (t < stop) {
+      if (t >= fineFrom) {
+        const second = Math.floor(t / FINE_BUCKET_MS);
+        const secondStart = second * FINE_BUCKET_MS;
+        const covered = Math.min(secondStart + FINE_BUCKET_MS, simulatedUntil);
+        const segmentEnd = Math.min(stop, covered);
+        const slot = this.fine.slot(second, false);
+        if (slot >= 0) this.fine.addTo(into, slot, (segmentEnd - t) / (covered - secondStart));
+        t = segmentEnd;
+      } else {
+        const minute = Math.floor(t / COARSE_BUCKET_MS);
+        const minuteStart = minute * COARSE_BUCKET_MS;
+        const segmentEnd = Math.min(stop, minuteStart + COARSE_BUCKET_MS, fineFrom);
+        const slot = this.coarse.slot(minute, false);
+        // Minutes this old are complete, so proration is over the whole minute.
+        if (slot >= 0) this.coarse.addTo(into, slot, (segmentEnd - t) / COARSE_BUCKET_MS);
+        t = segmentEnd;
+      }
+    }
+  }
+
+  retainedBuckets(simulatedUntil: number): number {
+    const lastSecond = Math.floor((simulatedUntil - 1) / FINE_BUCKET_MS);
+    const lastMinute = Math.floor((simulatedUntil - 1) / COARSE_BUCKET_MS);
+    return (
+      this.fine.retained(lastSecond - FINE_BUCKETS + 1) +
+      this.coarse.retained(lastMinute - COARSE_BUCKETS + 1)
+    );
+  }
+}
