@@ -98,21 +98,31 @@ export function visibleWidth(text: string): number {
   return max;
 }
 
-function label(row: VersionRow, maxTag: number): string {
-  const tag = truncate(row.tag, maxTag);
-  return row.role ? `${tag} (${row.role})` : tag;
+interface Labelling {
+  role: boolean;
+  maxTag: number;
 }
 
-function renderTable(rows: VersionRow[], ids: ColumnId[], chalk: ChalkInstance, maxTag: number): string {
+function label(row: VersionRow, labelling: Labelling): string {
+  const tag = truncate(row.tag, labelling.maxTag);
+  return labelling.role && row.role ? `${tag} (${row.role})` : tag;
+}
+
+function renderTable(
+  rows: VersionRow[],
+  ids: ColumnId[],
+  chalk: ChalkInstance,
+  labelling: Labelling,
+): string {
   const columns = ids.map((id) => COLUMNS.find((c) => c.id === id) as Column);
   const table = new Table({
     head: columns.map((c) => chalk.bold(c.head)),
     // cli-table3 colours heads red and borders grey by default, guessing the terminal; colour is ours to decide.
-    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true },
     colAligns: columns.map((c) => (c.id === 'version' ? 'left' : 'right')),
   });
   for (const row of rows) {
-    table.push(columns.map((c) => (c.id === 'version' ? label(row, maxTag) : c.cell(row, chalk))));
+    table.push(columns.map((c) => (c.id === 'version' ? label(row, labelling) : c.cell(row, chalk))));
   }
   return table.toString();
 }
@@ -123,7 +133,7 @@ function renderCompact(rows: VersionRow[], chalk: ChalkInstance, width: number):
     .map((row) => {
       const rate = COLUMNS.find((c) => c.id === 'error_rate') as Column;
       const p99 = COLUMNS.find((c) => c.id === 'p99') as Column;
-      const line = `${label(row, 24)} ${formatWeight(row.weight)} · err ${rate.cell(row, chalk)} · p99 ${p99.cell(row, chalk)}`;
+      const line = `${label(row, { role: true, maxTag: 24 })} ${formatWeight(row.weight)} · err ${rate.cell(row, chalk)} · p99 ${p99.cell(row, chalk)}`;
       return visibleWidth(line) > width ? truncate(stripVTControlCharacters(line), width) : line;
     })
     .join('\n');
@@ -134,9 +144,17 @@ export function renderVersionTable(
   options: { chalk: ChalkInstance; width: number },
 ): string {
   const { chalk, width } = options;
-  for (const maxTag of [40, 24]) {
-    for (const layout of LAYOUTS) {
-      const text = renderTable(rows, layout, chalk, maxTag);
+  // Figures matter more than the role suffix (rows are always baseline first), and the role
+  // more than the tail of a long tag.
+  const labellings: Labelling[] = [
+    { role: true, maxTag: 40 },
+    { role: false, maxTag: 40 },
+    { role: false, maxTag: 24 },
+    { role: false, maxTag: 16 },
+  ];
+  for (const layout of LAYOUTS) {
+    for (const labelling of labellings) {
+      const text = renderTable(rows, layout, chalk, labelling);
       if (visibleWidth(text) <= width) return text;
     }
   }

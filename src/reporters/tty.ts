@@ -61,7 +61,12 @@ function header(input: FrameInput): string[] {
   const { state, chalk, width, now } = input;
   const route = state.route ?? 'route ?';
   const versions = `${state.baseline ?? '?'} → ${state.canary ?? '?'}`;
-  const first = `${chalk.bold('canary')} ${chalk.bold(truncate(route, Math.max(8, width - versions.length - 10)))}  ${versions}`;
+  const title = `${chalk.bold('canary')} ${chalk.bold(truncate(route, Math.max(8, width - 7)))}`;
+  // Route and tags on one line when they fit; otherwise the tags get a line of their own.
+  const top =
+    visibleWidth(title) + 2 + versions.length <= width
+      ? [`${title}  ${versions}`]
+      : [title, truncate(versions, width)];
 
   const parts: string[] = [];
   if (state.stage !== undefined) parts.push(chalk.bold(stageLabel(state)));
@@ -79,7 +84,7 @@ function header(input: FrameInput): string[] {
   }
   if (state.paused) parts.push(chalk.yellow('paused: waiting for a decision'));
   if (state.rollingBack && !state.finished) parts.push(chalk.red('rolling back'));
-  return [first, fitParts(parts, width)];
+  return [...top, fitParts(parts, width)];
 }
 
 /** Joins ` · `-separated parts, dropping trailing ones that would wrap the line. */

@@ -100,6 +100,8 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
         minRequests: event.minRequests,
         deadlineAt: event.deadlineAt,
       };
+      // A count of requests means the last read worked.
+      state.metricsError = undefined;
       break;
     case 'metrics_error':
       state.metricsError = { message: event.message, consecutive: event.consecutive, limit: event.limit };

@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createReporter } from '../../src/reporters/index.js';
+import { visibleWidth } from '../../src/reporters/table.js';
+import { TtyReporter } from '../../src/reporters/tty.js';
+import type { RolloutEvent } from '../../src/rollout/events.js';
+import {
+  ANSI_COLOR,
+  BASE,
+  CAN,
+  CollectingStream,
+  ESC,
+  promotedRun,
+  rolledBackRun,
+  stripColor,
+  T0,
+  waitingRun,
+} from './helpers.js';
+
+async function runAll(events: RolloutEvent[], color: boolean, columns = 100) {
+  const out = new CollectingStream(true, columns, 40);
+  const r = new TtyReporter(out, { color });
+  for (const e of events) r.event(e);
+  await r.close();
+  return out;
+}
+
+/** The last frame log-update drew plus what followed it, without synchronized-output markers. */
+function finalScreen(out: CollectingStream): string {
+  return stripColor(out.text).split(`${ESC}[?2026h`).pop() ?? '';
+}
+
+describe('TtyReporter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('leaves a final frame with both versions, the verdicts and the outcome', async () => {
+    const screen = finalScreen(await runAll(rolledBackRun(), false));
+    const table = screen.split('\n').filter((l) => l.startsWith('│'));
+    expect(table[0]).toMatch(/version.*weight.*requests.*errors.*error rate.*p50.*p99.*cost\/token/);
+    expect(table.find((l) => l.includes(BASE))).toMatch(
+      /100%.*1834.*8.*0\.40%.*410ms.*1820ms.*\$14\.8\/Mtok/,
+    );
+    expect(table.find((l) => l.includes(CAN))).toMatch(/0%.*1834.*167.*9\.10%.*410ms.*2450ms.*\$14\.8\/Mtok/);
+    expect(screen).toContain('checks FAIL 2/2: ✗ error_rate 9.10% > max 2.00%  ✓ p99 2450ms ≤ 2500ms');
+    expect(screen).toContain('[rollback] done in 320ms');
+    expect(screen).toMatch(/✗ rolled back: rolled back at stage 2\/4: error_rate 9\.10% > max 2\.00%/);
+    expect(screen).toContain('next: canary status --route code-review-production');
+  });
+
+  it('keeps the event log to the last 8 entries and leaves routine passes out of it', async () => {
+    const screen = finalScreen(await runAll(promotedRun(), false));
+    const log = screen.split('\n').filter((l) => /^\+\d/.test(l));
+    expect(log).toHaveLength(8);
+    expect(log.at(-1)).toContain('[promoted]');
+    expect(log.some((l) => l.includes('[check] pass'))).toBe(false);
+    expect(screen).toContain('checks pass: ✓ error_rate 0.41% ≤ 2.00%  ✓ p99 1820ms ≤ 2500ms');
+    expect(screen).toContain('✓ promoted: claude-sonnet-4-5-v2 now serves 100%');
+  });
+
+  it('colours cells against the checks’ bounds when colour is on', async () => {
+    const text = (await runAll(rolledBackRun(), true)).text;
+    const red = `${ESC}[31m`;
+    const green = `${ESC}[32m`;
+    const yellow = `${ESC}[33m`;
+    // Canary error rate 9.10% is beyond the 2% bound; p99 2450ms is within 10% of 2500ms.
+    expect(text).toContain(`${red}9.10%`);
+    expect(text).toContain(`${yellow}2450ms`);
+    // The baseline is held to the same absolute threshold and is well within it.
+    expect(text).toContain(`${green}0.40%`);
+    expect(text).toContain(`${green}1820ms`);
+    // No bound on cost: its cells stay uncoloured.
+    expect(text).not.toMatch(new RegExp(`${ESC}\\[3\\dm\\$14\\.8`));
+  });
+
+  it('dims cells with no data, and shows waiting for traffic', async () => {
+    const out = new CollectingStream(true, 100, 40);
+    const r = new TtyReporter(out, { color: true });
+    const events = waitingRun();
+    // Up to the no-data evaluation and the wait after it, before the rollback.
+    for (const e of events.slice(
+      0,
+      events.findIndex((e) => e.type === 'rollback_started'),
+    ))
+      r.event(e);
+    await vi.advanceTimersByTimeAsync(200);
+    const frame = out.text;
+    expect(frame).toContain(`${ESC}[2m–${ESC}[22m`);
+    // Fewer canary requests than min_requests: the count is marked.
+    expect(frame).toContain(`${ESC}[33m34${ESC}[39m`);
+    expect(stripColor(frame)).toContain('waiting for traffic: 34/200 canary requests (deadline in 7m)');
+    await r.close();
+  });
+
+  it('writes no colour when colour is off', async () => {
+    const out = await runAll(rolledBackRun(), false);
+    expect(out.text).not.toMatch(ANSI_COLOR);
+  });
+
+  it('never draws inside event(): the first frame comes on a timer', async () => {
+    const out = new CollectingStream(true, 100);
+    const r = new TtyReporter(out, { color: false });
+    r.event(promotedRun()[0] as RolloutEvent);
+    expect(out.chunks).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(out.chunks).toHaveLength(1);
+    await r.close();
+  });
+
+  it('throttles: 100 events in one tick produce at most 2 writes', async () => {
+    const out = new CollectingStream(true, 100);
+    const r = new TtyReporter(out, { color: false });
+    const events = promotedRun();
+    for (let i = 0; i < 100; i++) r.event(events[i % events.length] as RolloutEvent);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(out.chunks.length).toBeGreaterThanOrEqual(1);
+    expect(out.chunks.length).toBeLessThanOrEqual(2);
+    await r.close();
+  });
+
+  it('redraws at most 10 times a second under a steady stream of events', async () => {
+    const out = new CollectingStream(true, 100);
+    const r = new TtyReporter(out, { color: false });
+    const events = promotedRun();
+    // One event per millisecond for two seconds, each changing what is on screen.
+    for (let i = 0; i < 2000; i++) {
+      const e = events[i % events.length] as RolloutEvent;
+      r.event({ ...e, at: T0 + i * 1000 } as RolloutEvent);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(out.chunks.length).toBeGreaterThan(5);
+    expect(out.chunks.length).toBeLessThanOrEqual(21);
+    await r.close();
+  });
+
+  it('shows the stage, bake elapsed/remaining and the next check, counting down with a clock', async () => {
+    const out = new CollectingStream(true, 100);
+    let now = T0;
+    const r = new TtyReporter(out, { color: false, now: () => now });
+    const events = rolledBackRun();
+    const firstEval = events.findIndex((e) => e.type === 'evaluation');
+    for (const e of events.slice(0, firstEval + 1)) r.event(e);
+    const at = (events[firstEval] as { at: number }).at;
+    now = at;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stripColor(out.text)).toContain(
+      'stage 2/4 · canary 25% · baseline 75% · bake 30s/1h (59m30s left) · next check in 30s',
+    );
+    now = at + 10_000;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(stripColor(out.chunks.at(-1) ?? '')).toContain('bake 40s/1h (59m20s left) · next check in 20s');
+    await r.close();
+  });
+
+  it('fits narrow terminals: no line of a 40-column frame is wider than 40', async () => {
+    const out = new CollectingStream(true, 40, 40);
+    const r = new TtyReporter(out, { color: true });
+    for (const e of rolledBackRun()) r.event(e);
+    await vi.advanceTimersByTimeAsync(200);
+    const frame = out.text
+      .replace(`${ESC}[?25l`, '')
+      .replace(`${ESC}[?2026h`, '')
+      .replace(`${ESC}[?2026l`, '');
+    for (const line of frame.split('\n')) expect(visibleWidth(line)).toBeLessThanOrEqual(40);
+    expect(stripColor(frame)).toContain(CAN.slice(0, 10));
+    await r.close();
+  });
+
+  it('writes nothing when closed without events, and ignores events after close', async () => {
+    const out = new CollectingStream(true, 100);
+    const r = new TtyReporter(out, { color: false });
+    await r.close();
+    r.event(promotedRun()[0] as RolloutEvent);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(out.text).toBe('');
+  });
+
+  it('hides the cursor while live and shows it again on close', async () => {
+    const out = await runAll(promotedRun(), false);
+    expect(out.text.startsWith(`${ESC}[?25l`)).toBe(true);
+    expect(out.text.endsWith(`${ESC}[?25h`)).toBe(true);
+  });
+
+  it('is what createReporter gives for tty, writing to stdout', async () => {
+    const stdout = new CollectingStream(true, 100);
+    const stderr = new CollectingStream(true, 100);
+    const r = createReporter('tty', { stdout, stderr, color: false });
+    for (const e of promotedRun()) r.event(e);
+    await r.close();
+    expect(stdout.text).toContain('✓ promoted');
+    expect(stderr.text).toBe('');
+  });
+});
