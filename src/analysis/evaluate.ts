@@ -1,0 +1,145 @@
+/**
+ * Judges one window of metrics against a plan's checks. Pure: values in, verdict out.
+ *
+ * The rule that shapes everything here: no data is never healthy. Too little canary
+ * traffic turns every check into `no_data` (a verdict on a handful of requests would be
+ * noise), and a null, missing, non-finite or negative value is `no_data` for its check.
+ */
+import type { AnalysisConfig, JudgedMetric } from '../plan/types.js';
+import { JUDGED_METRICS } from '../plan/types.js';
+import type { VersionMetrics } from '../relay/types.js';
+import { compareToBaseline, withinBound } from './compare.js';
+import { formatMetric, metricLabel } from './format.js';
+import type { CheckResult, CheckStatus, Evaluation } from './types.js';
+
+export interface EvaluateInput {
+  canary: VersionMetrics | null;
+  baseline: VersionMetrics | null;
+  config: Pick<AnalysisConfig, 'minRequests' | 'thresholds' | 'baselineComparison'>;
+  at: number;
+  windowStart: number;
+  windowEnd: number;
+}
+
+type Read = { ok: true; value: number } | { ok: false; why: string };
+
+/** Metric values come off the wire: anything but a finite, non-negative number is no data. */
+function read(metrics: VersionMetrics | null, metric: JudgedMetric): Read {
+  if (metrics === null) return { ok: false, why: 'no metrics' };
+  const raw: unknown = (metrics as unknown as Record<string, unknown>)[metric];
+  if (raw === undefined || raw === null) return { ok: false, why: `${metricLabel(metric)} missing` };
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
+    return { ok: false, why: `${metricLabel(metric)} unusable (${String(raw)})` };
+  }
+  return { ok: true, value: raw };
+}
+
+function requestCount(metrics: VersionMetrics | null): number | null {
+  const raw: unknown = metrics?.request_count;
+  return typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : null;
+}
+
+/** Why the canary's traffic is too short for any verdict, or null when it is enough. */
+function shortOfData(
+  canary: VersionMetrics | null,
+  requests: number | null,
+  minRequests: number,
+): string | null {
+  if (canary === null) return 'no data: no canary metrics for the window';
+  if (requests === null) return minRequests > 0 ? 'no data: canary request count unknown' : null;
+  if (requests < minRequests) return `no data: ${requests}/${minRequests} canary requests in window`;
+  return null;
+}
+
+function configured<T>(rules: Partial<Record<JudgedMetric, T>>): [JudgedMetric, T][] {
+  return JUDGED_METRICS.flatMap((m) => (rules[m] === undefined ? [] : [[m, rules[m] as T]]));
+}
+
+export function evaluate(input: EvaluateInput): Evaluation {
+  const { canary, baseline, config } = input;
+  const canaryRequests = requestCount(canary);
+  const baselineRequests = requestCount(baseline);
+  const short = shortOfData(canary, canaryRequests, config.minRequests);
+  const checks: CheckResult[] = [];
+
+  for (const [metric, rule] of configured(config.thresholds)) {
+    const id = `${metric}.max`;
+    const c = read(canary, metric);
+    const value = c.ok ? c.value : null;
+    if (short !== null || !c.ok) {
+      const reason = short ?? `no data: canary ${(c as { why: string }).why}`;
+      checks.push({ id, metric, kind: 'threshold', status: 'no_data', value, bound: rule.max, reason });
+      continue;
+    }
+    const ok = withinBound(c.value, rule.max);
+    checks.push({
+      id,
+      metric,
+      kind: 'threshold',
+      status: ok ? 'pass' : 'fail',
+      value: c.value,
+      bound: rule.max,
+      reason: `${metricLabel(metric)} ${formatMetric(metric, c.value)} ${ok ? '≤' : '>'} max ${formatMetric(metric, rule.max)}`,
+    });
+  }
+
+  for (const [metric, rule] of configured(config.baselineComparison)) {
+    // A rule with neither bound constrains nothing; the plan validator should not let one through.
+    if (rule.max_increase === undefined && rule.max_ratio === undefined) continue;
+    const id = `${metric}.vs_baseline`;
+    const c = read(canary, metric);
+    const b = read(baseline, metric);
+    const base = {
+      id,
+      metric,
+      kind: 'comparison' as const,
+      value: c.ok ? c.value : null,
+      baseline: b.ok ? b.value : null,
+    };
+    let noData: string | null = short;
+    if (noData === null && !c.ok) noData = `no data: canary ${c.why}`;
+    if (noData === null && baseline === null) noData = 'no data: no baseline metrics for the window';
+    if (noData === null && baselineRequests !== null && baselineRequests < config.minRequests) {
+      // A baseline on a trickle of traffic is as noisy as a canary on one.
+      noData = `no data: ${baselineRequests}/${config.minRequests} baseline requests in window`;
+    }
+    if (noData === null && !b.ok) noData = `no data: baseline ${b.why}`;
+    if (noData !== null || !c.ok || !b.ok) {
+      checks.push({ ...base, status: 'no_data', bound: null, reason: noData ?? 'no data' });
+      continue;
+    }
+    const outcome = compareToBaseline({
+      metric,
+      rule,
+      canary: { value: c.value, requests: canaryRequests },
+      baseline: { value: b.value, requests: baselineRequests },
+    });
+    checks.push({ ...base, status: outcome.status, bound: outcome.bound, reason: outcome.reason });
+  }
+
+  let verdict: CheckStatus = 'pass';
+  if (checks.some((c) => c.status === 'fail')) verdict = 'fail';
+  else if (short !== null || checks.some((c) => c.status === 'no_data')) verdict = 'no_data';
+
+  return {
+    at: input.at,
+    windowStart: input.windowStart,
+    windowEnd: input.windowEnd,
+    canary,
+    baseline,
+    canaryRequests,
+    minRequests: config.minRequests,
+    checks,
+    verdict,
+  };
+}
+
+/** The checks that decided a verdict, as one line: the failures, else what lacked data. */
+export function verdictReason(evaluation: Evaluation): string {
+  const deciding = evaluation.checks.filter((c) => c.status === evaluation.verdict);
+  if (deciding.length > 0) return deciding.map((c) => c.reason).join('; ');
+  if (evaluation.verdict === 'no_data') {
+    return shortOfData(evaluation.canary, evaluation.canaryRequests, evaluation.minRequests) ?? 'no data';
+  }
+  return 'all checks passed';
+}
