@@ -168,18 +168,36 @@ export function parseScenario(text: string, file: string): Scenario {
   const problems: PlanProblem[] = [];
   for (const issue of result.error.issues) {
     const path = issue.path;
+    if (issue.code === 'invalid_key') {
+      // A bad map key: point at the key itself, with the key schema's own message.
+      const key = String(path[path.length - 1]);
+      const node = keyNode(nodeAt(doc, path.slice(0, -1)), key);
+      const { line, column } = node?.range ? position(lineCounter, node.range[0]) : { line: 1, column: 1 };
+      const message = issue.issues[0]?.message ?? issue.message;
+      problems.push({
+        file,
+        line,
+        column,
+        path: path.map(String).join('.'),
+        message: `'${key}': ${message}`,
+      });
+      continue;
+    }
     const parent = nodeAt(doc, path);
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
     for (const key of keys) {
       const node = key === undefined ? parent : (keyNode(parent, key) ?? parent);
       const { line, column } = node?.range ? position(lineCounter, node.range[0]) : { line: 1, column: 1 };
       const dotted = [...path, ...(key === undefined ? [] : [key])].map(String).join('.');
+      const missing = issue.code === 'invalid_type' && path.length > 0 && !doc.hasIn(path as unknown[]);
       const message =
         issue.code === 'unrecognized_keys'
           ? `unknown key '${key}'${path.length ? ` in ${path.map(String).join('.')}` : ''}`
-          : issue.code === 'invalid_type' && issue.input === undefined
+          : missing
             ? `${dotted} is required`
-            : `${dotted ? `${dotted}: ` : ''}${issue.message}`;
+            : issue.message.startsWith(`${String(path[path.length - 1])} `)
+              ? `${[...path.slice(0, -1).map(String), issue.message].join('.')}`
+              : `${dotted ? `${dotted}: ` : ''}${issue.message}`;
       problems.push({ file, line, column, path: dotted, message });
     }
   }
