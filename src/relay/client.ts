@@ -61,6 +61,8 @@ export interface RelayClient extends RelayPort {
 export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
 
 const REDACTED = '[REDACTED]';
+/** Marks an attempt cut short by the call's overall deadline (not a transient failure: no retry). */
+const DEADLINE_CODE = 'CANARY_DEADLINE';
 
 interface Request {
   method: RetryMethod;
@@ -233,6 +235,11 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       let answer: Answer | undefined;
       let failure: unknown;
       let responded = false;
+      // The deadline also bounds the attempt in flight, not only the waits between attempts:
+      // a rollback given 10 s must not sit out a 30 s headers timeout.
+      const remaining = Math.max(1, deadlineMs - (clock.now() - start));
+      const deadlineSignal = AbortSignal.timeout(remaining);
+      const attemptSignal = signal === undefined ? deadlineSignal : AbortSignal.any([signal, deadlineSignal]);
       try {
         const res = await agent.request({
           origin,
@@ -240,7 +247,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           method: req.method,
           headers,
           body: payload,
-          signal,
+          signal: attemptSignal,
         });
         responded = true;
         const text = await res.body.text();
@@ -255,14 +262,15 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         failure = error;
-        outcome = { kind: 'network', code: errorCode(error), responded };
+        const code = deadlineSignal.aborted ? DEADLINE_CODE : errorCode(error);
+        outcome = { kind: 'network', code, responded };
       }
 
       const delay = retryDelay(req.method, outcome, attempt, policy, random);
       let stopNote: string | undefined;
       if (delay !== undefined && attempt >= policy.maxAttempts) {
         stopNote = undefined;
-      } else if (delay !== undefined && clock.now() - start + delay > deadlineMs) {
+      } else if (delay !== undefined && clock.now() - start + delay >= deadlineMs) {
         stopNote = `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`;
       } else if (delay !== undefined) {
         if (outcome.kind === 'network' && !outcome.responded) retriedBlind = true;
@@ -271,9 +279,16 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       }
 
       if (answer !== undefined) return { ...answer, stopNote };
-      const { type, reason } = describeNetwork(failure, responded);
+      const { type, reason } =
+        outcome.kind === 'network' && outcome.code === DEADLINE_CODE
+          ? {
+              type: 'timeout',
+              reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
+            }
+          : describeNetwork(failure, responded);
+      const what = type === 'timeout' ? 'no answer in time from' : 'could not reach';
       throw new RelayError({
-        message: `${operation}: could not reach the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
+        message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
         type,
         operation,
         hint:

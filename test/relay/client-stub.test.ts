@@ -389,6 +389,15 @@ describe('retries', () => {
     expect(stub.calls).toHaveLength(2);
   });
 
+  it('the call deadline also cuts an attempt in flight short', async () => {
+    const { stub, client } = await setup(() => {}, { timeouts: { headersMs: 30_000 } });
+    const e = await rejection(client.registerVersion(version, { deadlineMs: 200 }));
+    expect(e.type).toBe('timeout');
+    expect(e.message).toContain('no answer in time');
+    expect(e.message).toContain('200 ms deadline');
+    expect(stub.calls).toHaveLength(1);
+  });
+
   it('an abort during backoff stops at once with the caller’s reason', async () => {
     const { stub, client } = await setup((_c, res) => relayError(res, 503, 'server_error', 'busy'));
     const controller = new AbortController();
