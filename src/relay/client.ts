@@ -273,7 +273,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       } else if (delay !== undefined && clock.now() - start + delay >= deadlineMs) {
         stopNote = `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`;
       } else if (delay !== undefined) {
-        if (outcome.kind === 'network' && !outcome.responded) retriedBlind = true;
+        // After a blind retry or a 429 the POST may land twice; a 409 for our own body is then success.
+        if (
+          (outcome.kind === 'network' && !outcome.responded) ||
+          (outcome.kind === 'response' && outcome.status === 429)
+        )
+          retriedBlind = true;
         await clock.sleep(delay, signal);
         continue;
       }
@@ -358,10 +363,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       return new RelayError({
         ...common,
         message: `${operation}: the relay is rate-limiting canary (429 ${type}${said})${tail}.`,
-        hint:
-          req.method === 'POST'
-            ? 'POST calls are not retried after an answer (the contract forbids it); wait a moment and run again.'
-            : 'Wait a moment and run again, or lower the polling rate.',
+        hint: 'Wait a moment and run again, or lower the polling rate (analysis.interval).',
       });
     }
     if (status >= 500) {

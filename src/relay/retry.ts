@@ -94,9 +94,11 @@ export type AttemptOutcome =
   | { kind: 'network'; code: string | undefined; responded: boolean };
 
 /**
- * The contract's retry rules. GET and PATCH are idempotent. A POST is retried only when no
- * response arrived at all; a 429 or 5xx answer to a POST is final, because the relay has
- * spoken and the contract does not let the client second-guess it.
+ * The contract's retry rules. GET and PATCH are idempotent. A POST is retried when no
+ * response arrived at all, and after a 429: a rate limit is refused before the relay does
+ * anything, and the contract's 429 row says to wait and retry (a repeat that lands twice
+ * comes back 409 for the same body, which the client counts as success). A 5xx answer to
+ * a POST is final: the relay may have stored it.
  * Returns the wait before the next attempt, or undefined for "do not retry".
  */
 export function retryDelay(
@@ -107,12 +109,12 @@ export function retryDelay(
   random: () => number,
 ): number | undefined {
   if (outcome.kind === 'response') {
-    if (method === 'POST') return undefined;
     if (outcome.status === 429) {
       return outcome.retryAfterMs === undefined
         ? backoffDelay(retry, policy, random)
         : rateLimitDelay(outcome.retryAfterMs, policy, random);
     }
+    if (method === 'POST') return undefined;
     if (outcome.status >= 500 && outcome.status <= 599) return backoffDelay(retry, policy, random);
     return undefined;
   }

@@ -267,13 +267,13 @@ describe('retries per the contract', () => {
     expect(postCalls('/models/versions')).toHaveLength(1);
   });
 
-  it('POST is not retried after a 429 response', async () => {
+  it('POST is retried after a 429 (the relay refused it before doing anything)', async () => {
     await client.registerVersion(stable);
     await client.registerVersion(canary);
     emulator.control.injectFault({ mode: 'rate_limit', count: 1, path_prefix: '/v1/routes' });
-    const e = await relayError(client.createRoute({ model_alias: 'code-review', route_rules: rules(5) }));
-    expect(e.status).toBe(429);
-    expect(postCalls('/routes/traffic')).toHaveLength(1);
+    const route = await client.createRoute({ model_alias: 'code-review', route_rules: rules(5) });
+    expect(route.route_id).toBe('code-review');
+    expect(postCalls('/routes/traffic').map((c) => c.status)).toEqual([429, 201]);
   });
 
   it('POST after a reset is retried; the 409 for the same body then counts as success', async () => {

@@ -301,21 +301,24 @@ describe('retries', () => {
     expect(clock.now() - T0).toBe(500 + 1_000);
   });
 
-  it('POST is not retried after a 503 or a 429 answer', async () => {
-    const { stub, client } = await setup((_c, res, i) => {
-      if (i === 0) relayError(res, 503, 'server_error', 'busy');
-      else {
-        res.setHeader('retry-after', '1');
-        relayError(res, 429, 'rate_limit_error', 'slow');
-      }
-    });
+  it('POST is not retried after a 503 answer', async () => {
+    const { stub, client } = await setup((_c, res) => relayError(res, 503, 'server_error', 'busy'));
     const e = await rejection(client.registerVersion(version));
     expect(e.status).toBe(503);
     expect(e.hint).toContain('not retried');
     expect(stub.calls).toHaveLength(1);
-    const e2 = await rejection(client.createRoute({ model_alias: 'prod', route_rules: route.route_rules }));
-    expect(e2.status).toBe(429);
-    expect(stub.calls).toHaveLength(2);
+  });
+
+  it('POST is retried after a 429, and a 409 for the same body then counts as success', async () => {
+    const { stub, client } = await setup((_c, res, i) => {
+      if (i === 0) {
+        res.setHeader('retry-after', '1');
+        relayError(res, 429, 'rate_limit_error', 'slow');
+      } else relayError(res, 409, 'conflict', 'exists', { existing: stored });
+    });
+    const got = await client.registerVersion(version);
+    expect(got).toEqual({ version: stored, created: false });
+    expect(stub.calls.filter((c) => c.method === 'POST')).toHaveLength(2);
   });
 
   it('POST after a reset is retried, and a 409 with the same body is success', async () => {

@@ -77,8 +77,8 @@ describe('retryDelay (the contract rules)', () => {
       expect(retryDelay('GET', resp(s), 1, policy, zero)).toBeUndefined();
   });
 
-  it('never retries a POST that got an answer, even 429 or 503', () => {
-    expect(retryDelay('POST', resp(429, 1_000), 1, policy, zero)).toBeUndefined();
+  it('never retries a POST that got a 5xx answer, but waits out a 429', () => {
+    expect(retryDelay('POST', resp(429, 1_000), 1, policy, zero)).toBe(1_000);
     expect(retryDelay('POST', resp(503), 1, policy, zero)).toBeUndefined();
     expect(retryDelay('POST', net('UND_ERR_BODY_TIMEOUT', true), 1, policy, zero)).toBeUndefined();
   });
