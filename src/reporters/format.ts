@@ -174,3 +174,15 @@ export function truncate(text: string, max: number): string {
   if (max === 1) return '…';
   return `${text.slice(0, max - 1)}…`;
 }
+
+/**
+ * The final line: the core's summary, led by the outcome unless the summary already says it
+ * (`rolled back at stage 2/4: …` needs no `rolled back:` in front).
+ */
+export function outcomeHeadline(outcome: string, summary: string): string {
+  const word = outcome.replaceAll('_', ' ');
+  const lower = summary.toLowerCase();
+  if (lower.startsWith(word) || (outcome === 'rollback_failed' && lower.startsWith('rollback')))
+    return summary;
+  return `${word}: ${summary}`;
+}

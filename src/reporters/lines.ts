@@ -5,7 +5,14 @@
 import type { ChalkInstance } from 'chalk';
 import type { CheckResult } from '../analysis/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { describeCheck, formatCount, formatDuration, formatRules, formatWeight } from './format.js';
+import {
+  describeCheck,
+  formatCount,
+  formatDuration,
+  formatRules,
+  formatWeight,
+  outcomeHeadline,
+} from './format.js';
 import { currentWeights, stageLabel, type ViewState } from './view-state.js';
 
 export interface EventLine {
@@ -165,7 +172,7 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
     case 'rollout_finished': {
       const tone = event.outcome === 'promoted' ? 'good' : event.outcome === 'held' ? 'warn' : 'bad';
       const lines: EventLine[] = [
-        { tag: 'result', text: `${event.outcome.replace('_', ' ')} · ${event.summary}`, tone },
+        { tag: 'result', text: outcomeHeadline(event.outcome, event.summary), tone },
       ];
       if (event.next) lines.push({ tag: '', text: `next: ${event.next}`, tone: 'normal' });
       return lines;

@@ -7,7 +7,14 @@ import type { ChalkInstance } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { describeCheck, formatCount, formatDuration, formatElapsed, truncate } from './format.js';
+import {
+  describeCheck,
+  formatCount,
+  formatDuration,
+  formatElapsed,
+  outcomeHeadline,
+  truncate,
+} from './format.js';
 import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
 import type { Reporter } from './reporter.js';
 import { createChalk } from './select.js';
@@ -179,8 +186,18 @@ export function renderFrame(input: FrameInput): string {
 /** Whether an event earns a line in the log; routine passes and repeated waits would drown the rest. */
 function worthLogging(event: RolloutEvent, state: ViewState): boolean {
   switch (event.type) {
-    case 'evaluation':
-      return event.evaluation.verdict !== 'pass';
+    case 'evaluation': {
+      // The core follows every no-data evaluation with a wait event: log the first of a run only.
+      if (event.evaluation.verdict === 'no_data') {
+        const previous = state.evaluation;
+        return !(
+          previous &&
+          previous.at >= (state.stageStartedAt ?? 0) &&
+          previous.evaluation.verdict === 'no_data'
+        );
+      }
+      return event.evaluation.verdict === 'fail';
+    }
     case 'waiting_for_data':
       return state.waiting === undefined;
     case 'rollout_finished':
@@ -277,7 +294,7 @@ export class TtyReporter implements Reporter {
       if (finished) {
         const good = finished.outcome === 'promoted';
         const mark = good ? '✓' : finished.outcome === 'held' ? '!' : '✗';
-        const line = `${mark} ${finished.outcome.replace('_', ' ')}: ${finished.summary}`;
+        const line = `${mark} ${outcomeHeadline(finished.outcome, finished.summary)}`;
         tail += `${good ? this.chalk.green.bold(line) : finished.outcome === 'held' ? this.chalk.yellow.bold(line) : this.chalk.red.bold(line)}\n`;
         if (finished.next) tail += `next: ${finished.next}\n`;
       }

@@ -9,6 +9,7 @@ import {
   formatMs,
   formatRate,
   formatWeight,
+  outcomeHeadline,
 } from '../../src/reporters/format.js';
 import { boundsFromChecks } from '../../src/reporters/table.js';
 
@@ -59,6 +60,16 @@ describe('format helpers', () => {
     expect(formatElapsed(245_000)).toBe('+04:05');
     expect(formatElapsed(3_723_000)).toBe('+1:02:03');
     expect(formatElapsed(-5)).toBe('+00:00');
+  });
+});
+
+describe('outcomeHeadline', () => {
+  it('leads with the outcome only when the summary does not', () => {
+    expect(outcomeHeadline('rolled_back', 'rolled back at stage 2/4: x')).toBe('rolled back at stage 2/4: x');
+    expect(outcomeHeadline('rolled_back', 'not enough data')).toBe('rolled back: not enough data');
+    expect(outcomeHeadline('rollback_failed', 'rollback NOT confirmed (x)')).toBe(
+      'rollback NOT confirmed (x)',
+    );
   });
 });
 

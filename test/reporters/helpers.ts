@@ -180,7 +180,7 @@ export function promotedRun(): RolloutEvent[] {
       { version_tag: BASE, weight: 0 },
       { version_tag: CAN, weight: 100 },
     ],
-    summary: `${CAN} now serves 100% of ${ROUTE}`,
+    summary: `promoted: ${CAN} 100% on ${ROUTE}`,
   });
   return events;
 }

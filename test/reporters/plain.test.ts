@@ -40,7 +40,7 @@ describe('PlainReporter', () => {
     expect(text).toContain('[stage 2/4] canary 25% baseline 75% — bake 1h');
     expect(text).toMatch(/\[check\] pass · error_rate 0\.41% ≤ 2\.00% · p99 1820ms ≤ 2500ms/);
     expect(text).toContain('[promoted] claude-sonnet-4-5-v1 0% · claude-sonnet-4-5-v2 100%');
-    expect(text).toMatch(/\[result\] promoted · claude-sonnet-4-5-v2 now serves 100%/);
+    expect(text).toMatch(/\[result\] promoted: claude-sonnet-4-5-v2 100% on code-review-production$/m);
   });
 
   it('shows failed checks with the failure count, the rollback and what to run next', async () => {
@@ -59,7 +59,7 @@ describe('PlainReporter', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/\[rollback\] done in 320ms: .*v1 100% · .*v2 0% \(revision 13\)/),
     );
-    expect(lines).toContainEqual(expect.stringMatching(/\[result\] rolled back · rolled back at stage 2\/4/));
+    expect(lines).toContainEqual(expect.stringMatching(/\[result\] rolled back at stage 2\/4: error_rate/));
     expect(lines).toContainEqual(
       expect.stringMatching(/next: canary status --route code-review-production$/),
     );
@@ -71,6 +71,8 @@ describe('PlainReporter', () => {
     expect(text).toContain('[check] no data · 34/200 canary requests · error_rate no data');
     expect(text).toContain('[metrics] read failed 1/3: relay answered 503');
     expect(text).toContain('[rollback] rolling back (insufficient_data)');
+    // The summary does not start with the outcome, so the result line leads with it.
+    expect(text).toContain('[result] rolled back: not enough canary traffic to judge');
   });
 
   it('prefixes lines with +mm:ss since the start, or ISO time on request', async () => {

@@ -47,7 +47,7 @@ describe('TtyReporter', () => {
     expect(table.find((l) => l.includes(CAN))).toMatch(/0%.*1834.*167.*9\.10%.*410ms.*2450ms.*\$14\.8\/Mtok/);
     expect(screen).toContain('checks FAIL 2/2: ✗ error_rate 9.10% > max 2.00%  ✓ p99 2450ms ≤ 2500ms');
     expect(screen).toContain('[rollback] done in 320ms');
-    expect(screen).toMatch(/✗ rolled back: rolled back at stage 2\/4: error_rate 9\.10% > max 2\.00%/);
+    expect(screen).toMatch(/✗ rolled back at stage 2\/4: error_rate 9\.10% > max 2\.00%/);
     expect(screen).toContain('next: canary status --route code-review-production');
   });
 
@@ -58,7 +58,7 @@ describe('TtyReporter', () => {
     expect(log.at(-1)).toContain('[promoted]');
     expect(log.some((l) => l.includes('[check] pass'))).toBe(false);
     expect(screen).toContain('checks pass: ✓ error_rate 0.41% ≤ 2.00%  ✓ p99 1820ms ≤ 2500ms');
-    expect(screen).toContain('✓ promoted: claude-sonnet-4-5-v2 now serves 100%');
+    expect(screen).toContain('✓ promoted: claude-sonnet-4-5-v2 100% on code-review-production');
   });
 
   it('colours cells against the checks’ bounds when colour is on', async () => {
@@ -192,5 +192,38 @@ describe('TtyReporter', () => {
     await r.close();
     expect(stdout.text).toContain('✓ promoted');
     expect(stderr.text).toBe('');
+  });
+});
+
+describe('TtyReporter event log during a long wait', () => {
+  it('logs the first no-data evaluation and wait of a run, not every repeat', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const out = new CollectingStream(true, 100, 40);
+    const r = new TtyReporter(out, { color: false });
+    const [start, stage] = waitingRun();
+    r.event(start as RolloutEvent);
+    r.event(stage as RolloutEvent);
+    const noData = waitingRun().find((e) => e.type === 'evaluation') as Extract<
+      RolloutEvent,
+      { type: 'evaluation' }
+    >;
+    for (let k = 0; k < 20; k++) {
+      const at = T0 + 60_000 + k * 30_000;
+      r.event({ ...noData, at, evaluation: { ...noData.evaluation, at } });
+      r.event({
+        type: 'waiting_for_data',
+        at,
+        stage: 0,
+        requests: 34,
+        minRequests: 200,
+        deadlineAt: T0 + 3_600_000,
+      });
+    }
+    await r.close();
+    vi.useRealTimers();
+    const screen = stripColor(out.text);
+    expect(screen.match(/\[check\] no data/g)).toHaveLength(1);
+    expect(screen.match(/\[wait\]/g)).toHaveLength(1);
+    expect(screen).toContain('[start]');
   });
 });
