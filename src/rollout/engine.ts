@@ -1,0 +1,846 @@
+/**
+ * The stage engine: moves a route's weights stage by stage, judges each stage's metrics,
+ * and rolls back the moment the checks say so. Pure: it talks to the world only through
+ * the clock, the relay port, the metrics source, the gate and `emit`, so a day-long
+ * rollout runs in milliseconds under a fake clock.
+ *
+ * Decisions worth knowing (each one errs towards the baseline):
+ * - Metrics windows start no earlier than the stage did, so a stage is judged on traffic
+ *   at its own weight, not diluted by the previous stage's.
+ * - A pass resets the consecutive-failure count; "no data" neither counts nor resets it, so
+ *   a lull in traffic cannot launder a failing canary.
+ * - A failed metrics read is "no data" too: the latest verdict is forgotten, the stage
+ *   cannot be left on a stale pass, and the data deadline keeps running (also under the
+ *   `hold` policy, which only spares the rollback that `maxMetricErrors` would trigger).
+ * - At a 100 % stage the baseline serves nothing, so baseline comparisons are skipped and
+ *   thresholds alone decide.
+ * - While a pause gate is open the data deadline is suspended (someone is deciding); a
+ *   failed check still rolls back and cancels the gate.
+ */
+import { evaluate, verdictReason } from '../analysis/evaluate.js';
+import type { Evaluation } from '../analysis/types.js';
+import type { Clock } from '../clock.js';
+import { CanaryError, ExitCode, RelayError } from '../errors.js';
+import type { AnalysisConfig, Plan, StagePlan } from '../plan/types.js';
+import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
+import type { EmitFn, Outcome, RollbackCause } from './events.js';
+import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';
+
+export type GateDecision = 'promote' | 'rollback' | 'hold';
+
+export interface GateContext {
+  /** 0-based stage index, as in events. */
+  stage: number;
+  stageCount: number;
+  weight: number;
+  /** The passing evaluation that opened the gate. */
+  evaluation: Evaluation;
+  /** Aborted when the engine no longer wants an answer (a check failed, or the run was interrupted). */
+  signal: AbortSignal;
+}
+
+/** What a caller puts in `AbortController.abort(reason)` to say how to stop. */
+export interface RolloutAbortReason {
+  action: 'rollback' | 'leave';
+  cause: 'interrupt' | 'timeout';
+  /** Exit code to report for an interrupt (130 for SIGINT, 143 for SIGTERM); timeouts exit 5. */
+  exitCode?: number;
+}
+
+export interface RolloutDeps {
+  clock: Clock;
+  relay: RelayPort;
+  /** Where metrics come from; the relay by default. */
+  metrics?: MetricsSource | undefined;
+  emit: EmitFn;
+  signal?: AbortSignal | undefined;
+  /** Required when the run reaches a `pause: true` stage. */
+  gate?: ((ctx: GateContext) => Promise<GateDecision>) | undefined;
+  /** Relay base URL, shown in events and in the manual rollback command. */
+  relayUrl?: string | undefined;
+  /** Env var holding the key, named in the manual rollback command. */
+  apiKeyEnv?: string | undefined;
+  /** How to name the plan in suggested commands (default: plan.file). */
+  planRef?: string | undefined;
+}
+
+export interface RolloutOptions {
+  /** 1-based stage to start at; the route must be at the previous stage's weights or this one's. */
+  startStage?: number | undefined;
+  /** 1-based stage after whose bake the run stops, holding traffic there. */
+  untilStage?: number | undefined;
+}
+
+export type FinishCause =
+  | RollbackCause
+  | 'drift'
+  | 'relay_error'
+  | 'gate_error'
+  | 'gate_hold'
+  | 'until_stage';
+
+export interface RolloutResult {
+  outcome: Outcome;
+  exitCode: number;
+  /** The route's rules as last confirmed (or as found, on drift); null when uncertain. */
+  traffic: RouteRule[] | null;
+  summary: string;
+  next?: string | undefined;
+  cause?: FinishCause | undefined;
+  /** 0-based index of the furthest stage whose weights were set, or null if none was. */
+  stage: number | null;
+}
+
+/** Unwinds the run with its result; caught once, in `execute`. */
+class Finish {
+  constructor(readonly result: RolloutResult) {}
+}
+
+const WEIGHT_TOLERANCE = 0.001;
+
+function roundWeight(w: number): number {
+  return Math.round(w * 100) / 100;
+}
+
+function weightOf(rules: RouteRule[], tag: string): number {
+  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
+}
+
+/** Same weight for every tag, a missing tag counting as 0. */
+export function sameWeights(a: RouteRule[], b: RouteRule[]): boolean {
+  const tags = new Set([...a, ...b].map((r) => r.version_tag));
+  for (const tag of tags) {
+    if (Math.abs(weightOf(a, tag) - weightOf(b, tag)) > WEIGHT_TOLERANCE) return false;
+  }
+  return true;
+}
+
+function pct(w: number): string {
+  return `${roundWeight(w)} %`;
+}
+
+function formatRules(rules: RouteRule[]): string {
+  return rules.map((r) => `${r.version_tag} ${pct(r.weight)}`).join(', ');
+}
+
+function abortReason(signal: AbortSignal | undefined): RolloutAbortReason {
+  const reason = signal?.reason as Partial<RolloutAbortReason> | undefined;
+  const action = reason?.action === 'leave' ? 'leave' : 'rollback'; // unknown reasons fail safe
+  const cause = reason?.cause === 'timeout' ? 'timeout' : 'interrupt';
+  const result: RolloutAbortReason = { action, cause };
+  if (typeof reason?.exitCode === 'number') result.exitCode = reason.exitCode;
+  return result;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Wake =
+  | { kind: 'tick' }
+  | { kind: 'gate'; decision: GateDecision }
+  | { kind: 'gate_error'; error: unknown };
+
+interface Gate {
+  controller: AbortController;
+  state: 'idle' | 'pending' | 'approved';
+  promise: Promise<Wake> | null;
+}
+
+class RolloutRun {
+  private readonly metrics: MetricsSource;
+  private readonly stageCount: number;
+  /** What this run last set and confirmed: the reference for drift. */
+  private confirmed: { rules: RouteRule[]; revision: number | undefined } | null = null;
+  /** Furthest stage whose weights this run set (or found in place at start). */
+  private reached: number | null = null;
+  private changedWeights = false;
+  private gate: Gate | null = null;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly deps: RolloutDeps,
+    private readonly options: RolloutOptions,
+  ) {
+    this.metrics = deps.metrics ?? deps.relay;
+    this.stageCount = plan.stages.length;
+  }
+
+  private get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  private emit: EmitFn = (event) => {
+    try {
+      this.deps.emit(event);
+    } catch {
+      // A reporter bug must never stop or steer a rollout.
+    }
+  };
+
+  private get planRef(): string {
+    const ref = this.deps.planRef ?? this.plan.file;
+    return /^[\w./@:+-]+$/.test(ref) ? ref : `'${ref.replace(/'/g, `'\\''`)}'`;
+  }
+
+  private stageLabel(index: number): string {
+    return `stage ${index + 1}/${this.stageCount}`;
+  }
+
+  /** Where traffic is, in words: `baseline v1 100 %`, `canary 25 % / baseline 75 %`. */
+  private describeTraffic(rules: RouteRule[] | null): string {
+    if (rules === null) return 'traffic state unknown';
+    const b = this.plan.baseline.tag;
+    const c = this.plan.canary.tag;
+    const others = rules.filter((r) => r.version_tag !== b && r.version_tag !== c && r.weight > 0);
+    const bw = weightOf(rules, b);
+    const cw = weightOf(rules, c);
+    let text: string;
+    if (others.length === 0 && Math.abs(bw - 100) <= WEIGHT_TOLERANCE) text = `baseline ${b} 100 %`;
+    else if (others.length === 0 && Math.abs(cw - 100) <= WEIGHT_TOLERANCE) text = `canary ${c} 100 %`;
+    else text = `canary ${pct(cw)} / baseline ${pct(bw)}`;
+    if (others.length > 0) text += `, ${formatRules(others)}`;
+    return text;
+  }
+
+  /** Rules for a stage: canary w, baseline 100 − w, any other tag the route names at 0. */
+  private stageRules(current: RouteRule[], weight: number): RouteRule[] {
+    const { baseline, canary } = this.plan;
+    const rules: RouteRule[] = [
+      { version_tag: baseline.tag, weight: roundWeight(100 - weight) },
+      { version_tag: canary.tag, weight: roundWeight(weight) },
+    ];
+    for (const r of current) {
+      if (r.version_tag !== baseline.tag && r.version_tag !== canary.tag) {
+        rules.push({ version_tag: r.version_tag, weight: 0 });
+      }
+    }
+    return rules;
+  }
+
+  private finish(result: RolloutResult): RolloutResult {
+    this.emit({
+      type: 'rollout_finished',
+      at: this.clock.now(),
+      outcome: result.outcome,
+      exitCode: result.exitCode,
+      route: this.plan.route,
+      traffic: result.traffic,
+      summary: result.summary,
+      next: result.next,
+    });
+    return result;
+  }
+
+  private rollbackHint(): string {
+    return `run \`canary rollback ${this.planRef}\` to restore the baseline`;
+  }
+
+  /** The result for stopping with traffic where it is. */
+  private leftInPlace(outcome: Outcome, exitCode: number, why: string, cause: FinishCause): RolloutResult {
+    const traffic = this.confirmed?.rules ?? null;
+    const where =
+      this.reached === null
+        ? `traffic unchanged (${this.describeTraffic(traffic)})`
+        : `traffic left at ${this.stageLabel(this.reached)} (${this.describeTraffic(traffic)})`;
+    return {
+      outcome,
+      exitCode,
+      traffic,
+      summary: `${why}; ${where}`,
+      next: this.changedWeights || this.reached !== null ? this.rollbackHint() : undefined,
+      cause,
+      stage: this.reached,
+    };
+  }
+
+  async execute(): Promise<RolloutResult> {
+    const { plan, options } = this;
+    const startIndex = (options.startStage ?? 1) - 1;
+    const untilIndex = options.untilStage === undefined ? this.stageCount - 1 : options.untilStage - 1;
+    if (!Number.isInteger(startIndex) || startIndex < 0 || startIndex >= this.stageCount) {
+      throw new CanaryError(
+        `start stage ${options.startStage} is not a stage of this plan (1–${this.stageCount}).`,
+        ExitCode.BadInput,
+      );
+    }
+    if (!Number.isInteger(untilIndex) || untilIndex < startIndex || untilIndex >= this.stageCount) {
+      throw new CanaryError(
+        `until stage ${options.untilStage} is not a stage from ${startIndex + 1} to ${this.stageCount}.`,
+        ExitCode.BadInput,
+      );
+    }
+    // A gate at the until-stage is never reached (the run stops before it), so it needs no answerer.
+    const gated = plan.stages.some((s) => s.pause && s.index >= startIndex && s.index < untilIndex);
+    if (gated && !this.deps.gate) {
+      throw new CanaryError(
+        'this plan has a pause: true stage but the engine was given no gate to ask.',
+        ExitCode.Internal,
+      );
+    }
+
+    this.emit({
+      type: 'rollout_started',
+      at: this.clock.now(),
+      route: plan.route,
+      baseline: plan.baseline.tag,
+      canary: plan.canary.tag,
+      stages: plan.stages.map((s) => ({ weight: s.weight, bakeMs: s.bakeMs, pause: s.pause })),
+      relay: this.deps.relayUrl ?? '',
+      metricsSource: this.metrics.name,
+      startStage: startIndex,
+    });
+
+    try {
+      await this.preflight(startIndex);
+    } catch (error) {
+      if (this.deps.signal?.aborted) {
+        return this.finish(
+          this.leftInPlace('interrupted', this.interruptExit(), 'interrupted during pre-flight', 'interrupt'),
+        );
+      }
+      throw error;
+    }
+
+    try {
+      for (let index = startIndex; index < this.stageCount; index++) {
+        const stage = plan.stages[index] as StagePlan;
+        await this.enterStage(stage);
+        await this.bake(stage, index === untilIndex && index < this.stageCount - 1);
+        this.emit({ type: 'stage_passed', at: this.clock.now(), stage: index, weight: stage.weight });
+        if (index === untilIndex && index < this.stageCount - 1) {
+          return this.finish(
+            this.leftInPlace(
+              'held',
+              ExitCode.Ok,
+              `held after ${this.stageLabel(index)} passed, as asked`,
+              'until_stage',
+            ),
+          );
+        }
+      }
+      const rules = this.confirmed?.rules ?? [];
+      this.emit({ type: 'promoted', at: this.clock.now(), rules });
+      return this.finish({
+        outcome: 'promoted',
+        exitCode: ExitCode.Ok,
+        traffic: rules,
+        summary: `promoted: ${this.describeTraffic(rules)} on ${plan.route}`,
+        stage: this.reached,
+      });
+    } catch (error) {
+      return this.finish(await this.settle(error));
+    } finally {
+      this.gate?.controller.abort();
+    }
+  }
+
+  private interruptExit(reason = abortReason(this.deps.signal)): number {
+    if (reason.cause === 'timeout') return ExitCode.Aborted;
+    return reason.exitCode ?? ExitCode.Interrupted;
+  }
+
+  /** Turns whatever stopped the stage loop into a result. */
+  private async settle(error: unknown): Promise<RolloutResult> {
+    if (error instanceof Finish) return error.result;
+    if (this.deps.signal?.aborted) return this.onAbort();
+    if (error instanceof CanaryError) {
+      const why =
+        error instanceof RelayError
+          ? `aborted on a relay error at ${this.reached === null ? 'the start' : this.stageLabel(this.reached)}: ${error.message}`
+          : `aborted: ${error.message}`;
+      this.emit({
+        type: 'aborted',
+        at: this.clock.now(),
+        stage: this.reached ?? 0,
+        reason: why,
+        rules: this.confirmed?.rules ?? null,
+      });
+      return this.leftInPlace('aborted', ExitCode.Aborted, why, 'relay_error');
+    }
+    // A bug: still say where traffic is before the caller reports the crash.
+    const why = `aborted by an internal error: ${message(error)}`;
+    this.emit({ type: 'aborted', at: this.clock.now(), stage: this.reached ?? 0, reason: why, rules: null });
+    this.finish(this.leftInPlace('aborted', ExitCode.Internal, why, 'relay_error'));
+    throw error;
+  }
+
+  private async onAbort(): Promise<RolloutResult> {
+    const reason = abortReason(this.deps.signal);
+    const exitCode = this.interruptExit(reason);
+    const what = reason.cause === 'timeout' ? 'timed out' : 'interrupted';
+    if (reason.action === 'leave' || !this.changedWeights) {
+      const why = this.changedWeights ? `${what}; leaving traffic as it is` : `${what}; nothing was changed`;
+      return this.leftInPlace('interrupted', exitCode, why, reason.cause);
+    }
+    try {
+      await this.rollback(this.reached ?? 0, reason.cause, `${what}: rolling back as asked`);
+    } catch (error) {
+      if (error instanceof Finish) {
+        const r = error.result;
+        return r.outcome === 'rolled_back' ? { ...r, outcome: 'interrupted', exitCode } : r;
+      }
+      throw error;
+    }
+    throw new Error('unreachable: rollback always finishes');
+  }
+
+  private async preflight(startIndex: number): Promise<void> {
+    const { relay, signal } = this.deps;
+    const { plan } = this;
+    const step = (name: string, detail: string) =>
+      this.emit({ type: 'preflight', at: this.clock.now(), step: name, detail });
+
+    await relay.health({ signal });
+    step('relay', `relay reachable${this.deps.relayUrl ? ` at ${this.deps.relayUrl}` : ''}`);
+
+    for (const [role, ref] of [
+      ['baseline', plan.baseline],
+      ['canary', plan.canary],
+    ] as const) {
+      if (ref.spec) {
+        const { created } = await relay.registerVersion(ref.spec, { signal });
+        step(
+          'version',
+          created
+            ? `registered ${role} ${ref.tag}`
+            : `${role} ${ref.tag} already registered with the same configuration`,
+        );
+      } else {
+        try {
+          await relay.getVersion(ref.tag, { signal });
+        } catch (error) {
+          if (error instanceof RelayError && error.status === 404) {
+            throw new CanaryError(
+              `${role} version ${ref.tag} is not registered on the relay, and the plan gives no model to register it with.`,
+              ExitCode.BadInput,
+              {
+                hint: `add \`model:\` (and its settings) under ${role}: in the plan, or register ${ref.tag} first.`,
+              },
+            );
+          }
+          throw error;
+        }
+        step('version', `${role} ${ref.tag} is registered`);
+      }
+    }
+
+    let route: Route;
+    try {
+      route = await relay.getRoute(plan.route, { signal });
+      step('route', `route ${plan.route} found: ${formatRules(route.route_rules)}`);
+    } catch (error) {
+      if (!(error instanceof RelayError && error.status === 404)) throw error;
+      route = await relay.createRoute(
+        {
+          model_alias: plan.route,
+          route_rules: [
+            { version_tag: plan.baseline.tag, weight: 100 },
+            { version_tag: plan.canary.tag, weight: 0 },
+          ],
+          ...plan.routeDefaults,
+        },
+        { signal },
+      );
+      step('route', `route ${plan.route} created with ${plan.baseline.tag} at 100 %`);
+    }
+
+    const acceptable: { weight: number; stage: number | null }[] = [];
+    if (this.options.startStage === undefined || startIndex === 0)
+      acceptable.push({ weight: 0, stage: null });
+    if (this.options.startStage !== undefined) {
+      if (startIndex > 0)
+        acceptable.push({
+          weight: (this.plan.stages[startIndex - 1] as StagePlan).weight,
+          stage: startIndex - 1,
+        });
+      acceptable.push({ weight: (this.plan.stages[startIndex] as StagePlan).weight, stage: startIndex });
+    }
+    const match = acceptable.find((a) =>
+      sameWeights(route.route_rules, this.stageRules(route.route_rules, a.weight)),
+    );
+    if (!match) {
+      const expected = acceptable
+        .map((a) =>
+          a.stage === null
+            ? `baseline ${plan.baseline.tag} 100 %`
+            : `${this.stageLabel(a.stage)}: canary ${pct(a.weight)}`,
+        )
+        .join(' or ');
+      throw new CanaryError(
+        `route ${plan.route} is at ${formatRules(route.route_rules)}, not the plan's starting point (${expected}). ` +
+          'Resuming a rollout mid-way is not supported yet, so nothing was changed.',
+        ExitCode.BadInput,
+        { hint: `restore the baseline with \`canary rollback ${this.planRef}\`, then run the plan again.` },
+      );
+    }
+    this.reached = match.stage;
+    this.confirmed = { rules: route.route_rules, revision: route.revision };
+    step('start', `starting from ${this.describeTraffic(route.route_rules)}`);
+  }
+
+  /** Stops without writing when the route is not what this run last set. */
+  private checkDrift(route: Route, stage: number): void {
+    const last = this.confirmed;
+    if (!last) return;
+    const weightsMoved = !sameWeights(route.route_rules, last.rules);
+    const revisionMoved =
+      last.revision !== undefined && route.revision !== undefined && route.revision !== last.revision;
+    if (!weightsMoved && !revisionMoved) return;
+    const rev = (r: number | undefined) => (r === undefined ? '' : ` (revision ${r})`);
+    const when = route.updated_at ? ` at ${route.updated_at}` : '';
+    const why =
+      `route ${this.plan.route} was changed by someone else${when}: expected ${formatRules(last.rules)}${rev(last.revision)}, ` +
+      `found ${formatRules(route.route_rules)}${rev(route.revision)}; stopped without writing anything`;
+    this.emit({ type: 'aborted', at: this.clock.now(), stage, reason: why, rules: route.route_rules });
+    throw new Finish({
+      outcome: 'aborted',
+      exitCode: ExitCode.Aborted,
+      traffic: route.route_rules,
+      summary: `${why}; traffic as found: ${this.describeTraffic(route.route_rules)}`,
+      next: `check who changed it; ${this.rollbackHint()}`,
+      cause: 'drift',
+      stage: this.reached,
+    });
+  }
+
+  private async enterStage(stage: StagePlan): Promise<void> {
+    const { relay } = this.deps;
+    const { plan } = this;
+    const current = await relay.getRoute(plan.route, { signal: this.deps.signal });
+    this.checkDrift(current, stage.index);
+    const target = this.stageRules(current.route_rules, stage.weight);
+    let revision = current.revision;
+    if (!sameWeights(current.route_rules, target)) {
+      // Counted as reached before the write: the canary may hold this weight from here on.
+      this.reached = stage.index;
+      this.changedWeights = true;
+      // No signal: a weight change cut off mid-flight would leave the route's state unknown.
+      try {
+        const update = await relay.updateRoute({ route_id: plan.route, route_rules: target });
+        revision = update.revision;
+        // The relay accepted it: the best knowledge of the route until the read-back confirms.
+        this.confirmed = { rules: update.route_rules ?? target, revision };
+      } catch (error) {
+        if (error instanceof CanaryError) {
+          const why = `could not set ${this.stageLabel(stage.index)} (canary ${pct(stage.weight)}): ${error.message}`;
+          const previous = stage.index > 0 ? this.stageLabel(stage.index - 1) : 'the start';
+          this.emit({
+            type: 'aborted',
+            at: this.clock.now(),
+            stage: stage.index,
+            reason: why,
+            rules: this.confirmed?.rules ?? null,
+          });
+          throw new Finish({
+            outcome: 'aborted',
+            exitCode: ExitCode.Aborted,
+            traffic: null,
+            summary: `aborted: ${why}; traffic is at ${previous} (${this.describeTraffic(this.confirmed?.rules ?? null)}) or, if the change landed, at canary ${pct(stage.weight)}`,
+            next: this.rollbackHint(),
+            cause: 'relay_error',
+            stage: stage.index,
+          });
+        }
+        throw error;
+      }
+    }
+    this.reached = stage.index;
+    const back = await relay.getRoute(plan.route);
+    if (!sameWeights(back.route_rules, target)) {
+      this.checkDrift(back, stage.index); // the weights did not hold: someone (or the relay) moved them
+    }
+    this.confirmed = { rules: back.route_rules, revision: back.revision ?? revision };
+    this.emit({
+      type: 'stage_started',
+      at: this.clock.now(),
+      stage: stage.index,
+      stageCount: this.stageCount,
+      weight: stage.weight,
+      bakeMs: stage.bakeMs,
+      pause: stage.pause,
+      rules: back.route_rules,
+    });
+    this.emit({
+      type: 'weights_set',
+      at: this.clock.now(),
+      stage: stage.index,
+      rules: back.route_rules,
+      revision: back.revision,
+    });
+    if (100 - stage.weight <= WEIGHT_TOLERANCE && Object.keys(plan.analysis.baselineComparison).length > 0) {
+      this.emit({
+        type: 'log',
+        at: this.clock.now(),
+        level: 'info',
+        message: `${this.stageLabel(stage.index)} sends no traffic to the baseline: baseline comparisons are skipped, thresholds alone decide`,
+      });
+    }
+  }
+
+  /** Sleeps until `at`, waking early if the gate answers. Run aborts reject. */
+  private async waitUntil(at: number, gate: Promise<Wake> | null): Promise<Wake> {
+    const ms = Math.max(0, at - this.clock.now());
+    const { signal } = this.deps;
+    if (!gate) {
+      await this.clock.sleep(ms, signal);
+      return { kind: 'tick' };
+    }
+    const local = new AbortController();
+    const sleep = this.clock.sleep(ms, signal ? AbortSignal.any([signal, local.signal]) : local.signal);
+    sleep.catch(() => {});
+    try {
+      return await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
+    } finally {
+      local.abort();
+    }
+  }
+
+  private openGate(stage: StagePlan, evaluation: Evaluation): void {
+    const gateFn = this.deps.gate;
+    if (!gateFn) throw new CanaryError('pause stage reached without a gate', ExitCode.Internal);
+    const gate = this.gate as Gate;
+    const signal = this.deps.signal
+      ? AbortSignal.any([this.deps.signal, gate.controller.signal])
+      : gate.controller.signal;
+    this.emit({ type: 'paused', at: this.clock.now(), stage: stage.index, weight: stage.weight });
+    gate.state = 'pending';
+    gate.promise = Promise.resolve()
+      .then(() =>
+        gateFn({ stage: stage.index, stageCount: this.stageCount, weight: stage.weight, evaluation, signal }),
+      )
+      .then(
+        (decision): Wake => ({ kind: 'gate', decision }),
+        (error): Wake => ({ kind: 'gate_error', error }),
+      );
+  }
+
+  private async readWindow(stage: StagePlan, start: number, end: number) {
+    const { plan } = this;
+    const { signal } = this.deps;
+    const withBaseline = 100 - stage.weight > WEIGHT_TOLERANCE;
+    const read = (tag: string) =>
+      this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, { signal });
+    const [route, canary, baseline] = await Promise.allSettled([
+      this.deps.relay.getRoute(plan.route, { signal }),
+      read(plan.canary.tag),
+      withBaseline ? read(plan.baseline.tag) : Promise.resolve(null),
+    ]);
+    return { route, canary, baseline, withBaseline };
+  }
+
+  /** Bakes a stage until it may be left; anything else unwinds with a `Finish`. */
+  private async bake(stage: StagePlan, stopBeforeGate: boolean): Promise<void> {
+    const { clock } = this;
+    const { plan } = this;
+    const analysis: AnalysisConfig = plan.analysis;
+    const stageStart = clock.now();
+    const bakeEnd = stageStart + stage.bakeMs;
+    let dataDeadline = stageStart + stage.dataDeadlineMs;
+    let failures = 0;
+    let readErrors = 0;
+    let latest: Evaluation | null = null;
+    let lastPoll = stageStart;
+    this.gate = { controller: new AbortController(), state: 'idle', promise: null };
+    const gate = this.gate;
+    const canLeave = () => clock.now() >= bakeEnd && latest?.verdict === 'pass';
+
+    try {
+      for (;;) {
+        let nextAt = lastPoll + analysis.intervalMs;
+        if (bakeEnd > lastPoll && bakeEnd < nextAt) nextAt = bakeEnd;
+        const wake = await this.waitUntil(nextAt, gate.state === 'pending' ? gate.promise : null);
+
+        if (wake.kind === 'gate_error') {
+          if (this.deps.signal?.aborted) throw wake.error;
+          throw new CanaryError(
+            `the gate at ${this.stageLabel(stage.index)} failed: ${message(wake.error)}`,
+            ExitCode.Aborted,
+          );
+        }
+        if (wake.kind === 'gate') {
+          this.emit({
+            type: 'gate_decision',
+            at: clock.now(),
+            stage: stage.index,
+            decision: wake.decision,
+            by: 'operator',
+          });
+          if (wake.decision === 'rollback') {
+            await this.rollback(
+              stage.index,
+              'operator',
+              `the operator chose to roll back at ${this.stageLabel(stage.index)}`,
+            );
+          }
+          if (wake.decision === 'hold') {
+            throw new Finish(
+              this.leftInPlace(
+                'held',
+                ExitCode.Ok,
+                `held at ${this.stageLabel(stage.index)} by the operator`,
+                'gate_hold',
+              ),
+            );
+          }
+          gate.state = 'approved';
+          if (canLeave()) return;
+          // Promoted while the latest read lacked a pass: the stage still needs one, within the
+          // grace the plan gives a stage beyond its bake.
+          dataDeadline = Math.max(
+            dataDeadline,
+            clock.now() + Math.max(analysis.intervalMs, stage.dataDeadlineMs - stage.bakeMs),
+          );
+          continue;
+        }
+
+        lastPoll = clock.now();
+        const windowEnd = lastPoll;
+        const windowStart = Math.max(windowEnd - analysis.windowMs, stageStart);
+        const reads = await this.readWindow(stage, windowStart, windowEnd);
+
+        if (reads.route.status === 'fulfilled') this.checkDrift(reads.route.value, stage.index);
+        const failed = [reads.route, reads.canary, reads.baseline].find((r) => r.status === 'rejected');
+        if (failed) {
+          if (this.deps.signal?.aborted) throw this.deps.signal.reason;
+          readErrors++;
+          latest = null;
+          const what = failed === reads.route ? 'reading the route' : 'reading metrics';
+          this.emit({
+            type: 'metrics_error',
+            at: clock.now(),
+            stage: stage.index,
+            message: `${what} failed: ${message((failed as PromiseRejectedResult).reason)}`,
+            consecutive: readErrors,
+            limit: analysis.maxMetricErrors,
+          });
+          if (readErrors >= analysis.maxMetricErrors && analysis.onMetricErrors === 'rollback') {
+            await this.rollback(
+              stage.index,
+              'metrics_unavailable',
+              `metrics unreadable ${readErrors} times in a row (last: ${message((failed as PromiseRejectedResult).reason)})`,
+            );
+          }
+        } else {
+          readErrors = 0;
+          const config = reads.withBaseline ? analysis : { ...analysis, baselineComparison: {} };
+          const evaluation = evaluate({
+            canary: (reads.canary as PromiseFulfilledResult<VersionMetrics>).value,
+            baseline: (reads.baseline as PromiseFulfilledResult<VersionMetrics | null>).value,
+            config,
+            at: clock.now(),
+            windowStart,
+            windowEnd,
+          });
+          latest = evaluation;
+          if (evaluation.verdict === 'fail') failures++;
+          else if (evaluation.verdict === 'pass') failures = 0;
+          const event = {
+            type: 'evaluation' as const,
+            at: clock.now(),
+            stage: stage.index,
+            evaluation,
+            consecutiveFailures: failures,
+            failureLimit: analysis.failureLimit,
+            bakeElapsedMs: clock.now() - stageStart,
+            bakeMs: stage.bakeMs,
+            nextCheckAt: clock.now() + analysis.intervalMs,
+          };
+          if (evaluation.verdict === 'fail' && failures >= analysis.failureLimit) {
+            const why = `${verdictReason(evaluation)} (${failures} failed evaluation${failures === 1 ? '' : 's'} in a row)`;
+            await this.rollback(stage.index, 'health', why, () => this.emit(event));
+          }
+          this.emit(event);
+          if (evaluation.verdict === 'no_data') {
+            this.emit({
+              type: 'waiting_for_data',
+              at: clock.now(),
+              stage: stage.index,
+              requests: evaluation.canaryRequests,
+              minRequests: evaluation.minRequests,
+              deadlineAt: dataDeadline,
+            });
+          }
+        }
+
+        if (canLeave()) {
+          if (!stage.pause || stopBeforeGate || gate.state === 'approved') return;
+          if (gate.state === 'idle') this.openGate(stage, latest as Evaluation);
+        }
+        const verdict = latest?.verdict ?? 'no_data';
+        if (verdict === 'no_data' && gate.state !== 'pending' && clock.now() >= dataDeadline) {
+          const why = latest
+            ? `not enough data by the deadline: ${verdictReason(latest)}`
+            : 'not enough data by the deadline: the latest metrics read failed';
+          await this.rollback(stage.index, 'insufficient_data', why);
+        }
+      }
+    } finally {
+      gate.controller.abort();
+    }
+  }
+
+  /**
+   * Rolls back to the baseline and unwinds with the result. The PATCH goes out first;
+   * `announce` (the decisive evaluation) is emitted only after it has been sent.
+   */
+  private async rollback(
+    stage: number,
+    cause: RollbackCause,
+    reason: string,
+    announce?: () => void,
+  ): Promise<never> {
+    const { plan } = this;
+    const pending = rollbackRoute({
+      relay: this.deps.relay,
+      clock: this.clock,
+      route: plan.route,
+      to: plan.baseline.tag,
+      deadlineMs: plan.rollback.deadlineMs,
+      knownRules: this.confirmed?.rules,
+      baseUrl: this.deps.relayUrl,
+      apiKeyEnv: this.deps.apiKeyEnv,
+      emit: this.emit,
+      stage,
+      cause,
+      reason,
+      onPatchSent: () => {
+        announce?.();
+        this.gate?.controller.abort();
+      },
+    });
+    try {
+      const result = await pending;
+      this.confirmed = { rules: result.after, revision: result.revision };
+      throw new Finish({
+        outcome: 'rolled_back',
+        exitCode: ExitCode.RolledBack,
+        traffic: result.after,
+        summary: `rolled back at ${this.stageLabel(stage)}: ${reason}; traffic at ${this.describeTraffic(result.after)}`,
+        cause,
+        stage: this.reached,
+      });
+    } catch (error) {
+      if (error instanceof RollbackNotConfirmedError) {
+        throw new Finish({
+          outcome: 'rollback_failed',
+          exitCode: ExitCode.RollbackFailed,
+          traffic: null,
+          summary: `rollback NOT confirmed (${reason}): ${error.message}`,
+          next: `restore the baseline by hand: ${error.manualCommand}`,
+          cause,
+          stage: this.reached,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+export async function runRollout(
+  plan: Plan,
+  deps: RolloutDeps,
+  options: RolloutOptions = {},
+): Promise<RolloutResult> {
+  return new RolloutRun(plan, deps, options).execute();
+}
