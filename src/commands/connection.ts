@@ -19,6 +19,8 @@ export interface ConnectionRequest {
   planUrl?: string | undefined;
   apiKeyEnv: string;
   apiKeyFile?: string | undefined;
+  /** True when the key file was named on the command line: an explicit flag beats the environment. */
+  apiKeyFileFromFlag?: boolean | undefined;
   allowInsecureHttp?: boolean | undefined;
   emulator?: EmulatorConfig | undefined;
   /** The plan file's folder, for scenario paths. */
@@ -73,18 +75,19 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
   }
 
   const parsed = parseBaseUrl(url, { allowInsecureHttp: request.allowInsecureHttp ?? false });
+  const env = request.apiKeyFileFromFlag ? { ...io.env, [request.apiKeyEnv]: undefined } : io.env;
   const { key, source } = await resolveApiKey({
-    env: io.env,
+    env,
     envVar: request.apiKeyEnv,
     keyFile: request.apiKeyFile,
     cwd: request.baseDir,
   });
   io.addSecret(key);
   if (parsed.warning) io.stderr.write(`warning: ${parsed.warning}\n`);
-  const client = createRelayClient({ baseUrl: parsed.url, apiKey: key, keySource: source });
+  const client = createRelayClient({ baseUrl: parsed.baseUrl, apiKey: key, keySource: source });
   return {
     client,
-    url: parsed.url,
+    url: parsed.baseUrl,
     keySource: source,
     apiKeyEnv: request.apiKeyEnv,
     inProcessEmulator: false,

@@ -62,7 +62,15 @@ export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): 
   }
 
   const connection = await connect(
-    { flagUrl: opts.relayUrl, planUrl, apiKeyEnv, apiKeyFile, allowInsecureHttp: opts.allowInsecureHttp, baseDir },
+    {
+      flagUrl: opts.relayUrl,
+      planUrl,
+      apiKeyEnv,
+      apiKeyFile,
+      apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
+      allowInsecureHttp: opts.allowInsecureHttp,
+      baseDir,
+    },
     io,
   );
   try {

@@ -54,8 +54,13 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const { createReporter } = await import('../reporters/index.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
-  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true });
-  const reporter: Reporter = createReporter(mode, { stdout: io.stdout, stderr: io.stderr, color });
+  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
+  const reporter: Reporter = createReporter(mode, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    color,
+    now: () => systemClock.now(),
+  });
 
   const connection = await connect(
     {

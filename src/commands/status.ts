@@ -81,11 +81,19 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
 
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
-  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true });
+  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
   const { renderStatus } = await import('../reporters/status.js');
 
   const connection = await connect(
-    { flagUrl: opts.relayUrl, planUrl, apiKeyEnv, apiKeyFile, allowInsecureHttp: opts.allowInsecureHttp, baseDir },
+    {
+      flagUrl: opts.relayUrl,
+      planUrl,
+      apiKeyEnv,
+      apiKeyFile,
+      apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
+      allowInsecureHttp: opts.allowInsecureHttp,
+      baseDir,
+    },
     io,
   );
   const controller = new AbortController();
