@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { RelayError, RollbackFailedError } from '../../src/errors.js';
+import type { RouteRule } from '../../src/relay/types.js';
+import type { RolloutEvent } from '../../src/rollout/events.js';
+import {
+  isRolledBack,
+  RollbackNotConfirmedError,
+  rollbackRoute,
+  rollbackRules,
+} from '../../src/rollout/rollback.js';
+import { FakeRelay, relayError } from '../helpers/fake-relay.js';
+
+const ROUTE = 'r1';
+
+function setup(rules: RouteRule[]) {
+  const clock = new FakeClock();
+  const relay = new FakeRelay(clock);
+  for (const r of rules) relay.addVersion(r.version_tag);
+  relay.addVersion('v1');
+  relay.addRoute(ROUTE, rules, 7);
+  const events: RolloutEvent[] = [];
+  const base = {
+    relay,
+    clock,
+    route: ROUTE,
+    to: 'v1',
+    deadlineMs: 60_000,
+    baseUrl: 'https://relay.example.com/v1',
+    emit: (e: RolloutEvent) => events.push(e),
+  };
+  return { clock, relay, events, base };
+}
+
+const SPLIT = [
+  { version_tag: 'v1', weight: 75 },
+  { version_tag: 'v2', weight: 25 },
+];
+
+describe('rollbackRoute', () => {
+  it('puts the target at 100 and every other tag at 0, confirmed by a read-back', async () => {
+    const { relay, events, base } = setup([...SPLIT, { version_tag: 'v0', weight: 0 }]);
+    const result = await rollbackRoute(base);
+    expect(result).toMatchObject({
+      changed: true,
+      before: [...SPLIT, { version_tag: 'v0', weight: 0 }],
+      revision: 8,
+    });
+    expect(result.after).toEqual([
+      { version_tag: 'v1', weight: 100 },
+      { version_tag: 'v2', weight: 0 },
+      { version_tag: 'v0', weight: 0 },
+    ]);
+    expect(relay.calls.map((c) => c.op)).toEqual(['getRoute', 'updateRoute', 'getRoute']);
+    expect(events.map((e) => e.type)).toEqual(['rollback_started', 'rolled_back']);
+  });
+
+  it('is idempotent: already at the target, nothing is written', async () => {
+    const { relay, base } = setup([
+      { version_tag: 'v1', weight: 100 },
+      { version_tag: 'v2', weight: 0 },
+    ]);
+    const result = await rollbackRoute(base);
+    expect(result.changed).toBe(false);
+    expect(result.before).toEqual(result.after);
+    expect(relay.patches).toHaveLength(0);
+  });
+
+  it('with known rules the PATCH is sent synchronously, before anything is awaited', async () => {
+    const { relay, base } = setup(SPLIT);
+    const pending = rollbackRoute({ ...base, knownRules: SPLIT });
+    expect(relay.calls.map((c) => c.op)).toEqual(['updateRoute']);
+    await pending;
+    expect(relay.weightOf(ROUTE, 'v1')).toBe(100);
+  });
+
+  it('adds the target when the route does not name it', () => {
+    expect(rollbackRules([{ version_tag: 'v2', weight: 100 }], 'v1')).toEqual([
+      { version_tag: 'v1', weight: 100 },
+      { version_tag: 'v2', weight: 0 },
+    ]);
+    expect(isRolledBack([{ version_tag: 'v1', weight: 100 }], 'v1')).toBe(true);
+    expect(isRolledBack(SPLIT, 'v1')).toBe(false);
+  });
+
+  it('retries with the clock until the write holds', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    relay.patchMode = 'ignore';
+    void clock.sleep(2_000).then(() => {
+      relay.patchMode = 'apply';
+    });
+    const result = await rollbackRoute(base);
+    expect(result.attempts).toBeGreaterThan(2);
+    expect(relay.weightOf(ROUTE, 'v1')).toBe(100);
+    expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('gives up at the deadline with the exact manual command (exit 4)', async () => {
+    const { clock, relay, events, base } = setup(SPLIT);
+    relay.failAlways('updateRoute');
+    const start = clock.now();
+    const error = await rollbackRoute(base).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackNotConfirmedError);
+    expect(error).toBeInstanceOf(RollbackFailedError);
+    const e = error as RollbackNotConfirmedError;
+    expect(e.exitCode).toBe(4);
+    expect(e.message).toMatch(/could not be confirmed within 60 s \(\d+ attempts; last: 503/);
+    expect(e.manualCommand).toBe(
+      `curl -sS -X PATCH 'https://relay.example.com/v1/routes/traffic' -H "Authorization: Bearer $RELAY_API_KEY" -H 'Content-Type: application/json' --data '{"route_id":"r1","route_rules":[{"version_tag":"v1","weight":100},{"version_tag":"v2","weight":0}]}'`,
+    );
+    expect(e.hint).toContain(e.manualCommand);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now() - start).toBeLessThan(66_000);
+    expect(events.at(-1)).toMatchObject({ type: 'rollback_failed', manualCommand: e.manualCommand });
+  });
+
+  it('a refused PATCH (422) fails at once rather than retrying a request that cannot succeed', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    relay.failNext('updateRoute', 1, () => relayError(422, 'validation_error'));
+    const start = clock.now();
+    await expect(rollbackRoute(base)).rejects.toBeInstanceOf(RollbackNotConfirmedError);
+    expect(clock.now()).toBe(start);
+  });
+
+  it('an unknown route is the caller’s error, reported as the relay said it', async () => {
+    const { base } = setup(SPLIT);
+    const error = await rollbackRoute({ ...base, route: 'nope' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).status).toBe(404);
+  });
+
+  it('stops retrying when its signal aborts', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    relay.failAlways('updateRoute');
+    const controller = new AbortController();
+    const start = clock.now();
+    void clock.sleep(1_000).then(() => controller.abort());
+    const error = await rollbackRoute({ ...base, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackNotConfirmedError);
+    expect((error as Error).message).toContain('interrupted before it was confirmed');
+    expect(clock.now() - start).toBeLessThan(10_000);
+  });
+});
