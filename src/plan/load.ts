@@ -17,11 +17,22 @@ export interface LoadOptions {
 }
 
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
+  return (await loadPlanWithSource(file, options)).plan;
+}
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** line:column of the node at a key path (aliases not followed), for checks made after loading. */
+  locate(keys: Array<string | number>): { line: number; column: number };
+}
+
+/** loadPlan, keeping a way back to source positions (validate reports scenario problems with it). */
+export async function loadPlanWithSource(file: string, options: LoadOptions = {}): Promise<LoadedPlan> {
   const absolute = resolve(options.cwd ?? process.cwd(), file);
   const bytes = await readPlanBytes(file, absolute);
   const { plan, src } = parseSource(decode(bytes, file), file, absolute, sha256(bytes));
   await checkScenarioFile(plan, src);
-  return plan;
+  return { plan, locate: (keys) => src.positionOf(keys) };
 }
 
 /** Parses plan text; `file` names it in problems and anchors its relative paths. */

@@ -43,6 +43,7 @@ export class SourceFile {
   readonly problems: PlanProblem[] = [];
   private readonly lineCounter = new LineCounter();
   private anchors = new Map<string, Array<{ start: number; node: Node }>>();
+  private linesCounted = false;
   private expandedNodes = 0;
   private aliasesFollowed = 0;
   private budgetReported = false;
@@ -72,6 +73,7 @@ export class SourceFile {
       uniqueKeys: true,
       strict: true,
     });
+    this.linesCounted = true;
     for (const issue of [...doc.errors, ...doc.warnings]) {
       this.problemAt(issue.pos[0], '', yamlMessage(issue.code, issue.message));
     }
@@ -82,18 +84,25 @@ export class SourceFile {
   }
 
   problemAt(offset: number, path: string, message: string): void {
-    const { line, col } = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.text.length)));
+    const at = Math.max(0, Math.min(offset, this.text.length));
+    // Before parsing (file refused up front) the line counter knows no lines yet.
+    const { line, col } = this.linesCounted ? this.lineCounter.linePos(at) : positionIn(this.text, at);
     this.problems.push({ file: this.file, line: Math.max(1, line), column: Math.max(1, col), path, message });
   }
 
   /** Reports a problem at the node a key path leads to (without following aliases), else the file start. */
   problemAtPath(keys: Array<string | number>, path: string, message: string): void {
-    const node = this.doc?.getIn(keys, true) as Node | undefined;
-    this.problem(
-      isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node : undefined,
-      path,
-      message,
-    );
+    this.problem(this.nodeAt(keys), path, message);
+  }
+
+  positionOf(keys: Array<string | number>): { line: number; column: number } {
+    const { line, col } = this.lineCounter.linePos(this.nodeAt(keys)?.range?.[0] ?? 0);
+    return { line: Math.max(1, line), column: Math.max(1, col) };
+  }
+
+  private nodeAt(keys: Array<string | number>): Node | undefined {
+    const node: unknown = this.doc?.getIn(keys, true);
+    return isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? node : undefined;
   }
 
   /** Reports a problem at a node (or the start of the file when there is no node). */
@@ -180,7 +189,8 @@ export class SourceFile {
   private indexAnchors(doc: Document.Parsed): void {
     this.anchors = new Map();
     visit(doc, (_key, node) => {
-      if (isAlias(node)) return;
+      // visit() also calls back for empty documents and empty pair values (null).
+      if (node === null || typeof node !== 'object' || isAlias(node)) return;
       const anchor = (node as { anchor?: string }).anchor;
       const start = (node as Node).range?.[0];
       if (anchor && start !== undefined) {
@@ -241,6 +251,16 @@ export function findExcessiveNesting(text: string): number | undefined {
     }
   }
   return undefined;
+}
+
+function positionIn(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, col: offset - lineStart + 1 };
 }
 
 function yamlMessage(code: string, message: string): string {

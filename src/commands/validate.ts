@@ -1,0 +1,181 @@
+/**
+ * `canary validate <plan>`: loads the plan exactly as `rollout` would and reports every
+ * problem at once as file:line:column, or a short summary when it is valid. Never touches the
+ * network: safe in a pre-commit hook or a pull-request check.
+ */
+import { relative } from 'node:path';
+import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { formatDuration } from '../plan/duration.js';
+import { type LoadedPlan, loadPlanWithSource } from '../plan/load.js';
+import { planSchedule } from '../plan/schedule.js';
+import type { Plan } from '../plan/types.js';
+import { colorEnabled, createChalk } from '../reporters/select.js';
+
+export interface ValidateOptions {
+  plan: string;
+  /** plain | json */
+  output: string;
+  color: boolean;
+}
+
+/** A problem as JSON output carries it; position fields are null when the file could not be read. */
+interface JsonProblem {
+  file: string;
+  line: number | null;
+  column: number | null;
+  path: string | null;
+  message: string;
+}
+
+export async function runValidate(opts: ValidateOptions, io: Io): Promise<number> {
+  if (opts.output !== 'plain' && opts.output !== 'json') {
+    throw new UsageError(`validate --output takes plain or json, got '${opts.output}'`);
+  }
+  const json = opts.output === 'json';
+  let loaded: LoadedPlan;
+  try {
+    loaded = await loadPlanWithSource(opts.plan, { cwd: io.cwd });
+  } catch (error) {
+    if (error instanceof PlanError) return reportProblems(error.problems, opts, io);
+    if (error instanceof CanaryError && error.exitCode === ExitCode.BadInput) {
+      if (json) {
+        const problem: JsonProblem = {
+          file: opts.plan,
+          line: null,
+          column: null,
+          path: null,
+          message: error.message,
+        };
+        io.stdout.write(`${JSON.stringify({ valid: false, problems: [problem] })}\n`);
+      } else {
+        io.stderr.write(`error: ${error.message}\n`);
+        if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+      }
+      return ExitCode.BadInput;
+    }
+    throw error;
+  }
+  const scenarioProblems = await checkScenario(loaded, opts.plan, io.cwd);
+  if (scenarioProblems.length > 0) return reportProblems(scenarioProblems, opts, io);
+
+  const plan = loaded.plan;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ valid: true, problems: [], summary: summaryObject(plan) })}\n`);
+  } else {
+    const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY });
+    io.stdout.write(`${summaryText(plan, opts.plan, color)}\n`);
+  }
+  return ExitCode.Ok;
+}
+
+function reportProblems(problems: PlanProblem[], opts: ValidateOptions, io: Io): number {
+  if (opts.output === 'json') {
+    io.stdout.write(`${JSON.stringify({ valid: false, problems })}\n`);
+    return ExitCode.BadInput;
+  }
+  const c = createChalk(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
+  for (const p of problems) {
+    io.stderr.write(`${c.bold(`${p.file}:${p.line}:${p.column}:`)} ${c.red(p.message)}\n`);
+  }
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  io.stderr.write(`${opts.plan}: ${count}; nothing was changed.\n`);
+  return ExitCode.BadInput;
+}
+
+/**
+ * With the emulator, the scenario is part of the plan, so its problems are the plan's too.
+ * The emulator module is loaded only here: plans for a real relay never pay for it.
+ */
+async function checkScenario(loaded: LoadedPlan, planFile: string, cwd: string): Promise<PlanProblem[]> {
+  const { plan } = loaded;
+  const scenario = plan.emulator?.scenario;
+  if (plan.relay.url !== 'emulator' || scenario === undefined) return [];
+  const { loadScenario, parseScenario } = await import('../emulator/index.js');
+  try {
+    if (typeof scenario === 'string') await loadScenario(scenario);
+    else parseScenario(JSON.stringify(scenario), planFile);
+    return [];
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    if (typeof scenario === 'string') {
+      // Shown relative to where the user stands, like the plan path they typed.
+      return error.problems.map((p) => ({ ...p, file: displayPath(p.file, cwd) }));
+    }
+    // An inline scenario was re-serialised to be checked, so its own positions mean nothing:
+    // point at the scenario in the plan instead.
+    const at = loaded.locate(['emulator', 'scenario']);
+    return error.problems.map((p) => ({
+      file: planFile,
+      ...at,
+      path: p.path ? `emulator.scenario.${p.path}` : 'emulator.scenario',
+      message: `emulator.scenario: ${p.message}`,
+    }));
+  }
+}
+
+function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') ? rel : file;
+}
+
+function versionLine(ref: Plan['baseline']): string {
+  return ref.spec
+    ? `${ref.tag} (registered if missing: ${ref.spec.model})`
+    : `${ref.tag} (must already exist)`;
+}
+
+function stagesLine(plan: Plan): string {
+  return plan.stages
+    .map(
+      (s) => `${s.weight}%${s.bakeMs > 0 ? ` ${formatDuration(s.bakeMs)}` : ''}${s.pause ? ' (pause)' : ''}`,
+    )
+    .join(' → ');
+}
+
+function checksLine(plan: Plan): string {
+  const a = plan.analysis;
+  const rules: string[] = [];
+  for (const [metric, rule] of Object.entries(a.thresholds)) rules.push(`${metric} ≤ ${rule.max}`);
+  for (const [metric, rule] of Object.entries(a.baselineComparison)) {
+    if (rule.max_increase !== undefined) rules.push(`${metric} ≤ baseline + ${rule.max_increase}`);
+    if (rule.max_ratio !== undefined) rules.push(`${metric} ≤ baseline × ${rule.max_ratio}`);
+  }
+  const what =
+    rules.length > 0 ? rules.join(', ') : 'no thresholds set (only the relay can stop this rollout)';
+  return `every ${formatDuration(a.intervalMs)} over ${formatDuration(a.windowMs)}: ${what}`;
+}
+
+function summaryText(plan: Plan, file: string, color: boolean): string {
+  const c = createChalk(color);
+  const schedule = planSchedule(plan, 0);
+  const relay = plan.relay.url === 'emulator' ? 'the built-in emulator' : plan.relay.url;
+  const rows: Array<[string, string]> = [
+    ['route', `${plan.route} on ${relay}`],
+    ['baseline', versionLine(plan.baseline)],
+    ['canary', versionLine(plan.canary)],
+    ['stages', stagesLine(plan)],
+    [
+      'bake',
+      `${formatDuration(schedule.totalBakeMs)} in total, at most ${formatDuration(schedule.latestEndAt)} waiting for data` +
+        (schedule.pauses > 0 ? ', plus manual gates' : ''),
+    ],
+    ['checks', checksLine(plan)],
+  ];
+  return [`${c.green('✓')} ${file} is valid`, ...rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`)].join('\n');
+}
+
+function summaryObject(plan: Plan) {
+  const schedule = planSchedule(plan, 0);
+  return {
+    file: plan.file,
+    hash: plan.hash,
+    relay: plan.relay.url,
+    route: plan.route,
+    baseline: plan.baseline.tag,
+    canary: plan.canary.tag,
+    stages: plan.stages.map((s) => ({ weight: s.weight, bakeMs: s.bakeMs, pause: s.pause })),
+    totalBakeMs: schedule.totalBakeMs,
+    maxDurationMs: schedule.latestEndAt,
+  };
+}

@@ -1,0 +1,758 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CanaryError, ExitCode, PlanError } from '../../src/errors.js';
+import { loadPlan, parsePlan } from '../../src/plan/load.js';
+import { MINIMAL, planErrorOf, problemsOf, REPO, yaml } from './helpers.js';
+
+const SECRET = 'sk-live-abcdef0123456789';
+
+/** [name, plan text, expected `line:column: message fragment` for every problem, in order]. */
+const BROKEN: Array<[string, string, string[]]> = [
+  ['tab indentation', yaml('relay:', '\turl: x'), ['2:1: YAML: Tabs are not allowed as indentation']],
+  ['unclosed flow mapping', yaml('relay: {url: x', 'route: r'), ['2:1: YAML: Flow map in block collection']],
+  ['duplicate keys', yaml(...MINIMAL, 'route: again'), ['9:1: duplicate key']],
+  ['several documents', yaml(...MINIMAL, '---', 'route: r'), ['9:1: a plan is one YAML document']],
+  ['empty file', '', ['1:1: the plan is empty']],
+  ['only a comment', '# nothing yet\n', ['1:1: the plan is empty']],
+  ['a list at the top level', yaml('- 5', '- 100'), ['1:1: expected a mapping with relay, route']],
+  ['a scalar at the top level', yaml('hello'), ['1:1: expected a mapping with relay, route']],
+  [
+    'missing required keys, each at its parent',
+    yaml(
+      'relay:',
+      '  url: https://relay.example.com/v1',
+      'baseline:',
+      '  version_tag: v1',
+      'canary:',
+      '  model: m',
+    ),
+    [
+      "1:1: missing required key 'route' at the top level",
+      "1:1: missing required key 'stages' at the top level",
+      "5:1: missing required key 'version_tag' in canary",
+    ],
+  ],
+  [
+    'missing relay.url',
+    yaml(...MINIMAL.slice(2), 'relay: {api_key_env: KEY}'),
+    ["7:1: missing required key 'url' in relay"],
+  ],
+  [
+    'a required key without a value',
+    yaml(...MINIMAL.slice(0, 2), 'route:', ...MINIMAL.slice(3)),
+    ['3:1: route: needs a value'],
+  ],
+  [
+    'misspelt key with a suggestion',
+    yaml(...MINIMAL, 'analysis:', '  tresholds:', '    error_rate: {max: 0.02}'),
+    ["10:3: unknown key 'tresholds' in analysis; did you mean 'thresholds'?"],
+  ],
+  [
+    'kebab-case key suggests the snake_case one',
+    yaml(...MINIMAL, 'analysis: {min-requests: 10}'),
+    ["9:12: unknown key 'min-requests' in analysis; did you mean 'min_requests'?"],
+  ],
+  [
+    'unknown metric suggests the nearest',
+    yaml(...MINIMAL, 'analysis:', '  thresholds:', '    latency_p95_ms: {max: 1}'),
+    ["11:5: unknown key 'latency_p95_ms' in analysis.thresholds; did you mean 'latency_p99_ms'?"],
+  ],
+  [
+    'unknown key with nothing close lists the known ones',
+    yaml(...MINIMAL, 'colour: red'),
+    ["9:1: unknown key 'colour' at the top level; expected one of relay, emulator, route"],
+  ],
+  [
+    'junk duration',
+    yaml(...MINIMAL, 'bake: 10 minutes'),
+    ["9:7: bake: expected a duration like 30s, 10m or 1h30m, got '10 minutes'"],
+  ],
+  [
+    'bare number as duration',
+    yaml(...MINIMAL, 'bake: 600'),
+    ['9:7: bake: expected a duration like 30s, 10m or 1h30m, got 600'],
+  ],
+  [
+    'zero interval',
+    yaml(...MINIMAL, 'analysis: {interval: 0s}'),
+    ["9:22: analysis.interval: expected a duration longer than 0s, got '0s'"],
+  ],
+  [
+    'error_rate threshold above 1',
+    yaml(...MINIMAL, 'analysis:', '  thresholds:', '    error_rate: {max: 1.5}'),
+    ['11:23: analysis.thresholds.error_rate.max: expected a number between 0 and 1, got 1.5'],
+  ],
+  [
+    'negative latency threshold',
+    yaml(...MINIMAL, 'analysis:', '  thresholds:', '    latency_p99_ms: {max: -1}'),
+    ['11:27: analysis.thresholds.latency_p99_ms.max: expected a number of at least 0, got -1'],
+  ],
+  [
+    'threshold without max',
+    yaml(...MINIMAL, 'analysis:', '  thresholds:', '    cost_per_token: {}'),
+    ["11:5: missing required key 'max' in analysis.thresholds.cost_per_token"],
+  ],
+  [
+    'threshold as a bare number',
+    yaml(...MINIMAL, 'analysis:', '  thresholds:', '    error_rate: 0.02'),
+    ['11:17: analysis.thresholds.error_rate: expected a mapping, got 0.02'],
+  ],
+  [
+    'max_ratio of 0 and a negative max_increase',
+    yaml(
+      ...MINIMAL,
+      'analysis:',
+      '  baseline_comparison:',
+      '    latency_p99_ms: {max_ratio: 0, max_increase: -5}',
+    ),
+    [
+      '11:33: analysis.baseline_comparison.latency_p99_ms.max_ratio: expected a ratio above 0, got 0',
+      '11:50: analysis.baseline_comparison.latency_p99_ms.max_increase: expected a number of at least 0, got -5',
+    ],
+  ],
+  [
+    'comparison with neither bound',
+    yaml(...MINIMAL, 'analysis:', '  baseline_comparison:', '    error_rate: {}'),
+    ['11:17: analysis.baseline_comparison.error_rate: expected max_increase or max_ratio'],
+  ],
+  [
+    'window shorter than interval',
+    yaml(...MINIMAL, 'analysis:', '  interval: 30s', '  window: 10s'),
+    ['11:11: analysis.window (10s) must be at least analysis.interval (30s)'],
+  ],
+  [
+    'interval longer than the default window',
+    yaml(...MINIMAL, 'analysis: {interval: 10m}'),
+    ['9:22: analysis.window (5m, the default) must be at least analysis.interval (10m)'],
+  ],
+  [
+    'min_requests 0, failure_limit 1.5, max_metric_errors "3"',
+    yaml(...MINIMAL, 'analysis:', '  min_requests: 0', '  failure_limit: 1.5', '  max_metric_errors: "3"'),
+    [
+      '10:17: analysis.min_requests: expected a whole number of at least 1, got 0',
+      '11:18: analysis.failure_limit: expected a whole number of at least 1, got 1.5',
+      "12:22: analysis.max_metric_errors: expected a whole number of at least 1, got '3'",
+    ],
+  ],
+  [
+    'data_deadline and on_metric_errors',
+    yaml(...MINIMAL, 'analysis:', '  data_deadline: 0.5x', '  on_metric_errors: ignore'),
+    [
+      "10:18: analysis.data_deadline: expected a multiple of the bake like 2x (at least 1x), got '0.5x'",
+      "11:21: analysis.on_metric_errors: expected rollback or hold, got 'ignore'",
+    ],
+  ],
+  [
+    'weights not ascending',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [5, 50, 25, 100]'),
+    ['8:17: stages[2]: weights must increase from stage to stage, but 25 follows 50'],
+  ],
+  [
+    'equal weights',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [5, 5, 100]'),
+    ['8:13: stages[1]: weights must increase from stage to stage, but 5 follows 5'],
+  ],
+  [
+    'last weight not 100',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [5, 25, 50]'),
+    ['8:17: stages[2]: the last stage must have weight 100 so the rollout ends promoted, got 50'],
+  ],
+  [
+    'weights out of range',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [0, 150]'),
+    [
+      '8:10: stages[0]: expected a percentage above 0 and at most 100, got 0',
+      '8:13: stages[1]: expected a percentage above 0 and at most 100, got 150',
+    ],
+  ],
+  [
+    'more than two decimals',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [5.125, 100]'),
+    ['8:10: stages[0]: weights have at most two decimals, got 5.125'],
+  ],
+  ['no stages', yaml(...MINIMAL.slice(0, 7), 'stages: []'), ['8:9: stages: expected at least one stage']],
+  [
+    'stages not a list',
+    yaml(...MINIMAL.slice(0, 7), 'stages: 5'),
+    ['8:9: stages: expected a list of stages like [5, 25, 50, 100]'],
+  ],
+  [
+    'a stage that is neither a weight nor a mapping',
+    yaml(...MINIMAL.slice(0, 7), 'stages: [five, 100]'),
+    ["8:10: stages[0]: expected a weight like 25 or a mapping like {weight: 25, bake: 10m}, got 'five'"],
+  ],
+  [
+    'stage mapping problems',
+    yaml(
+      ...MINIMAL.slice(0, 7),
+      'stages:',
+      '  - {bake: 10m}',
+      '  - {weight: 50, bake: 1h, pause: yes, data_deadline: 30m, wait: 5m}',
+      '  - {weight: 100}',
+    ),
+    [
+      "9:5: missing required key 'weight' in stages[0]",
+      "10:35: stages[1].pause: expected true or false, got 'yes'",
+      "10:55: stages[1].data_deadline: the data deadline (30m) must be at least the stage's bake (1h)",
+      "10:60: unknown key 'wait' in stages[1]",
+    ],
+  ],
+  [
+    'bad version tags',
+    yaml(
+      ...MINIMAL.slice(0, 4),
+      '  version_tag: Claude_V1',
+      'canary:',
+      '  version_tag: 42',
+      MINIMAL[7] as string,
+    ),
+    [
+      "5:16: baseline.version_tag: expected a version tag of lowercase letters, digits and '-' (1-64 characters), got 'Claude_V1'",
+      "7:16: canary.version_tag: expected a version tag of lowercase letters, digits and '-' (1-64 characters), got 42",
+    ],
+  ],
+  [
+    'baseline and canary the same',
+    yaml(...MINIMAL.slice(0, 6), '  version_tag: claude-sonnet-4-5-v1', MINIMAL[7] as string),
+    ["7:16: canary.version_tag is the same as baseline.version_tag ('claude-sonnet-4-5-v1')"],
+  ],
+  [
+    'version settings without a model',
+    yaml(...MINIMAL, 'baseline2: x').replace(
+      '  version_tag: claude-sonnet-4-5-v2',
+      '  version_tag: claude-sonnet-4-5-v2\n  system_prompt: hi',
+    ),
+    [
+      '8:3: canary.system_prompt needs canary.model: a version is registered only when the plan gives its model',
+      "10:1: unknown key 'baseline2' at the top level; did you mean 'baseline'?",
+    ],
+  ],
+  [
+    'cost limit and parameters',
+    yaml(
+      ...MINIMAL.slice(0, 7),
+      '  model: m',
+      '  cost_limit_per_request: 0',
+      '  parameters: [1, 2]',
+      MINIMAL[7] as string,
+    ),
+    [
+      '9:27: canary.cost_limit_per_request: expected a number above 0, got 0',
+      '10:15: canary.parameters: expected a mapping, got a list',
+    ],
+  ],
+  [
+    'non-JSON parameter values',
+    yaml(...MINIMAL.slice(0, 7), '  model: m', '  parameters: {temperature: .nan}', MINIMAL[7] as string),
+    [
+      '9:29: canary.parameters.temperature: expected a JSON value (string, finite number, true/false or null)',
+    ],
+  ],
+  [
+    'bad route',
+    yaml(...MINIMAL.slice(0, 2), 'route: code review', ...MINIMAL.slice(3)),
+    [
+      "3:8: route: expected a route alias of letters, digits, '.', '_' or '-' (1-128 characters), got 'code review'",
+    ],
+  ],
+  [
+    'empty route',
+    yaml(...MINIMAL.slice(0, 2), 'route: ""', ...MINIMAL.slice(3)),
+    ['3:8: route: expected a route alias'],
+  ],
+  [
+    'relay url not http(s)',
+    yaml('relay:', '  url: ftp://relay.example.com', ...MINIMAL.slice(2)),
+    ['2:8: relay.url: expected `emulator` or an http(s) URL like https://relay.example.com/v1'],
+  ],
+  [
+    'scenario with a real relay',
+    yaml(...MINIMAL, 'emulator:', '  scenario: ./s.yaml'),
+    ['10:13: emulator.scenario only applies when relay.url is `emulator`'],
+  ],
+  [
+    'emulator numbers',
+    yaml('relay: {url: emulator}', ...MINIMAL.slice(2), 'emulator: {rps: 0, seed: -1}'),
+    [
+      '8:17: emulator.rps: expected a number of requests per second above 0 and at most 100000, got 0',
+      '8:26: emulator.seed: expected a whole number from 0 to 4294967295, got -1',
+    ],
+  ],
+  [
+    'route_defaults and rollback',
+    yaml(
+      ...MINIMAL,
+      'route_defaults:',
+      '  sticky_sessions: {cookie_name: c}',
+      '  health_check: {enabled: true, error_rate_threshold: 5}',
+      'rollback: {deadline: soon}',
+    ),
+    [
+      "10:3: missing required key 'enabled' in route_defaults.sticky_sessions",
+      '11:55: route_defaults.health_check.error_rate_threshold: expected a number between 0 and 1, got 5',
+      "12:22: rollback.deadline: expected a duration like 30s, 10m or 1h30m, got 'soon'",
+    ],
+  ],
+  ['unresolved tag', yaml(...MINIMAL, 'bake: !secret 10m'), ['9:7: YAML: Unresolved tag: !secret']],
+];
+
+describe('parsePlan reports each broken rule at its line:column', () => {
+  it.each(BROKEN)('%s', (_name, text, expected) => {
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((fragment, i) => {
+      expect(problems[i]).toContain(fragment);
+    });
+  });
+
+  it('accepts the minimal plan the table starts from', () => {
+    expect(problemsOf(yaml(...MINIMAL))).toEqual([]);
+  });
+});
+
+describe('secrets in a plan', () => {
+  const cases: Array<[string, string, string]> = [
+    [
+      'api_key',
+      yaml('relay:', '  url: https://relay.example.com/v1', `  api_key: ${SECRET}`, ...MINIMAL.slice(2)),
+      '3:3',
+    ],
+    [
+      'apiKey',
+      yaml('relay:', '  url: https://relay.example.com/v1', `  apiKey: ${SECRET}`, ...MINIMAL.slice(2)),
+      '3:3',
+    ],
+    [
+      'token',
+      yaml('relay:', '  url: https://relay.example.com/v1', `  token: ${SECRET}`, ...MINIMAL.slice(2)),
+      '3:3',
+    ],
+    [
+      'authorization nested in an unknown key',
+      yaml(
+        'relay:',
+        '  url: https://relay.example.com/v1',
+        '  headers:',
+        `    Authorization: Bearer ${SECRET}`,
+        ...MINIMAL.slice(2),
+      ),
+      '4:5',
+    ],
+    [
+      'credentials in the URL',
+      yaml('relay:', `  url: https://user:${SECRET}@relay.example.com/v1`, ...MINIMAL.slice(2)),
+      '2:8',
+    ],
+    [
+      'a key pasted as api_key_env',
+      yaml('relay:', '  url: https://relay.example.com/v1', `  api_key_env: ${SECRET}`, ...MINIMAL.slice(2)),
+      '3:16',
+    ],
+  ];
+
+  it.each(cases)('%s is refused without echoing the value', (_name, text, position) => {
+    const error = planErrorOf(text);
+    expect(error.message).not.toContain(SECRET);
+    expect(error.message).not.toContain('abcdef');
+    expect(JSON.stringify(error.problems)).not.toContain(SECRET);
+    const problem = error.problems.find((p) => `${p.line}:${p.column}` === position);
+    expect(problem?.message).toMatch(/API key never goes in a plan|environment variable/);
+  });
+
+  it('names the remedy', () => {
+    expect(problemsOf(cases[0]?.[1] as string)).toEqual([
+      '3:3: the API key never goes in a plan: set RELAY_API_KEY (or relay.api_key_env) or relay.api_key_file',
+    ]);
+  });
+});
+
+describe('every problem at once', () => {
+  it('reports problems from every section in one error, sorted by position', () => {
+    const text = yaml(
+      'relay:',
+      '  url: nope',
+      'route: "a b"',
+      'baseline:',
+      '  version_tag: UPPER',
+      'canary:',
+      '  version_tag: claude-sonnet-4-5-v2',
+      'stages: [50, 25]',
+      'bake: forever',
+      'analysis:',
+      '  tresholds: {}',
+      '  window: 1s',
+    );
+    const error = planErrorOf(text);
+    expect(error.exitCode).toBe(ExitCode.BadInput);
+    expect(error.problems.map((p) => `${p.line}:${p.column}`)).toEqual([
+      '2:8',
+      '3:8',
+      '5:16',
+      '8:14',
+      '8:14',
+      '9:7',
+      '11:3',
+      '12:11',
+    ]);
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'relay.url',
+      'route',
+      'baseline.version_tag',
+      'stages[1]',
+      'stages[1]',
+      'bake',
+      'analysis.tresholds',
+      'analysis.window',
+    ]);
+    for (const p of error.problems) expect(p.file).toBe('plan.yaml');
+    expect(error.message.split('\n')[0]).toBe(
+      'plan.yaml:2:8: relay.url: expected `emulator` or an http(s) URL like https://relay.example.com/v1',
+    );
+  });
+});
+
+describe('normalised plan', () => {
+  it('fills every default', () => {
+    const text = yaml(...MINIMAL);
+    const plan = parsePlan(text, 'plan.yaml', { cwd: '/plans' });
+    expect(plan.file).toBe('/plans/plan.yaml');
+    expect(plan.hash).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(plan.relay).toEqual({ url: 'https://relay.example.com/v1', apiKeyEnv: 'RELAY_API_KEY' });
+    expect(plan.emulator).toBeUndefined();
+    expect(plan.baseline).toEqual({ tag: 'claude-sonnet-4-5-v1' });
+    expect(plan.canary).toEqual({ tag: 'claude-sonnet-4-5-v2' });
+    expect(plan.stages).toEqual([
+      { index: 0, weight: 5, bakeMs: 600_000, pause: false, dataDeadlineMs: 1_200_000 },
+      { index: 1, weight: 25, bakeMs: 600_000, pause: false, dataDeadlineMs: 1_200_000 },
+      { index: 2, weight: 50, bakeMs: 600_000, pause: false, dataDeadlineMs: 1_200_000 },
+      { index: 3, weight: 100, bakeMs: 0, pause: false, dataDeadlineMs: 0 },
+    ]);
+    expect(plan.analysis).toEqual({
+      intervalMs: 30_000,
+      windowMs: 300_000,
+      minRequests: 200,
+      failureLimit: 2,
+      dataDeadlineFactor: 2,
+      maxMetricErrors: 3,
+      onMetricErrors: 'rollback',
+      thresholds: {},
+      baselineComparison: {},
+    });
+    expect(plan.routeDefaults).toEqual({});
+    expect(plan.rollback).toEqual({ deadlineMs: 120_000 });
+  });
+
+  it('reads the full form: specs, per-stage bakes and deadlines, analysis, route defaults, paths', () => {
+    const text = yaml(
+      'relay:',
+      '  url: https://relay.example.com/v1',
+      '  api_key_env: MY_KEY',
+      '  api_key_file: ~/.config/canary/key',
+      'route: code-review-production',
+      'baseline:',
+      '  version_tag: claude-sonnet-4-5-v1',
+      '  model: anthropic/claude-sonnet-4-20250514',
+      '  parameters: &params {temperature: 0.7, max_tokens: 4096}',
+      'canary:',
+      '  version_tag: claude-sonnet-4-5-v2',
+      '  model: anthropic/claude-sonnet-4-20250514',
+      '  parameters: *params',
+      '  system_prompt: ""',
+      '  upstream_endpoint: anthropic',
+      '  cost_limit_per_request: 0.05',
+      '  metadata: {release_candidate: true, tags: [a, b], owner: null}',
+      'stages:',
+      '  - 5',
+      '  - {weight: 33.33, bake: 1h30m, data_deadline: 2h}',
+      '  - {weight: 50, bake: 4h, pause: true}',
+      '  - {weight: 100, bake: 5m}',
+      'bake: 15m',
+      'analysis:',
+      '  interval: 10s',
+      '  window: 1m',
+      '  min_requests: 50',
+      '  failure_limit: 3',
+      '  data_deadline: 1.5x',
+      '  max_metric_errors: 5',
+      '  on_metric_errors: hold',
+      '  thresholds:',
+      '    error_rate: {max: 0.02}',
+      '    latency_p50_ms: {max: 800}',
+      '  baseline_comparison:',
+      '    error_rate: {max_increase: 0.01}',
+      '    cost_per_token: {max_ratio: 1.1}',
+      'route_defaults:',
+      '  sticky_sessions: {enabled: true, cookie_name: hs, ttl_seconds: 3600}',
+      '  health_check: {enabled: false}',
+      'rollback: {deadline: 30s}',
+    );
+    const plan = parsePlan(text, 'plans/prod.yaml', { cwd: '/repo' });
+    expect(plan.file).toBe('/repo/plans/prod.yaml');
+    expect(plan.relay).toEqual({
+      url: 'https://relay.example.com/v1',
+      apiKeyEnv: 'MY_KEY',
+      apiKeyFile: join(homedir(), '.config/canary/key'),
+    });
+    expect(plan.baseline.spec).toEqual({
+      version_tag: 'claude-sonnet-4-5-v1',
+      model: 'anthropic/claude-sonnet-4-20250514',
+      parameters: { temperature: 0.7, max_tokens: 4096 },
+    });
+    expect(plan.canary.spec).toEqual({
+      version_tag: 'claude-sonnet-4-5-v2',
+      model: 'anthropic/claude-sonnet-4-20250514',
+      parameters: { temperature: 0.7, max_tokens: 4096 },
+      system_prompt: '',
+      upstream_endpoint: 'anthropic',
+      cost_limit_per_request: 0.05,
+      metadata: { release_candidate: true, tags: ['a', 'b'], owner: null },
+    });
+    expect(plan.stages).toEqual([
+      { index: 0, weight: 5, bakeMs: 900_000, pause: false, dataDeadlineMs: 1_350_000 },
+      { index: 1, weight: 33.33, bakeMs: 5_400_000, pause: false, dataDeadlineMs: 7_200_000 },
+      { index: 2, weight: 50, bakeMs: 14_400_000, pause: true, dataDeadlineMs: 21_600_000 },
+      { index: 3, weight: 100, bakeMs: 300_000, pause: false, dataDeadlineMs: 450_000 },
+    ]);
+    expect(plan.analysis).toEqual({
+      intervalMs: 10_000,
+      windowMs: 60_000,
+      minRequests: 50,
+      failureLimit: 3,
+      dataDeadlineFactor: 1.5,
+      maxMetricErrors: 5,
+      onMetricErrors: 'hold',
+      thresholds: { error_rate: { max: 0.02 }, latency_p50_ms: { max: 800 } },
+      baselineComparison: { error_rate: { max_increase: 0.01 }, cost_per_token: { max_ratio: 1.1 } },
+    });
+    expect(plan.routeDefaults).toEqual({
+      sticky_sessions: { enabled: true, cookie_name: 'hs', ttl_seconds: 3600 },
+      health_check: { enabled: false },
+    });
+    expect(plan.rollback.deadlineMs).toBe(30_000);
+  });
+
+  it('resolves emulator scenario paths against the plan folder and keeps inline scenarios', () => {
+    const withFile = parsePlan(
+      yaml(
+        'relay: {url: emulator}',
+        ...MINIMAL.slice(2),
+        'emulator: {scenario: ../scenarios/healthy.yaml, rps: 1000, seed: 0}',
+      ),
+      'examples/plan.yaml',
+      { cwd: '/repo' },
+    );
+    expect(withFile.emulator).toEqual({ scenario: '/repo/scenarios/healthy.yaml', rps: 1000, seed: 0 });
+
+    const inline = parsePlan(
+      yaml(
+        'relay: {url: emulator}',
+        ...MINIMAL.slice(2),
+        'emulator:',
+        '  scenario:',
+        '    default: {error_rate: 0.01}',
+      ),
+      'plan.yaml',
+      { cwd: '/repo' },
+    );
+    expect(inline.emulator).toEqual({ scenario: { default: { error_rate: 0.01 } } });
+  });
+
+  it('treats an explicit null as "use the default"', () => {
+    const plan = parsePlan(yaml(...MINIMAL, 'bake:', 'analysis:', 'rollback: ~'), 'plan.yaml');
+    expect(plan.stages[0]?.bakeMs).toBe(600_000);
+    expect(plan.analysis.intervalMs).toBe(30_000);
+    expect(plan.rollback.deadlineMs).toBe(120_000);
+  });
+
+  it('a final stage of 100 keeps a bake it is given', () => {
+    const plan = parsePlan(yaml(...MINIMAL.slice(0, 7), 'stages: [{weight: 100, bake: 1m}]'), 'plan.yaml');
+    expect(plan.stages).toEqual([
+      { index: 0, weight: 100, bakeMs: 60_000, pause: false, dataDeadlineMs: 120_000 },
+    ]);
+  });
+});
+
+describe('hostile input', () => {
+  it('refuses an alias bomb quickly, at the alias', { timeout: 10_000 }, () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+      'f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]',
+      'g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]',
+      'h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]',
+    ];
+    const text = yaml(
+      ...MINIMAL.slice(0, 7),
+      '  model: m',
+      '  metadata:',
+      ...bomb.map((line) => `    ${line}`),
+      '    boom: *h',
+      MINIMAL[7] as string,
+    );
+    const problems = problemsOf(text);
+    expect(problems.some((p) => p.includes('YAML aliases expand too far'))).toBe(true);
+  });
+
+  it('ignores an alias bomb under an unknown key without expanding it', { timeout: 10_000 }, () => {
+    const text = yaml(
+      ...MINIMAL,
+      'junk:',
+      '  a: &a [x, x, x, x, x, x, x, x, x, x]',
+      '  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      '  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      '  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      '  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]',
+      '  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]',
+      '  g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]',
+      '  h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]',
+      '  i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]',
+    );
+    expect(problemsOf(text)).toEqual([
+      "9:1: unknown key 'junk' at the top level; expected one of relay, emulator, route, baseline, canary, stages, bake, analysis, route_defaults, rollback",
+    ]);
+  });
+
+  it('refuses a self-referencing alias', () => {
+    const text = yaml(
+      ...MINIMAL.slice(0, 7),
+      '  model: m',
+      '  metadata: &m {self: *m}',
+      MINIMAL[7] as string,
+    );
+    expect(problemsOf(text).join('\n')).toMatch(/nests deeper than 64 levels|expand too far/);
+  });
+
+  it('refuses a 2 MiB text before parsing it', { timeout: 10_000 }, () => {
+    const text = `${yaml(...MINIMAL)}# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+    expect(problemsOf(text)).toEqual(['1:1: the file is 2.0 MiB; plans are limited to 1 MiB']);
+  });
+
+  it('refuses deep nesting before the YAML parser can overflow its stack', { timeout: 10_000 }, () => {
+    const flow = `route: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
+    expect(problemsOf(flow)).toEqual(['1:72: the file nests too deeply to be a plan']);
+    const compact = `${'- '.repeat(200_000)}x\n`;
+    expect(problemsOf(compact)[0]).toContain('nests too deeply');
+  });
+});
+
+describe('loadPlan', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canary-plan-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hashes the file bytes and resolves the path against cwd', async () => {
+    const text = yaml(...MINIMAL);
+    await writeFile(join(dir, 'ok.yaml'), text);
+    const plan = await loadPlan('ok.yaml', { cwd: dir });
+    expect(plan.file).toBe(join(dir, 'ok.yaml'));
+    expect(plan.hash).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('names an unreadable file in a BadInput CanaryError, not a PlanError', async () => {
+    const missing = loadPlan('nope.yaml', { cwd: dir });
+    await expect(missing).rejects.toThrow(/cannot read plan nope\.yaml: no such file/);
+    await expect(missing).rejects.not.toBeInstanceOf(PlanError);
+    await expect(missing).rejects.toMatchObject({ exitCode: ExitCode.BadInput });
+    await mkdir(join(dir, 'folder.yaml'), { recursive: true });
+    await expect(loadPlan('folder.yaml', { cwd: dir })).rejects.toThrow(
+      /cannot read plan folder\.yaml: not a file/,
+    );
+  });
+
+  it('refuses a 2 MiB file without reading it', async () => {
+    await writeFile(join(dir, 'huge.yaml'), Buffer.alloc(2 * 1024 * 1024, 0x20));
+    const error = await loadPlan('huge.yaml', { cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlanError);
+    expect((error as PlanError).problems).toEqual([
+      {
+        file: 'huge.yaml',
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'the file is 2.0 MiB; plans are limited to 1 MiB',
+      },
+    ]);
+  });
+
+  it('refuses bytes that are not UTF-8', async () => {
+    await writeFile(join(dir, 'binary.yaml'), Buffer.from([0x72, 0x6f, 0xff, 0xfe, 0x0a]));
+    await expect(loadPlan('binary.yaml', { cwd: dir })).rejects.toThrow(
+      'binary.yaml:1:1: the file is not UTF-8 text',
+    );
+  });
+
+  it('checks that an emulator scenario file exists, pointing at the scenario', async () => {
+    const text = yaml(
+      'relay: {url: emulator}',
+      ...MINIMAL.slice(2),
+      'emulator:',
+      '  scenario: ./missing.yaml',
+    );
+    await writeFile(join(dir, 'emu.yaml'), text);
+    const error = (await loadPlan('emu.yaml', { cwd: dir }).catch((e: unknown) => e)) as PlanError;
+    expect(error).toBeInstanceOf(PlanError);
+    expect(error.problems).toEqual([
+      {
+        file: 'emu.yaml',
+        line: 9,
+        column: 13,
+        path: 'emulator.scenario',
+        message: `emulator.scenario: no such file ${join(dir, 'missing.yaml')}`,
+      },
+    ]);
+  });
+
+  it('throws only PlanError or CanaryError', async () => {
+    for (const text of ['\t- x', '{', 'a: *nope', yaml(...MINIMAL, '? [a, b]', ': c')]) {
+      await writeFile(join(dir, 'junk.yaml'), text);
+      const error = await loadPlan('junk.yaml', { cwd: dir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CanaryError);
+    }
+  });
+});
+
+describe('the examples', () => {
+  it('quickstart runs on the emulator and bakes well under a minute', async () => {
+    const plan = await loadPlan('examples/quickstart.yaml', { cwd: REPO });
+    expect(plan.relay.url).toBe('emulator');
+    expect(plan.emulator?.scenario).toBe(join(REPO, 'examples/scenarios/healthy.yaml'));
+    expect(plan.stages.map((s) => s.weight)).toEqual([5, 25, 50, 100]);
+    expect(plan.baseline.tag).toBe('claude-sonnet-4-5-v1');
+    expect(plan.canary.tag).toBe('claude-sonnet-4-5-v2');
+    const totalBake = plan.stages.reduce((sum, s) => sum + s.bakeMs, 0);
+    expect(totalBake).toBeLessThan(30_000);
+    // At 5 % of the emulator's traffic, one window holds enough canary requests for a verdict.
+    const rps = plan.emulator?.rps ?? 0;
+    expect(rps * 0.05 * (plan.analysis.windowMs / 1000)).toBeGreaterThan(plan.analysis.minRequests * 2);
+  });
+
+  it('bad-canary uses the failing scenario', async () => {
+    const plan = await loadPlan('examples/bad-canary.yaml', { cwd: REPO });
+    expect(plan.emulator?.scenario).toBe(join(REPO, 'examples/scenarios/failing.yaml'));
+    expect(plan.analysis.failureLimit).toBe(2);
+  });
+
+  it('production uses a real relay with realistic bakes and a manual gate', async () => {
+    const plan = await loadPlan('examples/production.yaml', { cwd: REPO });
+    expect(plan.relay.url).toMatch(/^https:\/\//);
+    expect(plan.stages.map((s) => [s.weight, s.bakeMs, s.pause])).toEqual([
+      [5, 600_000, false],
+      [25, 3_600_000, false],
+      [50, 14_400_000, true],
+      [100, 0, false],
+    ]);
+    expect(plan.canary.spec?.metadata).toEqual({ release_candidate: true, ticket: 'REL-1234' });
+    expect(Object.keys(plan.analysis.thresholds)).toHaveLength(4);
+    expect(plan.routeDefaults.health_check?.auto_rollback).toBe(true);
+  });
+});
