@@ -218,7 +218,15 @@ const ROUTES: RouteEntry[] = [
     method: 'GET',
     pattern: /^\/_emulator\/auto-rollbacks$/,
     auth: true,
-    handler: (_req, deps) => ok({ auto_rollbacks: deps.simulation.autoRollbacks }),
+    handler: (_req, deps) =>
+      ok({
+        auto_rollbacks: deps.simulation.autoRollbacks.map((event) => ({
+          at: isoTime(event.at),
+          route_id: event.routeId,
+          version_tag: event.versionTag,
+          reason: event.reason,
+        })),
+      }),
   },
 ];
 

@@ -6,6 +6,9 @@ export const BASELINE = 'claude-sonnet-4-5-v1';
 export const CANARY = 'claude-sonnet-4-5-v2';
 export const ROUTE = 'code-review-production';
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON bodies, asserted field by field in the tests
+export type Json = any;
+
 export interface Harness {
   emulator: StartedEmulator;
   clock: FakeClock;
@@ -14,11 +17,11 @@ export interface Harness {
     method: string,
     path: string,
     options?: { body?: unknown; raw?: string; key?: string | null; origin?: boolean },
-  ): Promise<{ status: number; headers: Headers; body: any }>;
-  metrics(tag: string, startMs: number, endMs: number): Promise<any>;
+  ): Promise<{ status: number; headers: Headers; body: Json }>;
+  metrics(tag: string, startMs: number, endMs: number): Promise<Json>;
   registerBoth(): Promise<void>;
-  createRoute(canaryWeight: number, extra?: Record<string, unknown>): Promise<any>;
-  setWeight(canaryWeight: number): Promise<any>;
+  createRoute(canaryWeight: number, extra?: Record<string, unknown>): Promise<Json>;
+  setWeight(canaryWeight: number): Promise<Json>;
 }
 
 export async function startHarness(options: Partial<EmulatorOptions> = {}): Promise<Harness> {
