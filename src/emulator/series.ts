@@ -87,28 +87,29 @@ export class VersionSeries {
   private readonly coarse = new Ring(COARSE_BUCKET_MS, COARSE_BUCKETS);
 
   /**
-   * Adds traffic that happened at time `t`: counts, and `sampleCount` latency samples given
-   * as histogram bins in `sampleBins`, each standing for `sampleWeight` requests.
+   * Adds traffic that happened at time `t`: counts, and the requests' latencies as counts
+   * per histogram bin, `binCounts[i]` for bin `lo + i`.
    */
   record(
     t: number,
     requests: number,
     errors: number,
     cost: number,
-    sampleBins: Uint8Array,
-    sampleCount: number,
-    sampleWeight: number,
+    binCounts: ArrayLike<number>,
+    lo: number,
+    binCount: number,
   ): void {
     const fineSlot = this.fine.slot(Math.floor(t / FINE_BUCKET_MS), true);
     const coarseSlot = this.coarse.slot(Math.floor(t / COARSE_BUCKET_MS), true);
     this.fine.addCounts(fineSlot, requests, errors, cost);
     this.coarse.addCounts(coarseSlot, requests, errors, cost);
-    const fineBase = fineSlot * LATENCY_BINS;
-    const coarseBase = coarseSlot * LATENCY_BINS;
-    for (let i = 0; i < sampleCount; i++) {
-      const bin = sampleBins[i] ?? 0;
-      this.fine.latency[fineBase + bin] = (this.fine.latency[fineBase + bin] ?? 0) + sampleWeight;
-      this.coarse.latency[coarseBase + bin] = (this.coarse.latency[coarseBase + bin] ?? 0) + sampleWeight;
+    const fineBase = fineSlot * LATENCY_BINS + lo;
+    const coarseBase = coarseSlot * LATENCY_BINS + lo;
+    for (let i = 0; i < binCount; i++) {
+      const count = binCounts[i] ?? 0;
+      if (count === 0) continue;
+      this.fine.latency[fineBase + i] = (this.fine.latency[fineBase + i] ?? 0) + count;
+      this.coarse.latency[coarseBase + i] = (this.coarse.latency[coarseBase + i] ?? 0) + count;
     }
   }
 
