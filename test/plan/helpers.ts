@@ -54,17 +54,23 @@ export interface CapturedIo {
   stderr: () => string;
 }
 
-export function captureIo(cwd: string, env: Record<string, string | undefined> = {}): CapturedIo {
+export function captureIo(
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+  isTTY = false,
+): CapturedIo {
   let out = '';
   let err = '';
   const io = createIo({
     stdout: {
+      isTTY,
       write: (chunk: string) => {
         out += chunk;
         return true;
       },
     },
     stderr: {
+      isTTY,
       write: (chunk: string) => {
         err += chunk;
         return true;
