@@ -560,6 +560,14 @@ describe('normalised plan', () => {
     expect(inline.emulator).toEqual({ scenario: { default: { error_rate: 0.01 } } });
   });
 
+  it('accepts a byte-order mark and CRLF line endings', () => {
+    const text = `\uFEFF${yaml(...MINIMAL).replace(/\n/g, '\r\n')}`;
+    expect(parsePlan(text, 'plan.yaml').route).toBe('code-review-production');
+    expect(problemsOf(`\uFEFF${yaml(...MINIMAL, 'bake: 10 minutes').replace(/\n/g, '\r\n')}`)).toEqual([
+      "9:7: bake: expected a duration like 30s, 10m or 1h30m, got '10 minutes'",
+    ]);
+  });
+
   it('treats an explicit null as "use the default"', () => {
     const plan = parsePlan(yaml(...MINIMAL, 'bake:', 'analysis:', 'rollback: ~'), 'plan.yaml');
     expect(plan.stages[0]?.bakeMs).toBe(600_000);
