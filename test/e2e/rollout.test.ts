@@ -1,0 +1,239 @@
+/**
+ * The built CLI, spawned, against a real emulator on loopback: the outcomes users rely on
+ * (exit codes, the route's final weights as the relay sees them, the last line of output).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
+
+const KEY = 'e2e-key-7f3a9c1d5b';
+const BASELINE = 'claude-sonnet-4-5-v1';
+const CANARY = 'claude-sonnet-4-5-v2';
+
+function weightsOf(emulator: EmulatorHandle, route: string): Record<string, number> {
+  const found = emulator.control.getRoute(route);
+  if (!found) throw new Error(`route ${route} not on the emulator`);
+  return Object.fromEntries(found.route_rules.map((r) => [r.version_tag, r.weight]));
+}
+
+function lastLine(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+describe('canary rollout (spawned) against the emulator', () => {
+  let healthy: EmulatorHandle;
+  let failing: EmulatorHandle;
+
+  beforeAll(async () => {
+    healthy = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+      rps: 1000,
+      seed: 3,
+    });
+    failing = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
+      rps: 1000,
+      seed: 3,
+    });
+  });
+  afterAll(async () => {
+    await healthy?.close();
+    await failing?.close();
+  });
+
+  it('promotes the quickstart canary: exit 0, route at canary 100 %, key never printed', async () => {
+    const result = await runCli(
+      ['rollout', 'examples/quickstart.yaml', '--relay-url', healthy.baseUrl, '--output', 'plain'],
+      { env: baseEnv({ RELAY_API_KEY: KEY }) },
+    );
+    expect(result.stderr).not.toContain('internal error');
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(weightsOf(healthy, 'code-review-quickstart')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+    expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+    // Plain output is for logs: never an escape sequence.
+    expect(result.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('rolls back the bad canary: exit 3, route at baseline 100 %', async () => {
+    const result = await runCli(
+      ['rollout', 'examples/bad-canary.yaml', '--relay-url', failing.baseUrl, '--output', 'plain'],
+      { env: baseEnv({ RELAY_API_KEY: KEY }) },
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(weightsOf(failing, 'code-review-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(result.stdout).toMatch(/roll(ed)? ?back/i);
+    expect(lastLine(result.stdout)).toMatch(/baseline/i);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
+
+  it('runs the quickstart as written, on its in-process emulator', async () => {
+    const result = await runCli(['rollout', 'examples/quickstart.yaml'], { env: baseEnv() });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
+  });
+
+  it('emits schema-versioned NDJSON with --output json and keeps stdout pure JSON', async () => {
+    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 1000, seed: 5 });
+    try {
+      const result = await runCli(
+        ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
+        { env: baseEnv({ RELAY_API_KEY: KEY }) },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; version: number; outcome?: string });
+      expect(events.every((e) => typeof e.type === 'string' && e.version === 1)).toBe(true);
+      expect(events[0]?.type).toBe('rollout_started');
+      const finished = events.at(-1);
+      expect(finished?.type).toBe('rollout_finished');
+      expect(finished?.outcome).toBe('promoted');
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('rolls back and exits 130 on SIGINT mid-rollout', async () => {
+    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 1000, seed: 9 });
+    try {
+      let sent = false;
+      const result = await runCli(
+        ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
+        {
+          env: baseEnv({ RELAY_API_KEY: KEY }),
+          onStdout: (chunk, child) => {
+            // Interrupt once the first stage's weights are confirmed on the relay.
+            if (!sent && chunk.includes('"weights_set"')) {
+              sent = true;
+              child.kill('SIGINT');
+            }
+          },
+        },
+      );
+      expect(sent).toBe(true);
+      expect(result.code, result.stderr).toBe(130);
+      expect(weightsOf(emulator, 'code-review-quickstart')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe('canary rollback and status (spawned)', () => {
+  let emulator: EmulatorHandle;
+  const env = () => baseEnv({ RELAY_API_KEY: KEY, CANARY_RELAY_URL: emulator.baseUrl });
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 500, seed: 1 });
+    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    for (const tag of ['ops-v1', 'ops-v2']) {
+      await fetch(`${emulator.baseUrl}/models/versions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ version_tag: tag, model: 'anthropic/claude-sonnet-4-20250514' }),
+      });
+    }
+    await fetch(`${emulator.baseUrl}/routes/traffic`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        model_alias: 'ops-route',
+        route_rules: [
+          { version_tag: 'ops-v1', weight: 75 },
+          { version_tag: 'ops-v2', weight: 25 },
+        ],
+      }),
+    });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it('rollback --route --to moves all traffic, says before → after, and is idempotent', async () => {
+    const first = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], { env: env() });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('ops-v1 75%, ops-v2 25% → ops-v1 100%, ops-v2 0%');
+    expect(weightsOf(emulator, 'ops-route')).toEqual({ 'ops-v1': 100, 'ops-v2': 0 });
+
+    const again = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], { env: env() });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already at ops-v1 100%/);
+  });
+
+  it('rollback without a key names the env var and exits 2', async () => {
+    const result = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], {
+      env: baseEnv({ CANARY_RELAY_URL: emulator.baseUrl }),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('RELAY_API_KEY');
+  });
+
+  it('rollback with a wrong key exits 5 without printing either key', async () => {
+    const result = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], {
+      env: baseEnv({ RELAY_API_KEY: 'wrong-key-123456', CANARY_RELAY_URL: emulator.baseUrl }),
+    });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/RELAY_API_KEY/);
+    expect(result.stdout + result.stderr).not.toContain('wrong-key-123456');
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
+
+  it('status shows the weights and per-version metrics, as JSON too', async () => {
+    const plain = await runCli(['status', '--route', 'ops-route', '--window', '1m'], { env: env() });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('ops-v1');
+    expect(plain.stdout).toContain('ops-v2');
+
+    const json = await runCli(['status', '--route', 'ops-route', '--output', 'json'], { env: env() });
+    expect(json.code, json.stderr).toBe(0);
+    const snapshot = JSON.parse(json.stdout) as { route: { route_rules: unknown[] }; metrics: object };
+    expect(snapshot.route.route_rules).toHaveLength(2);
+    expect(Object.keys(snapshot.metrics).sort()).toEqual(['ops-v1', 'ops-v2']);
+  });
+});
+
+describe('bad input (spawned)', () => {
+  it('--version and --help exit 0', async () => {
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes');
+  });
+
+  it('an unknown flag or command exits 2', async () => {
+    expect((await runCli(['rollout', 'examples/quickstart.yaml', '--bogus'])).code).toBe(2);
+    expect((await runCli(['frobnicate'])).code).toBe(2);
+    expect((await runCli(['rollout'])).code).toBe(2);
+  });
+
+  it('a missing plan file exits 2 and names the file', async () => {
+    const result = await runCli(['rollout', 'does-not-exist.yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('does-not-exist.yaml');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('dry run prints the schedule and touches nothing', async () => {
+    const result = await runCli(['rollout', 'examples/production.yaml', '--dry-run']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/dry run/i);
+    expect(result.stdout).toContain('25');
+  });
+
+  it('a plan with a gate refuses to start without a terminal or --yes', async () => {
+    const result = await runCli(['rollout', 'examples/production.yaml'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--yes');
+  });
+});
