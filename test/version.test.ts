@@ -4,7 +4,9 @@ import { VERSION } from '../src/version.js';
 
 describe('version', () => {
   it('matches package.json, so --version never lies', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(VERSION).toBe(pkg.version);
   });
 });

@@ -43,7 +43,9 @@ export interface Connection {
 export async function connect(request: ConnectionRequest, io: Io): Promise<Connection> {
   const url = request.flagUrl ?? request.planUrl ?? io.env[RELAY_URL_ENV];
   if (!url) {
-    throw new UsageError('no relay URL: pass --relay-url, give a plan with relay.url, or set CANARY_RELAY_URL.');
+    throw new UsageError(
+      'no relay URL: pass --relay-url, give a plan with relay.url, or set CANARY_RELAY_URL.',
+    );
   }
 
   if (url === 'emulator') {
@@ -60,7 +62,11 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
       ...(emulatorConfig.rps !== undefined ? { rps: emulatorConfig.rps } : {}),
       ...(emulatorConfig.seed !== undefined ? { seed: emulatorConfig.seed } : {}),
     });
-    const client = createRelayClient({ baseUrl: handle.baseUrl, apiKey: key, keySource: 'the built-in emulator' });
+    const client = createRelayClient({
+      baseUrl: handle.baseUrl,
+      apiKey: key,
+      keySource: 'the built-in emulator',
+    });
     return {
       client,
       url: handle.baseUrl,

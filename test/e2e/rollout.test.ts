@@ -57,7 +57,7 @@ describe('canary rollout (spawned) against the emulator', () => {
     expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
     expect(result.stdout + result.stderr).not.toContain(KEY);
     // Plain output is for logs: never an escape sequence.
-    expect(result.stdout).not.toMatch(/\x1b\[/);
+    expect(result.stdout).not.toContain('\u001b[');
   });
 
   it('rolls back the bad canary: exit 3, route at baseline 100 %', async () => {
