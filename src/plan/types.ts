@@ -47,6 +47,31 @@ export interface StagePlan {
   pause: boolean;
   /** Give up waiting for enough data after this long in the stage (default 2 × bake). */
   dataDeadlineMs: number;
+  /** Commands that must pass before leaving this stage, after the plan's top-level checks. */
+  checks?: StageCheck[] | undefined;
+}
+
+/** A command run before leaving a stage (a smoke test, an eval); exit 0 passes. */
+export interface StageCheck {
+  name: string;
+  /** Shell command, run by `sh -c` in the plan's folder. */
+  run: string;
+  timeoutMs: number;
+}
+
+export const NOTIFY_EVENTS = ['started', 'stage_passed', 'paused', 'promoted', 'rolled_back', 'failed'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A webhook to tell about the rollout. Exactly one of `url` and `urlEnv` is set. */
+export interface NotifyTarget {
+  /** The webhook URL as written in the plan (a secret: never printed). */
+  url?: string | undefined;
+  /** Env var holding the URL, read when the rollout starts. */
+  urlEnv?: string | undefined;
+  events: NotifyEvent[];
+  /** `slack`: `{text}`; `json`: a structured body. */
+  format: 'slack' | 'json';
+  timeoutMs: number;
 }
 
 /** A version the plan names; `spec` is present when the plan gives a model, so canary registers it. */
@@ -90,4 +115,7 @@ export interface Plan {
     /** How long to keep retrying a rollback before exit 4. */
     deadlineMs: number;
   };
+  /** Checks run before leaving every stage (each stage may add its own). */
+  checks?: StageCheck[] | undefined;
+  notify?: NotifyTarget[] | undefined;
 }
