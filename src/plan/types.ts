@@ -59,7 +59,14 @@ export interface StageCheck {
   timeoutMs: number;
 }
 
-export const NOTIFY_EVENTS = ['started', 'stage_passed', 'paused', 'promoted', 'rolled_back', 'failed'] as const;
+export const NOTIFY_EVENTS = [
+  'started',
+  'stage_passed',
+  'paused',
+  'promoted',
+  'rolled_back',
+  'failed',
+] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** A webhook to tell about the rollout. Exactly one of `url` and `urlEnv` is set. */
