@@ -26,8 +26,12 @@ import {
   type EmulatorConfig,
   JUDGED_METRICS,
   type JudgedMetric,
+  NOTIFY_EVENTS,
+  type NotifyEvent,
+  type NotifyTarget,
   type Plan,
   type RelayConfig,
+  type StageCheck,
   type StagePlan,
   type ThresholdRule,
   type VersionRef,
@@ -50,6 +54,8 @@ export const DEFAULTS = {
   maxMetricErrors: 3,
   onMetricErrors: 'rollback',
   rollbackDeadlineMs: 2 * 60_000,
+  checkTimeoutMs: 2 * 60_000,
+  notifyTimeoutMs: 5_000,
 } as const;
 
 /** Above this the emulator would spend its time simulating rather than answering. */
@@ -70,6 +76,8 @@ const KEYS = {
     'analysis',
     'route_defaults',
     'rollback',
+    'checks',
+    'notify',
   ],
   relay: ['url', 'api_key_env', 'api_key_file'],
   emulator: ['scenario', 'rps', 'seed'],
@@ -82,7 +90,9 @@ const KEYS = {
     'cost_limit_per_request',
     'metadata',
   ],
-  stage: ['weight', 'bake', 'pause', 'data_deadline'],
+  stage: ['weight', 'bake', 'pause', 'data_deadline', 'checks'],
+  check: ['name', 'run', 'timeout'],
+  notify: ['url', 'url_env', 'events', 'format', 'timeout'],
   analysis: [
     'interval',
     'window',
@@ -424,6 +434,10 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   const rollbackFields = optionalMapping(r, r.optional(top, 'rollback'), KEYS.rollback);
   const rollbackDeadline =
     r.duration(r.optional(rollbackFields, 'deadline'), { positive: true }) ?? DEFAULTS.rollbackDeadlineMs;
+  const checksEntry = r.optional(top, 'checks');
+  const checks = readChecks(r, checksEntry);
+  const notifyEntry = r.optional(top, 'notify');
+  const notify = readNotify(r, notifyEntry);
 
   if (
     src.problems.length > 0 ||
@@ -449,7 +463,144 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
     analysis,
     routeDefaults,
     rollback: { deadlineMs: rollbackDeadline },
+    ...(checks && checks.length > 0 ? { checks } : {}),
+    ...(notify && notify.length > 0 ? { notify } : {}),
   };
+}
+
+/** `checks:` at the top level or in a stage: a list of `{name?, run, timeout?}`. */
+function readChecks(r: PlanReader, entry: Entry | undefined): StageCheck[] | undefined {
+  if (!entry) return undefined;
+  const seq = entry.value;
+  if (!isSeq(seq))
+    return r.fail(entry, 'a list of checks like [{name: smoke, run: ./smoke.sh, timeout: 2m}]');
+  const checks: StageCheck[] = [];
+  const names = new Set<string>();
+  seq.items.forEach((item, index) => {
+    const path = `${entry.path}[${index}]`;
+    const itemEntry: Entry = { path, keyNode: undefined, node: item, value: r.resolveNode(item, path) };
+    const fields = r.mapping(itemEntry, KEYS.check);
+    if (!fields) return;
+    const run = r.string(r.required(fields, 'run'), 'a shell command like ./smoke.sh');
+    const nameEntry = r.optional(fields, 'name');
+    const name = nameEntry ? r.string(nameEntry, 'a name for the check') : run;
+    const timeout = r.duration(r.optional(fields, 'timeout'), { positive: true });
+    if (run === undefined || name === undefined) return;
+    if (names.has(name)) {
+      r.problem(nameEntry ?? itemEntry, `${path}: another check in this list is already named '${name}'`);
+      return;
+    }
+    names.add(name);
+    checks.push({ name, run, timeoutMs: timeout ?? DEFAULTS.checkTimeoutMs });
+  });
+  return checks.length === seq.items.length ? checks : undefined;
+}
+
+/** `notify:` a list of webhooks; the URL (a secret) is never echoed in a message. */
+function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarget[] | undefined {
+  if (!entry) return undefined;
+  const seq = entry.value;
+  if (!isSeq(seq))
+    return r.fail(entry, 'a list of webhooks like [{url_env: SLACK_WEBHOOK_URL, format: slack}]');
+  const targets: NotifyTarget[] = [];
+  seq.items.forEach((item, index) => {
+    const path = `${entry.path}[${index}]`;
+    const itemEntry: Entry = { path, keyNode: undefined, node: item, value: r.resolveNode(item, path) };
+    const fields = r.mapping(itemEntry, KEYS.notify);
+    if (!fields) return;
+    let ok = true;
+    const urlEntry = r.optional(fields, 'url');
+    const urlEnvEntry = r.optional(fields, 'url_env');
+    let url: string | undefined;
+    let urlEnv: string | undefined;
+    if (urlEntry && urlEnvEntry) {
+      r.problemAtKey(urlEnvEntry, `${path}: give url or url_env, not both`);
+      ok = false;
+    } else if (!urlEntry && !urlEnvEntry) {
+      r.problem(itemEntry, `${path}: needs url_env (the env var holding the webhook URL) or url`);
+      ok = false;
+    }
+    if (urlEntry) {
+      const v = urlEntry.value;
+      const text = isScalar(v) && typeof v.value === 'string' ? v.value : '';
+      if (checkRelayUrl(text) === 'ok' && text !== 'emulator') url = text;
+      else {
+        r.problem(
+          urlEntry,
+          `${urlEntry.path}: expected an http(s) webhook URL (prefer url_env: webhook URLs are secrets)`,
+        );
+        ok = false;
+      }
+    }
+    if (urlEnvEntry) {
+      const v = urlEnvEntry.value;
+      urlEnv =
+        isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value) ? v.value : undefined;
+      if (urlEnv === undefined) {
+        // Someone may have pasted the URL itself here, so the value is not echoed.
+        r.problem(
+          urlEnvEntry,
+          `${urlEnvEntry.path}: expected the name of an environment variable like SLACK_WEBHOOK_URL`,
+        );
+        ok = false;
+      }
+    }
+    let events: NotifyEvent[] = [...NOTIFY_EVENTS];
+    const eventsEntry = r.optional(fields, 'events');
+    if (eventsEntry) {
+      const list = eventsEntry.value;
+      if (!isSeq(list) || list.items.length === 0) {
+        r.fail(eventsEntry, `a list of events from ${NOTIFY_EVENTS.join(', ')}`);
+        ok = false;
+      } else {
+        events = [];
+        list.items.forEach((e, i) => {
+          const ePath = `${eventsEntry.path}[${i}]`;
+          const node = r.resolveNode(e, ePath);
+          const name = isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+          if (name !== undefined && (NOTIFY_EVENTS as readonly string[]).includes(name)) {
+            events.push(name as NotifyEvent);
+            return;
+          }
+          const shown = name ?? show(node);
+          const guess = name === undefined ? undefined : closest(name, [...NOTIFY_EVENTS]);
+          const hint =
+            guess !== undefined &&
+            name !== undefined &&
+            distance(name, guess) <= Math.max(2, Math.floor(guess.length / 3))
+              ? `did you mean '${guess}'?`
+              : `expected one of ${NOTIFY_EVENTS.join(', ')}`;
+          r.problem(
+            { path: ePath, keyNode: undefined, node: e, value: node },
+            `${ePath}: unknown event '${shown}'; ${hint}`,
+          );
+          ok = false;
+        });
+      }
+    }
+    let format: 'slack' | 'json' = 'json';
+    const formatEntry = r.optional(fields, 'format');
+    if (formatEntry) {
+      const v = formatEntry.value;
+      if (isScalar(v) && (v.value === 'slack' || v.value === 'json')) format = v.value;
+      else {
+        r.fail(formatEntry, 'slack or json');
+        ok = false;
+      }
+    }
+    const timeoutEntry = r.optional(fields, 'timeout');
+    const timeout = r.duration(timeoutEntry, { positive: true });
+    if (timeoutEntry && timeout === undefined) ok = false;
+    if (!ok) return;
+    targets.push({
+      ...(url !== undefined ? { url } : {}),
+      ...(urlEnv !== undefined ? { urlEnv } : {}),
+      events,
+      format,
+      timeoutMs: timeout ?? DEFAULTS.notifyTimeoutMs,
+    });
+  });
+  return targets.length === seq.items.length ? targets : undefined;
 }
 
 function optionalMapping(
@@ -599,6 +750,7 @@ function readStages(
     let pause = false;
     let deadline: number | undefined;
     let deadlineEntry: Entry | undefined;
+    let stageChecks: StageCheck[] | undefined;
     if (isMap(stageEntry.value)) {
       const fields = r.mapping(stageEntry, KEYS.stage);
       weightEntry = r.required(fields, 'weight');
@@ -606,6 +758,7 @@ function readStages(
       pause = r.boolean(r.optional(fields, 'pause')) ?? false;
       deadlineEntry = r.optional(fields, 'data_deadline');
       deadline = r.duration(deadlineEntry);
+      stageChecks = readChecks(r, r.optional(fields, 'checks'));
     } else if (isScalar(stageEntry.value) && typeof stageEntry.value.value === 'number') {
       weightEntry = stageEntry;
     } else {
@@ -652,6 +805,7 @@ function readStages(
       bakeMs,
       pause,
       dataDeadlineMs: deadline ?? Math.round(bakeMs * (factor ?? DEFAULTS.dataDeadlineFactor)),
+      ...(stageChecks && stageChecks.length > 0 ? { checks: stageChecks } : {}),
     });
   });
   return ok && stages.length === seq.items.length ? stages : undefined;
