@@ -18,6 +18,18 @@ export type RollbackCause =
   | 'timeout'
   | 'request';
 
+/** What one `checks:` command did before a stage was left. */
+export interface StageCheckResult {
+  name: string;
+  status: 'pass' | 'fail';
+  /** The command's exit code; null when it was killed (timeout) or could not start. */
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The last lines of its stdout and stderr, secrets redacted. */
+  output: string;
+}
+
 export interface StageSummary {
   weight: number;
   bakeMs: number;
@@ -69,6 +81,7 @@ export type RolloutEvent =
       deadlineAt: number;
     }
   | { type: 'metrics_error'; at: number; stage: number; message: string; consecutive: number; limit: number }
+  | { type: 'stage_check'; at: number; stage: number; check: StageCheckResult }
   | { type: 'stage_passed'; at: number; stage: number; weight: number }
   | { type: 'paused'; at: number; stage: number; weight: number }
   | {
