@@ -35,6 +35,16 @@ export interface AnalysisConfig {
   onMetricErrors: 'rollback' | 'hold';
   thresholds: Partial<Record<JudgedMetric, ThresholdRule>>;
   baselineComparison: Partial<Record<JudgedMetric, ComparisonRule>>;
+  /** When set, comparison checks fail only when the canary is worse beyond the margin and the noise. */
+  significance?: SignificanceConfig | undefined;
+}
+
+/** `analysis.baseline_comparison.significance`: one-sided tests of H0 canary ≤ bound. */
+export interface SignificanceConfig {
+  /** Confidence a check needs to fail, e.g. 0.95 (p-value below 1 − confidence). */
+  confidence: number;
+  /** Non-overlapping windows per side before a latency or cost test can judge. */
+  minWindows: number;
 }
 
 export interface StagePlan {
