@@ -64,8 +64,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
   const faults = new FaultQueue();
   const calls = new CallLog();
 
+  // prom-client loads only when something scrapes.
+  let exposition: Promise<import('./prometheus.js').Exposition> | undefined;
   const server = createServer(
     createRequestListener({
+      exposition: async () => {
+        exposition ??= import('./prometheus.js').then((m) => m.createExposition(simulation));
+        const e = await exposition;
+        return { contentType: e.contentType, body: await e.render() };
+      },
       apiKey: options.apiKey,
       clock,
       state,

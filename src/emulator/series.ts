@@ -3,7 +3,8 @@
  * 1-second buckets for the last hour (so a 10 s window is exact) and 1-minute buckets for
  * the last 24 h (the longest window the contract allows). A slot is reused when time wraps
  * round, so memory per version is constant however long the emulator runs and whatever
- * the rps. A Prometheus exposition can later read the same rings.
+ * the rps. The Prometheus exposition does not read these rings: counters must never drop when
+ * a slot is reused, so it reads running totals kept beside them (simulation.ts).
  */
 import { LATENCY_BINS } from './latency.js';
 

@@ -28,6 +28,8 @@ export interface ServerDeps {
   faults: FaultQueue;
   calls: CallLog;
   onCall?: ((record: CallRecord) => void) | undefined;
+  /** Prometheus text for `GET /metrics`; absent means no such endpoint. */
+  exposition?: (() => Promise<{ contentType: string; body: string }>) | undefined;
 }
 
 interface Request {
@@ -303,6 +305,16 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const internal = path === '/_emulator' || path.startsWith('/_emulator/');
+    if (method === 'GET' && path === '/metrics' && deps.exposition) {
+      // No key, as Prometheus scrapes a relay's /metrics; it shows only simulated aggregates.
+      // Not in the call log either: a 1 s scrape would push the API calls out of it.
+      req.resume();
+      deps.simulation.advance(deps.clock.now());
+      const { contentType, body } = await deps.exposition();
+      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     const record: CallRecord = { at: isoTime(deps.clock.now()), method, path, status: null };
     if (url.search) record.query = Object.fromEntries(url.searchParams);
     const finish = (reply: Reply | null, fault?: Fault) => {

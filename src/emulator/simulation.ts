@@ -35,6 +35,21 @@ export interface WindowMetrics {
   cost_per_token: number | null;
 }
 
+/**
+ * Everything one version has served on one route since the emulator started: the running
+ * totals a Prometheus exposition reports as counters. Constant size per (route, version).
+ */
+export interface CumulativeTotals {
+  routeId: string;
+  versionTag: string;
+  requests: number;
+  errors: number;
+  /** Sum over requests of each request's cost per token, like `Aggregate.cost`. */
+  cost: number;
+  /** Requests per latency bin (not cumulative). */
+  latency: Float64Array;
+}
+
 export interface AutoRollbackEvent {
   at: number;
   routeId: string;
@@ -73,6 +88,8 @@ export function summarise(aggregate: Aggregate): WindowMetrics {
 
 export class TrafficSimulation {
   private readonly series = new Map<string, VersionSeries>();
+  /** Keyed by route id and version tag; the rings above answer windows, these answer "since start". */
+  private readonly totals = new Map<string, CumulativeTotals>();
   private readonly binCounts = new Float64Array(LATENCY_BINS);
   /** Bin masses per distinct (mu, sigma): behaviours change rarely, so this stays tiny. */
   private readonly massCache = new Map<string, BinMass>();
@@ -115,6 +132,7 @@ export class TrafficSimulation {
   private simulateRoute(route: RouteState, from: number, to: number): void {
     const seconds = (to - from) / 1000;
     for (const rule of route.route.route_rules) {
+      const totals = this.totalsFor(route.route.route_id, rule.version_tag);
       if (!(rule.weight > 0)) continue;
       const requests = this.random.poisson(((this.rps * rule.weight) / 100) * seconds);
       if (requests === 0) continue;
@@ -130,7 +148,41 @@ export class TrafficSimulation {
         this.series.set(rule.version_tag, series);
       }
       series.record(from, requests, errors, cost, this.binCounts, mass.lo, binCount);
+      totals.requests += requests;
+      totals.errors += errors;
+      totals.cost += cost;
+      for (let i = 0; i < binCount; i++) {
+        const count = this.binCounts[i] ?? 0;
+        if (count !== 0) totals.latency[mass.lo + i] = (totals.latency[mass.lo + i] ?? 0) + count;
+      }
     }
+  }
+
+  private totalsFor(routeId: string, versionTag: string): CumulativeTotals {
+    const key = `${routeId}\u0000${versionTag}`;
+    let totals = this.totals.get(key);
+    if (!totals) {
+      totals = {
+        routeId,
+        versionTag,
+        requests: 0,
+        errors: 0,
+        cost: 0,
+        latency: new Float64Array(LATENCY_BINS),
+      };
+      this.totals.set(key, totals);
+    }
+    return totals;
+  }
+
+  /** Running totals per (route, version) since the emulator started, as of `until`. */
+  cumulative(): Iterable<Readonly<CumulativeTotals>> {
+    // Every version a route names gets its series, at weight 0 too, so a scraper sees each
+    // counter start at 0 and a rate over its first minutes misses nothing.
+    for (const route of this.state.routes.values()) {
+      for (const rule of route.route.route_rules) this.totalsFor(route.route.route_id, rule.version_tag);
+    }
+    return this.totals.values();
   }
 
   private binMass(behaviour: Parameters<typeof logNormalFit>[0]): BinMass {

@@ -1,0 +1,155 @@
+/**
+ * The emulator's Prometheus exposition (`GET /metrics`): the simulated traffic as counters and
+ * a latency histogram, so a real Prometheus can scrape the emulator and canary can judge a
+ * rollout from PromQL. The values are the simulation's running totals per (route, version),
+ * read at scrape time by collect() callbacks on a registry of our own; the process-wide
+ * default registry is never touched, so two emulators in one process do not collide.
+ *
+ * The histogram's buckets are the emulator's own latency bins, so `histogram_quantile` over
+ * them sees the same distribution the metrics API summarises.
+ */
+import { Counter, type Metric, Registry } from 'prom-client';
+import { histogramQuantile, LATENCY_BINS } from './latency.js';
+import type { CumulativeTotals, TrafficSimulation } from './simulation.js';
+
+/**
+ * The emulator does not model token counts, so each simulated request counts as this many
+ * tokens and its dollars as this many times its cost per token: dollars / tokens is then
+ * exactly the cost per token the metrics API reports.
+ */
+export const TOKENS_PER_REQUEST = 1_000;
+
+export const PROMETHEUS_METRIC_NAMES = {
+  requests: 'relay_requests_total',
+  duration: 'relay_request_duration_seconds',
+  cost: 'relay_cost_dollars_total',
+  tokens: 'relay_tokens_total',
+} as const;
+
+/**
+ * Upper bound of each latency bin in ms. Taken from histogramQuantile (the 100th percentile
+ * of a histogram with one request in bin i is that bin's upper edge) rather than by
+ * repeating latency.ts's layout constants here.
+ */
+function binUpperBoundsMs(): number[] {
+  const bins = new Float64Array(LATENCY_BINS);
+  const bounds: number[] = [];
+  for (let i = 0; i < LATENCY_BINS; i++) {
+    bins.fill(0);
+    bins[i] = 1;
+    bounds.push(histogramQuantile(bins, 1) ?? Number.POSITIVE_INFINITY);
+  }
+  return bounds;
+}
+
+/** `le` label values in seconds; six significant digits move an edge by at most a millionth. */
+const BOUNDS_MS = binUpperBoundsMs();
+const LE_LABELS = BOUNDS_MS.map((ms) => String(Number((ms / 1000).toPrecision(6))));
+/** Geometric middle of each bin, for the histogram's _sum (the simulation keeps counts, not latencies). */
+const MIDDLES_S = BOUNDS_MS.map(
+  (upper, i) => Math.sqrt(upper * (i === 0 ? upper : (BOUNDS_MS[i - 1] ?? upper))) / 1000,
+);
+
+interface HistogramValue {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+function histogramValues(totals: Readonly<CumulativeTotals>): HistogramValue[] {
+  const base = { route: totals.routeId, version_tag: totals.versionTag };
+  const name = PROMETHEUS_METRIC_NAMES.duration;
+  const values: HistogramValue[] = [];
+  let cumulative = 0;
+  let sum = 0;
+  for (let i = 0; i < LATENCY_BINS; i++) {
+    const count = totals.latency[i] ?? 0;
+    cumulative += count;
+    sum += count * (MIDDLES_S[i] ?? 0);
+    values.push({
+      metricName: `${name}_bucket`,
+      labels: { ...base, le: LE_LABELS[i] ?? '+Inf' },
+      value: cumulative,
+    });
+  }
+  values.push(
+    { metricName: `${name}_bucket`, labels: { ...base, le: '+Inf' }, value: cumulative },
+    { metricName: `${name}_sum`, labels: base, value: sum },
+    { metricName: `${name}_count`, labels: base, value: cumulative },
+  );
+  return values;
+}
+
+export interface Exposition {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+export function createExposition(simulation: TrafficSimulation): Exposition {
+  const registry = new Registry();
+  const labelNames = ['route', 'version_tag'] as const;
+
+  new Counter({
+    name: PROMETHEUS_METRIC_NAMES.requests,
+    help: 'Simulated requests served, by route, version and outcome.',
+    labelNames: [...labelNames, 'status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of simulation.cumulative()) {
+        const labels = { route: t.routeId, version_tag: t.versionTag };
+        // Both outcomes always present, so an error-rate query never divides an absent series.
+        this.inc({ ...labels, status: 'ok' }, t.requests - t.errors);
+        this.inc({ ...labels, status: 'error' }, t.errors);
+      }
+    },
+  });
+  new Counter({
+    name: PROMETHEUS_METRIC_NAMES.cost,
+    help: 'Simulated spend in dollars, by route and version.',
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of simulation.cumulative()) {
+        this.inc({ route: t.routeId, version_tag: t.versionTag }, t.cost * TOKENS_PER_REQUEST);
+      }
+    },
+  });
+  new Counter({
+    name: PROMETHEUS_METRIC_NAMES.tokens,
+    help: `Simulated tokens, by route and version (${TOKENS_PER_REQUEST} per request).`,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of simulation.cumulative()) {
+        this.inc({ route: t.routeId, version_tag: t.versionTag }, t.requests * TOKENS_PER_REQUEST);
+      }
+    },
+  });
+
+  // prom-client's Histogram only grows by one observation at a time; the simulation already
+  // holds the counts per bin, so this metric hands its values to the registry directly through
+  // the get() shape every prom-client metric has.
+  const help = 'Simulated request latency in seconds, by route and version.';
+  const duration = {
+    name: PROMETHEUS_METRIC_NAMES.duration,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: async () => ({
+      name: PROMETHEUS_METRIC_NAMES.duration,
+      help,
+      type: 'histogram',
+      aggregator: 'sum',
+      values: [...simulation.cumulative()].flatMap(histogramValues),
+    }),
+  };
+  registry.registerMetric(duration as unknown as Metric);
+
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}
