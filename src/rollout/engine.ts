@@ -21,9 +21,9 @@ import { evaluate, verdictReason } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { Clock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
-import type { AnalysisConfig, Plan, StagePlan } from '../plan/types.js';
+import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
 import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
-import type { EmitFn, Outcome, RollbackCause } from './events.js';
+import type { EmitFn, Outcome, RollbackCause, StageCheckResult } from './events.js';
 import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';
 
 export type GateDecision = 'promote' | 'rollback' | 'hold';
@@ -62,6 +62,22 @@ export interface RolloutDeps {
   apiKeyEnv?: string | undefined;
   /** How to name the plan in suggested commands (default: plan.file). */
   planRef?: string | undefined;
+  /**
+   * Runs a stage's `checks:` commands (the plan's top-level ones, then the stage's own) once it
+   * may be left; any `fail` rolls back (cause health). The runner (src/checks/runner.ts) does
+   * the I/O so the engine stays pure. Required when the plan has checks.
+   */
+  stageChecks?: ((ctx: StageChecksContext) => Promise<StageCheckResult[]>) | undefined;
+}
+
+export interface StageChecksContext {
+  /** 0-based stage index, as in events. */
+  stage: number;
+  stageCount: number;
+  weight: number;
+  checks: StageCheck[];
+  /** Aborted when the run is interrupted or times out: the runner kills what it started. */
+  signal: AbortSignal | undefined;
 }
 
 export interface RolloutOptions {
@@ -156,6 +172,8 @@ class RolloutRun {
   private reached: number | null = null;
   private changedWeights = false;
   private gate: Gate | null = null;
+  /** Stages whose checks have run (before a gate opens, or else before the stage counts as passed). */
+  private readonly checkedStages = new Set<number>();
 
   constructor(
     private readonly plan: Plan,
@@ -307,6 +325,7 @@ class RolloutRun {
         const stage = plan.stages[index] as StagePlan;
         await this.enterStage(stage);
         await this.bake(stage, index === untilIndex && index < this.stageCount - 1);
+        await this.runStageChecks(stage);
         this.emit({ type: 'stage_passed', at: this.clock.now(), stage: index, weight: stage.weight });
         if (index === untilIndex && index < this.stageCount - 1) {
           return this.finish(
@@ -763,6 +782,10 @@ class RolloutRun {
           }
         }
 
+        // A gate's question comes after the checks, so whoever answers it sees their results.
+        if (canLeave() && stage.pause && !stopBeforeGate && gate.state === 'idle') {
+          await this.runStageChecks(stage);
+        }
         if (canLeave()) {
           if (!stage.pause || stopBeforeGate || gate.state === 'approved') return;
           if (gate.state === 'idle') this.openGate(stage, latest as Evaluation);
@@ -777,6 +800,51 @@ class RolloutRun {
       }
     } finally {
       gate.controller.abort();
+    }
+  }
+
+  /** Runs the stage's checks once; a failing one rolls back like a failed health check. */
+  private async runStageChecks(stage: StagePlan): Promise<void> {
+    if (this.checkedStages.has(stage.index)) return;
+    this.checkedStages.add(stage.index);
+    const checks = [...(this.plan.checks ?? []), ...(stage.checks ?? [])];
+    if (checks.length === 0) return;
+    if (!this.deps.stageChecks) {
+      throw new CanaryError(
+        'this plan has checks but the engine was given no runner for them.',
+        ExitCode.Internal,
+      );
+    }
+    this.emit({
+      type: 'log',
+      at: this.clock.now(),
+      level: 'info',
+      message: `${this.stageLabel(stage.index)}: running check${checks.length === 1 ? '' : 's'} ${checks.map((c) => c.name).join(', ')}`,
+    });
+    const results = await this.deps.stageChecks({
+      stage: stage.index,
+      stageCount: this.stageCount,
+      weight: stage.weight,
+      checks,
+      signal: this.deps.signal,
+    });
+    if (this.deps.signal?.aborted) throw this.deps.signal.reason;
+    for (const check of results) {
+      this.emit({ type: 'stage_check', at: this.clock.now(), stage: stage.index, check });
+    }
+    const failed = results.find((r) => r.status === 'fail');
+    if (failed) {
+      const how = failed.timedOut
+        ? 'timed out'
+        : failed.exitCode === null
+          ? 'could not run'
+          : `failed with exit code ${failed.exitCode}`;
+      const last = failed.output.trimEnd().split('\n').pop()?.trim();
+      await this.rollback(
+        stage.index,
+        'health',
+        `stage check '${failed.name}' ${how}${last ? `: ${last.slice(0, 200)}` : ''}`,
+      );
     }
   }
 
