@@ -1,0 +1,89 @@
+/**
+ * `canary history`: past rollouts (and manual rollbacks) as the journal recorded them, oldest
+ * first: outcome, duration, how far they got and the check or reason that decided it.
+ * Reads files only; never touches the relay.
+ */
+import { ExitCode, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { type RunSummary, readStateDir, resolveStateDir } from '../journal/journal.js';
+
+export interface HistoryCommandOptions {
+  route?: string | undefined;
+  stateDir?: string | undefined;
+  output: 'plain' | 'json';
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function rules(run: RunSummary): string {
+  if (!run.rules) return 'unknown';
+  return run.rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
+}
+
+function outcomeOf(run: RunSummary): string {
+  if (run.outcome !== null) return run.outcome;
+  return `unfinished (pid ${run.header.pid} on ${run.header.host})`;
+}
+
+export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Promise<number> {
+  const stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
+  const journals = readStateDir(stateDir).filter((j) => opts.route === undefined || j.route === opts.route);
+  const runs = journals.flatMap((j) => j.runs).sort((a, b) => a.startedAt - b.startedAt);
+  if (runs.length === 0) {
+    if (opts.route !== undefined && readStateDir(stateDir).length > 0) {
+      throw new UsageError(`no journal for route ${opts.route} in ${stateDir}.`, {
+        hint: 'run `canary history` without --route to see the routes it knows.',
+      });
+    }
+    if (opts.output === 'json') return ExitCode.Ok;
+    io.stdout.write(
+      `no rollouts recorded in ${stateDir}\n(journals live in .canary/ next to each plan; pass --state-dir to look elsewhere)\n`,
+    );
+    return ExitCode.Ok;
+  }
+  for (const run of runs) {
+    if (opts.output === 'json') {
+      io.stdout.write(
+        `${JSON.stringify({
+          type: 'history_run',
+          version: 1,
+          run: run.run,
+          command: run.command,
+          route: run.route,
+          plan: run.header.plan ?? null,
+          plan_hash: run.header.planHash ?? null,
+          relay: run.header.relay,
+          started_at: new Date(run.startedAt).toISOString(),
+          duration_ms: run.durationMs,
+          outcome: run.outcome,
+          exit_code: run.exitCode,
+          stage: run.stage === null ? null : run.stage + 1,
+          stage_count: run.stageCount,
+          resumes: run.header.resumes ?? null,
+          traffic: run.rules,
+          decisive: run.decisive,
+          summary: run.summary,
+        })}\n`,
+      );
+      continue;
+    }
+    const when = new Date(run.startedAt)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
+    const reached =
+      run.stage === null ? 'no stage' : `stage ${run.stage + 1}${run.stageCount ? `/${run.stageCount}` : ''}`;
+    const what = run.command === 'rollback' ? 'manual rollback' : reached;
+    io.stdout.write(`${when}  ${run.route}  ${outcomeOf(run)}  ${duration(run.durationMs)}  ${what}\n`);
+    if (run.header.resumes) io.stdout.write(`    resumed ${run.header.resumes}\n`);
+    if (run.decisive) io.stdout.write(`    decided by: ${run.decisive}\n`);
+    io.stdout.write(`    traffic: ${rules(run)}\n`);
+  }
+  return ExitCode.Ok;
+}

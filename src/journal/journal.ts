@@ -1,0 +1,344 @@
+/**
+ * The append-only journal: one NDJSON file per route under the state dir, one record per
+ * RolloutEvent, each written with writeSync + fsyncSync from the emit path so it is on disk
+ * before the engine takes its next action. Resume, `canary rollback` with no arguments and
+ * `canary history` read it back.
+ *
+ * Two rules shape this file:
+ * - The journal serves the rollout, never the other way round: a failed write warns once on
+ *   stderr and the rollout carries on (a full disk must not strand traffic at 25 %).
+ * - Nothing secret goes in: the header names the env var / key file, never the key, and every
+ *   line passes through the Io's redaction before it is written.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { RouteRule } from '../relay/types.js';
+import type { RolloutEvent } from '../rollout/events.js';
+
+export const JOURNAL_VERSION = 1;
+export const DEFAULT_STATE_DIR = '.canary';
+export const STATE_DIR_ENV = 'CANARY_STATE_DIR';
+const SUFFIX = '.journal.ndjson';
+
+/** The first record of every run: enough to roll the route back without the plan. */
+export interface RunHeader {
+  type: 'run_started';
+  command: 'rollout' | 'rollback';
+  at: number;
+  route: string;
+  /** Absolute plan path and its sha256 (rollouts; absent for a bare `rollback --route`). */
+  plan?: string | undefined;
+  planHash?: string | undefined;
+  baseline?: string | undefined;
+  canary?: string | undefined;
+  /** Relay base URL (never credentials). */
+  relay: string;
+  /** True when the relay was an emulator inside that process: gone once it exits. */
+  inProcessEmulator?: boolean | undefined;
+  /** Where the key came from (names only). */
+  apiKeyEnv: string;
+  apiKeyFile?: string | undefined;
+  rollbackDeadlineMs?: number | undefined;
+  pid: number;
+  host: string;
+  /** 1-based stage this run started at. */
+  startStage?: number | undefined;
+  /** The run this one resumes, when it picked up an interrupted rollout. */
+  resumes?: string | undefined;
+}
+
+/** Written when a run ends without the engine's own `rollout_finished` (e.g. a pre-flight error). */
+export interface RunEnded {
+  type: 'run_ended';
+  at: number;
+  exitCode: number;
+  message: string;
+}
+
+export type JournalBody = RunHeader | RunEnded | RolloutEvent;
+/** A record as stored: the body plus the run it belongs to, its sequence number and schema version. */
+export type JournalRecord = JournalBody & { run: string; seq: number; v: number };
+
+/** Route ids are free text on the wire; file names are not. */
+export function journalFileName(route: string): string {
+  return `${route.replace(/[^A-Za-z0-9._-]/g, '_')}${SUFFIX}`;
+}
+
+export function journalPath(stateDir: string, route: string): string {
+  return path.join(stateDir, journalFileName(route));
+}
+
+/** `--state-dir`, else $CANARY_STATE_DIR, else `.canary` next to the plan (or in the cwd). */
+export function resolveStateDir(opts: {
+  flag?: string | undefined;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  planFile?: string | undefined;
+}): string {
+  const explicit = opts.flag ?? (opts.env[STATE_DIR_ENV] || undefined);
+  if (explicit) return path.resolve(opts.cwd, explicit);
+  return path.join(opts.planFile ? path.dirname(opts.planFile) : opts.cwd, DEFAULT_STATE_DIR);
+}
+
+function newRunId(at: number): string {
+  const stamp = new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export interface JournalWriterOptions {
+  stateDir: string;
+  route: string;
+  /** Scrubs secrets from every line (the Io's redact). */
+  redact: (text: string) => string;
+  /** Where a failed write is reported, once. */
+  warn: (message: string) => void;
+}
+
+export class JournalWriter {
+  readonly file: string;
+  readonly run: string;
+  private fd: number | null = null;
+  private seq = 0;
+  private warned = false;
+  private finished = false;
+
+  constructor(
+    private readonly opts: JournalWriterOptions,
+    header: Omit<RunHeader, 'type' | 'pid' | 'host'>,
+  ) {
+    this.file = journalPath(opts.stateDir, opts.route);
+    this.run = newRunId(header.at);
+    try {
+      mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+      this.fd = openSync(this.file, 'a', 0o600);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.append({ type: 'run_started', ...header, pid: process.pid, host: hostname() });
+  }
+
+  /** Appends and fsyncs one record; never throws. */
+  append(body: JournalBody): void {
+    if (body.type === 'rollout_finished' || body.type === 'run_ended') this.finished = true;
+    if (this.fd === null) return;
+    const record = { v: JOURNAL_VERSION, run: this.run, seq: this.seq++, ...body };
+    try {
+      writeSync(this.fd, `${this.opts.redact(JSON.stringify(record))}\n`);
+      fsyncSync(this.fd);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** True once the run's outcome is recorded. */
+  get hasOutcome(): boolean {
+    return this.finished;
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already reported or harmless: every record was fsynced when written.
+    }
+    this.fd = null;
+  }
+
+  private fail(error: unknown): void {
+    if (!this.warned) {
+      this.warned = true;
+      const why = error instanceof Error ? error.message : String(error);
+      this.opts.warn(
+        `warning: cannot write the journal ${this.file} (${why}); the rollout continues without it, so resume and history will not know about this run.`,
+      );
+    }
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // The descriptor is unusable either way.
+      }
+    }
+    this.fd = null;
+  }
+}
+
+/** Every well-formed record of a journal file; a torn last line (kill -9 mid-write) is skipped. */
+export function readJournal(file: string): JournalRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const records: JournalRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = JSON.parse(line) as Partial<JournalRecord> | null;
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        typeof parsed.type === 'string' &&
+        typeof parsed.run === 'string'
+      ) {
+        records.push(parsed as JournalRecord);
+      }
+    } catch {
+      // A torn or foreign line: ignore it rather than lose the rest of the history.
+    }
+  }
+  return records;
+}
+
+/** One run as the journal tells it. */
+export interface RunSummary {
+  run: string;
+  command: 'rollout' | 'rollback';
+  route: string;
+  header: RunHeader;
+  startedAt: number;
+  /** Last record's time. */
+  lastAt: number;
+  /** Null while (or when it never got to) recording an outcome: the process died or is running. */
+  outcome: string | null;
+  exitCode: number | null;
+  durationMs: number;
+  /** 0-based furthest stage whose weights were set, or null. */
+  stage: number | null;
+  stageCount: number | null;
+  /** The route's rules as last recorded. */
+  rules: RouteRule[] | null;
+  /** The check or reason that decided the outcome, in one line. */
+  decisive: string | null;
+  summary: string | null;
+  next: string | null;
+}
+
+function decisiveOf(records: JournalRecord[]): string | null {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i] as JournalRecord;
+    if (r.type === 'rollback_started') return `${r.cause}: ${r.reason}`;
+    if (r.type === 'aborted') return r.reason;
+    if (r.type === 'run_ended') return r.message;
+    if (r.type === 'gate_decision' && r.decision !== 'promote') return `gate: ${r.decision} by ${r.by}`;
+  }
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i] as JournalRecord;
+    if (r.type === 'evaluation') {
+      const checks = r.evaluation.checks.map((c) => `${c.id} ${c.status}`).join(', ');
+      return `last evaluation ${r.evaluation.verdict} at stage ${r.stage + 1}${checks ? ` (${checks})` : ''}`;
+    }
+  }
+  return null;
+}
+
+export function summarizeRuns(records: JournalRecord[]): RunSummary[] {
+  const byRun = new Map<string, JournalRecord[]>();
+  for (const r of records) {
+    const list = byRun.get(r.run);
+    if (list) list.push(r);
+    else byRun.set(r.run, [r]);
+  }
+  const runs: RunSummary[] = [];
+  for (const [run, list] of byRun) {
+    const header = list.find((r) => r.type === 'run_started') as (RunHeader & JournalRecord) | undefined;
+    if (!header) continue;
+    let outcome: string | null = null;
+    let exitCode: number | null = null;
+    let stage: number | null = null;
+    let stageCount: number | null = null;
+    let rules: RouteRule[] | null = null;
+    let summary: string | null = null;
+    let next: string | null = null;
+    for (const r of list) {
+      switch (r.type) {
+        case 'rollout_started':
+          stageCount = r.stages.length;
+          break;
+        case 'stage_started':
+          stage = stage === null ? r.stage : Math.max(stage, r.stage);
+          rules = r.rules;
+          break;
+        case 'weights_set':
+        case 'rolled_back':
+        case 'promoted':
+          rules = r.rules;
+          break;
+        case 'aborted':
+          if (r.rules) rules = r.rules;
+          break;
+        case 'rollout_finished':
+          outcome = r.outcome;
+          exitCode = r.exitCode;
+          if (r.traffic) rules = r.traffic;
+          summary = r.summary;
+          next = r.next ?? null;
+          break;
+        case 'run_ended':
+          outcome = outcome ?? (r.exitCode === 0 ? 'done' : 'failed');
+          exitCode = exitCode ?? r.exitCode;
+          summary = summary ?? r.message;
+          break;
+        default:
+          break;
+      }
+    }
+    const last = list[list.length - 1] as JournalRecord;
+    runs.push({
+      run,
+      command: header.command,
+      route: header.route,
+      header,
+      startedAt: header.at,
+      lastAt: last.at,
+      outcome,
+      exitCode,
+      durationMs: last.at - header.at,
+      stage,
+      stageCount,
+      rules,
+      decisive: decisiveOf(list),
+      summary,
+      next,
+    });
+  }
+  return runs.sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** Every journal in a state dir, with its runs (oldest first). */
+export function readStateDir(stateDir: string): { file: string; route: string; runs: RunSummary[] }[] {
+  if (!existsSync(stateDir)) return [];
+  const out: { file: string; route: string; runs: RunSummary[] }[] = [];
+  for (const name of readdirSync(stateDir).sort()) {
+    if (!name.endsWith(SUFFIX)) continue;
+    const file = path.join(stateDir, name);
+    const runs = summarizeRuns(readJournal(file));
+    const route = runs[runs.length - 1]?.route ?? name.slice(0, -SUFFIX.length);
+    out.push({ file, route, runs });
+  }
+  return out;
+}
+
+/** The latest rollout run of a route's journal, if any. */
+export function lastRollout(runs: RunSummary[]): RunSummary | undefined {
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i] as RunSummary;
+    if (run.command === 'rollout') return run;
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+/**
+ * `canary rollback` with no plan: which route to restore, to which tag, on which relay — all
+ * from the journal's run headers (which hold the relay URL and the key's env var / file name,
+ * never the key).
+ */
+import { UsageError } from '../errors.js';
+import { lastRollout, type RunHeader, type RunSummary, readStateDir } from './journal.js';
+
+export interface RollbackTarget {
+  route: string;
+  baseline: string;
+  header: RunHeader;
+  run: RunSummary;
+}
+
+function describe(run: RunSummary): string {
+  const state = run.outcome === null ? 'unfinished' : run.outcome;
+  const when = new Date(run.startedAt).toISOString();
+  return `${run.route} (${state}, started ${when}, baseline ${run.header.baseline ?? '?'})`;
+}
+
+/**
+ * Candidates: with `route`, that route's last rollout. Otherwise the unfinished rollouts if
+ * there are any, else the last rollout of each route. One candidate is the answer; several
+ * are asked about on a terminal and refused elsewhere.
+ */
+export async function findRollbackTarget(opts: {
+  stateDir: string;
+  route?: string | undefined;
+  interactive: boolean;
+  choose?: ((choices: { name: string; value: number }[]) => Promise<number>) | undefined;
+}): Promise<RollbackTarget> {
+  const journals = readStateDir(opts.stateDir);
+  const latest = journals
+    .filter((j) => opts.route === undefined || j.route === opts.route)
+    .map((j) => lastRollout(j.runs))
+    .filter((r): r is RunSummary => r !== undefined && r.header.baseline !== undefined);
+  if (latest.length === 0) {
+    const where = opts.route ? `for route ${opts.route} ` : '';
+    throw new UsageError(
+      `no rollout ${where}recorded in ${opts.stateDir}, so there is nothing to roll back by default.`,
+      {
+        hint: 'canary rollback plan.yaml   or   canary rollback --route <route> --to <baseline tag>   (or --state-dir where the journal is)',
+      },
+    );
+  }
+  const unfinished = latest.filter((r) => r.outcome === null);
+  const candidates = unfinished.length > 0 ? unfinished : latest;
+  let chosen = candidates[0] as RunSummary;
+  if (candidates.length > 1) {
+    const list = candidates.map((r) => `  ${describe(r)}`).join('\n');
+    if (!opts.interactive) {
+      throw new UsageError(`${candidates.length} routes could be meant; nothing was changed:\n${list}`, {
+        hint: 'name one with --route <route>.',
+      });
+    }
+    const choose =
+      opts.choose ??
+      (async (choices: { name: string; value: number }[]) => {
+        const { select } = await import('@inquirer/prompts');
+        return select({ message: 'Roll back which route?', choices }, { output: process.stderr });
+      });
+    const index = await choose(candidates.map((r, value) => ({ name: describe(r), value })));
+    chosen = candidates[index] as RunSummary;
+  }
+  return {
+    route: chosen.route,
+    baseline: chosen.header.baseline as string,
+    header: chosen.header,
+    run: chosen,
+  };
+}
