@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
@@ -20,6 +20,8 @@ export interface RolloutCommandOptions {
   output: 'auto' | 'tty' | 'plain' | 'json';
   relayUrl?: string | undefined;
   allowInsecureHttp?: boolean | undefined;
+  /** Journal and lock folder (default: .canary next to the plan). */
+  stateDir?: string | undefined;
   color: boolean;
 }
 
@@ -87,13 +89,41 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
 
-  const emit = (event: RolloutEvent) => {
+  // Lock, resume detection and journal (src/journal/session.ts); loaded only for real runs.
+  const { openRolloutSession } = await import('../journal/session.js');
+  const { resolveStateDir } = await import('../journal/journal.js');
+  let session: Awaited<ReturnType<typeof openRolloutSession>>;
+  try {
+    session = await openRolloutSession({
+      plan,
+      io,
+      stateDir: resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd, planFile: plan.file }),
+      relay: connection.client,
+      relayUrl: connection.url,
+      inProcessEmulator: connection.inProcessEmulator,
+      apiKeyEnv: connection.apiKeyEnv,
+      apiKeyFile: plan.relay.apiKeyFile,
+      clock: systemClock,
+      interactive,
+      yes: opts.yes === true,
+    });
+  } catch (error) {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+    await reporter.close();
+    await connection.close();
+    throw error;
+  }
+  let exitCode: number = ExitCode.Internal;
+  let failure: unknown;
+
+  const emit = session.wrapEmit((event: RolloutEvent) => {
     try {
       reporter.event(event);
     } catch {
       // A rendering bug must never stop or delay the rollout itself.
     }
-  };
+  });
 
   const gate = async ({ stage, signal }: { stage: number; signal: AbortSignal }): Promise<GateDecision> => {
     if (!interactive) return 'promote'; // only reachable with --yes (checked above)
@@ -114,19 +144,29 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
   try {
     const { runRollout } = await import('../rollout/engine.js');
-    const result = await runRollout(plan, {
-      clock: systemClock,
-      relay: connection.client,
-      emit,
-      signal: controller.signal,
-      gate: gate as never,
-      relayUrl: connection.url,
-    });
+    const result = await runRollout(
+      plan,
+      {
+        clock: systemClock,
+        relay: connection.client,
+        emit,
+        signal: controller.signal,
+        gate: gate as never,
+        relayUrl: connection.url,
+        apiKeyEnv: connection.apiKeyEnv,
+      },
+      { startStage: session.startStage },
+    );
     if (result.outcome === 'interrupted') {
-      return signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
-    }
-    return result.exitCode;
+      exitCode = signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
+    } else exitCode = result.exitCode;
+    return exitCode;
+  } catch (error) {
+    failure = error;
+    exitCode = error instanceof CanaryError ? error.exitCode : ExitCode.Internal;
+    throw error;
   } finally {
+    session.end(exitCode, failure);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
     await reporter.close();
