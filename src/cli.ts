@@ -104,6 +104,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .addOption(outputOption())
     .option('--relay-url <url>', 'override relay.url from the plan')
     .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .option(
+      '--state-dir <dir>',
+      'journal and lock folder (default: .canary next to the plan; $CANARY_STATE_DIR)',
+    )
     .action(async (plan: string, opts: Record<string, unknown>) => {
       await runCommand(async () => {
         const { runRolloutCommand } = await import('./commands/rollout.js');
@@ -122,10 +126,29 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
     .option('--api-key-file <file>', 'file holding the API key (used when the env var is unset)')
     .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .option(
+      '--state-dir <dir>',
+      'journal folder to find the last rollout in (default: ./.canary; $CANARY_STATE_DIR)',
+    )
     .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
       await runCommand(async () => {
         const { runRollbackCommand } = await import('./commands/rollback.js');
         return (io) => runRollbackCommand({ plan, ...opts, color: program.opts().color } as never, io);
+      });
+    });
+
+  program
+    .command('history')
+    .description('past rollouts from the journal: outcome, duration and the check that decided it')
+    .option('--route <route>', 'only this route')
+    .option('--state-dir <dir>', 'journal folder (default: ./.canary; $CANARY_STATE_DIR)')
+    .addOption(
+      new Option('-o, --output <mode>', 'plain or json (NDJSON)').choices(['plain', 'json']).default('plain'),
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runHistoryCommand } = await import('./commands/history.js');
+        return (io) => runHistoryCommand(opts as never, io);
       });
     });
 
