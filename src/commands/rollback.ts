@@ -19,6 +19,8 @@ export interface RollbackCommandOptions {
   apiKeyEnv: string;
   apiKeyFile?: string | undefined;
   allowInsecureHttp?: boolean | undefined;
+  /** Where the journal is (default ./.canary, or next to the plan). */
+  stateDir?: string | undefined;
   color: boolean;
 }
 
@@ -27,6 +29,68 @@ const DEFAULT_DEADLINE_MS = 60_000;
 export function formatRules(rules: RouteRule[] | null): string {
   if (!rules || rules.length === 0) return '(unknown)';
   return rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
+}
+
+function isInteractive(io: Io): boolean {
+  const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false' && io.env.CI !== '0';
+  return io.stdin.isTTY === true && io.stderr.isTTY === true && !ci;
+}
+
+/**
+ * After the fact (a rollback never waits for a disk): appends the rollback to the route's
+ * journal when there is one, or when the journal chose the route.
+ */
+async function record(
+  opts: RollbackCommandOptions,
+  io: Io,
+  chosenStateDir: string | undefined,
+  done: {
+    route: string;
+    to: string;
+    url: string;
+    apiKeyEnv: string;
+    result: import('../rollout/rollback.js').RollbackResult;
+  },
+): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const journal = await import('../journal/journal.js');
+  const stateDir =
+    chosenStateDir ??
+    journal.resolveStateDir({
+      flag: opts.stateDir,
+      env: io.env,
+      cwd: io.cwd,
+      planFile: opts.plan ? path.resolve(io.cwd, opts.plan) : undefined,
+    });
+  if (!existsSync(journal.journalPath(stateDir, done.route))) return;
+  const now = systemClock.now();
+  const writer = new journal.JournalWriter(
+    { stateDir, route: done.route, redact: io.redact, warn: (m) => io.stderr.write(`${m}\n`) },
+    {
+      command: 'rollback',
+      at: now - done.result.durationMs,
+      route: done.route,
+      baseline: done.to,
+      relay: done.url,
+      apiKeyEnv: done.apiKeyEnv,
+    },
+  );
+  writer.append({
+    type: 'rolled_back',
+    at: now,
+    rules: done.result.after,
+    revision: done.result.revision,
+    durationMs: done.result.durationMs,
+  });
+  writer.append({
+    type: 'run_ended',
+    at: now,
+    exitCode: ExitCode.Ok,
+    message: done.result.changed
+      ? `rolled back ${done.route} to ${done.to}`
+      : `${done.route} was already at ${done.to} 100 %`,
+  });
+  writer.close();
 }
 
 export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): Promise<number> {
@@ -54,6 +118,31 @@ export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): 
         { hint: 'pass --relay-url to roll back a route on a running relay or `canary emulator`.' },
       );
     }
+  }
+  let stateDir: string | undefined;
+  if (!opts.plan && !to) {
+    // No plan and no tag: the journal of the last (or unfinished) rollout knows both. Loaded
+    // only here, so the incident forms above stay as light as they were.
+    const { resolveStateDir } = await import('../journal/journal.js');
+    const { findRollbackTarget } = await import('../journal/target.js');
+    stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
+    const target = await findRollbackTarget({ stateDir, route, interactive: isInteractive(io) });
+    const h = target.header;
+    if (h.inProcessEmulator && !opts.relayUrl) {
+      throw new UsageError(
+        `the last rollout of ${target.route} ran on an in-process emulator, which ended with it; nothing to roll back.`,
+      );
+    }
+    route = target.route;
+    to = target.baseline;
+    planUrl = h.relay;
+    if (opts.apiKeyEnv === 'RELAY_API_KEY') apiKeyEnv = h.apiKeyEnv;
+    apiKeyFile = apiKeyFile ?? h.apiKeyFile;
+    deadlineMs = h.rollbackDeadlineMs ?? deadlineMs;
+    if (h.plan) baseDir = path.dirname(h.plan);
+    io.stderr.write(
+      `rolling back ${route} to ${to} on ${planUrl} (from the journal: ${target.run.outcome === null ? 'unfinished' : 'last'} run ${target.run.run})\n`,
+    );
   }
   if (!route || !to) {
     throw new UsageError('rollback needs a plan, or both --route and --to.', {
@@ -85,6 +174,13 @@ export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): 
       apiKeyEnv: connection.apiKeyEnv,
     });
     const changed = result.changed;
+    await record(opts, io, stateDir, {
+      route,
+      to,
+      url: connection.url,
+      apiKeyEnv: connection.apiKeyEnv,
+      result,
+    });
     if (opts.output === 'json') {
       io.stdout.write(
         `${JSON.stringify({
