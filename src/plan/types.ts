@@ -37,6 +37,31 @@ export interface AnalysisConfig {
   baselineComparison: Partial<Record<JudgedMetric, ComparisonRule>>;
   /** When set, comparison checks fail only when the canary is worse beyond the margin and the noise. */
   significance?: SignificanceConfig | undefined;
+  /** Where metrics come from; absent means `relay` (the relay's metrics API). */
+  provider?: 'relay' | 'prometheus' | undefined;
+  /** Present when provider is `prometheus`. */
+  prometheus?: PrometheusConfig | undefined;
+}
+
+/** PromQL per metric the Prometheus source reads; `{{version_tag}}`, `{{route}}`, `{{window}}` are filled in. */
+export const PROMETHEUS_QUERY_NAMES = [
+  'request_count',
+  'error_rate',
+  'latency_p50_ms',
+  'latency_p99_ms',
+  'cost_per_token',
+] as const;
+export type PrometheusQueryName = (typeof PROMETHEUS_QUERY_NAMES)[number];
+
+export interface PrometheusConfig {
+  /** Base URL of the Prometheus server (its HTTP API lives under /api/v1). */
+  url: string;
+  /** Env var holding a bearer token. */
+  bearerTokenEnv?: string | undefined;
+  /** Basic auth; the password comes from an env var. */
+  basicAuth?: { username: string; passwordEnv: string } | undefined;
+  /** Every query, defaults filled in. */
+  queries: Record<PrometheusQueryName, string>;
 }
 
 /** `analysis.baseline_comparison.significance`: one-sided tests of H0 canary ≤ bound. */
