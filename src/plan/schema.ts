@@ -31,6 +31,7 @@ import {
   type NotifyTarget,
   type Plan,
   type RelayConfig,
+  type SignificanceConfig,
   type StageCheck,
   type StagePlan,
   type ThresholdRule,
@@ -106,6 +107,7 @@ const KEYS = {
   ],
   threshold: ['max'],
   comparison: ['max_increase', 'max_ratio'],
+  significance: ['enabled', 'confidence', 'min_windows'],
   routeDefaults: ['sticky_sessions', 'health_check'],
   sticky: ['enabled', 'cookie_name', 'ttl_seconds'],
   healthCheck: ['enabled', 'error_rate_threshold', 'latency_p99_threshold_ms', 'auto_rollback'],
@@ -879,8 +881,18 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
   }
 
   const comparison: Partial<Record<JudgedMetric, ComparisonRule>> = {};
-  const comparisonFields = optionalMapping(r, r.optional(fields, 'baseline_comparison'), JUDGED_METRICS);
+  const comparisonFields = optionalMapping(r, r.optional(fields, 'baseline_comparison'), [
+    ...JUDGED_METRICS,
+    'significance',
+  ]);
+  let significance: SignificanceConfig | undefined;
   for (const [metric, e] of comparisonFields?.entries ?? []) {
+    if (metric === 'significance') {
+      const read = readSignificance(r, e);
+      if (read === false) ok = false;
+      else significance = read;
+      continue;
+    }
     const ruleFields = r.mapping(e, KEYS.comparison);
     if (!ruleFields) {
       ok = false;
@@ -917,7 +929,39 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     onMetricErrors,
     thresholds,
     baselineComparison: comparison,
+    ...(significance ? { significance } : {}),
   };
+}
+
+/** Chosen with `npm run judge` (docs/judgement.md): the settings that scored best on its scenarios. */
+export const SIGNIFICANCE_DEFAULTS: SignificanceConfig = { confidence: 0.95, minWindows: 4 };
+
+/**
+ * `significance: true`, or `{ enabled, confidence, min_windows }`; undefined when off, false
+ * when a problem was reported.
+ */
+function readSignificance(r: PlanReader, entry: Entry): SignificanceConfig | undefined | false {
+  const v = entry.value;
+  if (isNull(v)) return undefined;
+  if (isScalar(v) && typeof v.value === 'boolean') return v.value ? { ...SIGNIFICANCE_DEFAULTS } : undefined;
+  const fields = r.mapping(entry, KEYS.significance);
+  if (!fields) return false;
+  const enabledEntry = r.optional(fields, 'enabled');
+  const enabled = enabledEntry ? r.boolean(enabledEntry) : true;
+  const confidenceEntry = r.optional(fields, 'confidence');
+  const confidence = confidenceEntry
+    ? r.number(
+        confidenceEntry,
+        'a confidence between 0.5 and 0.999, e.g. 0.95',
+        (n) => n >= 0.5 && n <= 0.999,
+      )
+    : SIGNIFICANCE_DEFAULTS.confidence;
+  const windowsEntry = r.optional(fields, 'min_windows');
+  const minWindows = windowsEntry
+    ? r.number(windowsEntry, 'a whole number of at least 2', (n) => Number.isSafeInteger(n) && n >= 2)
+    : SIGNIFICANCE_DEFAULTS.minWindows;
+  if (enabled === undefined || confidence === undefined || minWindows === undefined) return false;
+  return enabled ? { confidence, minWindows } : undefined;
 }
 
 function readRouteDefaults(
