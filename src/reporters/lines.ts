@@ -135,6 +135,14 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
       ];
     case 'gate_decision':
       return [{ tag: 'gate', text: `${event.decision} by ${event.by}`, tone: 'normal' }];
+    case 'operator_action':
+      return [
+        {
+          tag: 'operator',
+          text: `${event.action}: ${event.detail}`,
+          tone: event.action === 'rollback' || event.action === 'quit' ? 'warn' : 'normal',
+        },
+      ];
     case 'rollback_started':
       return [
         {

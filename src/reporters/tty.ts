@@ -32,6 +32,8 @@ export interface TtyReporterOptions {
   color: boolean;
   /** A clock for live countdowns; without one, time stands at the latest event's `at`. */
   now?: (() => number) | undefined;
+  /** A last line under the frame (the keys an operator can press), read at each redraw. */
+  footer?: (() => string | undefined) | undefined;
 }
 
 interface LogEntry {
@@ -45,6 +47,7 @@ export interface FrameInput {
   chalk: ChalkInstance;
   width: number;
   now: number;
+  footer?: string | undefined;
 }
 
 const STATUS_MARK = { pass: '✓', fail: '✗', no_data: '?' } as const;
@@ -130,14 +133,38 @@ function verdictLine(input: FrameInput): string {
         ? chalk.red(`checks FAIL ${ev.consecutiveFailures}/${ev.failureLimit}`)
         : chalk.yellow('checks: no data');
   const items = e.checks.map((c) => {
-    const text = `${STATUS_MARK[c.status]} ${describeCheck(c)}`;
-    return c.status === 'pass'
-      ? chalk.green(text)
-      : c.status === 'fail'
-        ? chalk.red(text)
-        : chalk.yellow(text);
+    const paint = c.status === 'pass' ? chalk.green : c.status === 'fail' ? chalk.red : chalk.yellow;
+    return { text: `${STATUS_MARK[c.status]} ${describeCheck(c)}`, paint };
   });
-  return items.length > 0 ? `${head}: ${items.join('  ')}` : head;
+  return items.length > 0 ? wrapItems(`${head}:`, items, input.width) : head;
+}
+
+/**
+ * Lays out check items after a head, breaking lines between items (then between words of an
+ * item too wide for a line) so the terminal never splits a word like "baseline" in two.
+ */
+function wrapItems(head: string, items: { text: string; paint: (s: string) => string }[], width: number): string {
+  const lines: string[] = [];
+  let line = head;
+  let used = visibleWidth(head);
+  const INDENT = '  ';
+  const push = (piece: string, paint: (s: string) => string, gap: string) => {
+    if (used > 0 && used + gap.length + piece.length > width) {
+      lines.push(line);
+      line = INDENT;
+      used = INDENT.length;
+      gap = '';
+    }
+    line += gap + paint(piece);
+    used += gap.length + piece.length;
+  };
+  items.forEach((item, n) => {
+    const gap = n === 0 ? ' ' : '  ';
+    if (INDENT.length + item.text.length <= width) push(item.text, item.paint, gap);
+    else item.text.split(' ').forEach((word, i) => push(word, item.paint, i === 0 ? gap : ' '));
+  });
+  lines.push(line);
+  return lines.join('\n');
 }
 
 function tableRows(state: ViewState): VersionRow[] {
@@ -180,6 +207,7 @@ export function renderFrame(input: FrameInput): string {
       lines.push(`${chalk.dim(stamp)} ${toneColor(chalk, entry.line.tone, text)}`);
     }
   }
+  if (input.footer) lines.push('', chalk.dim(truncate(input.footer, width)));
   return lines.join('\n');
 }
 
@@ -220,6 +248,8 @@ export class TtyReporter implements Reporter {
   private cursorHidden = false;
   private seen = false;
   private closed = false;
+  private suspended = false;
+  private readonly footer: (() => string | undefined) | undefined;
   private readonly restoreCursor = () => {
     if (this.cursorHidden) this.out.write(SHOW_CURSOR);
     this.cursorHidden = false;
@@ -231,6 +261,7 @@ export class TtyReporter implements Reporter {
   ) {
     this.chalk = createChalk(options.color);
     this.now = options.now;
+    this.footer = options.footer;
     // log-update would hide the cursor on process.stderr; it is hidden here, on this stream,
     // in the same write as the first frame.
     const sink = {
@@ -277,9 +308,33 @@ export class TtyReporter implements Reporter {
     }
   }
 
+  /**
+   * Takes the live frame off the screen so a prompt can use the terminal; events keep being
+   * folded in, and `resume()` draws the current state below whatever the prompt left.
+   */
+  suspend(): void {
+    if (this.closed || this.suspended) return;
+    this.suspended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    try {
+      this.render.clear();
+      this.restoreCursor();
+    } catch {
+      // The terminal went away.
+    }
+  }
+
+  resume(): void {
+    if (this.closed || !this.suspended) return;
+    this.suspended = false;
+    if (this.seen) this.schedule();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.suspended = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.ticker) clearInterval(this.ticker);
     this.timer = undefined;
@@ -311,7 +366,7 @@ export class TtyReporter implements Reporter {
   }
 
   private schedule(): void {
-    if (this.closed || this.timer) return;
+    if (this.closed || this.suspended || this.timer) return;
     const wait = Math.max(0, this.lastDrawAt + MIN_REDRAW_INTERVAL_MS - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -333,6 +388,16 @@ export class TtyReporter implements Reporter {
     }
     const width = this.out.columns && this.out.columns > 0 ? this.out.columns : DEFAULT_WIDTH;
     const now = this.now?.() ?? this.state.lastAt ?? 0;
-    this.render(renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now }));
+    let footer: string | undefined;
+    try {
+      footer = this.finished() ? undefined : this.footer?.();
+    } catch {
+      footer = undefined;
+    }
+    this.render(renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now, footer }));
+  }
+
+  private finished(): boolean {
+    return this.state.finished !== undefined || this.closed;
   }
 }

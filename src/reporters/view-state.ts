@@ -39,6 +39,8 @@ export interface ViewState {
   waiting?: { at: number; requests: number | null; minRequests: number; deadlineAt: number };
   metricsError?: { message: string; consecutive: number; limit: number };
   paused: boolean;
+  /** The operator is holding the run at this stage (the `h` key) until released. */
+  held?: boolean;
   rollingBack?: { reason: string; cause: string };
   finished?: { outcome: Outcome; summary: string; next?: string | undefined; exitCode: number };
 }
@@ -72,6 +74,7 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
       state.stageStartedAt = event.at;
       state.rules = event.rules;
       state.paused = false;
+      state.held = false;
       state.waiting = undefined;
       state.metricsError = undefined;
       break;
@@ -111,6 +114,10 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
       break;
     case 'gate_decision':
       state.paused = false;
+      break;
+    case 'operator_action':
+      if (event.action === 'hold') state.held = true;
+      else if (event.action === 'release' || event.action === 'promote') state.held = false;
       break;
     case 'rollback_started':
       state.rollingBack = { reason: event.reason, cause: event.cause };

@@ -28,6 +28,24 @@ import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';
 
 export type GateDecision = 'promote' | 'rollback' | 'hold';
 
+/**
+ * What a person at the terminal can ask of a running rollout (keys `p`, `h`, `r`, `q`):
+ * - `promote`: end this stage's bake now; the stage is still left only on a passing evaluation
+ *   (and a pause stage counts as approved);
+ * - `hold` / `release`: stay at this stage (analysis and rollback-on-failure carry on) until released;
+ * - `rollback`: roll back now (outcome rolled_back, cause operator, exit 3 like a gate's rollback);
+ * - `quit`: stop, leaving traffic where it is (outcome interrupted, exit 130).
+ */
+export type OperatorCommand = 'promote' | 'hold' | 'release' | 'rollback' | 'quit';
+
+export interface OperatorControls {
+  /**
+   * The next command. The engine keeps at most one call outstanding and aborts `signal` when
+   * it stops listening (the run finished); a rejected call means no more commands.
+   */
+  next(signal: AbortSignal): Promise<OperatorCommand>;
+}
+
 export interface GateContext {
   /** 0-based stage index, as in events. */
   stage: number;
@@ -54,6 +72,8 @@ export interface RolloutDeps {
   metrics?: MetricsSource | undefined;
   emit: EmitFn;
   signal?: AbortSignal | undefined;
+  /** Commands from a person at the terminal; absent when nobody can send any. */
+  controls?: OperatorControls | undefined;
   /** Required when the run reaches a `pause: true` stage. */
   gate?: ((ctx: GateContext) => Promise<GateDecision>) | undefined;
   /** Relay base URL, shown in events and in the manual rollback command. */
@@ -155,7 +175,8 @@ function message(error: unknown): string {
 type Wake =
   | { kind: 'tick' }
   | { kind: 'gate'; decision: GateDecision }
-  | { kind: 'gate_error'; error: unknown };
+  | { kind: 'gate_error'; error: unknown }
+  | { kind: 'command'; command: OperatorCommand };
 
 interface Gate {
   controller: AbortController;
@@ -174,6 +195,11 @@ class RolloutRun {
   private gate: Gate | null = null;
   /** Stages whose checks have run (before a gate opens, or else before the stage counts as passed). */
   private readonly checkedStages = new Set<number>();
+  /** The outstanding `controls.next()`, kept across waits so no command is lost. */
+  private command: Promise<Wake> | null = null;
+  private readonly stopControls = new AbortController();
+  /** Held by the operator: no stage is left until released. */
+  private held = false;
 
   constructor(
     private readonly plan: Plan,
@@ -351,6 +377,7 @@ class RolloutRun {
       return this.finish(await this.settle(error));
     } finally {
       this.gate?.controller.abort();
+      this.stopControls.abort();
     }
   }
 
@@ -597,10 +624,28 @@ class RolloutRun {
     }
   }
 
-  /** Sleeps until `at`, waking early if the gate answers. Run aborts reject. */
-  private async waitUntil(at: number, gate: Promise<Wake> | null): Promise<Wake> {
+  private nextCommand(): Promise<Wake> | null {
+    const controls = this.deps.controls;
+    if (!controls) return null;
+    if (!this.command) {
+      this.command = Promise.resolve()
+        .then(() => controls.next(this.stopControls.signal))
+        .then(
+          (command): Wake => ({ kind: 'command', command }),
+          // A closed channel never wakes the run again.
+          () => new Promise<Wake>(() => {}),
+        );
+    }
+    return this.command;
+  }
+
+  /** Sleeps until `at`, waking early if the gate answers or the operator sends a command. Run aborts reject. */
+  private async waitUntil(at: number, gateWake: Promise<Wake> | null): Promise<Wake> {
     const ms = Math.max(0, at - this.clock.now());
     const { signal } = this.deps;
+    const command = this.nextCommand();
+    const wakes = [gateWake, command].filter((w): w is Promise<Wake> => w !== null);
+    const gate = wakes.length === 0 ? null : wakes.length === 1 ? wakes[0] : Promise.race(wakes);
     if (!gate) {
       await this.clock.sleep(ms, signal);
       return { kind: 'tick' };
@@ -609,7 +654,9 @@ class RolloutRun {
     const sleep = this.clock.sleep(ms, signal ? AbortSignal.any([signal, local.signal]) : local.signal);
     sleep.catch(() => {});
     try {
-      return await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
+      const wake = await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
+      if (wake.kind === 'command') this.command = null;
+      return wake;
     } finally {
       local.abort();
     }
@@ -662,7 +709,18 @@ class RolloutRun {
     let lastPoll = stageStart;
     this.gate = { controller: new AbortController(), state: 'idle', promise: null };
     const gate = this.gate;
-    const canLeave = () => clock.now() >= bakeEnd && latest?.verdict === 'pass';
+    let promoteAsked = false;
+    const canLeave = () =>
+      !this.held && (clock.now() >= bakeEnd || promoteAsked) && latest?.verdict === 'pass';
+    const operator = (action: OperatorCommand, detail: string) =>
+      this.emit({ type: 'operator_action', at: clock.now(), stage: stage.index, action, detail });
+    /** After a release, a stage short of data gets the grace the plan gives a stage beyond its bake. */
+    const extendDeadline = () => {
+      dataDeadline = Math.max(
+        dataDeadline,
+        clock.now() + Math.max(analysis.intervalMs, stage.dataDeadlineMs - stage.bakeMs),
+      );
+    };
 
     try {
       for (;;) {
@@ -676,6 +734,54 @@ class RolloutRun {
             `the gate at ${this.stageLabel(stage.index)} failed: ${message(wake.error)}`,
             ExitCode.Aborted,
           );
+        }
+        if (wake.kind === 'command') {
+          const label = this.stageLabel(stage.index);
+          switch (wake.command) {
+            case 'rollback':
+              operator('rollback', `rolling back at ${label} now`);
+              await this.rollback(stage.index, 'operator', `the operator rolled back at ${label}`);
+              break;
+            case 'quit':
+              operator('quit', `stopping; traffic stays at ${label}`);
+              throw new Finish(
+                this.leftInPlace('interrupted', ExitCode.Interrupted, 'stopped by the operator', 'operator'),
+              );
+            case 'hold':
+              if (this.held) continue;
+              this.held = true;
+              operator('hold', `holding at ${label} until released; checks keep running`);
+              continue;
+            case 'release':
+              if (!this.held) continue;
+              this.held = false;
+              extendDeadline();
+              operator('release', `released ${label}`);
+              break;
+            case 'promote':
+              promoteAsked = true;
+              if (this.held) {
+                this.held = false;
+                extendDeadline();
+              }
+              if (stage.pause && gate.state !== 'approved') {
+                // The key press is the decision the gate would have asked for.
+                if (gate.state === 'pending') gate.controller.abort();
+                gate.state = 'approved';
+              }
+              operator(
+                'promote',
+                latest?.verdict === 'pass'
+                  ? `ending the bake of ${label} now`
+                  : `ending the bake of ${label} at the next passing check`,
+              );
+              break;
+          }
+          if (canLeave()) {
+            if (!stage.pause || stopBeforeGate || gate.state === 'approved') return;
+            if (gate.state === 'idle') this.openGate(stage, latest as Evaluation);
+          }
+          continue;
         }
         if (wake.kind === 'gate') {
           this.emit({
@@ -791,7 +897,7 @@ class RolloutRun {
           if (gate.state === 'idle') this.openGate(stage, latest as Evaluation);
         }
         const verdict = latest?.verdict ?? 'no_data';
-        if (verdict === 'no_data' && gate.state !== 'pending' && clock.now() >= dataDeadline) {
+        if (verdict === 'no_data' && gate.state !== 'pending' && !this.held && clock.now() >= dataDeadline) {
           const why = latest
             ? `not enough data by the deadline: ${verdictReason(latest)}`
             : 'not enough data by the deadline: the latest metrics read failed';

@@ -92,6 +92,15 @@ export type RolloutEvent =
       by: string;
     }
   | {
+      /** A person at the terminal pressed a key (promote, hold, release, roll back, quit). */
+      type: 'operator_action';
+      at: number;
+      stage: number;
+      action: 'promote' | 'hold' | 'release' | 'rollback' | 'quit';
+      /** What the action does now, in words. */
+      detail: string;
+    }
+  | {
       type: 'rollback_started';
       at: number;
       stage: number;
