@@ -1,22 +1,168 @@
-// Bundles the CLI into dist/ with code splitting, so each command loads only what it uses
-// (prompts, tables, the emulator) and `canary rollback` starts almost as fast as Node.
-import { rm } from 'node:fs/promises';
+// Bundles the CLI for the fastest start Node allows (see docs/benchmarks.md for the figures).
+//
+// - One CommonJS bundle, dist/cli.cjs. Commands are still loaded lazily: esbuild turns each
+//   `await import('./commands/x.js')` into a module that initialises on first use, so
+//   `canary rollback` runs no prompt, table, chalk, emulator or plan-loader code. One file (not
+//   chunks) lets bin/canary.js keep a V8 code cache of it, which Node 20 cannot do for ES
+//   modules (module.enableCompileCache arrived in Node 22): without it, compiling the bundle
+//   costs more than everything else a rollback does.
+// - `undici` resolves to its Agent alone. The package's index also loads fetch, WebSocket,
+//   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
+//   rollback's start-up, for nothing the relay client uses.
+// - dist/cli.js re-exports the bundle for anyone importing the CLI as an ES module.
+// - dist/version.json lets bin/canary.js answer --version without loading anything.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = new URL('../dist/', import.meta.url);
+
+/** What the trimmed packages below export; the build fails if src/ imports anything else from them. */
+const ALLOWED_IMPORTS = {
+  undici: ['Agent', 'Dispatcher'],
+  '@inquirer/prompts': [
+    'select',
+    'confirm',
+    'input',
+    'number',
+    'password',
+    'rawlist',
+    'expand',
+    'checkbox',
+    'search',
+  ],
+};
+/** The prompts src/ uses, filled in by checkImports. */
+const promptsUsed = new Set();
+
+async function checkImports() {
+  const files = await readdir(new URL('../src/', import.meta.url), { recursive: true });
+  for (const file of files.filter((f) => f.endsWith('.ts'))) {
+    const text = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8');
+    for (const [pkg, allowed] of Object.entries(ALLOWED_IMPORTS)) {
+      const quoted = `'${pkg}'`;
+      if (!text.includes(quoted) && !text.includes(`'${pkg}/`)) continue;
+      const named = [...text.matchAll(/\{([^{}]*)\}\s*(?:from\s*|=\s*await\s+import\(\s*)'([^']+)'/g)].filter(
+        (m) => m[2] === pkg,
+      );
+      const names = named.flatMap((m) =>
+        (m[1] ?? '')
+          .split(',')
+          .map(
+            (n) =>
+              n
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+|\s*:\s*/)[0],
+          )
+          .filter(Boolean),
+      );
+      const uses = text.split(quoted).length - 1;
+      const extra = names.filter((n) => !allowed.includes(n));
+      if (pkg === '@inquirer/prompts') for (const n of names) promptsUsed.add(n);
+      if (extra.length > 0 || uses !== named.length || text.includes(`'${pkg}/`)) {
+        throw new Error(
+          `src/${file} uses ${pkg} beyond { ${allowed.join(', ')} }, which scripts/build.mjs bundles in trimmed form: extend it there.`,
+        );
+      }
+    }
+  }
+}
+
+/** Resolves `undici` to its dispatcher and request API, the same code its index wires up. */
+const UNDICI_SLIM = `'use strict';
+const Dispatcher = require('./lib/dispatcher/dispatcher');
+const api = require('./lib/api');
+// What undici's index does, so agent.request() exists.
+Object.assign(Dispatcher.prototype, api);
+module.exports = { Agent: require('./lib/dispatcher/agent'), Dispatcher };
+`;
+
+/**
+ * undici's HTTP/2 client loads node:http2 and node:tls when the module loads (a fifth of a
+ * rollback's start-up); the relay client never enables HTTP/2 (allowH2 is off, so ALPN never
+ * picks h2), and HTTPS still loads tls when it connects.
+ */
+const NO_H2 = `'use strict';
+module.exports = function connectH2() {
+  throw new Error('canary is built without undici HTTP/2 support (scripts/build.mjs)');
+};
+`;
+
+/** A built-in loaded on first use: commander needs child_process only for executable subcommands. */
+const lazyBuiltin = (name) => `'use strict';
+let loaded;
+const load = () => (loaded ??= require('node:${name}'));
+module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });
+`;
+
+/** `@inquirer/prompts` re-exports every prompt; its editor prompt alone bundles iconv-lite (0.5 MB). */
+
+const trim = {
+  name: 'trim-dependencies',
+  setup(b) {
+    const virtual = (path, contents, resolveDir) => ({
+      path,
+      namespace: 'canary-trim',
+      pluginData: { contents, resolveDir },
+    });
+    b.onResolve({ filter: /^undici$/ }, () => virtual('undici', UNDICI_SLIM, `${root}node_modules/undici`));
+    b.onResolve({ filter: /client-h2(\.js)?$/ }, (args) =>
+      args.importer.includes('/node_modules/undici/')
+        ? virtual('undici-no-h2', NO_H2, args.resolveDir)
+        : undefined,
+    );
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/')
+        ? virtual('lazy-child-process', lazyBuiltin('child_process'), args.resolveDir)
+        : undefined,
+    );
+    b.onResolve({ filter: /^@inquirer\/prompts$/ }, (args) =>
+      virtual(
+        '@inquirer/prompts',
+        [...promptsUsed].map((n) => `export { default as ${n} } from '@inquirer/${n}';`).join('\n'),
+        args.resolveDir,
+      ),
+    );
+    b.onLoad({ filter: /.*/, namespace: 'canary-trim' }, (args) => ({
+      contents: args.pluginData.contents,
+      resolveDir: args.pluginData.resolveDir,
+      loader: 'js',
+    }));
+  },
+};
+
+await checkImports();
+await rm(dist, { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
-  outdir: 'dist',
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/cli.cjs',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.19',
+  // Whitespace and syntax only: less to read and compile, while stack traces keep real names.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  // Some CommonJS dependencies call require() at run time; give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __canaryCreateRequire } from 'node:module'; const require = __canaryCreateRequire(import.meta.url);",
-  },
+  plugins: [trim],
 });
+await writeFile(
+  new URL('cli.js', dist),
+  "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
+);
+// The constant, read from the source rather than package.json (test/version.test.ts keeps them equal).
+const VERSION = /VERSION\s*=\s*'([^']+)'/.exec(
+  await readFile(new URL('../src/version.ts', import.meta.url), 'utf8'),
+)?.[1];
+if (!VERSION) throw new Error('could not read VERSION from src/version.ts');
+// The bundle's hash names its code caches: V8 checks a cache only against the source's length.
+const hash = createHash('sha256')
+  .update(await readFile(new URL('cli.cjs', dist)))
+  .digest('hex')
+  .slice(0, 16);
+await writeFile(new URL('version.json', dist), `${JSON.stringify({ version: VERSION, hash })}\n`);
