@@ -62,6 +62,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     stderr: io.stderr,
     color,
     now: () => systemClock.now(),
+    footer: () => terminal?.footer(),
   });
 
   const connection = await connect(
@@ -78,8 +79,20 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   );
 
   const controller = new AbortController();
+  // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
+  const terminal = interactive
+    ? await (await import('../terminal/session.js')).createTerminalSession({
+        io,
+        controller,
+        reporter,
+        baseline: plan.baseline.tag,
+        canary: plan.canary.tag,
+        color,
+      })
+    : undefined;
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
+    if (terminal && name === 'SIGINT') return terminal.interrupt(); // the same menu as the Ctrl-C key
     if (signalName) return; // a rollback is already under way; a second signal must not cut it short
     signalName = name;
     controller.abort({ action: 'rollback', cause: 'interrupt' });
@@ -119,6 +132,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
   const emit = session.wrapEmit((event: RolloutEvent) => {
     try {
+      terminal?.observe(event);
       reporter.event(event);
     } catch {
       // A rendering bug must never stop or delay the rollout itself.
@@ -144,6 +158,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
   try {
     const { runRollout } = await import('../rollout/engine.js');
+    terminal?.start();
     const result = await runRollout(
       plan,
       {
@@ -151,7 +166,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         relay: connection.client,
         emit,
         signal: controller.signal,
-        gate: gate as never,
+        gate: (terminal?.gate ?? gate) as never,
+        controls: terminal?.controls,
         relayUrl: connection.url,
         apiKeyEnv: connection.apiKeyEnv,
       },
@@ -166,6 +182,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     exitCode = error instanceof CanaryError ? error.exitCode : ExitCode.Internal;
     throw error;
   } finally {
+    terminal?.close();
     session.end(exitCode, failure);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);

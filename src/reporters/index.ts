@@ -15,6 +15,8 @@ export interface ReporterStreams {
   color: boolean;
   /** A clock for the live view's countdowns (tty only). */
   now?: (() => number) | undefined;
+  /** A last line under the live view, e.g. the keys an operator can press (tty only). */
+  footer?: (() => string | undefined) | undefined;
 }
 
 export function createReporter(mode: OutputMode, options: ReporterStreams): Reporter {
@@ -22,7 +24,11 @@ export function createReporter(mode: OutputMode, options: ReporterStreams): Repo
     case 'json':
       return new JsonReporter(options.stdout);
     case 'tty':
-      return new TtyReporter(options.stdout, { color: options.color, now: options.now });
+      return new TtyReporter(options.stdout, {
+        color: options.color,
+        now: options.now,
+        footer: options.footer,
+      });
     default:
       return new PlainReporter(options.stdout, { color: options.color });
   }

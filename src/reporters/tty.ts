@@ -143,7 +143,11 @@ function verdictLine(input: FrameInput): string {
  * Lays out check items after a head, breaking lines between items (then between words of an
  * item too wide for a line) so the terminal never splits a word like "baseline" in two.
  */
-function wrapItems(head: string, items: { text: string; paint: (s: string) => string }[], width: number): string {
+function wrapItems(
+  head: string,
+  items: { text: string; paint: (s: string) => string }[],
+  width: number,
+): string {
   const lines: string[] = [];
   let line = head;
   let used = visibleWidth(head);
@@ -160,8 +164,13 @@ function wrapItems(head: string, items: { text: string; paint: (s: string) => st
   };
   items.forEach((item, n) => {
     const gap = n === 0 ? ' ' : '  ';
-    if (INDENT.length + item.text.length <= width) push(item.text, item.paint, gap);
-    else item.text.split(' ').forEach((word, i) => push(word, item.paint, i === 0 ? gap : ' '));
+    if (INDENT.length + item.text.length <= width) {
+      push(item.text, item.paint, gap);
+      return;
+    }
+    item.text.split(' ').forEach((word, i) => {
+      push(word, item.paint, i === 0 ? gap : ' ');
+    });
   });
   lines.push(line);
   return lines.join('\n');
