@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { parseDuration } from './plan/duration.js';
 import { VERSION } from './version.js';
 
 const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
@@ -24,6 +25,17 @@ export function positiveInt(flag: string) {
       throw new InvalidArgumentError(`${flag} takes a whole number above 0, got '${value}'.`);
     }
     return Number(value);
+  };
+}
+
+/** Parses a duration flag (`90s`, `45m`, `1h30m`), naming the flag on error. */
+function durationFlag(flag: string) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      throw new InvalidArgumentError(`${flag} takes a duration like 90s, 45m or 1h30m, got '${value}'.`);
+    }
+    return ms;
   };
 }
 
@@ -100,7 +112,35 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .description('run a plan: register versions, move weights stage by stage, analyse, roll back on failure')
     .argument('<plan>', 'plan file (YAML)')
     .option('--dry-run', 'print the schedule and touch nothing')
-    .option('-y, --yes', 'answer yes to confirmations (required when not in a terminal)')
+    .option(
+      '-y, --yes',
+      'answer yes to every confirmation: resuming, continuing, and pause gates (once their checks pass)',
+    )
+    .option('--approve-gates', 'promote through pause: true gates once their checks pass (no other answers)')
+    .option(
+      '--until-stage <n>',
+      'stop after stage n passes its bake, holding traffic there (exit 0); a later run continues',
+      positiveInt('--until-stage'),
+    )
+    .addOption(
+      new Option(
+        '--on-interrupt <action>',
+        'on SIGINT/SIGTERM with nobody to ask: roll back, or leave traffic',
+      )
+        .choices(['rollback', 'leave'])
+        .default('rollback'),
+    )
+    .option(
+      '--timeout <duration>',
+      'give up after this long (e.g. 45m), applying --on-timeout; exit 5',
+      durationFlag('--timeout'),
+    )
+    .addOption(
+      new Option('--on-timeout <action>', 'on --timeout: roll back, or leave traffic where it is')
+        .choices(['rollback', 'leave'])
+        .default('rollback'),
+    )
+    .option('--output-file <file>', 'also write every event as NDJSON to this file')
     .addOption(outputOption())
     .option('--relay-url <url>', 'override relay.url from the plan')
     .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
