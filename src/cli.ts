@@ -196,7 +196,11 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('status')
     .description("show a route's weights and each version's metrics over a window")
     .argument('[plan]', 'plan file whose route to show')
-    .option('--route <route>', 'route id (model alias), instead of a plan')
+    .option(
+      '--route <route>',
+      'route id (model alias), instead of a plan; repeat for several routes',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--window <duration>', 'trailing metrics window', '5m')
     .option('--watch', 'refresh until Ctrl-C')
     .addOption(outputOption())

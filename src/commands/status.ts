@@ -1,10 +1,12 @@
 /**
  * `canary status`: a route's weights and each version's metrics over a trailing window,
- * once or (--watch) refreshed until Ctrl-C.
+ * once or (--watch) refreshed until Ctrl-C. Several `--route`s are read a few at a time
+ * through the one client, so 200 routes cost 200 × (one route), over a bounded number of
+ * connections (the client's Agent caps them per relay).
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Route, VersionMetrics } from '../relay/types.js';
@@ -12,7 +14,8 @@ import { type Connection, connect } from './connection.js';
 
 export interface StatusCommandOptions {
   plan?: string | undefined;
-  route?: string | undefined;
+  /** One route id, or several (`--route` repeated). */
+  route?: string | string[] | undefined;
   window: string;
   watch?: boolean | undefined;
   output: 'auto' | 'tty' | 'plain' | 'json';
@@ -24,12 +27,34 @@ export interface StatusCommandOptions {
 }
 
 const WATCH_INTERVAL_MS = 5_000;
+/** Routes read at once: enough to hide round trips, few enough to be gentle with the relay. */
+export const STATUS_CONCURRENCY = 8;
 
 interface Snapshot {
   route: Route;
   metrics: Record<string, VersionMetrics | null>;
   errors: Record<string, string>;
 }
+
+/** Maps items with at most `limit` calls in flight; results keep the input order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+type RouteOutcome = { ok: true; snap: Snapshot } | { ok: false; routeId: string; error: unknown };
 
 async function snapshot(connection: Connection, routeId: string, windowMs: number): Promise<Snapshot> {
   const route = await connection.client.getRoute(routeId);
@@ -61,7 +86,8 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (windowMs === undefined || windowMs <= 0) {
     throw new UsageError(`--window takes a duration like 30s, 5m or 1h, got '${opts.window}'.`);
   }
-  let routeId = opts.route;
+  const routeFlags = opts.route === undefined ? [] : Array.isArray(opts.route) ? opts.route : [opts.route];
+  let routeIds = [...new Set(routeFlags)];
   let planUrl: string | undefined;
   let apiKeyEnv = opts.apiKeyEnv;
   let apiKeyFile = opts.apiKeyFile;
@@ -69,14 +95,16 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (opts.plan) {
     const { loadPlan } = await import('../plan/load.js');
     const plan = await loadPlan(opts.plan, { cwd: io.cwd });
-    routeId = routeId ?? plan.route;
+    if (routeIds.length === 0) routeIds = [plan.route];
     planUrl = plan.relay.url === 'emulator' ? undefined : plan.relay.url;
     apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
     apiKeyFile = apiKeyFile ?? plan.relay.apiKeyFile;
     baseDir = path.dirname(plan.file);
   }
-  if (!routeId) {
-    throw new UsageError('status needs a plan or --route.', { hint: 'canary status --route code-review-production' });
+  if (routeIds.length === 0) {
+    throw new UsageError('status needs a plan or --route.', {
+      hint: 'canary status --route code-review-production',
+    });
   }
 
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
@@ -101,20 +129,43 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (opts.watch) process.once('SIGINT', onSignal);
   try {
     for (;;) {
-      const snap = await snapshot(connection, routeId, windowMs);
-      if (mode === 'json') {
-        io.stdout.write(
-          `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: connection.client.name, window_ms: windowMs, ...snap })}\n`,
-        );
-      } else {
-        if (opts.watch && mode === 'tty') io.stdout.write('\x1b[2J\x1b[H');
-        io.stdout.write(
-          `${renderStatus({ route: snap.route, metrics: snap.metrics, source: connection.client.name, window: opts.window, color })}\n`,
-        );
-        for (const [tag, message] of Object.entries(snap.errors)) {
-          io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
+      const outcomes = await mapBounded(
+        routeIds,
+        STATUS_CONCURRENCY,
+        async (routeId): Promise<RouteOutcome> => {
+          try {
+            return { ok: true, snap: await snapshot(connection, routeId, windowMs) };
+          } catch (error) {
+            // With one route this is the command's error, as before; with several, the others still show.
+            if (routeIds.length === 1 || !(error instanceof CanaryError)) throw error;
+            return { ok: false, routeId, error };
+          }
+        },
+      );
+      if (opts.watch && mode === 'tty') io.stdout.write('\x1b[2J\x1b[H');
+      let failure: CanaryError | undefined;
+      for (const [index, outcome] of outcomes.entries()) {
+        if (!outcome.ok) {
+          const error = outcome.error as CanaryError;
+          failure ??= error;
+          io.stderr.write(`error: ${outcome.routeId}: ${error.message}\n`);
+          continue;
+        }
+        const snap = outcome.snap;
+        if (mode === 'json') {
+          io.stdout.write(
+            `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: connection.client.name, window_ms: windowMs, ...snap })}\n`,
+          );
+        } else {
+          io.stdout.write(
+            `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: connection.client.name, window: opts.window, color })}\n`,
+          );
+          for (const [tag, message] of Object.entries(snap.errors)) {
+            io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
+          }
         }
       }
+      if (failure && !opts.watch) return failure.exitCode;
       if (!opts.watch) return ExitCode.Ok;
       try {
         await systemClock.sleep(WATCH_INTERVAL_MS, controller.signal);
