@@ -706,6 +706,8 @@ class RolloutRun {
     let failures = 0;
     let readErrors = 0;
     let latest: Evaluation | null = null;
+    /** This stage's evaluations, for significance tests over several windows (bounded). */
+    const history: Evaluation[] = [];
     let lastPoll = stageStart;
     this.gate = { controller: new AbortController(), state: 'idle', promise: null };
     const gate = this.gate;
@@ -853,11 +855,14 @@ class RolloutRun {
             canary: (reads.canary as PromiseFulfilledResult<VersionMetrics>).value,
             baseline: (reads.baseline as PromiseFulfilledResult<VersionMetrics | null>).value,
             config,
+            history,
             at: clock.now(),
             windowStart,
             windowEnd,
           });
           latest = evaluation;
+          history.push(evaluation);
+          if (history.length > 240) history.shift();
           if (evaluation.verdict === 'fail') failures++;
           else if (evaluation.verdict === 'pass') failures = 0;
           const event = {
