@@ -4,8 +4,9 @@
  * the plain bound without touching how checks are assembled: the inputs already carry the
  * request counts such a test needs.
  */
-import type { ComparisonRule, JudgedMetric } from '../plan/types.js';
+import type { ComparisonRule, JudgedMetric, SignificanceConfig } from '../plan/types.js';
 import { formatDelta, formatMetric, formatRatio, metricLabel } from './format.js';
+import { boundOf, proportionExcessTest, seriesExcessTest } from './significance.js';
 
 export interface ComparisonSide {
   /** A finite, non-negative value (callers turn anything else into "no data" first). */
@@ -99,4 +100,145 @@ export function compareToBaseline(input: ComparisonInput): ComparisonOutcome {
     .map((p) => `${p.ok ? '≤' : '>'} ${p.text}`)
     .join(' and ')}`;
   return { status, bound, reason };
+}
+
+/** One non-overlapping window's values of a metric on both sides, with the counts behind them. */
+export interface WindowSample {
+  canary: number;
+  baseline: number;
+  canaryRequests: number | null;
+  baselineRequests: number | null;
+  /** Error counts (error rate only): from the relay, else rate × requests. */
+  canaryErrors?: number | null;
+  baselineErrors?: number | null;
+}
+
+export interface SignificantComparisonInput {
+  metric: JudgedMetric;
+  rule: ComparisonRule;
+  /** The current window first, then earlier non-overlapping windows of the same stage. */
+  windows: WindowSample[];
+  significance: SignificanceConfig;
+}
+
+export interface SignificantOutcome {
+  status: 'pass' | 'fail' | 'no_data';
+  /** What the test compared: pooled rates, or the means of the window series. */
+  value: number;
+  baseline: number;
+  bound: number;
+  pValue: number | null;
+  test: string;
+  reason: string;
+}
+
+function formatP(p: number): string {
+  if (p < 0.001) return 'p < 0.001';
+  return `p = ${Number(p.toPrecision(2))}`;
+}
+
+function formatConfidence(confidence: number): string {
+  return `${Number((confidence * 100).toPrecision(4))}%`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The bound in words against a baseline value: `baseline 1.02% + 1.00 pp = 2.02%`. */
+function boundText(metric: JudgedMetric, rule: ComparisonRule, baseline: number, what: string): string {
+  const fmt = (v: number) => formatMetric(metric, v);
+  const parts: string[] = [];
+  if (rule.max_ratio !== undefined) parts.push(`${formatRatio(rule.max_ratio)} × ${what} ${fmt(baseline)}`);
+  if (rule.max_increase !== undefined) {
+    parts.push(`${what} ${fmt(baseline)} + ${formatDelta(metric, rule.max_increase)}`);
+  }
+  return `${parts.join(' and ')} = ${fmt(boundOf(baseline, { increase: rule.max_increase, ratio: rule.max_ratio }))}`;
+}
+
+/**
+ * The comparison with a significance test: fails only when the canary is worse than the bound
+ * beyond the noise, and says "no data" while there is too little to tell. Error rates pool the
+ * windows' counts; other metrics compare the windows' values as two series.
+ */
+export function compareWithSignificance(input: SignificantComparisonInput): SignificantOutcome {
+  const { metric, rule, significance } = input;
+  const margin = { increase: rule.max_increase, ratio: rule.max_ratio };
+  const fmt = (v: number) => formatMetric(metric, v);
+  const label = metricLabel(metric);
+  const level = formatConfidence(significance.confidence);
+
+  if (metric === 'error_rate') {
+    const counted = input.windows.filter(
+      (w) =>
+        w.canaryRequests !== null &&
+        w.baselineRequests !== null &&
+        w.canaryErrors != null &&
+        w.baselineErrors != null,
+    );
+    const sum = (f: (w: WindowSample) => number) => counted.reduce((a, w) => a + f(w), 0);
+    const canary = { errors: sum((w) => w.canaryErrors ?? 0), requests: sum((w) => w.canaryRequests ?? 0) };
+    const baseline = {
+      errors: sum((w) => w.baselineErrors ?? 0),
+      requests: sum((w) => w.baselineRequests ?? 0),
+    };
+    const rate = (p: { errors: number; requests: number }) => (p.requests > 0 ? p.errors / p.requests : 0);
+    const value = rate(canary);
+    const baseValue = rate(baseline);
+    const bound = boundOf(baseValue, margin);
+    const test = `two-proportion z over ${plural(counted.length, 'window')}`;
+    const data =
+      `${label} ${fmt(value)} (${canary.errors}/${canary.requests}) vs ` +
+      `${boundText(metric, rule, baseValue, 'baseline')} (${baseline.errors}/${baseline.requests}) over ${plural(counted.length, 'window')}`;
+    const result = proportionExcessTest(canary, baseline, margin, significance.confidence);
+    const common = { value, baseline: baseValue, bound, pValue: result.pValue, test };
+    if (result.status === 'no_data') {
+      const why =
+        result.se === null || result.neededSe === null
+          ? result.shortfall
+          : `too few errors and requests to tell a canary one margin above the bound from noise at ${level} ` +
+            `(standard error ${formatDelta(metric, result.se)}, needs ≤ ${formatDelta(metric, result.neededSe)})`;
+      return { ...common, status: 'no_data', reason: `no data: ${data}: ${why}` };
+    }
+    const verdict =
+      result.status === 'fail'
+        ? `above the bound at ${level} confidence`
+        : `not above the bound beyond noise at ${level} confidence`;
+    return {
+      ...common,
+      status: result.status,
+      reason: `${data}: ${verdict} (${formatP(result.pValue ?? 1)})`,
+    };
+  }
+
+  const canarySeries = input.windows.map((w) => w.canary);
+  const baselineSeries = input.windows.map((w) => w.baseline);
+  const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const value = mean(canarySeries);
+  const baseValue = mean(baselineSeries);
+  const result = seriesExcessTest(
+    canarySeries,
+    baselineSeries,
+    margin,
+    significance.confidence,
+    significance.minWindows,
+  );
+  const bound = mean(baselineSeries.map((b) => boundOf(b, margin)));
+  const test = `permutation over ${plural(result.windows, 'window')}`;
+  const common = { value, baseline: baseValue, bound, pValue: result.pValue, test };
+  if (result.status === 'no_data') {
+    return {
+      ...common,
+      status: 'no_data',
+      reason:
+        `no data: ${label} has ${result.windows} of the ${result.needed} non-overlapping windows in this stage ` +
+        `a test at ${level} confidence needs`,
+    };
+  }
+  const data = `${label} mean ${fmt(value)} vs ${boundText(metric, rule, baseValue, 'baseline mean')} over ${plural(result.windows, 'window')}`;
+  const verdict =
+    result.status === 'fail'
+      ? `above the bound at ${level} confidence`
+      : `not above the bound beyond noise at ${level} confidence`;
+  return { ...common, status: result.status, reason: `${data}: ${verdict} (${formatP(result.pValue ?? 1)})` };
 }

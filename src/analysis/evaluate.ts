@@ -8,14 +8,19 @@
 import type { AnalysisConfig, JudgedMetric } from '../plan/types.js';
 import { JUDGED_METRICS } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
-import { compareToBaseline, withinBound } from './compare.js';
+import { compareToBaseline, compareWithSignificance, type WindowSample, withinBound } from './compare.js';
 import { formatMetric, metricLabel } from './format.js';
 import type { CheckResult, CheckStatus, Evaluation } from './types.js';
 
 export interface EvaluateInput {
   canary: VersionMetrics | null;
   baseline: VersionMetrics | null;
-  config: Pick<AnalysisConfig, 'minRequests' | 'thresholds' | 'baselineComparison'>;
+  config: Pick<AnalysisConfig, 'minRequests' | 'thresholds' | 'baselineComparison' | 'significance'>;
+  /**
+   * Earlier evaluations of the same stage, oldest first. Significance tests draw on the
+   * windows among them that do not overlap the current one or each other.
+   */
+  history?: readonly Evaluation[] | undefined;
   at: number;
   windowStart: number;
   windowEnd: number;
@@ -53,6 +58,51 @@ function shortOfData(
 
 function configured<T>(rules: Partial<Record<JudgedMetric, T>>): [JudgedMetric, T][] {
   return JUDGED_METRICS.flatMap((m) => (rules[m] === undefined ? [] : [[m, rules[m] as T]]));
+}
+
+function errorCount(metrics: VersionMetrics | null, requests: number | null): number | null {
+  const raw: unknown = metrics?.error_count;
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+  const rate = read(metrics, 'error_rate');
+  return rate.ok && requests !== null ? Math.round(rate.value * requests) : null;
+}
+
+/**
+ * The current window and, going back, each earlier window of the stage that ends before the
+ * last one taken starts: overlapping windows would count the same traffic twice. Earlier
+ * windows short of `minRequests` are left out, as they would be judged on their own.
+ */
+function significanceWindows(input: EvaluateInput, metric: JudgedMetric): WindowSample[] {
+  const current = {
+    canary: input.canary,
+    baseline: input.baseline,
+    windowStart: input.windowStart,
+    windowEnd: input.windowEnd,
+  };
+  const chosen = [current];
+  let earliest = input.windowStart;
+  for (const past of [...(input.history ?? [])].reverse()) {
+    if (past.windowEnd > earliest || past.windowStart >= past.windowEnd) continue;
+    const requests = requestCount(past.canary);
+    if (requests === null || requests < input.config.minRequests) continue;
+    chosen.push(past);
+    earliest = past.windowStart;
+  }
+  const samples: WindowSample[] = [];
+  for (const w of chosen) {
+    const c = read(w.canary, metric);
+    const b = read(w.baseline, metric);
+    if (!c.ok || !b.ok) continue;
+    const canaryRequests = requestCount(w.canary);
+    const baselineRequests = requestCount(w.baseline);
+    const sample: WindowSample = { canary: c.value, baseline: b.value, canaryRequests, baselineRequests };
+    if (metric === 'error_rate') {
+      sample.canaryErrors = errorCount(w.canary, canaryRequests);
+      sample.baselineErrors = errorCount(w.baseline, baselineRequests);
+    }
+    samples.push(sample);
+  }
+  return samples;
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -106,6 +156,26 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (noData === null && !b.ok) noData = `no data: baseline ${b.why}`;
     if (noData !== null || !c.ok || !b.ok) {
       checks.push({ ...base, status: 'no_data', bound: null, reason: noData ?? 'no data' });
+      continue;
+    }
+    if (config.significance) {
+      const tested = compareWithSignificance({
+        metric,
+        rule,
+        windows: significanceWindows(input, metric),
+        significance: config.significance,
+      });
+      checks.push({
+        ...base,
+        value: tested.value,
+        baseline: tested.baseline,
+        status: tested.status,
+        bound: tested.bound,
+        reason: tested.reason,
+        pValue: tested.pValue,
+        confidence: config.significance.confidence,
+        test: tested.test,
+      });
       continue;
     }
     const outcome = compareToBaseline({

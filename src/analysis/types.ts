@@ -18,6 +18,12 @@ export interface CheckResult {
   bound?: number | null;
   /** One sentence a person can read: the values compared and why the status follows. */
   reason: string;
+  /** With a significance test: its one-sided p-value (null when there was too little data to run it). */
+  pValue?: number | null;
+  /** With a significance test: the confidence a failure needs, e.g. 0.95. */
+  confidence?: number;
+  /** With a significance test: which test, and over how much data, e.g. `two-proportion z over 4 windows`. */
+  test?: string;
 }
 
 export interface Evaluation {
