@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
+import { checkTemplate, DEFAULT_QUERIES } from '../metrics/promql.js';
 import {
   type CreateRouteRequest,
   type JsonValue,
@@ -30,6 +31,9 @@ import {
   type NotifyEvent,
   type NotifyTarget,
   type Plan,
+  PROMETHEUS_QUERY_NAMES,
+  type PrometheusConfig,
+  type PrometheusQueryName,
   type RelayConfig,
   type SignificanceConfig,
   type StageCheck,
@@ -104,7 +108,10 @@ const KEYS = {
     'on_metric_errors',
     'thresholds',
     'baseline_comparison',
+    'provider',
+    'prometheus',
   ],
+  prometheus: ['url', 'bearer_token_env', 'username', 'password_env', 'queries'],
   threshold: ['max'],
   comparison: ['max_increase', 'max_ratio'],
   significance: ['enabled', 'confidence', 'min_windows'],
@@ -180,6 +187,14 @@ class PlanReader {
 
   problem(entry: Entry, message: string): void {
     this.src.problem(this.at(entry), entry.path, message);
+  }
+
+  /** Reports a problem at `needle` inside a scalar's source text when it is there, else at the scalar. */
+  problemWithin(entry: Entry, needle: string, message: string): void {
+    const range = (entry.node as Node | undefined)?.range;
+    const at = range ? this.src.text.slice(range[0], range[1]).indexOf(needle) : -1;
+    if (range && at >= 0) this.src.problemAt(range[0] + at, entry.path, message);
+    else this.problem(entry, message);
   }
 
   problemAtKey(entry: Entry, message: string): void {
@@ -857,6 +872,9 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
   }
 
   let onMetricErrors: 'rollback' | 'hold' = DEFAULTS.onMetricErrors;
+  const source = readMetricsSource(r, fields);
+  if (source === undefined) ok = false;
+
   const policyEntry = r.optional(fields, 'on_metric_errors');
   if (policyEntry) {
     const v = policyEntry.value;
@@ -930,7 +948,109 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     thresholds,
     baselineComparison: comparison,
     ...(significance ? { significance } : {}),
+    ...source,
   };
+}
+
+/** `analysis.provider` and `analysis.prometheus`; undefined when a problem was reported. */
+function readMetricsSource(
+  r: PlanReader,
+  fields: Fields | undefined,
+): Pick<AnalysisConfig, 'provider' | 'prometheus'> | undefined {
+  const providerEntry = r.optional(fields, 'provider');
+  const promEntry = r.optional(fields, 'prometheus');
+  let provider: 'relay' | 'prometheus' = 'relay';
+  if (providerEntry) {
+    const v = providerEntry.value;
+    if (isScalar(v) && (v.value === 'relay' || v.value === 'prometheus')) provider = v.value;
+    else return r.fail(providerEntry, 'relay or prometheus');
+  }
+  if (!promEntry) {
+    if (provider === 'prometheus' && providerEntry) {
+      r.problem(providerEntry, 'analysis.provider is prometheus but there is no analysis.prometheus.url');
+      return undefined;
+    }
+    return {};
+  }
+  // secrets: a pasted `password:` or `bearer_token:` is refused, like in relay:.
+  const f = r.mapping(promEntry, KEYS.prometheus, { secrets: true });
+  if (!f) return undefined;
+  let ok = true;
+  if (provider !== 'prometheus') {
+    r.problemAtKey(
+      promEntry,
+      'analysis.prometheus is only used with analysis.provider: prometheus; add it, or remove this block',
+    );
+    ok = false;
+  }
+  const urlEntry = r.required(f, 'url');
+  let url: string | undefined;
+  if (urlEntry) {
+    const text =
+      isScalar(urlEntry.value) && typeof urlEntry.value.value === 'string' ? urlEntry.value.value : '';
+    const check = text === 'emulator' ? 'bad' : checkRelayUrl(text);
+    if (check === 'ok') url = text;
+    else if (check === 'credentials')
+      r.problem(
+        urlEntry,
+        'analysis.prometheus.url: no credentials in the URL; use bearer_token_env, or username and password_env',
+      );
+    else r.problem(urlEntry, 'analysis.prometheus.url: expected an http(s) URL like http://prometheus:9090');
+  }
+  const envName = (entry: Entry | undefined): string | undefined => {
+    if (!entry) return undefined;
+    const v = entry.value;
+    if (isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value)) return v.value;
+    // The secret itself may have been pasted here, so the value is not echoed.
+    r.problem(entry, `${entry.path}: expected the name of an environment variable (not the secret itself)`);
+    ok = false;
+    return undefined;
+  };
+  const tokenEntry = r.optional(f, 'bearer_token_env');
+  const userEntry = r.optional(f, 'username');
+  const passwordEntry = r.optional(f, 'password_env');
+  const bearerTokenEnv = envName(tokenEntry);
+  const passwordEnv = envName(passwordEntry);
+  const username = r.string(userEntry, 'a user name');
+  if (userEntry && username === undefined) ok = false;
+  if (tokenEntry && (userEntry || passwordEntry)) {
+    r.problemAtKey(
+      tokenEntry,
+      'analysis.prometheus: use bearer_token_env or username + password_env, not both',
+    );
+    ok = false;
+  } else if (userEntry && !passwordEntry) {
+    r.problemAtKey(
+      userEntry,
+      'analysis.prometheus.username needs password_env (the env var holding the password)',
+    );
+    ok = false;
+  } else if (passwordEntry && !userEntry) {
+    r.problemAtKey(passwordEntry, 'analysis.prometheus.password_env needs username');
+    ok = false;
+  }
+  const queries: Record<PrometheusQueryName, string> = { ...DEFAULT_QUERIES };
+  const queriesEntry = r.optional(f, 'queries');
+  const queryFields = queriesEntry ? r.mapping(queriesEntry, PROMETHEUS_QUERY_NAMES) : undefined;
+  if (queriesEntry && !queryFields) ok = false;
+  for (const [name, entry] of queryFields?.entries ?? []) {
+    const text = r.string(entry, 'a PromQL query');
+    if (text === undefined) {
+      ok = false;
+      continue;
+    }
+    for (const problem of checkTemplate(name, text)) {
+      if (problem.use) r.problemWithin(entry, problem.use.text, `${entry.path}: ${problem.message}`);
+      else r.problem(entry, `${entry.path}: ${problem.message}`);
+      ok = false;
+    }
+    queries[name as PrometheusQueryName] = text;
+  }
+  if (!ok || url === undefined) return undefined;
+  const prometheus: PrometheusConfig = { url, queries };
+  if (bearerTokenEnv !== undefined) prometheus.bearerTokenEnv = bearerTokenEnv;
+  if (username !== undefined && passwordEnv !== undefined) prometheus.basicAuth = { username, passwordEnv };
+  return { provider: 'prometheus', prometheus };
 }
 
 /** Chosen with `npm run judge` (docs/judgement.md): the settings that scored best on its scenarios. */

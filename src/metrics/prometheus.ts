@@ -1,0 +1,321 @@
+/**
+ * Per-version metrics from Prometheus: one instant query per metric through `/api/v1/query`,
+ * evaluated at the window's end, with the relay client's retry and timeout rules. An empty
+ * answer or NaN is "no data" for that metric; a query error or an unreachable Prometheus
+ * fails the whole read, which the engine counts towards `max_metric_errors` (fail safe).
+ */
+import { Agent } from 'undici';
+import { type Clock, systemClock } from '../clock.js';
+import { RelayError } from '../errors.js';
+import type { PrometheusQueryName } from '../plan/types.js';
+import { DEFAULT_TIMEOUTS } from '../relay/client.js';
+import {
+  type AttemptOutcome,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryDelay,
+} from '../relay/retry.js';
+import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../relay/types.js';
+import { VERSION } from '../version.js';
+import { renderQuery } from './promql.js';
+
+export type PrometheusAuth =
+  | { kind: 'bearer'; token: string; source: string }
+  | { kind: 'basic'; username: string; password: string; source: string };
+
+export interface PrometheusSourceOptions {
+  /** Base URL of the server, e.g. http://prometheus:9090 (the API is under /api/v1). */
+  url: string;
+  queries: Record<PrometheusQueryName, string>;
+  auth?: PrometheusAuth | undefined;
+  clock?: Clock;
+  retry?: Partial<RetryPolicy>;
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  /** Jitter source in [0, 1); injectable so tests are deterministic. */
+  random?: () => number;
+}
+
+export interface PrometheusSource extends MetricsSource {
+  readonly name: 'prometheus';
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** What one query's answer means: a number, no data, or a failure to explain. */
+export type QueryAnswer =
+  | { ok: true; value: number | null; note?: string }
+  | { ok: false; type: string; message: string };
+
+const OPERATION = 'GET /api/v1/query';
+const REDACTED = '[REDACTED]';
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}
+
+/** A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); only a finite, non-negative one is data. */
+function sampleValue(raw: unknown): { value: number | null; note?: string } | undefined {
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+  const value = Number(raw);
+  if (typeof raw === 'string' && raw.trim() === '') return undefined;
+  if (Number.isNaN(value)) {
+    return /^nan$/i.test(String(raw).trim()) ? { value: null, note: 'NaN' } : undefined;
+  }
+  // +Inf is what histogram_quantile answers above the top bucket; the analysis cannot judge it.
+  if (!Number.isFinite(value)) return { value: null, note: String(raw) };
+  if (value < 0) return { value: null, note: `negative (${raw})` };
+  return { value };
+}
+
+/**
+ * Reads one `/api/v1/query` answer. Pure, so recorded answers can be replayed in tests.
+ * @param status the HTTP status
+ * @param text the body
+ */
+export function parseQueryAnswer(status: number, text: string): QueryAnswer {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    if (status < 200 || status >= 300) {
+      return {
+        ok: false,
+        type: 'http_error',
+        message: `HTTP ${status}${text.trim() ? `: ${snippet(text)}` : ''}`,
+      };
+    }
+    return {
+      ok: false,
+      type: 'invalid_response',
+      message: text.trim() === '' ? 'an empty body' : `a body that is not JSON ("${snippet(text)}")`,
+    };
+  }
+  const b = body as {
+    status?: unknown;
+    errorType?: unknown;
+    error?: unknown;
+    data?: { resultType?: unknown; result?: unknown };
+  };
+  if (typeof b !== 'object' || b === null) {
+    return { ok: false, type: 'invalid_response', message: 'an answer that is not a JSON object' };
+  }
+  if (b.status === 'error' || status < 200 || status >= 300) {
+    const type = typeof b.errorType === 'string' ? b.errorType : 'http_error';
+    const said = typeof b.error === 'string' ? b.error : snippet(text);
+    return { ok: false, type, message: `${type} (HTTP ${status}): ${said}` };
+  }
+  if (b.status !== 'success' || typeof b.data !== 'object' || b.data === null) {
+    return { ok: false, type: 'invalid_response', message: 'an answer without status "success" and data' };
+  }
+  const { resultType, result } = b.data;
+  if (resultType === 'scalar') {
+    const sample = Array.isArray(result) ? sampleValue(result[1]) : undefined;
+    if (!sample) return { ok: false, type: 'invalid_response', message: 'a malformed scalar' };
+    return { ok: true, ...sample };
+  }
+  if (resultType === 'vector') {
+    if (!Array.isArray(result))
+      return { ok: false, type: 'invalid_response', message: 'a vector that is not a list' };
+    if (result.length === 0) return { ok: true, value: null, note: 'no series' };
+    if (result.length > 1) {
+      return {
+        ok: false,
+        type: 'ambiguous_result',
+        message: `the query returned ${result.length} series where one number was expected; aggregate it, e.g. sum(...)`,
+      };
+    }
+    const value = (result[0] as { value?: unknown } | null)?.value;
+    const sample = Array.isArray(value) ? sampleValue(value[1]) : undefined;
+    if (!sample) return { ok: false, type: 'invalid_response', message: 'a malformed vector sample' };
+    return { ok: true, ...sample };
+  }
+  if (resultType === 'matrix') {
+    return {
+      ok: false,
+      type: 'bad_query',
+      message:
+        'the query returned a range vector; wrap the [range] selector in a function such as increase(...)',
+    };
+  }
+  return {
+    ok: false,
+    type: 'invalid_response',
+    message: `an unexpected result type ${JSON.stringify(resultType)}`,
+  };
+}
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  for (const candidate of [e?.code, e?.cause?.code]) if (typeof candidate === 'string') return candidate;
+  return undefined;
+}
+
+export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
+  const base = new URL(options.url);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const shownUrl = `${base.origin}${basePath}`;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const agent = new Agent({
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: 10_000,
+    connections: 8,
+  });
+
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `canary/${VERSION}` };
+  const secrets: string[] = [];
+  const auth = options.auth;
+  if (auth?.kind === 'bearer') {
+    headers.authorization = `Bearer ${auth.token}`;
+    secrets.push(auth.token);
+  } else if (auth?.kind === 'basic') {
+    const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+    headers.authorization = `Basic ${encoded}`;
+    secrets.push(auth.password, encoded);
+  }
+  /** A server (or a proxy) echoing the Authorization header must not leak it. */
+  const scrub = (text: string): string =>
+    secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join(REDACTED) : out), text);
+
+  const failure = (metric: string, type: string, reason: string, attempts: number, cause?: unknown) =>
+    new RelayError({
+      message: scrub(
+        `${OPERATION} (${metric}): ${reason} from Prometheus at ${shownUrl}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}.`,
+      ),
+      type,
+      operation: OPERATION,
+      hint:
+        type === 'network_error' || type === 'timeout'
+          ? `Check that Prometheus is reachable at ${shownUrl} (analysis.prometheus.url).`
+          : type === 'http_error' && (reason.includes('HTTP 401') || reason.includes('HTTP 403'))
+            ? `Prometheus refused the credentials from ${auth?.source ?? 'no credentials'}.`
+            : `Check the ${metric} query in analysis.prometheus.queries.`,
+      cause,
+    });
+
+  /** One instant query with retries; resolves to the answer as Prometheus gave it. */
+  async function query(
+    metric: string,
+    promql: string,
+    timeSeconds: number,
+    call?: CallOptions,
+  ): Promise<number | null> {
+    const signal = call?.signal;
+    const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
+    const start = clock.now();
+    const search = new URLSearchParams({ query: promql, time: timeSeconds.toFixed(3) });
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      const remaining = Math.max(1, deadlineMs - (clock.now() - start));
+      const deadlineSignal = AbortSignal.timeout(remaining);
+      const attemptSignal = signal === undefined ? deadlineSignal : AbortSignal.any([signal, deadlineSignal]);
+      let outcome: AttemptOutcome;
+      let answer: Extract<QueryAnswer, { ok: false }> | undefined;
+      let caught: unknown;
+      try {
+        const res = await agent.request({
+          origin: base.origin,
+          path: `${basePath}/api/v1/query?${search}`,
+          method: 'GET',
+          headers,
+          signal: attemptSignal,
+        });
+        const text = await res.body.text();
+        const parsed = parseQueryAnswer(res.statusCode, text);
+        if (parsed.ok) return parsed.value;
+        // A 200 with a body that makes no sense will not make more sense the second time.
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          throw failure(metric, parsed.type, `${parsed.message} came back`, attempt);
+        }
+        answer = parsed;
+        const retryAfter = res.headers['retry-after'];
+        outcome = {
+          kind: 'response',
+          status: res.statusCode,
+          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, clock.now()),
+        };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof RelayError) throw error;
+        caught = error;
+        outcome = {
+          kind: 'network',
+          code: deadlineSignal.aborted ? 'CANARY_DEADLINE' : errorCode(error),
+          responded: false,
+        };
+      }
+      const delay = retryDelay('GET', outcome, attempt, policy, random);
+      if (delay !== undefined && attempt < policy.maxAttempts && clock.now() - start + delay < deadlineMs) {
+        await clock.sleep(delay, signal);
+        continue;
+      }
+      if (answer !== undefined) throw failure(metric, answer.type, `${answer.message} came back`, attempt);
+      const code = outcome.kind === 'network' ? outcome.code : undefined;
+      if (code === 'CANARY_DEADLINE') {
+        throw failure(
+          metric,
+          'timeout',
+          `no answer within the ${deadlineMs / 1000} s deadline`,
+          attempt,
+          caught,
+        );
+      }
+      const raw = caught instanceof Error ? caught.message : String(caught);
+      throw failure(
+        metric,
+        code?.includes('TIMEOUT') ? 'timeout' : 'network_error',
+        `could not query: ${raw}${code ? ` (${code})` : ''}`,
+        attempt,
+        caught,
+      );
+    }
+  }
+
+  return {
+    name: 'prometheus',
+    url: shownUrl,
+
+    async readMetrics(q: MetricsQuery, call?: CallOptions): Promise<VersionMetrics> {
+      const values = { versionTag: q.versionTag, route: q.route, windowMs: q.end - q.start };
+      const time = q.end / 1000;
+      const run = async (metric: PrometheusQueryName): Promise<number | null> => {
+        let promql: string;
+        try {
+          promql = renderQuery(options.queries[metric], values);
+        } catch (error) {
+          throw failure(metric, 'bad_query', error instanceof Error ? error.message : String(error), 0);
+        }
+        return query(metric, promql, time, call);
+      };
+      const [requests, errorRate, p50, p99, cost] = await Promise.all([
+        run('request_count'),
+        run('error_rate'),
+        run('latency_p50_ms'),
+        run('latency_p99_ms'),
+        run('cost_per_token'),
+      ]);
+      // increase() extrapolates to the window's edges, so counts come back fractional.
+      const requestCount = requests === null ? null : Math.round(requests);
+      return {
+        version_tag: q.versionTag,
+        start_time: new Date(q.start).toISOString(),
+        end_time: new Date(q.end).toISOString(),
+        request_count: requestCount,
+        error_count:
+          requestCount === null || errorRate === null ? null : Math.round(errorRate * requestCount),
+        error_rate: errorRate,
+        latency_p50_ms: p50,
+        latency_p99_ms: p99,
+        cost_per_token: cost,
+      };
+    },
+
+    close: () => agent.close(),
+  };
+}
