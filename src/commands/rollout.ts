@@ -3,13 +3,17 @@
  * connects to the relay, hands everything to the engine, and maps signals and gates to
  * the engine's inputs. The decisions live in src/rollout/engine.ts.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
+import { isGitHubActions } from '../reporters/github.js';
+import { toJsonLine } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
+import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import { connect } from './connection.js';
 
@@ -20,6 +24,17 @@ export interface RolloutCommandOptions {
   output: 'auto' | 'tty' | 'plain' | 'json';
   relayUrl?: string | undefined;
   allowInsecureHttp?: boolean | undefined;
+  /** Promote through pause gates once their checks pass (`--yes` does too). */
+  approveGates?: boolean | undefined;
+  /** 1-based stage after whose bake the run stops and holds (exit 0). */
+  untilStage?: number | undefined;
+  /** What SIGINT/SIGTERM does when nobody can be asked (default rollback). */
+  onInterrupt?: 'rollback' | 'leave' | undefined;
+  /** Milliseconds the command may run before `onTimeout` applies (exit 5). */
+  timeout?: number | undefined;
+  onTimeout?: 'rollback' | 'leave' | undefined;
+  /** Also write every event as NDJSON here. */
+  outputFile?: string | undefined;
   /** Journal and lock folder (default: .canary next to the plan). */
   stateDir?: string | undefined;
   color: boolean;
@@ -44,26 +59,54 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   const plan = await loadPlan(opts.plan, { cwd: io.cwd });
   if (opts.dryRun) return dryRun(plan, io);
 
-  const interactive = isInteractive(io);
-  const hasGates = plan.stages.some((s) => s.pause);
+  const { isCi } = await import('../reporters/select.js');
+  // Never a prompt in CI or without a terminal: every question needs a flag that answers it.
+  const interactive = isInteractive(io) && !isCi(io.env);
+  const approveGates = opts.yes === true || opts.approveGates === true;
+  // A gate at the --until-stage is never asked: the run stops there.
+  const lastIndex = (opts.untilStage ?? plan.stages.length) - 1;
+  const gated = plan.stages.filter((s) => s.pause && s.index < lastIndex);
   // Refuse before touching anything, rather than hang or fail at stage 3 an hour from now.
-  if (hasGates && !interactive && !opts.yes) {
-    throw new UsageError('this plan has a pause: true stage and there is no terminal to ask.', {
-      hint: 'pass --yes to promote through gates once their checks pass, or run it in a terminal.',
-    });
+  if (gated.length > 0 && !interactive && !approveGates) {
+    throw new UsageError(
+      `this plan has a pause: true gate at stage ${gated.map((s) => s.index + 1).join(', ')} and there is no terminal to ask (stdin/stdout is not a TTY, or CI is set).`,
+      {
+        hint: 'pass --approve-gates (or --yes) to promote through gates once their checks pass, or stop before the gate with --until-stage.',
+      },
+    );
   }
+  if (opts.untilStage !== undefined && opts.untilStage > plan.stages.length) {
+    throw new UsageError(
+      `--until-stage ${opts.untilStage} is past the plan's last stage (it has ${plan.stages.length}).`,
+    );
+  }
+  const outputFile = opts.outputFile ? openOutputFile(opts.outputFile, io) : undefined;
+  const github = isGitHubActions(io.env);
+  if (github) await maskSecrets(plan, io, opts.output === 'json' ? io.stderr : io.stdout);
+  const { resolveTargets } = await import('../notify/webhook.js');
+  const webhooks = resolveTargets(plan.notify, io);
 
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const { createReporter } = await import('../reporters/index.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
   const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
-  const reporter: Reporter = createReporter(mode, {
+  let reporter: Reporter = createReporter(mode, {
     stdout: io.stdout,
     stderr: io.stderr,
     color,
     now: () => systemClock.now(),
     footer: () => terminal?.footer(),
   });
+
+  if (github) {
+    const { GitHubReporter } = await import('../reporters/github.js');
+    reporter = new GitHubReporter(reporter, mode === 'json' ? io.stderr : io.stdout, {
+      summaryFile: io.env.GITHUB_STEP_SUMMARY,
+      redact: io.redact,
+      warn: (text) => io.stderr.write(`warning: ${text}\n`),
+    });
+  }
+  if (outputFile) reporter = new TeeReporter([reporter, outputFile]);
 
   const connection = await connect(
     {
@@ -77,6 +120,19 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     },
     io,
   );
+
+  const early = connection.inProcessEmulator
+    ? undefined
+    : await checkRouteBeforeStart(plan, connection.client, io).catch(async (error: unknown) => {
+        await reporter.close();
+        await connection.close();
+        throw error;
+      });
+  if (early !== undefined) {
+    await reporter.close();
+    await connection.close();
+    return early;
+  }
 
   const controller = new AbortController();
   // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
@@ -95,12 +151,29 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     if (terminal && name === 'SIGINT') return terminal.interrupt(); // the same menu as the Ctrl-C key
     if (signalName) return; // a rollback is already under way; a second signal must not cut it short
     signalName = name;
-    controller.abort({ action: 'rollback', cause: 'interrupt' });
+    const reason: RolloutAbortReason = {
+      action: opts.onInterrupt ?? 'rollback',
+      cause: 'interrupt',
+      exitCode: name === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted,
+    };
+    controller.abort(reason);
   };
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let timedOut = false;
+  const timer =
+    opts.timeout === undefined
+      ? undefined
+      : setTimeout(() => {
+          if (controller.signal.aborted) return;
+          timedOut = true;
+          const reason: RolloutAbortReason = { action: opts.onTimeout ?? 'rollback', cause: 'timeout' };
+          controller.abort(reason);
+        }, opts.timeout);
+  const notifier =
+    webhooks.length > 0 ? new (await import('../notify/webhook.js')).Notifier(webhooks, plan, io) : undefined;
 
   // Lock, resume detection and journal (src/journal/session.ts); loaded only for real runs.
   const { openRolloutSession } = await import('../journal/session.js');
@@ -123,21 +196,28 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   } catch (error) {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
+    clearTimeout(timer);
     await reporter.close();
+    await notifier?.drain(NOTIFY_DRAIN_MS);
     await connection.close();
     throw error;
   }
   let exitCode: number = ExitCode.Internal;
   let failure: unknown;
+  let finalLine: string | undefined;
 
   const emit = session.wrapEmit((event: RolloutEvent) => {
     try {
+      if (event.type === 'rolled_back') rolledBack = true;
       terminal?.observe(event);
       reporter.event(event);
     } catch {
       // A rendering bug must never stop or delay the rollout itself.
     }
+    notifier?.observe(event); // never waits: a dead webhook cannot delay what comes next
   });
+  let rolledBack = false;
+  const autoApprove = async (): Promise<GateDecision> => 'promote';
 
   const gate = async ({ stage, signal }: { stage: number; signal: AbortSignal }): Promise<GateDecision> => {
     if (!interactive) return 'promote'; // only reachable with --yes (checked above)
@@ -158,6 +238,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
   try {
     const { runRollout } = await import('../rollout/engine.js');
+    const { createCheckRunner } = await import('../checks/runner.js');
     terminal?.start();
     const result = await runRollout(
       plan,
@@ -166,27 +247,203 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         relay: connection.client,
         emit,
         signal: controller.signal,
-        gate: (terminal?.gate ?? gate) as never,
+        gate: (opts.approveGates ? autoApprove : (terminal?.gate ?? gate)) as never,
         controls: terminal?.controls,
         relayUrl: connection.url,
         apiKeyEnv: connection.apiKeyEnv,
+        stageChecks: createCheckRunner({
+          cwd: path.dirname(plan.file),
+          env: io.env,
+          route: plan.route,
+          baselineTag: plan.baseline.tag,
+          canaryTag: plan.canary.tag,
+          withhold: [
+            connection.apiKeyEnv,
+            ...(plan.notify ?? []).flatMap((n) => (n.urlEnv ? [n.urlEnv] : [])),
+          ],
+          redact: io.redact,
+        }),
       },
-      { startStage: session.startStage },
+      { startStage: session.startStage, untilStage: opts.untilStage },
     );
-    if (result.outcome === 'interrupted') {
+    if (result.outcome === 'interrupted' && signalName && !timedOut) {
       exitCode = signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
     } else exitCode = result.exitCode;
+    finalLine = stopLine(result, { signalName, timedOut, rolledBack, opts });
     return exitCode;
   } catch (error) {
     failure = error;
     exitCode = error instanceof CanaryError ? error.exitCode : ExitCode.Internal;
     throw error;
   } finally {
+    clearTimeout(timer);
     terminal?.close();
     session.end(exitCode, failure);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
     await reporter.close();
     await connection.close();
+    await notifier?.drain(NOTIFY_DRAIN_MS);
+    // Last, after everything else: what a signal or the timeout did, for whoever reads the log's end.
+    if (finalLine) io.stderr.write(`${finalLine}\n`);
+  }
+}
+
+/** How long webhooks still in flight may hold up the exit. */
+const NOTIFY_DRAIN_MS = 3_000;
+
+/** One line stating what a signal or the timeout made canary do; undefined for other endings. */
+function stopLine(
+  result: RolloutResult,
+  ctx: {
+    signalName: 'SIGINT' | 'SIGTERM' | undefined;
+    timedOut: boolean;
+    rolledBack: boolean;
+    opts: RolloutCommandOptions;
+  },
+): string | undefined {
+  if (result.outcome !== 'interrupted' && result.outcome !== 'rollback_failed') return undefined;
+  let what: string;
+  let flag: string;
+  if (ctx.timedOut) {
+    what = `timed out after ${ctx.opts.timeout === undefined ? '?' : `${Math.round(ctx.opts.timeout / 1000)} s`} (--timeout)`;
+    flag = `--on-timeout ${ctx.opts.onTimeout ?? 'rollback'}`;
+  } else if (ctx.signalName) {
+    what = ctx.signalName === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted (SIGINT)';
+    flag = `--on-interrupt ${ctx.opts.onInterrupt ?? 'rollback'}`;
+  } else return undefined;
+  const traffic = result.traffic ? formatRouteRules(result.traffic) : 'unknown';
+  let action: string;
+  if (result.outcome === 'rollback_failed') action = `rollback NOT confirmed; ${result.next ?? ''}`;
+  else if (ctx.rolledBack) action = `rolled back to the baseline (${flag}); traffic: ${traffic}`;
+  else if (result.summary.includes('nothing was changed')) action = 'stopped before changing anything';
+  else action = `left traffic where it was (${flag}); traffic: ${traffic}`;
+  return `${what}: ${action}; exit ${result.outcome === 'rollback_failed' ? result.exitCode : ctx.timedOut ? ExitCode.Aborted : ctx.signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted}`;
+}
+
+function formatRouteRules(rules: { version_tag: string; weight: number }[]): string {
+  return rules.map((r) => `${r.version_tag} ${r.weight} %`).join(', ');
+}
+
+/**
+ * Before anything moves, the route itself (not a local file: the next pipeline job may run on
+ * another machine) says where to start. Baseline at 100 % or no route: a normal start. A plan
+ * stage's weights: the journal session offers to continue from there. Canary at 100 %: already
+ * promoted, nothing to do (exit 0). Anything else: refuse (exit 2), saying what was found.
+ */
+async function checkRouteBeforeStart(
+  plan: Plan,
+  relay: import('../relay/types.js').RelayPort,
+  io: Io,
+): Promise<number | undefined> {
+  let rules: { version_tag: string; weight: number }[];
+  try {
+    rules = (await relay.getRoute(plan.route)).route_rules;
+  } catch {
+    return undefined; // no route yet, or the relay is unreadable: the engine's pre-flight says which
+  }
+  const weight = (tag: string) => rules.find((r) => r.version_tag === tag)?.weight ?? 0;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 0.001;
+  const others = rules.filter(
+    (r) => r.version_tag !== plan.baseline.tag && r.version_tag !== plan.canary.tag && !near(r.weight, 0),
+  );
+  const canary = weight(plan.canary.tag);
+  const baseline = weight(plan.baseline.tag);
+  if (others.length === 0 && near(baseline, 100)) return undefined;
+  if (others.length === 0 && near(canary, 100)) {
+    io.stderr.write(
+      `route ${plan.route} already sends 100 % to the canary ${plan.canary.tag}: already promoted, nothing to do.\n`,
+    );
+    return ExitCode.Ok;
+  }
+  const atStage =
+    others.length === 0 && near(canary + baseline, 100) && plan.stages.some((s) => near(s.weight, canary));
+  if (atStage) return undefined;
+  const stages = plan.stages.map((s) => `${s.weight}`).join(', ');
+  throw new UsageError(
+    `route ${plan.route} is at ${formatRouteRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} % with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
+    {
+      hint: `run \`canary rollback ${plan.file}\` to restore the baseline, then run the plan again; or set the weights of one of the plan's stages and run it to continue from there.`,
+    },
+  );
+}
+
+/** Writes the `::add-mask::` commands first, before the key or a webhook URL could appear anywhere. */
+async function maskSecrets(plan: Plan, io: Io, out: Io['stdout']): Promise<void> {
+  const { maskCommand } = await import('../reporters/github.js');
+  const secrets: string[] = [];
+  try {
+    const { resolveApiKey } = await import('../relay/credentials.js');
+    const fromEnv = io.env[plan.relay.apiKeyEnv]?.trim();
+    if (plan.relay.url === 'emulator') {
+      if (fromEnv) secrets.push(fromEnv);
+    } else {
+      const { key } = await resolveApiKey({
+        env: io.env,
+        envVar: plan.relay.apiKeyEnv,
+        keyFile: plan.relay.apiKeyFile,
+        cwd: path.dirname(plan.file),
+      });
+      secrets.push(key);
+    }
+  } catch {
+    // A missing or bad key is reported by connect(), with the usual message and exit code.
+  }
+  for (const n of plan.notify ?? []) {
+    const url = n.url ?? (n.urlEnv ? io.env[n.urlEnv]?.trim() : undefined);
+    if (url) secrets.push(url);
+  }
+  for (const secret of secrets) out.write(maskCommand(secret));
+}
+
+/** `--output-file`: NDJSON, one event per line as `--output json` writes them, secrets redacted. */
+function openOutputFile(file: string, io: Io): Reporter {
+  let fd: number;
+  try {
+    fd = openSync(path.resolve(io.cwd, file), 'w');
+  } catch (error) {
+    throw new UsageError(
+      `cannot write --output-file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  let failed = false;
+  return {
+    event(event) {
+      if (failed) return;
+      try {
+        writeSync(fd, io.redact(toJsonLine(event)));
+      } catch (error) {
+        failed = true; // warn once; the rollout itself carries on
+        io.stderr.write(
+          `warning: --output-file ${file}: ${error instanceof Error ? error.message : String(error)}; no more events are written to it\n`,
+        );
+      }
+    },
+    async close() {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed or gone.
+      }
+    },
+  };
+}
+
+/** Hands every event to each reporter; one failing never stops the others. */
+class TeeReporter implements Reporter {
+  constructor(private readonly reporters: Reporter[]) {}
+
+  event(event: RolloutEvent): void {
+    for (const r of this.reporters) {
+      try {
+        r.event(event);
+      } catch {
+        // See the class comment.
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.reporters) await r.close().catch(() => {});
   }
 }
