@@ -117,6 +117,20 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
           tone: 'warn',
         },
       ];
+    case 'stage_check': {
+      // A plan's `checks:` command; a failure shows the last line of its output.
+      const c = event.check;
+      const how =
+        c.status === 'pass' ? 'passed' : c.timedOut ? 'timed out' : `failed (exit ${c.exitCode ?? '?'})`;
+      const last = c.status === 'fail' ? c.output.trimEnd().split('\n').pop() : undefined;
+      return [
+        {
+          tag: stageLabel(state, event.stage),
+          text: `check ${c.name} ${how} in ${formatDuration(c.durationMs)}${last ? `: ${last}` : ''}`,
+          tone: c.status === 'pass' ? 'good' : 'bad',
+        },
+      ];
+    }
     case 'stage_passed':
       return [
         {
