@@ -26,9 +26,12 @@ export interface MetricsSourceOptions {
 function secretFromEnv(io: Io, envVar: string, what: string): string {
   const value = io.env[envVar]?.trim();
   if (!value) {
-    throw new CredentialsError(`${what} for Prometheus: the environment variable ${envVar} is not set or empty.`, {
-      hint: `Set ${envVar}, or remove it from analysis.prometheus if Prometheus needs no credentials.`,
-    });
+    throw new CredentialsError(
+      `${what} for Prometheus: the environment variable ${envVar} is not set or empty.`,
+      {
+        hint: `Set ${envVar}, or remove it from analysis.prometheus if Prometheus needs no credentials.`,
+      },
+    );
   }
   io.addSecret(value);
   return value;

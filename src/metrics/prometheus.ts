@@ -58,14 +58,13 @@ function snippet(text: string): string {
 /** A sample value as Prometheus writes it ("1.5", "NaN", "+Inf"); only a finite, non-negative one is data. */
 function sampleValue(raw: unknown): { value: number | null; note?: string } | undefined {
   if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
-  const value = Number(raw);
-  if (typeof raw === 'string' && raw.trim() === '') return undefined;
-  if (Number.isNaN(value)) {
-    return /^nan$/i.test(String(raw).trim()) ? { value: null, note: 'NaN' } : undefined;
-  }
+  const text = String(raw).trim();
+  if (/^nan$/i.test(text)) return { value: null, note: 'NaN' };
   // +Inf is what histogram_quantile answers above the top bucket; the analysis cannot judge it.
-  if (!Number.isFinite(value)) return { value: null, note: String(raw) };
-  if (value < 0) return { value: null, note: `negative (${raw})` };
+  if (/^[+-]?inf$/i.test(text)) return { value: null, note: text };
+  const value = text === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(value)) return undefined;
+  if (value < 0) return { value: null, note: `negative (${text})` };
   return { value };
 }
 
