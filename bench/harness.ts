@@ -26,7 +26,9 @@ function heapAfterGc(): number {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const FAILING: Scenario = {
@@ -35,7 +37,9 @@ const FAILING: Scenario = {
     'bench-v2': { error_rate: 0.004, changes: [{ when: { weight_at_least: 25 }, set: { error_rate: 0.2 } }] },
   },
 };
-const HEALTHY: Scenario = { versions: { 'bench-v1': { error_rate: 0.005 }, 'bench-v2': { error_rate: 0.005 } } };
+const HEALTHY: Scenario = {
+  versions: { 'bench-v1': { error_rate: 0.005 }, 'bench-v2': { error_rate: 0.005 } },
+};
 
 async function benchPlan(root: string, overrides: Partial<Plan>): Promise<Plan> {
   const loaded = await loadPlan(`${root}/examples/quickstart.yaml`);
@@ -101,7 +105,8 @@ async function detection(root: string, runs: number) {
       (path, method, body) => {
         const now = performance.now();
         if (method === 'GET' && path.startsWith('/v1/metrics/versions')) lastMetricsAt = now;
-        const rules = (body as { route_rules?: { version_tag: string; weight: number }[] } | undefined)?.route_rules;
+        const rules = (body as { route_rules?: { version_tag: string; weight: number }[] } | undefined)
+          ?.route_rules;
         if (
           patchAt === undefined &&
           method === 'PATCH' &&
@@ -124,7 +129,13 @@ async function longRollout(root: string, hours: number) {
   const stageMs = (hours * 3_600_000) / 3;
   const plan = await benchPlan(root, {});
   plan.stages = plan.stages.map((s, i) => ({ ...s, bakeMs: i < 3 ? stageMs : s.bakeMs }));
-  plan.analysis = { ...plan.analysis, intervalMs: 2_000 };
+  // Thresholds no simulated noise can cross: 43 200 evaluations of a healthy canary must not roll back.
+  plan.analysis = {
+    ...plan.analysis,
+    intervalMs: 2_000,
+    thresholds: { error_rate: { max: 0.5 } },
+    baselineComparison: {},
+  };
   let heapAfterFirst: number | undefined;
   let evaluations = 0;
   let evaluationsAtFirst = 0;
@@ -142,7 +153,8 @@ async function longRollout(root: string, hours: number) {
   const cpu = cpuUsage(cpuAtFirst);
   const heapEnd = heapAfterGc();
   void emulator;
-  if (result.outcome !== 'promoted') throw new Error(`expected promotion, got ${result.outcome}: ${result.summary}`);
+  if (result.outcome !== 'promoted')
+    throw new Error(`expected promotion, got ${result.outcome}: ${result.summary}`);
   const later = evaluations - evaluationsAtFirst;
   return {
     hours,
@@ -159,10 +171,18 @@ async function longRollout(root: string, hours: number) {
 /** The emulator at 10 000 simulated requests/s: retained memory over simulated time, query latency. */
 async function emulatorLoad(queries: number) {
   const clock = new FakeClock();
-  const emulator = await startEmulator({ port: 0, apiKey: KEY, clock, scenario: HEALTHY, rps: 10_000, seed: 3 });
+  const emulator = await startEmulator({
+    port: 0,
+    apiKey: KEY,
+    clock,
+    scenario: HEALTHY,
+    rps: 10_000,
+    seed: 3,
+  });
   const client = createRelayClient({ baseUrl: emulator.baseUrl, apiKey: KEY, keySource: 'bench', clock });
   try {
-    for (const tag of ['bench-v1', 'bench-v2']) await client.registerVersion({ version_tag: tag, model: 'm' });
+    for (const tag of ['bench-v1', 'bench-v2'])
+      await client.registerVersion({ version_tag: tag, model: 'm' });
     await client.createRoute({
       model_alias: 'bench-route',
       route_rules: [

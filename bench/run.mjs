@@ -1,0 +1,335 @@
+// `npm run bench [-- --quick]`: the speed and scale figures of docs/benchmarks.md, each as a
+// ratio to a baseline measured in the same run (or an absolute bound where the target is one).
+// Repetition is hyperfine-like, done in Node: warm-up runs, then N timed runs, median; the
+// baseline (`node -e 0`) is interleaved with the command measured so load changes hit both.
+// --quick: fewer runs, a 2-hour rollout instead of 24, and exit 1 only when a figure is more
+// than 2x worse than its target (machines are noisy). Writes bench/results.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'canary.js');
+const quick = process.argv.includes('--quick');
+const KEY = 'bench-key-4f1c';
+const N = quick ? 7 : 21;
+const WARMUP = 3;
+
+if (!existsSync(join(ROOT, 'dist', 'cli.cjs'))) {
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'canary-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs a command to completion and returns its wall time in ms (async, so in-process servers keep answering). */
+function timed(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 400)}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** Interleaves the baseline with each subject; `before` runs untimed before each subject run. */
+async function compare(subjects) {
+  const baseline = [];
+  const times = subjects.map(() => []);
+  for (let i = 0; i < WARMUP + N; i++) {
+    const b = await timed(process.execPath, ['-e', '0']);
+    if (i >= WARMUP) baseline.push(b);
+    for (const [j, s] of subjects.entries()) {
+      await s.before?.();
+      const t = await timed(process.execPath, [BIN, ...s.args], s.env);
+      if (i >= WARMUP) times[j].push(t);
+    }
+  }
+  return { baseline: median(baseline), medians: times.map(median) };
+}
+
+// ---------------------------------------------------------------- emulator in a worker
+// The emulator runs in a worker thread of this process (so it keeps answering while the main
+// thread waits on children), behind a TCP proxy that counts connections.
+const harnessFile = join(work, 'harness.mjs');
+await build({
+  entryPoints: [join(ROOT, 'bench', 'harness.ts')],
+  outfile: harnessFile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+});
+const workerFile = join(work, 'emulator-worker.mjs');
+writeFileSync(
+  workerFile,
+  `import { parentPort } from 'node:worker_threads';
+import { startEmulator } from ${JSON.stringify(join(work, 'emulator.mjs'))};
+const emulator = await startEmulator({ port: 0, apiKey: ${JSON.stringify(KEY)}, rps: 200, seed: 9 });
+parentPort.postMessage({ baseUrl: emulator.baseUrl, port: emulator.port });
+`,
+);
+await build({
+  stdin: {
+    contents: "export { startEmulator } from './src/emulator/index.ts';",
+    resolveDir: ROOT,
+    loader: 'ts',
+  },
+  outfile: join(work, 'emulator.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+});
+const worker = new Worker(workerFile);
+const { baseUrl, port: emulatorPort } = await new Promise((resolve, reject) => {
+  worker.once('message', resolve);
+  worker.once('error', reject);
+});
+worker.unref();
+
+let open = 0;
+let maxOpen = 0;
+const proxy = createServer((socket) => {
+  open++;
+  maxOpen = Math.max(maxOpen, open);
+  const upstream = netConnect(emulatorPort, '127.0.0.1');
+  socket.pipe(upstream).pipe(socket);
+  const done = () => {
+    socket.destroy();
+    upstream.destroy();
+  };
+  socket.on('close', () => {
+    open--;
+    done();
+  });
+  socket.on('error', done);
+  upstream.on('error', done);
+});
+await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+proxy.unref();
+const proxyUrl = `http://127.0.0.1:${proxy.address().port}/v1`;
+
+async function api(method, path, body) {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok && res.status !== 409) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+for (const tag of ['bench-v1', 'bench-v2'])
+  await api('POST', '/models/versions', { version_tag: tag, model: 'm' });
+const half = [
+  { version_tag: 'bench-v1', weight: 50 },
+  { version_tag: 'bench-v2', weight: 50 },
+];
+await api('POST', '/routes/traffic', { model_alias: 'bench-rollback', route_rules: half });
+for (let i = 0; i < 200; i++)
+  await api('POST', '/routes/traffic', { model_alias: `bench-${i}`, route_rules: half });
+
+// ---------------------------------------------------------------- figures
+const rows = [];
+const row = (figure, value, baseline, ratio, target, unit, pass, note) =>
+  rows.push({ figure, value, baseline, ratio, target, unit, pass, note });
+/** Fails --quick only beyond twice the target. */
+const slack = quick ? 2 : 1;
+
+const env = { RELAY_API_KEY: KEY };
+const startup = await compare([
+  { args: ['--version'] },
+  { args: ['--help'] },
+  {
+    args: ['rollback', '--route', 'bench-rollback', '--to', 'bench-v1', '--relay-url', baseUrl],
+    env,
+    // Each timed run really moves traffic: put the route back at 50/50 first.
+    before: () => api('PATCH', '/routes/traffic', { route_id: 'bench-rollback', route_rules: half }),
+  },
+]);
+const [tVersion, tHelp, tRollback] = startup.medians;
+for (const [figure, t, target] of [
+  ['canary --version', tVersion, 1.2],
+  ['canary --help', tHelp, 1.2],
+  ['canary rollback --route R --to TAG', tRollback, 1.5],
+]) {
+  const ratio = t / startup.baseline;
+  row(figure, t, startup.baseline, ratio, target, 'x node -e 0', ratio <= target * slack, `median of ${N}`);
+}
+
+// canary status over 50/100/200 routes, through the counting proxy.
+const statusTimes = {};
+for (const n of [50, 100, 200]) {
+  const args = ['status', '--relay-url', proxyUrl, '-o', 'json'];
+  for (let i = 0; i < n; i++) args.push('--route', `bench-${i}`);
+  const runs = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) runs.push(await timed(process.execPath, [BIN, ...args], env));
+  statusTimes[n] = median(runs);
+}
+row(
+  'canary status, 200 routes',
+  statusTimes[200],
+  null,
+  null,
+  2000,
+  'ms',
+  statusTimes[200] <= 2000 * slack,
+  '',
+);
+const perRouteA = (statusTimes[100] - statusTimes[50]) / 50;
+const perRouteB = (statusTimes[200] - statusTimes[100]) / 100;
+const growth = perRouteB / Math.max(perRouteA, 0.01);
+row(
+  'status cost growth (per-route ms 100→200 / 50→100)',
+  growth,
+  null,
+  growth,
+  1.5,
+  'ratio (1 = linear)',
+  growth <= 1.5 * slack,
+  `50: ${statusTimes[50].toFixed(0)} ms, 100: ${statusTimes[100].toFixed(0)} ms, 200: ${statusTimes[200].toFixed(0)} ms`,
+);
+row('status: most connections open at once', maxOpen, null, null, 8, 'connections', maxOpen <= 8, '');
+
+function harness(task, arg) {
+  const r = spawnSync(process.execPath, ['--expose-gc', harnessFile, task, ROOT, String(arg)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`harness ${task} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const detection = harness('detection', quick ? 3 : 9);
+row(
+  'detection → rollback PATCH',
+  detection.medianMs,
+  null,
+  null,
+  50,
+  'ms (median)',
+  detection.medianMs <= 50 * slack,
+  `max ${detection.maxMs.toFixed(1)} ms over ${detection.runs} runs`,
+);
+
+const hours = quick ? 2 : 24;
+const long = harness('long', hours);
+const MiB = 1024 * 1024;
+row(
+  `${hours} h rollout, 2 s interval: heap growth after stage 1`,
+  long.heapGrowth / MiB,
+  long.heapAfterFirstStage / MiB,
+  null,
+  5,
+  'MiB',
+  long.heapGrowth <= 5 * MiB * slack,
+  `${long.evaluations} evaluations in ${(long.wallMs / 1000).toFixed(1)} s`,
+);
+row(
+  'CPU per evaluation (rollout + in-process emulator)',
+  long.cpuMsPerEvaluation,
+  null,
+  null,
+  null,
+  'ms',
+  true,
+  'reported, no target',
+);
+
+const emu = harness('emulator', quick ? 100 : 500);
+row(
+  'emulator @10k rps: heap growth 1 h → 24 h',
+  emu.heapGrowth / MiB,
+  emu.afterOneHour.heap / MiB,
+  null,
+  1,
+  'MiB',
+  emu.heapGrowth <= MiB * slack &&
+    emu.afterOneDay.retainedBuckets <= 2 * emu.afterOneDay.bucketCapacityPerVersion,
+  `buckets ${emu.afterOneHour.retainedBuckets} → ${emu.afterOneDay.retainedBuckets} (cap ${emu.afterOneDay.bucketCapacityPerVersion}/version)`,
+);
+row(
+  'emulator @10k rps: metrics query',
+  emu.queryMedianMs,
+  null,
+  null,
+  5,
+  'ms (median)',
+  emu.queryMedianMs <= 5 * slack,
+  `p90 ${emu.queryP90Ms.toFixed(1)} ms over ${emu.queries} queries`,
+);
+
+// ---------------------------------------------------------------- report
+const fmt = (v, d = 2) =>
+  v === null || v === undefined ? '' : typeof v === 'number' ? v.toFixed(d) : String(v);
+const table = [['figure', 'value', 'baseline', 'ratio', 'target', 'unit', 'result', 'note']];
+for (const r of rows) {
+  table.push([
+    r.figure,
+    fmt(r.value, 1),
+    fmt(r.baseline, 1),
+    fmt(r.ratio),
+    fmt(r.target, 1),
+    r.unit,
+    r.pass ? 'pass' : 'FAIL',
+    r.note,
+  ]);
+}
+const widths = table[0].map((_, i) => Math.max(...table.map((t) => t[i].length)));
+for (const t of table)
+  console.log(
+    t
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
+const results = {
+  date: new Date().toISOString(),
+  quick,
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  runs: N,
+  rows,
+};
+writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const failed = rows.filter((r) => !r.pass);
+console.log(
+  failed.length === 0
+    ? `\nall ${rows.length} figures within ${quick ? 'twice ' : ''}target; written to bench/results.json`
+    : `\n${failed.length} figure(s) ${quick ? 'more than 2x ' : ''}off target: ${failed.map((r) => r.figure).join('; ')}`,
+);
+process.exit(failed.length === 0 ? 0 : 1);
