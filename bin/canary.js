@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { Script } from 'node:vm';
+import { Script, constants as vmConstants } from 'node:vm';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const args = process.argv.slice(2);
@@ -43,7 +43,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
       } catch {}
     }
   }
-  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new Script(Module.wrap(source), {
+    filename: file,
+    cachedData,
+    // The build leaves no import() in the bundle; should one slip in, it loads the usual way.
+    importModuleDynamically:
+      vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
+  });
   if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
     // Written on exit so the cache includes what this run compiled lazily; the CLI exits explicitly.
     process.once('exit', () => {

@@ -126,6 +126,12 @@ const trim = {
         args.resolveDir,
       ),
     );
+    // `await import('node:fs')` would stay an import() in a CommonJS bundle; make it a require.
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'dynamic-import'
+        ? virtual(`dynamic-${args.path}`, `module.exports = require('${args.path}');`, args.resolveDir)
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'canary-trim' }, (args) => ({
       contents: args.pluginData.contents,
       resolveDir: args.pluginData.resolveDir,
