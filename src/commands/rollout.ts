@@ -133,6 +133,14 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     await connection.close();
     return early;
   }
+  // The relay, or Prometheus (analysis.provider); a missing credential stops here, before any change.
+  const metrics = await import('../metrics/index.js')
+    .then((m) => m.createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp }))
+    .catch(async (error: unknown) => {
+      await reporter.close();
+      await connection.close();
+      throw error;
+    });
 
   const controller = new AbortController();
   // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
@@ -200,6 +208,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     await reporter.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
     await connection.close();
+    await metrics.close();
     throw error;
   }
   let exitCode: number = ExitCode.Internal;
@@ -245,6 +254,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       {
         clock: systemClock,
         relay: connection.client,
+        metrics,
         emit,
         signal: controller.signal,
         gate: (opts.approveGates ? autoApprove : (terminal?.gate ?? gate)) as never,
@@ -283,6 +293,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     process.removeListener('SIGTERM', onTerm);
     await reporter.close();
     await connection.close();
+    await metrics.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
     // Last, after everything else: what a signal or the timeout did, for whoever reads the log's end.
     if (finalLine) io.stderr.write(`${finalLine}\n`);
