@@ -1,0 +1,100 @@
+/**
+ * The built CLI under a real pseudo-terminal: stdin and stdout are TTYs, so canary runs its live
+ * view, keys and prompts exactly as for a person. The screen is read by accumulating output
+ * (ANSI stripped); waits poll for text with a generous cap instead of sleeping for a fixed time.
+ */
+import { stripVTControlCharacters } from 'node:util';
+import pty from 'node-pty';
+import { BIN, baseEnv, ROOT } from '../e2e/spawn.js';
+
+export const KEY = {
+  up: '\u001b[A',
+  down: '\u001b[B',
+  enter: '\r',
+  ctrlC: '\u0003',
+} as const;
+
+export interface PtyExit {
+  code: number;
+  signal: number | undefined;
+}
+
+export interface PtyRun {
+  /** Everything printed so far, escape sequences removed. */
+  screen(): string;
+  /** A position in the screen text, to wait for text printed after it. */
+  mark(): number;
+  write(data: string): void;
+  waitFor(text: string | RegExp, options?: { from?: number; timeoutMs?: number }): Promise<void>;
+  exited: Promise<PtyExit>;
+  kill(): void;
+}
+
+/** How long any one expected thing may take before the test fails: a cap, not an expectation. */
+export const WAIT_CAP_MS = 45_000;
+
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  timeoutMs = WAIT_CAP_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export function spawnPty(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; cols?: number; rows?: number } = {},
+): PtyRun {
+  const child = pty.spawn(process.execPath, [BIN, ...args], {
+    name: 'xterm-256color',
+    cols: options.cols ?? 120,
+    rows: options.rows ?? 50,
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
+  });
+  let raw = '';
+  let text = '';
+  child.onData((data) => {
+    raw += data;
+    text = stripVTControlCharacters(raw).replace(/\r/g, '');
+  });
+  const exited = new Promise<PtyExit>((resolve) => {
+    child.onExit(({ exitCode, signal }) => resolve({ code: exitCode, signal }));
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const run: PtyRun = {
+    screen: () => text,
+    mark: () => text.length,
+    write: (data) => {
+      if (!done) child.write(data);
+    },
+    async waitFor(expected, opts = {}) {
+      const from = opts.from ?? 0;
+      const found = () => {
+        const tail = text.slice(from);
+        return typeof expected === 'string' ? tail.includes(expected) : expected.test(tail);
+      };
+      try {
+        await until(`${String(expected)} on screen`, () => found() || (done && found()), opts.timeoutMs);
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message}\n--- screen (last 3000 chars) ---\n${text.slice(-3000)}`,
+        );
+      }
+    },
+    exited,
+    kill: () => {
+      if (!done) child.kill('SIGKILL');
+    },
+  };
+  return run;
+}
