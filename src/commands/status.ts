@@ -9,7 +9,8 @@ import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseDuration } from '../plan/duration.js';
-import type { Route, VersionMetrics } from '../relay/types.js';
+import type { Plan } from '../plan/types.js';
+import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
 import { type Connection, connect } from './connection.js';
 
 export interface StatusCommandOptions {
@@ -56,7 +57,12 @@ export async function mapBounded<T, R>(
 
 type RouteOutcome = { ok: true; snap: Snapshot } | { ok: false; routeId: string; error: unknown };
 
-async function snapshot(connection: Connection, routeId: string, windowMs: number): Promise<Snapshot> {
+async function snapshot(
+  connection: Connection,
+  source: MetricsSource,
+  routeId: string,
+  windowMs: number,
+): Promise<Snapshot> {
   const route = await connection.client.getRoute(routeId);
   const end = systemClock.now();
   const metrics: Record<string, VersionMetrics | null> = {};
@@ -66,7 +72,7 @@ async function snapshot(connection: Connection, routeId: string, windowMs: numbe
   await Promise.all(
     route.route_rules.map(async (rule) => {
       try {
-        metrics[rule.version_tag] = await connection.client.readMetrics({
+        metrics[rule.version_tag] = await source.readMetrics({
           versionTag: rule.version_tag,
           start: end - windowMs,
           end,
@@ -92,9 +98,10 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   let apiKeyEnv = opts.apiKeyEnv;
   let apiKeyFile = opts.apiKeyFile;
   let baseDir = io.cwd;
+  let plan: Plan | undefined;
   if (opts.plan) {
     const { loadPlan } = await import('../plan/load.js');
-    const plan = await loadPlan(opts.plan, { cwd: io.cwd });
+    plan = await loadPlan(opts.plan, { cwd: io.cwd });
     if (routeIds.length === 0) routeIds = [plan.route];
     planUrl = plan.relay.url === 'emulator' ? undefined : plan.relay.url;
     apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
@@ -124,6 +131,13 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
     },
     io,
   );
+  // The plan's metrics source (the relay, or Prometheus per analysis.provider); the relay without a plan.
+  const metricsSource = await import('../metrics/index.js')
+    .then((m) => m.createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp }))
+    .catch(async (error: unknown) => {
+      await connection.close();
+      throw error;
+    });
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   if (opts.watch) process.once('SIGINT', onSignal);
@@ -134,7 +148,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
         STATUS_CONCURRENCY,
         async (routeId): Promise<RouteOutcome> => {
           try {
-            return { ok: true, snap: await snapshot(connection, routeId, windowMs) };
+            return { ok: true, snap: await snapshot(connection, metricsSource, routeId, windowMs) };
           } catch (error) {
             // With one route this is the command's error, as before; with several, the others still show.
             if (routeIds.length === 1 || !(error instanceof CanaryError)) throw error;
@@ -154,11 +168,11 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
         const snap = outcome.snap;
         if (mode === 'json') {
           io.stdout.write(
-            `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: connection.client.name, window_ms: windowMs, ...snap })}\n`,
+            `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: metricsSource.name, window_ms: windowMs, ...snap })}\n`,
           );
         } else {
           io.stdout.write(
-            `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: connection.client.name, window: opts.window, color })}\n`,
+            `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: metricsSource.description, window: opts.window, color })}\n`,
           );
           for (const [tag, message] of Object.entries(snap.errors)) {
             io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
@@ -176,5 +190,6 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   } finally {
     process.removeListener('SIGINT', onSignal);
     await connection.close();
+    await metricsSource.close();
   }
 }

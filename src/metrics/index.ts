@@ -55,13 +55,14 @@ function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | undefin
 }
 
 export async function createMetricsSource(
-  plan: Plan,
+  /** Without a plan (`canary status --route`), the relay. */
+  plan: { analysis: Pick<Plan['analysis'], 'provider' | 'prometheus'> } | undefined,
   connection: { client: RelayPort },
   io: Io,
   options: MetricsSourceOptions = {},
 ): Promise<OpenedMetricsSource> {
-  const config = plan.analysis.prometheus;
-  if (plan.analysis.provider !== 'prometheus' || config === undefined) {
+  const config = plan?.analysis.prometheus;
+  if (plan?.analysis.provider !== 'prometheus' || config === undefined) {
     const relay = connection.client;
     return {
       name: relay.name,
