@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js';
 import { parseDuration } from './plan/duration.js';
 import { VERSION } from './version.js';
 
@@ -193,6 +194,39 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     });
 
   program
+    .command('init')
+    .description(
+      'write a commented starter plan; asks in a terminal, every question is also a flag (--yes: defaults, ask nothing)',
+    )
+    .argument('[file]', 'plan file to write', 'canary.yaml')
+    .option('--route <alias>', 'route id (the model alias clients call)')
+    .option('--baseline <tag>', 'version tag serving now')
+    .option('--canary <tag>', 'version tag to roll out')
+    .option('--model <model>', 'model for both versions, so canary registers them (default: none)')
+    .option('--relay-url <url>', "relay base URL, or 'emulator' (default: emulator)")
+    .option(
+      '--stages <preset|weights>',
+      `${STAGE_PRESETS.map((p) => `${p.id} (${p.label})`).join(', ')}, or weights like 5,25,50,100 (default: ${DEFAULT_PRESET})`,
+    )
+    .option('--bake <duration>', "bake per stage (default: the preset's)")
+    .option('--max-error-rate <fraction>', `canary error rate limit (default: ${DEFAULT_LIMITS.maxErrorRate})`)
+    .option('--max-p99-ms <ms>', `canary p99 latency limit (default: ${DEFAULT_LIMITS.maxP99Ms})`)
+    .option(
+      '--max-error-increase <fraction>',
+      `error rate above the baseline's (default: ${DEFAULT_LIMITS.maxErrorIncrease})`,
+    )
+    .option('--max-p99-ratio <ratio>', `p99 as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxP99Ratio})`)
+    .option('--min-requests <n>', `canary requests a check needs (default: ${DEFAULT_LIMITS.minRequests})`)
+    .option('-y, --yes', 'ask nothing: defaults for every question not given as a flag')
+    .option('--force', 'overwrite the file if it exists')
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runInitCommand } = await import('./commands/init.js');
+        return (io) => runInitCommand({ file, ...opts } as never, io);
+      });
+    });
+
+  program
     .command('status')
     .description("show a route's weights and each version's metrics over a window")
     .argument('[plan]', 'plan file whose route to show')
@@ -249,6 +283,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 export async function run(): Promise<void> {
+  // A closed pipe (`canary rollout plan.yaml | head`) raises EPIPE on the next write; unhandled,
+  // it would kill a rollout mid-stage. Drop the output instead and let the rollout finish.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const io = processIo();
   const code = await main(process.argv.slice(2), io);
   // Exit explicitly (keep-alive sockets and stdin would otherwise hold the process open),
