@@ -209,13 +209,19 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       `${STAGE_PRESETS.map((p) => `${p.id} (${p.label})`).join(', ')}, or weights like 5,25,50,100 (default: ${DEFAULT_PRESET})`,
     )
     .option('--bake <duration>', "bake per stage (default: the preset's)")
-    .option('--max-error-rate <fraction>', `canary error rate limit (default: ${DEFAULT_LIMITS.maxErrorRate})`)
+    .option(
+      '--max-error-rate <fraction>',
+      `canary error rate limit (default: ${DEFAULT_LIMITS.maxErrorRate})`,
+    )
     .option('--max-p99-ms <ms>', `canary p99 latency limit (default: ${DEFAULT_LIMITS.maxP99Ms})`)
     .option(
       '--max-error-increase <fraction>',
       `error rate above the baseline's (default: ${DEFAULT_LIMITS.maxErrorIncrease})`,
     )
-    .option('--max-p99-ratio <ratio>', `p99 as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxP99Ratio})`)
+    .option(
+      '--max-p99-ratio <ratio>',
+      `p99 as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxP99Ratio})`,
+    )
     .option('--min-requests <n>', `canary requests a check needs (default: ${DEFAULT_LIMITS.minRequests})`)
     .option('-y, --yes', 'ask nothing: defaults for every question not given as a flag')
     .option('--force', 'overwrite the file if it exists')
