@@ -134,9 +134,23 @@ export function formatMetric(metric: JudgedMetric, value: number | null | undefi
  * One check as a person reads it, with the values that decided it:
  * `error_rate 0.41% ≤ 2.00%`, `error_rate 9.10% > max 2.00%`, `p99 3100ms > 2520ms (baseline 2100ms)`.
  */
+/**
+ * What a significance test adds to a check: the p-value against the level it had to beat, or
+ * why it could not run. Without it a pass of `3.2% vs 3.06%` would read as a lie.
+ */
+function significanceNote(check: CheckResult): string {
+  if (check.confidence === undefined) return '';
+  const alpha = Number((1 - check.confidence).toPrecision(6));
+  if (check.pValue == null) {
+    return ` (${check.test ?? 'test'}: too little for ${Number((check.confidence * 100).toPrecision(4))}% confidence)`;
+  }
+  if (check.pValue < 0.001) return ' p < 0.001';
+  return ` p ${Number(check.pValue.toPrecision(2))} ${check.status === 'fail' ? '<' : '≥'} ${alpha}`;
+}
+
 export function describeCheck(check: CheckResult): string {
   const label = metricLabel(check.metric);
-  if (check.status === 'no_data' || check.value == null) return `${label} no data`;
+  if (check.status === 'no_data' || check.value == null) return `${label} no data${significanceNote(check)}`;
   const value = formatMetric(check.metric, check.value);
   const baseline =
     check.kind === 'comparison' && check.baseline != null
@@ -147,6 +161,11 @@ export function describeCheck(check: CheckResult): string {
     return check.status === 'fail' ? `${label} ${value}: ${check.reason}` : `${label} ${value}${baseline}`;
   }
   const bound = formatMetric(check.metric, check.bound);
+  if (check.confidence !== undefined) {
+    // A test can pass a value above the bound (within noise): say "vs", not "≤".
+    const relation = check.status === 'fail' ? '>' : 'vs';
+    return `${label} ${value} ${relation} ${bound}${baseline}${significanceNote(check)}`;
+  }
   if (check.status === 'pass') return `${label} ${value} ≤ ${bound}${baseline}`;
   const qualifier = check.kind === 'threshold' ? 'max ' : '';
   return `${label} ${value} > ${qualifier}${bound}${baseline}`;
