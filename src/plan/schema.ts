@@ -1054,7 +1054,7 @@ function readMetricsSource(
 }
 
 /** Chosen with `npm run judge` (docs/judgement.md): the settings that scored best on its scenarios. */
-export const SIGNIFICANCE_DEFAULTS: SignificanceConfig = { confidence: 0.95, minWindows: 4 };
+export const SIGNIFICANCE_DEFAULTS: SignificanceConfig = { confidence: 0.98, minWindows: 4 };
 
 /**
  * `significance: true`, or `{ enabled, confidence, min_windows }`; undefined when off, false
