@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { FakeClock } from '../src/clock.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { loadPlan } from '../src/plan/load.js';
+import { SIGNIFICANCE_DEFAULTS } from '../src/plan/schema.js';
 import type { Plan, SignificanceConfig } from '../src/plan/types.js';
 import { createRelayClient } from '../src/relay/client.js';
 import { runRollout } from '../src/rollout/engine.js';
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
   const planFile = path.join(ROOT, 'bench', 'judge', 'plan.yaml');
   const loaded = await loadPlan(planFile);
   const significance: SignificanceConfig = {
-    ...(loaded.analysis.significance ?? { confidence: 0.95, minWindows: 4 }),
+    ...(loaded.analysis.significance ?? SIGNIFICANCE_DEFAULTS),
   };
   if (values.confidence !== undefined) significance.confidence = Number(values.confidence);
   if (values['min-windows'] !== undefined) significance.minWindows = Number(values['min-windows']);

@@ -51,13 +51,27 @@ export const MIN_PROPORTION_REQUESTS = 30;
 /** Permutations drawn when the exact permutation distribution is too large to enumerate. */
 const PERMUTATIONS = 4000;
 
+/** 1 − confidence without float noise (1 − 0.95 is 0.050000000000000044, which would let p = 0.05 pass as below it). */
+export function alphaOf(confidence: number): number {
+  return Number((1 - confidence).toPrecision(12));
+}
+
 export function normalCdf(z: number): number {
   return 0.5 * (1 + errorFunction(z / Math.SQRT2));
 }
 
 /** The z a one-sided test must reach at this confidence (1.645 at 0.95). */
 export function criticalZ(confidence: number): number {
-  return probit(confidence);
+  // simple-statistics' probit is a rational approximation off by ~1e-3 at 0.95; bisecting the
+  // CDF (errorFunction is good to ~1e-7) starting from it keeps the power check exact enough.
+  let lo = probit(confidence) - 0.1;
+  let hi = lo + 0.2;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < confidence) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 /**
@@ -137,7 +151,7 @@ export function proportionExcessTest(
       shortfall: `${fewest} requests on one side, the test needs at least ${MIN_PROPORTION_REQUESTS}`,
     };
   }
-  const alpha = 1 - confidence;
+  const alpha = alphaOf(confidence);
   const zc = criticalZ(confidence);
   const decisive = components.reduce((a, b) => (b.pValue < a.pValue ? b : a));
   const base = { pValue: decisive.pValue, decidedBy: decisive.kind, se: decisive.se };
@@ -152,7 +166,7 @@ export function proportionExcessTest(
 
 /** The fewest windows per side with which a permutation test can reach this confidence at all. */
 export function minWindowsFor(confidence: number): number {
-  const alpha = 1 - confidence;
+  const alpha = alphaOf(confidence);
   let n = 2;
   // The most extreme split of n + n values has probability 1 / C(2n, n).
   while (n < 50 && 1 / binomialCoefficient(2 * n, n) >= alpha) n++;
@@ -236,7 +250,7 @@ export function seriesExcessTest(
   const pValue = permutationPValue(canary.slice(0, windows), bounds);
   const decidedBy = margin.ratio !== undefined ? 'ratio' : 'increase';
   return {
-    status: pValue < 1 - confidence ? 'fail' : 'pass',
+    status: pValue < alphaOf(confidence) ? 'fail' : 'pass',
     pValue,
     decidedBy,
     windows,
