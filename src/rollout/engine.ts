@@ -316,6 +316,13 @@ class RolloutRun {
     }
     // A gate at the until-stage is never reached (the run stops before it), so it needs no answerer.
     const gated = plan.stages.some((s) => s.pause && s.index >= startIndex && s.index < untilIndex);
+    const hasChecks = (plan.checks?.length ?? 0) > 0 || plan.stages.some((s) => (s.checks?.length ?? 0) > 0);
+    if (hasChecks && !this.deps.stageChecks) {
+      throw new CanaryError(
+        'this plan has checks but the engine was given no runner for them.',
+        ExitCode.Internal,
+      );
+    }
     if (gated && !this.deps.gate) {
       throw new CanaryError(
         'this plan has a pause: true stage but the engine was given no gate to ask.',
