@@ -1,0 +1,265 @@
+/**
+ * The built CLI judging canaries from a real Prometheus: the test starts its own Prometheus
+ * (never the system service) scraping an emulator's /metrics every second, and runs
+ * `canary rollout` with `analysis.provider: prometheus`. The emulator's call log proves the
+ * numbers did not come from the relay's metrics API.
+ *
+ * Needs the `prometheus` binary (.ci/run installs Debian's package). Without it the suite is
+ * skipped with a loud message, except under CI, where it fails so a broken install is noticed.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
+
+const KEY = 'e2e-prom-key-4b7d2e9a';
+const BASELINE = 'claude-sonnet-4-5-v1';
+const CANARY = 'claude-sonnet-4-5-v2';
+
+const installed = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+
+if (!installed && !inCi) {
+  process.stderr.write(
+    '\n*** SKIPPING test/e2e/prometheus.test.ts: no `prometheus` on PATH. ' +
+      'Install it (Debian: apt-get install --no-install-recommends prometheus) to run the Prometheus end-to-end tests. ***\n\n',
+  );
+}
+
+describe.runIf(!installed && inCi)('Prometheus end-to-end (CI)', () => {
+  it('needs the prometheus binary, which .ci/run installs', () => {
+    expect.fail('`prometheus` is not on PATH under CI: the install step in .ci/run did not work');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until `check` holds: Prometheus is an external process, so this is real waiting, capped. */
+async function waitFor(what: string, check: () => Promise<boolean>, capMs = 30_000): Promise<void> {
+  const until = Date.now() + capMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${capMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+interface RunningPrometheus {
+  url: string;
+  process: ChildProcess;
+  log: () => string;
+  query(promql: string): Promise<{ status: string; data?: { result: unknown[] } }>;
+  stop(): Promise<void>;
+}
+
+async function startPrometheus(dir: string, targets: string[]): Promise<RunningPrometheus> {
+  const port = await freePort();
+  const config = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    '  - job_name: emulator',
+    '    metrics_path: /metrics',
+    '    static_configs:',
+    `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'prometheus.yml'), config);
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    log = (log + chunk).slice(-20_000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running: RunningPrometheus = {
+    url,
+    process: child,
+    log: () => log,
+    async query(promql) {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+      return (await res.json()) as { status: string; data?: { result: unknown[] } };
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  try {
+    await waitFor('Prometheus to be ready', async () => {
+      if (child.exitCode !== null) throw new Error(`prometheus exited: ${log}`);
+      return (await fetch(`${url}/-/ready`)).ok;
+    });
+  } catch (error) {
+    await running.stop();
+    throw new Error(`${(error as Error).message}\n${log}`);
+  }
+  return running;
+}
+
+function planText(promUrl: string, route: string): string {
+  return [
+    'relay:',
+    '  url: https://relay.invalid/v1 # replaced by --relay-url',
+    `route: ${route}`,
+    'baseline:',
+    `  version_tag: ${BASELINE}`,
+    '  model: anthropic/claude-sonnet-4-20250514',
+    'canary:',
+    `  version_tag: ${CANARY}`,
+    '  model: anthropic/claude-sonnet-4-20250514',
+    'stages: [5, 25, 50, 100]',
+    // Long enough for several 1 s scrapes per window.
+    'bake: 8s',
+    'analysis:',
+    '  provider: prometheus',
+    '  prometheus:',
+    `    url: ${promUrl}`,
+    '  interval: 2s',
+    '  window: 8s',
+    '  min_requests: 50',
+    '  failure_limit: 2',
+    '  thresholds:',
+    '    error_rate: { max: 0.03 }',
+    '    latency_p99_ms: { max: 3000 }',
+    '  baseline_comparison:',
+    '    error_rate: { max_increase: 0.02 }',
+    '    latency_p99_ms: { max_ratio: 1.5 }',
+    '',
+  ].join('\n');
+}
+
+interface Event {
+  type: string;
+  metricsSource?: string;
+  outcome?: string;
+  evaluation?: {
+    canary: { request_count: number | null } | null;
+    checks: Array<{ metric: string; value: number | null; status: string }>;
+  };
+}
+
+const events = (stdout: string): Event[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Event);
+
+const weightsOf = (emulator: EmulatorHandle, route: string) =>
+  Object.fromEntries(
+    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
+  );
+
+const relayMetricsCalls = (emulator: EmulatorHandle) =>
+  emulator.control.calls().filter((c) => c.path === '/v1/metrics/versions').length;
+
+describe.runIf(installed)('canary rollout judged from a real Prometheus', () => {
+  let dir: string;
+  let healthy: EmulatorHandle;
+  let failing: EmulatorHandle;
+  let prometheus: RunningPrometheus;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'canary-prom-'));
+    healthy = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+      rps: 1000,
+      seed: 3,
+    });
+    failing = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
+      rps: 1000,
+      seed: 3,
+    });
+    const target = (e: EmulatorHandle) => new URL(e.origin).host;
+    prometheus = await startPrometheus(dir, [target(healthy), target(failing)]);
+    await waitFor('the first scrape of both emulators', async () => {
+      const answer = await prometheus.query('sum(up{job="emulator"})');
+      const value = (answer.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
+      return value === '2';
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await healthy?.close();
+    await failing?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('promotes a healthy canary on numbers from Prometheus, and status reads them there too', async () => {
+    const planFile = path.join(dir, 'healthy.yaml');
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-healthy'));
+    const result = await runCli(['rollout', planFile, '--relay-url', healthy.baseUrl, '--output', 'json'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+    });
+    expect(result.code, result.stdout + result.stderr + prometheus.log()).toBe(0);
+    const all = events(result.stdout);
+    expect(all[0]?.metricsSource).toBe('prometheus');
+    expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
+    expect(weightsOf(healthy, 'code-review-prom-healthy')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+    // Real numbers were judged, and none of them came from the relay's metrics API.
+    const judged = all.filter((e) => (e.evaluation?.canary?.request_count ?? 0) > 0);
+    expect(judged.length).toBeGreaterThan(0);
+    expect(relayMetricsCalls(healthy)).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+
+    const status = await runCli(
+      ['status', planFile, '--relay-url', healthy.baseUrl, '--window', '30s', '--output', 'plain'],
+      { env: baseEnv({ RELAY_API_KEY: KEY }) },
+    );
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).toContain(`metrics from prometheus at ${prometheus.url}`);
+    expect(relayMetricsCalls(healthy)).toBe(0);
+  }, 120_000);
+
+  it('rolls back a canary that breaks at 25 %, on numbers from Prometheus', async () => {
+    const planFile = path.join(dir, 'failing.yaml');
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-failing'));
+    const result = await runCli(['rollout', planFile, '--relay-url', failing.baseUrl, '--output', 'json'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+    });
+    expect(result.code, result.stdout + result.stderr + prometheus.log()).toBe(3);
+    const all = events(result.stdout);
+    expect(all[0]?.metricsSource).toBe('prometheus');
+    expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back' });
+    expect(weightsOf(failing, 'code-review-prom-failing')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    // The verdict rests on a failed check with a real value read from Prometheus.
+    const failed = all
+      .filter((e) => e.type === 'evaluation')
+      .flatMap((e) => e.evaluation?.checks ?? [])
+      .filter((c) => c.status === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((c) => typeof c.value === 'number')).toBe(true);
+    expect(relayMetricsCalls(failing)).toBe(0);
+  }, 120_000);
+});
