@@ -2,10 +2,11 @@
  * The plan's `analysis.provider` and `analysis.prometheus`: defaults, auth, and placeholder
  * checks reported at the placeholder's own line:column.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUERIES } from '../../src/metrics/promql.js';
 import { parsePlan } from '../../src/plan/load.js';
-import { MINIMAL, problemsOf, yaml } from '../plan/helpers.js';
+import { MINIMAL, problemsOf, REPO, yaml } from '../plan/helpers.js';
 
 const parse = (text: string) => parsePlan(text, 'plan.yaml', { cwd: '/plans' });
 
@@ -163,5 +164,15 @@ describe('analysis.provider and analysis.prometheus', () => {
         /^14:7: unknown key 'latency_p90_ms' in analysis\.prometheus\.queries; did you mean/,
       ),
     ]);
+  });
+});
+
+describe('the README', () => {
+  it('prints every default query exactly as canary uses it', () => {
+    const readme = readFileSync(`${REPO}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Metrics from Prometheus'));
+    for (const [name, query] of Object.entries(DEFAULT_QUERIES)) {
+      expect(section).toContain(`${name}: >-\n        ${query}\n`);
+    }
   });
 });
