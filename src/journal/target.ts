@@ -31,10 +31,14 @@ export async function findRollbackTarget(opts: {
   choose?: ((choices: { name: string; value: number }[]) => Promise<number>) | undefined;
 }): Promise<RollbackTarget> {
   const journals = readStateDir(opts.stateDir);
-  const latest = journals
-    .filter((j) => opts.route === undefined || j.route === opts.route)
+  const routes = journals.filter((j) => opts.route === undefined || j.route === opts.route);
+  const latest = routes
     .map((j) => lastRollout(j.runs))
     .filter((r): r is RunSummary => r !== undefined && r.header.baseline !== undefined);
+  // A rollout counts as unfinished only while nothing came after it: a later manual rollback
+  // (or any later run) has already dealt with the route.
+  const isOpen = (r: RunSummary) =>
+    r.outcome === null && routes.some((j) => j.runs[j.runs.length - 1]?.run === r.run);
   if (latest.length === 0) {
     const where = opts.route ? `for route ${opts.route} ` : '';
     throw new UsageError(
@@ -44,7 +48,7 @@ export async function findRollbackTarget(opts: {
       },
     );
   }
-  const unfinished = latest.filter((r) => r.outcome === null);
+  const unfinished = latest.filter(isOpen);
   const candidates = unfinished.length > 0 ? unfinished : latest;
   let chosen = candidates[0] as RunSummary;
   if (candidates.length > 1) {
