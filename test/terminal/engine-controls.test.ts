@@ -1,0 +1,109 @@
+/** The engine's operator commands on a fake clock: what each key asks for, and what it may not skip. */
+import { describe, expect, it } from 'vitest';
+import { ControlQueue } from '../../src/terminal/controls.js';
+import { CANARY, HOUR, harness, MIN, ROUTE } from '../rollout/harness.js';
+
+/** Sends `command` once `at` ms of virtual time have passed since the start. */
+function sendAt(
+  h: ReturnType<typeof harness>,
+  queue: ControlQueue,
+  at: number,
+  command: Parameters<ControlQueue['push']>[0],
+) {
+  void h.clock.sleep(at).then(() => queue.push(command));
+}
+
+describe('operator controls', () => {
+  it('promote ends a bake early once the latest check passed', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * HOUR }, { weight: 100 }] });
+    const controls = new ControlQueue();
+    sendAt(h, controls, 5 * MIN, 'promote');
+    const result = await h.run({ controls });
+    expect(result.outcome).toBe('promoted');
+    const left = h.of('stage_started')[1]?.at ?? 0;
+    expect(left - h.startedAt).toBeLessThan(6 * MIN);
+    expect(h.of('operator_action')[0]).toMatchObject({ action: 'promote', stage: 0 });
+  });
+
+  it('promote does not skip the checks: with no data the stage waits for a passing one', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * HOUR }, { weight: 100 }] });
+    const ok = { error_rate: 0.001 };
+    h.relay.setBehaviour(CANARY, (ctx) => (ctx.now < h.startedAt + 20 * MIN ? { request_count: 3 } : ok));
+    const controls = new ControlQueue();
+    sendAt(h, controls, 5 * MIN, 'promote');
+    const result = await h.run({ controls });
+    expect(result.outcome).toBe('promoted');
+    const left = h.of('stage_started')[1]?.at ?? 0;
+    expect(left - h.startedAt).toBeGreaterThanOrEqual(20 * MIN);
+    expect(left - h.startedAt).toBeLessThan(30 * MIN);
+  });
+
+  it('hold keeps the stage past its bake with checks running; release lets it go', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * MIN }, { weight: 100 }] });
+    const controls = new ControlQueue();
+    sendAt(h, controls, MIN, 'hold');
+    sendAt(h, controls, 3 * HOUR, 'release');
+    const result = await h.run({ controls });
+    expect(result.outcome).toBe('promoted');
+    const left = h.of('stage_started')[1]?.at ?? 0;
+    expect(left - h.startedAt).toBeGreaterThanOrEqual(3 * HOUR);
+    // Analysis ran throughout the hold (every 30 s).
+    expect(h.of('evaluation').filter((e) => e.stage === 0).length).toBeGreaterThan(300);
+    expect(h.of('operator_action').map((e) => e.action)).toEqual(['hold', 'release']);
+  });
+
+  it('a failing check while held still rolls back', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * MIN }, { weight: 100 }] });
+    h.relay.setBehaviour(CANARY, (ctx) => (ctx.now >= h.startedAt + HOUR ? { error_rate: 0.5 } : undefined));
+    const controls = new ControlQueue();
+    sendAt(h, controls, MIN, 'hold');
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'health' });
+  });
+
+  it('rollback: the baseline at 100 %, cause operator, exit 3 like a gate’s rollback', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    sendAt(h, controls, 2 * MIN, 'rollback');
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'operator', exitCode: 3 });
+    expect(h.relay.weightOf(ROUTE, CANARY)).toBe(0);
+  });
+
+  it('quit leaves traffic where it is: interrupted, exit 130, and says where', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    sendAt(h, controls, 2 * MIN, 'quit');
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'interrupted', exitCode: 130, stage: 0 });
+    expect(h.relay.weightOf(ROUTE, CANARY)).toBe(5);
+    expect(result.summary).toBe(
+      'stopped by the operator; traffic left at stage 1/4 (canary 5 % / baseline 95 %)',
+    );
+    expect(result.next).toContain('canary rollback');
+  });
+
+  it('promote at a pause stage is the gate’s answer: no question is asked', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * MIN, pause: true }, { weight: 100 }] });
+    const controls = new ControlQueue();
+    const asked: number[] = [];
+    sendAt(h, controls, 2 * MIN, 'promote');
+    const result = await h.run({
+      controls,
+      gate: async (ctx) => {
+        asked.push(ctx.stage);
+        return 'rollback';
+      },
+    });
+    expect(result.outcome).toBe('promoted');
+    expect(asked).toEqual([]);
+  });
+
+  it('commands queued before the run listens are not lost', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    controls.push('quit');
+    const result = await h.run({ controls });
+    expect(result.outcome).toBe('interrupted');
+  });
+});
