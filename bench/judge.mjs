@@ -20,4 +20,5 @@ await build({
   logLevel: 'warning',
 });
 process.env.JUDGE_ROOT ??= root;
+process.env.JUDGE_RUN = '1';
 await import(pathToFileURL(outfile).href);
