@@ -80,9 +80,9 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   it('promotes with exit 0; plain output has no escape sequences; --output-file holds the NDJSON events', async () => {
     const plan = writePlan();
     const out = path.join(plan.dir, 'events.ndjson');
-    const result = await run([plan.file, '--output-file', out], { FORCE_COLOR: undefined as never });
+    const result = await run([plan.file, '--output-file', out]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout + result.stderr).not.toMatch(/\x1b\[/);
+    expect(result.stdout + result.stderr).not.toContain('\u001b[');
     expect(result.stdout + result.stderr).not.toContain(KEY);
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 0, [CANARY]: 100 });
     const events = readFileSync(out, 'utf8')
