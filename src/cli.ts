@@ -6,8 +6,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
 import { type Io, processIo } from './io.js';
-import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js';
 import { parseDuration } from './plan/duration.js';
+import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js';
 import { VERSION } from './version.js';
 
 const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
