@@ -101,6 +101,10 @@ describe('canary init with flags', () => {
       'error_rate: { max_increase: 0.02 }',
       'latency_p99_ms: { max_ratio: 1.5 }',
       'min_requests: 50',
+      // The judgement suite's best-scoring defaults: the significance test on, windows equal to the interval.
+      'significance: { enabled: true, confidence: 0.98 }',
+      'interval: 30s',
+      'window: 30s',
     ]) {
       expect(text).toContain(expected);
     }
