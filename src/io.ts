@@ -62,7 +62,10 @@ export function createIo(base: {
   return {
     stdout: redacting(base.stdout, redact),
     stderr: redacting(base.stderr, redact),
-    stdin: base.stdin,
+    // A getter, so a command that never reads stdin never pays for creating it (see processIo).
+    get stdin() {
+      return base.stdin;
+    },
     env: base.env,
     cwd: base.cwd,
     addSecret(secret: string) {
@@ -77,7 +80,11 @@ export function processIo(): Io {
   return createIo({
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin is created on first access (a few ms, and a handle); `canary rollback`
+    // never touches it, so it is looked up only when a command asks.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
   });
