@@ -1,0 +1,188 @@
+/**
+ * Others change the route, and a rollback that cannot land — the built CLI, spawned, against
+ * an emulator on loopback: another client's PATCH mid-rollout, the relay's own auto-rollback,
+ * and a relay that refuses every weight change while canary rolls back (exit 4 with the curl).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
+
+const KEY = 'e2e-drift-key-0b8f3e27';
+const BASELINE = 'claude-sonnet-4-5-v1';
+const CANARY = 'claude-sonnet-4-5-v2';
+
+function writePlan(
+  route: string,
+  extra: { thresholds?: string; tail?: string; bake?: string } = {},
+): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-drift-'));
+  const file = path.join(dir, 'plan.yaml');
+  writeFileSync(
+    file,
+    `relay:
+  url: http://127.0.0.1:1/v1
+route: ${route}
+baseline:
+  version_tag: ${BASELINE}
+  model: anthropic/claude-sonnet-4-20250514
+canary:
+  version_tag: ${CANARY}
+  model: anthropic/claude-sonnet-4-20250514
+  parameters: { temperature: 0.5 }
+stages: [5, 25, 100]
+bake: ${extra.bake ?? '3s'}
+analysis:
+  interval: 1s
+  window: 3s
+  min_requests: 20
+  failure_limit: 2
+  thresholds:
+    error_rate: { max: ${extra.thresholds ?? '0.05'} }
+${extra.tail ?? ''}`,
+  );
+  return { dir, file };
+}
+
+function weights(emulator: StartedEmulator, route: string): Record<string, number> {
+  return Object.fromEntries(
+    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
+  );
+}
+
+const lastLine = (text: string) => text.trimEnd().split('\n').pop() ?? '';
+const secondLast = (text: string) => text.trimEnd().split('\n').at(-2) ?? '';
+
+let emulator: StartedEmulator | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+describe('drift and failed rollbacks (spawned)', () => {
+  it('another client PATCHes mid-rollout: canary stops with exit 5, keeps their weights, says what changed and when', async () => {
+    const em = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+      rps: 1000,
+      seed: 2,
+    });
+    emulator = em;
+    const route = 'drift-route';
+    const { dir, file } = writePlan(route, { bake: '8s' });
+    let patched: Promise<Response> | undefined;
+    const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+      cwd: dir,
+      onStdout: (chunk) => {
+        if (patched || !chunk.includes('[stage 2/3]')) return;
+        patched = fetch(`${em.baseUrl}/routes/traffic`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            route_id: route,
+            route_rules: [
+              { version_tag: BASELINE, weight: 60 },
+              { version_tag: CANARY, weight: 40 },
+            ],
+          }),
+        });
+      },
+    });
+    const answer = await (await patched)?.json();
+    expect(result.code, result.stdout + result.stderr).toBe(5);
+    expect(weights(em, route)).toEqual({ [BASELINE]: 60, [CANARY]: 40 });
+    const out = result.stdout + result.stderr;
+    expect(out).toContain(`was changed by someone else at ${answer.updated_at}`);
+    expect(out).toMatch(
+      /expected claude-sonnet-4-5-v1 75 %, claude-sonnet-4-5-v2 25 % \(revision \d+\), found claude-sonnet-4-5-v1 60 %, claude-sonnet-4-5-v2 40 %/,
+    );
+    expect(secondLast(result.stdout)).toMatch(/canary 40 % \/ baseline 60 %/);
+    expect(lastLine(result.stdout)).toMatch(/next: check who changed it; run `canary rollback .*plan.yaml`/);
+    // No write after the other party's: theirs is the last PATCH the relay saw.
+    const patches = em.control.calls().filter((c) => c.method === 'PATCH');
+    expect((patches.at(-1)?.body as { route_rules: { weight: number }[] }).route_rules[0]?.weight).toBe(60);
+    expect(out).not.toContain(KEY);
+  });
+
+  it("the relay's own auto-rollback mid-rollout is drift: exit 5, the relay's baseline 100 % left in place", async () => {
+    const em = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
+      rps: 1000,
+      seed: 4,
+    });
+    emulator = em;
+    const route = 'auto-rollback-route';
+    // canary's own limit is lax, so the relay's health check (5 %) acts first.
+    const { dir, file } = writePlan(route, {
+      thresholds: '0.5',
+      bake: '30s',
+      tail: `route_defaults:
+  health_check: { enabled: true, error_rate_threshold: 0.05, latency_p99_threshold_ms: 60000, auto_rollback: true }
+`,
+    });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('stages: [5, 25, 100]', 'stages: [25, 100]'));
+    const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+      cwd: dir,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(5);
+    expect(weights(em, route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(result.stdout + result.stderr).toMatch(
+      /changed by someone else at .*found claude-sonnet-4-5-v1 100 %, claude-sonnet-4-5-v2 0 %/,
+    );
+    expect(secondLast(result.stdout)).toMatch(/baseline claude-sonnet-4-5-v1 100 %/);
+    expect(lastLine(result.stdout)).toMatch(/next: .*canary rollback/);
+  });
+
+  it('a rollback the relay keeps refusing exits 4 after its deadline, printing the curl that restores the baseline', async () => {
+    const em = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
+      rps: 1000,
+      seed: 6,
+    });
+    emulator = em;
+    const route = 'rollback-fails-route';
+    const { dir, file } = writePlan(route, { tail: 'rollback:\n  deadline: 3s\n' });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('stages: [5, 25, 100]', 'stages: [25, 100]'));
+    let injected = false;
+    const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
+      env: baseEnv({ RELAY_API_KEY: KEY }),
+      cwd: dir,
+      onStdout: (chunk) => {
+        // Once the canary has been judged, the relay refuses every route call.
+        if (injected || !chunk.includes('[check]')) return;
+        injected = true;
+        em.control.injectFault({ mode: 'server_error', count: 1_000_000, path_prefix: '/v1/routes' });
+      },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(4);
+    const out = result.stdout + result.stderr;
+    expect(out).toContain(
+      `curl -sS -X PATCH '${em.baseUrl}/routes/traffic' -H "Authorization: Bearer $RELAY_API_KEY"`,
+    );
+    expect(out).toContain(
+      `"route_rules":[{"version_tag":"${BASELINE}","weight":100},{"version_tag":"${CANARY}","weight":0}]`,
+    );
+    expect(lastLine(result.stdout)).toMatch(/next: restore the baseline by hand: curl /);
+    expect(out).not.toContain(KEY);
+    // The printed command works: run it (with the key from the environment) and the baseline is back.
+    em.control.clearFaults();
+    const curl = out.match(/curl -sS -X PATCH .*?--data '[^']*'/)?.[0] as string;
+    // Async: the emulator answering it lives in this process.
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    await promisify(execFile)('sh', ['-c', curl], {
+      env: { ...process.env, RELAY_API_KEY: KEY },
+      timeout: 20_000,
+    });
+    expect(weights(em, route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+  });
+});
