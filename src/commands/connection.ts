@@ -90,7 +90,13 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
   });
   io.addSecret(key);
   if (parsed.warning) io.stderr.write(`warning: ${parsed.warning}\n`);
-  const client = createRelayClient({ baseUrl: parsed.baseUrl, apiKey: key, keySource: source });
+  const client = createRelayClient({
+    baseUrl: parsed.baseUrl,
+    apiKey: key,
+    keySource: source,
+    // The client checks the URL again: without this it refused what --allow-insecure-http allowed.
+    allowInsecureHttp: request.allowInsecureHttp ?? false,
+  });
   return {
     client,
     url: parsed.baseUrl,
