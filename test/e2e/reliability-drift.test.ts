@@ -92,7 +92,7 @@ describe('drift and failed rollbacks (spawned)', () => {
         });
       },
     });
-    const answer = await (await patched)?.json();
+    const answer = (await (await patched)?.json()) as { updated_at: string };
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(em, route)).toEqual({ [BASELINE]: 60, [CANARY]: 40 });
     const out = result.stdout + result.stderr;
