@@ -104,7 +104,8 @@ describe('drift and failed rollbacks (spawned)', () => {
     expect(lastLine(result.stdout)).toMatch(/next: check who changed it; run `canary rollback .*plan.yaml`/);
     // No write after the other party's: theirs is the last PATCH the relay saw.
     const patches = em.control.calls().filter((c) => c.method === 'PATCH');
-    expect((patches.at(-1)?.body as { route_rules: { weight: number }[] }).route_rules[0]?.weight).toBe(60);
+    const lastBody = patches.at(-1)?.body as { route_rules?: { weight: number }[] } | undefined;
+    expect(lastBody?.route_rules?.[0]?.weight).toBe(60);
     expect(out).not.toContain(KEY);
   });
 

@@ -21,8 +21,18 @@ async function inProcess(argv: string[]) {
   const stdin = new PassThrough();
   stdin.end();
   const io = createIo({
-    stdout: { write: (s: string) => ((out += s), true) },
-    stderr: { write: (s: string) => ((err += s), true) },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+        return true;
+      },
+    },
     stdin,
     env: { RELAY_API_KEY: KEY },
     cwd: ROOT,

@@ -200,7 +200,13 @@ describe('openRolloutSession resume', () => {
       yes: false,
     };
     await expect(
-      openRolloutSession({ ...base, confirm: async (q) => (questions.push(q), false) }),
+      openRolloutSession({
+        ...base,
+        confirm: async (q) => {
+          questions.push(q);
+          return false;
+        },
+      }),
     ).rejects.toMatchObject({ exitCode: 2 });
     const s = await openRolloutSession({ ...base, confirm: async () => true });
     expect(questions[0]).toMatch(/Resume the rollout at stage 2\?/);
