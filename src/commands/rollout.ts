@@ -8,6 +8,9 @@ import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import type { RolloutSession } from '../journal/session.js';
+import type { OpenedMetricsSource } from '../metrics/index.js';
+import type { Notifier } from '../notify/webhook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
 import { isGitHubActions } from '../reporters/github.js';
@@ -15,7 +18,8 @@ import { toJsonLine } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { connect } from './connection.js';
+import type { TerminalSession } from '../terminal/session.js';
+import { type Connection, connect } from './connection.js';
 
 export interface RolloutCommandOptions {
   plan: string;
@@ -80,81 +84,32 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       `--until-stage ${opts.untilStage} is past the plan's last stage (it has ${plan.stages.length}).`,
     );
   }
-  const outputFile = opts.outputFile ? openOutputFile(opts.outputFile, io) : undefined;
   const github = isGitHubActions(io.env);
   if (github) await maskSecrets(plan, io, opts.output === 'json' ? io.stderr : io.stdout);
   const { resolveTargets } = await import('../notify/webhook.js');
   const webhooks = resolveTargets(plan.notify, io);
-
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const { createReporter } = await import('../reporters/index.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
   const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
-  let reporter: Reporter = createReporter(mode, {
-    stdout: io.stdout,
-    stderr: io.stderr,
-    color,
-    now: () => systemClock.now(),
-    footer: () => terminal?.footer(),
-  });
 
-  if (github) {
-    const { GitHubReporter } = await import('../reporters/github.js');
-    reporter = new GitHubReporter(reporter, mode === 'json' ? io.stderr : io.stdout, {
-      summaryFile: io.env.GITHUB_STEP_SUMMARY,
-      redact: io.redact,
-      warn: (text) => io.stderr.write(`warning: ${text}\n`),
-    });
-  }
-  if (outputFile) reporter = new TeeReporter([reporter, outputFile]);
-
-  const connection = await connect(
-    {
-      flagUrl: opts.relayUrl,
-      planUrl: plan.relay.url,
-      apiKeyEnv: plan.relay.apiKeyEnv,
-      apiKeyFile: plan.relay.apiKeyFile,
-      allowInsecureHttp: opts.allowInsecureHttp,
-      emulator: plan.emulator,
-      baseDir: path.dirname(plan.file),
-    },
-    io,
-  );
-
-  const early = connection.inProcessEmulator
-    ? undefined
-    : await checkRouteBeforeStart(plan, connection.client, io).catch(async (error: unknown) => {
-        await reporter.close();
-        await connection.close();
-        throw error;
-      });
-  if (early !== undefined) {
-    await reporter.close();
-    await connection.close();
-    return early;
-  }
-  // The relay, or Prometheus (analysis.provider); a missing credential stops here, before any change.
-  const metrics = await import('../metrics/index.js')
-    .then((m) => m.createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp }))
-    .catch(async (error: unknown) => {
-      await reporter.close();
-      await connection.close();
-      throw error;
-    });
-
-  const controller = new AbortController();
-  // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
-  const terminal = interactive
-    ? await (await import('../terminal/session.js')).createTerminalSession({
-        io,
-        controller,
-        reporter,
-        baseline: plan.baseline.tag,
-        canary: plan.canary.tag,
-        color,
-      })
-    : undefined;
+  // Everything opened below is closed in the one `finally`, whichever step fails, in this order:
+  // the live view first (its final frame), the relay and metrics connections, then webhooks
+  // still in flight, which may hold the exit for at most NOTIFY_DRAIN_MS.
+  let reporter: Reporter | undefined;
+  let connection: Connection | undefined;
+  let metrics: OpenedMetricsSource | undefined;
+  let notifier: Notifier | undefined;
+  let terminal: TerminalSession | undefined;
+  let session: RolloutSession | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let exitCode: number = ExitCode.Internal;
+  let failure: unknown;
+  let finalLine: string | undefined;
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
+  let timedOut = false;
+  let rolledBack = false;
+  const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     if (terminal && name === 'SIGINT') return terminal.interrupt(); // the same menu as the Ctrl-C key
     if (signalName) return; // a rollback is already under way; a second signal must not cut it short
@@ -168,26 +123,79 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   };
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  let timedOut = false;
-  const timer =
-    opts.timeout === undefined
-      ? undefined
-      : setTimeout(() => {
-          if (controller.signal.aborted) return;
-          timedOut = true;
-          const reason: RolloutAbortReason = { action: opts.onTimeout ?? 'rollback', cause: 'timeout' };
-          controller.abort(reason);
-        }, opts.timeout);
-  const notifier =
-    webhooks.length > 0 ? new (await import('../notify/webhook.js')).Notifier(webhooks, plan, io) : undefined;
 
-  // Lock, resume detection and journal (src/journal/session.ts); loaded only for real runs.
-  const { openRolloutSession } = await import('../journal/session.js');
-  const { resolveStateDir } = await import('../journal/journal.js');
-  let session: Awaited<ReturnType<typeof openRolloutSession>>;
   try {
+    const outputFile = opts.outputFile ? openOutputFile(opts.outputFile, io) : undefined;
+    reporter = createReporter(mode, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      color,
+      now: () => systemClock.now(),
+      footer: () => terminal?.footer(),
+    });
+    if (github) {
+      const { GitHubReporter } = await import('../reporters/github.js');
+      reporter = new GitHubReporter(reporter, mode === 'json' ? io.stderr : io.stdout, {
+        summaryFile: io.env.GITHUB_STEP_SUMMARY,
+        redact: io.redact,
+        warn: (text) => io.stderr.write(`warning: ${text}\n`),
+      });
+    }
+    if (outputFile) reporter = new TeeReporter([reporter, outputFile]);
+    const live = reporter;
+
+    connection = await connect(
+      {
+        flagUrl: opts.relayUrl,
+        planUrl: plan.relay.url,
+        apiKeyEnv: plan.relay.apiKeyEnv,
+        apiKeyFile: plan.relay.apiKeyFile,
+        allowInsecureHttp: opts.allowInsecureHttp,
+        emulator: plan.emulator,
+        baseDir: path.dirname(plan.file),
+      },
+      io,
+    );
+    if (!connection.inProcessEmulator) {
+      const early = await checkRouteBeforeStart(plan, connection.client, io);
+      if (early !== undefined) {
+        exitCode = early;
+        return early;
+      }
+    }
+    // The relay, or Prometheus (analysis.provider); a missing credential stops here, before any change.
+    const { createMetricsSource } = await import('../metrics/index.js');
+    metrics = await createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp });
+
+    // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
+    if (interactive) {
+      const { createTerminalSession } = await import('../terminal/session.js');
+      terminal = await createTerminalSession({
+        io,
+        controller,
+        reporter: live,
+        baseline: plan.baseline.tag,
+        canary: plan.canary.tag,
+        color,
+      });
+    }
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    if (opts.timeout !== undefined) {
+      timer = setTimeout(() => {
+        if (controller.signal.aborted) return;
+        timedOut = true;
+        const reason: RolloutAbortReason = { action: opts.onTimeout ?? 'rollback', cause: 'timeout' };
+        controller.abort(reason);
+      }, opts.timeout);
+    }
+    if (webhooks.length > 0)
+      notifier = new (await import('../notify/webhook.js')).Notifier(webhooks, plan, io);
+    const notify = notifier;
+
+    // Lock, resume detection and journal (src/journal/session.ts); loaded only for real runs.
+    const { openRolloutSession } = await import('../journal/session.js');
+    const { resolveStateDir } = await import('../journal/journal.js');
     session = await openRolloutSession({
       plan,
       io,
@@ -201,51 +209,20 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       interactive,
       yes: opts.yes === true,
     });
-  } catch (error) {
-    process.removeListener('SIGINT', onInt);
-    process.removeListener('SIGTERM', onTerm);
-    clearTimeout(timer);
-    await reporter.close();
-    await notifier?.drain(NOTIFY_DRAIN_MS);
-    await connection.close();
-    await metrics.close();
-    throw error;
-  }
-  let exitCode: number = ExitCode.Internal;
-  let failure: unknown;
-  let finalLine: string | undefined;
 
-  const emit = session.wrapEmit((event: RolloutEvent) => {
-    try {
-      if (event.type === 'rolled_back') rolledBack = true;
-      terminal?.observe(event);
-      reporter.event(event);
-    } catch {
-      // A rendering bug must never stop or delay the rollout itself.
-    }
-    notifier?.observe(event); // never waits: a dead webhook cannot delay what comes next
-  });
-  let rolledBack = false;
-  const autoApprove = async (): Promise<GateDecision> => 'promote';
+    const emit = session.wrapEmit((event: RolloutEvent) => {
+      try {
+        if (event.type === 'rolled_back') rolledBack = true;
+        terminal?.observe(event);
+        live.event(event);
+      } catch {
+        // A rendering bug must never stop or delay the rollout itself.
+      }
+      notify?.observe(event); // never waits: a dead webhook cannot delay what comes next
+    });
+    // Without a person to ask, a gate is passed only because a flag said so (checked above).
+    const autoApprove = async (): Promise<GateDecision> => 'promote';
 
-  const gate = async ({ stage, signal }: { stage: number; signal: AbortSignal }): Promise<GateDecision> => {
-    if (!interactive) return 'promote'; // only reachable with --yes (checked above)
-    const { select } = await import('@inquirer/prompts');
-    const answer = await select<GateDecision>(
-      {
-        message: `Stage ${stage + 1}/${plan.stages.length} passed its bake. What next?`,
-        choices: [
-          { name: 'promote to the next stage', value: 'promote' },
-          { name: 'roll back to the baseline', value: 'rollback' },
-          { name: 'keep holding (ask again later)', value: 'hold' },
-        ],
-      },
-      { signal, output: process.stderr },
-    );
-    return answer;
-  };
-
-  try {
     const { runRollout } = await import('../rollout/engine.js');
     const { createCheckRunner } = await import('../checks/runner.js');
     terminal?.start();
@@ -257,7 +234,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         metrics,
         emit,
         signal: controller.signal,
-        gate: (opts.approveGates ? autoApprove : (terminal?.gate ?? gate)) as never,
+        gate: (opts.approveGates || !terminal ? autoApprove : terminal.gate) as never,
         controls: terminal?.controls,
         relayUrl: connection.url,
         apiKeyEnv: connection.apiKeyEnv,
@@ -288,12 +265,12 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   } finally {
     clearTimeout(timer);
     terminal?.close();
-    session.end(exitCode, failure);
+    session?.end(exitCode, failure);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
-    await reporter.close();
-    await connection.close();
-    await metrics.close();
+    await reporter?.close();
+    await connection?.close();
+    await metrics?.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
     // Last, after everything else: what a signal or the timeout did, for whoever reads the log's end.
     if (finalLine) io.stderr.write(`${finalLine}\n`);
