@@ -108,7 +108,8 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
   let patched = false;
   if (before) {
     // Nothing may come between the decision and this call: no await, no emit.
-    inFlight = relay.updateRoute(request(before));
+    // Bounded by the rollback's own deadline, not the client's default, so exit 4 comes on time.
+    inFlight = relay.updateRoute(request(before), { deadlineMs: opts.deadlineMs });
     inFlight.catch(() => {}); // observed below; avoid an unhandled rejection meanwhile
     patched = true;
   }

@@ -55,6 +55,18 @@ describe('rollbackRoute', () => {
     expect(events.map((e) => e.type)).toEqual(['rollback_started', 'rolled_back']);
   });
 
+  it('bounds even the immediate first PATCH by the rollback deadline, not the client default', async () => {
+    const { relay, base } = setup(SPLIT);
+    const deadlines: (number | undefined)[] = [];
+    const original = relay.updateRoute.bind(relay);
+    relay.updateRoute = (request, options) => {
+      deadlines.push(options?.deadlineMs);
+      return original(request, options);
+    };
+    await rollbackRoute({ ...base, deadlineMs: 3_000, knownRules: SPLIT });
+    expect(deadlines[0]).toBe(3_000);
+  });
+
   it('is idempotent: already at the target, nothing is written', async () => {
     const { relay, base } = setup([
       { version_tag: 'v1', weight: 100 },
