@@ -9,11 +9,11 @@ export const ExitCode = {
   Internal: 1,
   /** Bad input: plan, flags, key file, scenario. Nothing was changed. */
   BadInput: 2,
-  /** A health check failed and traffic was rolled back to the baseline. */
+  /** The canary was rolled back to the baseline: a health check failed, or an operator said so (it did not ship). */
   RolledBack: 3,
   /** Rollback failed: traffic state is uncertain; the message says what to run by hand. */
   RollbackFailed: 4,
-  /** Aborted on a relay or network error (or drift, or timeout); traffic left at the stated stage. */
+  /** Aborted on a relay or network error (or drift, a held lock, a timeout); traffic left at the stated stage. */
   Aborted: 5,
   /** Interrupted by SIGINT (Ctrl-C). */
   Interrupted: 130,
@@ -27,9 +27,9 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   0: 'success: promoted, valid, or rolled back on request',
   1: 'internal error (a bug in canary)',
   2: 'bad input: plan, flags, key file or scenario; nothing was changed',
-  3: 'health checks failed and traffic was rolled back to the baseline',
+  3: 'the canary was rolled back to the baseline: a health check failed, or an operator rolled it back',
   4: 'rollback failed: traffic state uncertain; the message says what to run by hand',
-  5: 'aborted on a relay/network error, drift or timeout; traffic left at the stated stage',
+  5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic left at the stated stage',
   130: 'interrupted (SIGINT)',
   143: 'terminated (SIGTERM)',
 };
