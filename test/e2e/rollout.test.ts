@@ -30,14 +30,14 @@ describe('canary rollout (spawned) against the emulator', () => {
       port: 0,
       apiKey: KEY,
       scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
+      rps: 2000,
       seed: 3,
     });
     failing = await startEmulator({
       port: 0,
       apiKey: KEY,
       scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 1000,
+      rps: 2000,
       seed: 3,
     });
   });
@@ -79,7 +79,7 @@ describe('canary rollout (spawned) against the emulator', () => {
   });
 
   it('emits schema-versioned NDJSON with --output json and keeps stdout pure JSON', async () => {
-    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 1000, seed: 5 });
+    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 2000, seed: 5 });
     try {
       const result = await runCli(
         ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
@@ -101,7 +101,7 @@ describe('canary rollout (spawned) against the emulator', () => {
   });
 
   it('rolls back and exits 130 on SIGINT mid-rollout', async () => {
-    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 1000, seed: 9 });
+    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 2000, seed: 9 });
     try {
       let sent = false;
       const result = await runCli(
