@@ -179,4 +179,7 @@ const hashOf = async (name) =>
     .slice(0, 16);
 const hash = await hashOf('cli.cjs');
 const rollbackHash = await hashOf('rollback.cjs');
-await writeFile(new URL('version.json', dist), `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`);
+await writeFile(
+  new URL('version.json', dist),
+  `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
+);
