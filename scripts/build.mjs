@@ -6,6 +6,10 @@
 //   chunks) lets bin/canary.js keep a V8 code cache of it, which Node 20 cannot do for ES
 //   modules (module.enableCompileCache arrived in Node 22): without it, compiling the bundle
 //   costs more than everything else a rollback does.
+// - A second bundle, dist/rollback.cjs, from src/rollback-entry.ts: the same program settings
+//   and rollback command (src/program.ts) without the other commands. bin/canary.js loads it
+//   when the first argument is `rollback`, so an incident reads, deserialises and initialises
+//   only what a rollback runs.
 // - `undici` resolves to its Agent alone. The package's index also loads fetch, WebSocket,
 //   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
 //   rollback's start-up, for nothing the relay client uses.
