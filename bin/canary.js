@@ -24,12 +24,16 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // background threads, and process exit waits for them: about 0.2 s added to every rollback.
   // The baseline tier parses the relay's small answers just as well.
   setFlagsFromString('--liftoff-only');
-  const file = join(dist, 'cli.cjs');
+  // `canary rollback` has its own, smaller bundle (src/rollback-entry.ts): the same rollback
+  // command and program settings without the rest of the CLI.
+  const fast = args[0] === 'rollback' && typeof meta.rollbackHash === 'string';
+  const file = join(dist, fast ? 'rollback.cjs' : 'cli.cjs');
+  const hash = fast ? meta.rollbackHash : meta.hash;
   const source = readFileSync(file, 'utf8');
-  const useCache = !process.env.NODE_DISABLE_COMPILE_CACHE && typeof meta.hash === 'string';
+  const useCache = !process.env.NODE_DISABLE_COMPILE_CACHE && typeof hash === 'string';
   // One cache per command: each holds the functions its command compiled, not just the first one run.
   const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
-  const name = `${meta.hash}-${process.version}-${process.arch}-${command}.bin`;
+  const name = `${hash}-${process.version}-${process.arch}-${command}.bin`;
   const dirs = [
     join(dist, '.cache'),
     join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'canary'),

@@ -6,6 +6,10 @@
 //   chunks) lets bin/canary.js keep a V8 code cache of it, which Node 20 cannot do for ES
 //   modules (module.enableCompileCache arrived in Node 22): without it, compiling the bundle
 //   costs more than everything else a rollback does.
+// - A second bundle, dist/rollback.cjs, from src/rollback-entry.ts: the same program settings
+//   and rollback command (src/program.ts) without the other commands. bin/canary.js loads it
+//   when the first argument is `rollback`, so an incident reads, deserialises and initialises
+//   only what a rollback runs.
 // - `undici` resolves to its Agent alone. The package's index also loads fetch, WebSocket,
 //   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
 //   rollback's start-up, for nothing the relay client uses.
@@ -142,9 +146,7 @@ const trim = {
 
 await checkImports();
 await rm(dist, { recursive: true, force: true });
-await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.cjs',
+const options = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -156,7 +158,14 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [trim],
-});
+};
+// The whole CLI, and the fast entry bin/canary.js loads for `canary rollback`: the same program
+// settings and rollback command (src/program.ts) without the other commands, so an incident
+// does not read, deserialise and initialise code it never runs.
+await Promise.all([
+  build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
+  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs' }),
+]);
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
@@ -166,9 +175,15 @@ const VERSION = /VERSION\s*=\s*'([^']+)'/.exec(
   await readFile(new URL('../src/version.ts', import.meta.url), 'utf8'),
 )?.[1];
 if (!VERSION) throw new Error('could not read VERSION from src/version.ts');
-// The bundle's hash names its code caches: V8 checks a cache only against the source's length.
-const hash = createHash('sha256')
-  .update(await readFile(new URL('cli.cjs', dist)))
-  .digest('hex')
-  .slice(0, 16);
-await writeFile(new URL('version.json', dist), `${JSON.stringify({ version: VERSION, hash })}\n`);
+// Each bundle's hash names its code caches: V8 checks a cache only against the source's length.
+const hashOf = async (name) =>
+  createHash('sha256')
+    .update(await readFile(new URL(name, dist)))
+    .digest('hex')
+    .slice(0, 16);
+const hash = await hashOf('cli.cjs');
+const rollbackHash = await hashOf('rollback.cjs');
+await writeFile(
+  new URL('version.json', dist),
+  `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
+);

@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { type Clock, systemClock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -394,7 +394,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     });
   }
 
-  function parseBody<S extends z.ZodType>(req: Request, answer: Answer, schema: S): z.output<S> {
+  function parseBody<S extends z.ZodMiniType>(req: Request, answer: Answer, schema: S): z.output<S> {
     let json: unknown;
     try {
       json = JSON.parse(answer.text);
@@ -411,7 +411,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     return parsed.data;
   }
 
-  async function call<S extends z.ZodType>(
+  async function call<S extends z.ZodMiniType>(
     req: Request,
     schema: S,
     opts?: CallOptions,

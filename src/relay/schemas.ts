@@ -2,28 +2,41 @@
  * Minimal shape checks of the relay's answers. They accept what a real relay may add or
  * leave out (unknown keys pass through, optional fields may be null) and reject what
  * would make canary act on garbage: a route without rules, a weight that is not a number.
+ *
+ * Written with `zod/mini` (the same library and checks as `zod`, functional API): the classic
+ * API builds its whole method surface when it loads, a large part of `canary rollback`'s
+ * start-up. zod/mini loads no locale, so the English messages are configured here (the same
+ * ones `zod` sets; the configuration is shared, so this changes nothing for the plan schema).
  */
-import { z } from 'zod';
+import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from './types.js';
 
+z.config(en());
+
 /** Optional on the wire, and a real relay may send null for "unset". */
-const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+const opt = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.nullish(schema),
+    z.transform((v: z.output<T> | null | undefined) => v ?? undefined),
+  );
 
 const jsonObject = z.record(z.string(), z.unknown());
 
-export const storedVersionSchema = z
-  .looseObject({
+export const storedVersionSchema = z.pipe(
+  z.looseObject({
     version_tag: z.string(),
     model: z.string(),
-    version_id: z.union([z.string(), z.number()]).transform(String),
+    version_id: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
     created_at: z.string(),
     parameters: opt(jsonObject),
     system_prompt: opt(z.string()),
     upstream_endpoint: opt(z.string()),
     cost_limit_per_request: opt(z.number()),
     metadata: opt(jsonObject),
-  })
-  .transform((v) => v as StoredVersion);
+  }),
+  z.transform((v) => v as StoredVersion),
+);
 
 const ruleSchema = z.looseObject({ version_tag: z.string(), weight: z.number() });
 
@@ -40,25 +53,29 @@ const healthCheckSchema = z.looseObject({
   auto_rollback: opt(z.boolean()),
 });
 
-export const routeSchema = z
-  .looseObject({
-    route_id: opt(z.string()),
-    model_alias: opt(z.string()),
-    route_rules: z.array(ruleSchema),
-    revision: opt(z.number()),
-    updated_at: opt(z.string()),
-    sticky_sessions: opt(stickySchema),
-    health_check: opt(healthCheckSchema),
-  })
-  .refine((r) => r.route_id !== undefined || r.model_alias !== undefined, {
-    message: 'neither route_id nor model_alias is present',
-    path: ['route_id'],
-  })
+export const routeSchema = z.pipe(
+  z
+    .looseObject({
+      route_id: opt(z.string()),
+      model_alias: opt(z.string()),
+      route_rules: z.array(ruleSchema),
+      revision: opt(z.number()),
+      updated_at: opt(z.string()),
+      sticky_sessions: opt(stickySchema),
+      health_check: opt(healthCheckSchema),
+    })
+    .check(
+      z.refine((r) => r.route_id !== undefined || r.model_alias !== undefined, {
+        message: 'neither route_id nor model_alias is present',
+        path: ['route_id'],
+      }),
+    ),
   // The contract makes the id the alias, so either one stands for both.
-  .transform((r) => {
+  z.transform((r) => {
     const id = (r.route_id ?? r.model_alias) as string;
     return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
-  });
+  }),
+);
 
 export const routeUpdateSchema = z.looseObject({
   status: opt(z.string()),
@@ -74,11 +91,10 @@ export function toRouteUpdate(raw: z.infer<typeof routeUpdateSchema>, routeId: s
 }
 
 /** Missing or null means "no data"; a string or object where a number belongs is garbage. */
-const metric = z
-  .number()
-  .nonnegative()
-  .nullish()
-  .transform((v) => v ?? null);
+const metric = z.pipe(
+  z.nullish(z.number().check(z.nonnegative())),
+  z.transform((v: number | null | undefined) => v ?? null),
+);
 
 export const metricsSchema = z.looseObject({
   version_tag: opt(z.string()),
@@ -116,12 +132,12 @@ export const errorBodySchema = z.object({
     type: opt(z.string()),
     message: opt(z.string()),
     field: opt(z.string()),
-    existing: z.unknown().optional(),
+    existing: z.optional(z.unknown()),
   }),
 });
 
 /** One line naming the first few problems, e.g. `route_rules[0].weight: expected number`. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => {

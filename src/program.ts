@@ -1,0 +1,144 @@
+/**
+ * What `canary` and its fast `rollback` entry (src/rollback-entry.ts) share: the program's
+ * global settings, the `rollback` command's definition, error reporting, `main` and `run`.
+ * Both entries build their program from here, so `canary rollback` parses, helps and fails the
+ * same whichever bundle bin/canary.js loads. Kept light: it must not import what only other
+ * commands need (plan presets and durations stay in src/cli.ts).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
+import { type Io, processIo } from './io.js';
+import { VERSION } from './version.js';
+
+const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
+export type OutputFlag = (typeof OUTPUT_MODES)[number];
+
+function exitCodeTable(): string {
+  return Object.entries(EXIT_CODE_MEANINGS)
+    .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
+    .join('\n');
+}
+
+/** Parses a positive integer flag value, naming the flag on error. */
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) <= 0) {
+      throw new InvalidArgumentError(`${flag} takes a whole number above 0, got '${value}'.`);
+    }
+    return Number(value);
+  };
+}
+
+export function outputOption(): Option {
+  return new Option(
+    '-o, --output <mode>',
+    'output: auto (tty in a terminal, else plain), tty, plain, json (NDJSON on stdout)',
+  )
+    .choices(OUTPUT_MODES)
+    .default('auto');
+}
+
+/** Loads a command lazily, then runs it and records its exit code. */
+export type RunCommand = (load: () => Promise<(io: Io) => Promise<number>>) => Promise<void>;
+
+/** The program with its global options and settings, and no commands yet. */
+export function createProgram(
+  io: Io,
+  setResult: (code: number) => void,
+): { program: Command; runCommand: RunCommand } {
+  const program = new Command();
+  const runCommand: RunCommand = async (load) => {
+    const execute = await load();
+    setResult(await execute(io));
+  };
+
+  program
+    .name('canary')
+    .description('Progressive delivery of AI model versions through an API relay.')
+    .version(VERSION, '-V, --version')
+    .option('--no-color', 'disable colour (also NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\nExit codes:\n${exitCodeTable()}\n`)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  return { program, runCommand };
+}
+
+/** `canary rollback`, defined once for both entries. */
+export function addRollbackCommand(program: Command, runCommand: RunCommand): void {
+  program
+    .command('rollback')
+    .description('put the baseline (or --to TAG) at 100 % and everything else at 0; idempotent, never asks')
+    .argument('[plan]', 'plan file whose route and baseline to restore')
+    .option('--route <route>', 'route id (model alias), instead of a plan')
+    .option('--to <tag>', 'version tag to restore to 100 % (with --route)')
+    .addOption(outputOption())
+    .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
+    .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
+    .option('--api-key-file <file>', 'file holding the API key (used when the env var is unset)')
+    .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
+    .option(
+      '--state-dir <dir>',
+      'journal folder to find the last rollout in (default: ./.canary; $CANARY_STATE_DIR)',
+    )
+    .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runRollbackCommand } = await import('./commands/rollback.js');
+        return (io) => runRollbackCommand({ plan, ...opts, color: program.opts().color } as never, io);
+      });
+    });
+}
+
+/** Prints an error the way every command does: message, then a hint; never a stack for expected errors. */
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof CanaryError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`internal error: ${detail}\n`);
+  io.stderr.write('This is a bug in canary. Please report it with the command you ran.\n');
+  return ExitCode.Internal;
+}
+
+/** Parses argv with the program `build` makes and runs its command, returning the exit code. */
+export async function runProgram(
+  build: (io: Io, setResult: (code: number) => void) => Command,
+  argv: string[],
+  io: Io,
+): Promise<number> {
+  let result: number = ExitCode.Ok;
+  const program = build(io, (code) => {
+    result = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with code 0; every real parse error is bad input.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;
+    }
+    return reportError(error, io);
+  }
+}
+
+/** Runs `main` on the process's arguments and exits with its code. */
+export async function runProcess(main: (argv: string[], io: Io) => Promise<number>): Promise<void> {
+  // A closed pipe (`canary rollout plan.yaml | head`) raises EPIPE on the next write; unhandled,
+  // it would kill a rollout mid-stage. Drop the output instead and let the rollout finish.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  const io = processIo();
+  const code = await main(process.argv.slice(2), io);
+  // Exit explicitly (keep-alive sockets and stdin would otherwise hold the process open),
+  // but only once both streams have flushed, so piped output is never cut short.
+  await Promise.all([
+    new Promise((resolve) => process.stdout.write('', resolve)),
+    new Promise((resolve) => process.stderr.write('', resolve)),
+  ]);
+  process.exit(code);
+}
