@@ -2,11 +2,18 @@
  * The built CLI, spawned, against a real emulator on loopback: the outcomes users rely on
  * (exit codes, the route's final weights as the relay sees them, the last line of output).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
+// Journals and locks go to a temporary folder, not examples/.canary in the checkout.
+const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-state-'));
+const isolatedEnv = (extra: Record<string, string | undefined> = {}) =>
+  baseEnv({ CANARY_STATE_DIR: STATE_DIR, ...extra });
 const BASELINE = 'claude-sonnet-4-5-v1';
 const CANARY = 'claude-sonnet-4-5-v2';
 
@@ -49,7 +56,7 @@ describe('canary rollout (spawned) against the emulator', () => {
   it('promotes the quickstart canary: exit 0, route at canary 100 %, key never printed', async () => {
     const result = await runCli(
       ['rollout', 'examples/quickstart.yaml', '--relay-url', healthy.baseUrl, '--output', 'plain'],
-      { env: baseEnv({ RELAY_API_KEY: KEY }) },
+      { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
     );
     expect(result.stderr).not.toContain('internal error');
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -63,7 +70,7 @@ describe('canary rollout (spawned) against the emulator', () => {
   it('rolls back the bad canary: exit 3, route at baseline 100 %', async () => {
     const result = await runCli(
       ['rollout', 'examples/bad-canary.yaml', '--relay-url', failing.baseUrl, '--output', 'plain'],
-      { env: baseEnv({ RELAY_API_KEY: KEY }) },
+      { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
     );
     expect(result.code, result.stdout + result.stderr).toBe(3);
     expect(weightsOf(failing, 'code-review-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
@@ -73,7 +80,7 @@ describe('canary rollout (spawned) against the emulator', () => {
   });
 
   it('runs the quickstart as written, on its in-process emulator', async () => {
-    const result = await runCli(['rollout', 'examples/quickstart.yaml'], { env: baseEnv() });
+    const result = await runCli(['rollout', 'examples/quickstart.yaml'], { env: isolatedEnv() });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
   });
@@ -83,7 +90,7 @@ describe('canary rollout (spawned) against the emulator', () => {
     try {
       const result = await runCli(
         ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
-        { env: baseEnv({ RELAY_API_KEY: KEY }) },
+        { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
       );
       expect(result.code, result.stderr).toBe(0);
       const events = result.stdout
@@ -107,7 +114,7 @@ describe('canary rollout (spawned) against the emulator', () => {
       const result = await runCli(
         ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
         {
-          env: baseEnv({ RELAY_API_KEY: KEY }),
+          env: isolatedEnv({ RELAY_API_KEY: KEY }),
           onStdout: (chunk, child) => {
             // Interrupt once the first stage's weights are confirmed on the relay.
             if (!sent && chunk.includes('"weights_set"')) {
@@ -128,7 +135,7 @@ describe('canary rollout (spawned) against the emulator', () => {
 
 describe('canary rollback and status (spawned)', () => {
   let emulator: EmulatorHandle;
-  const env = () => baseEnv({ RELAY_API_KEY: KEY, CANARY_RELAY_URL: emulator.baseUrl });
+  const env = () => isolatedEnv({ RELAY_API_KEY: KEY, CANARY_RELAY_URL: emulator.baseUrl });
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 500, seed: 1 });
@@ -169,7 +176,7 @@ describe('canary rollback and status (spawned)', () => {
 
   it('rollback without a key names the env var and exits 2', async () => {
     const result = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], {
-      env: baseEnv({ CANARY_RELAY_URL: emulator.baseUrl }),
+      env: isolatedEnv({ CANARY_RELAY_URL: emulator.baseUrl }),
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('RELAY_API_KEY');
@@ -177,7 +184,7 @@ describe('canary rollback and status (spawned)', () => {
 
   it('rollback with a wrong key exits 5 without printing either key', async () => {
     const result = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], {
-      env: baseEnv({ RELAY_API_KEY: 'wrong-key-123456', CANARY_RELAY_URL: emulator.baseUrl }),
+      env: isolatedEnv({ RELAY_API_KEY: 'wrong-key-123456', CANARY_RELAY_URL: emulator.baseUrl }),
     });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/RELAY_API_KEY/);
@@ -231,7 +238,7 @@ describe('bad input (spawned)', () => {
 
   it('a plan with a gate refuses to start without a terminal or --yes', async () => {
     const result = await runCli(['rollout', 'examples/production.yaml'], {
-      env: baseEnv({ RELAY_API_KEY: KEY }),
+      env: isolatedEnv({ RELAY_API_KEY: KEY }),
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--yes');
