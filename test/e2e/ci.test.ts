@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'ci-e2e-key-4b8d2f7a1c';
 const BASE = 'claude-sonnet-4-5-v1';
@@ -54,25 +55,13 @@ const env = (extra: Record<string, string> = {}) => baseEnv({ RELAY_API_KEY: KEY
 describe('canary rollout in CI (spawned, no terminal)', () => {
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
+  let emulators: ExampleEmulators | undefined;
   beforeAll(async () => {
-    healthy = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 2000,
-      seed: 11,
-    });
-    failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 2000,
-      seed: 11,
-    });
+    emulators = await startExampleEmulators(KEY, 11);
+    ({ healthy, failing } = emulators);
   });
   afterAll(async () => {
-    await healthy?.close();
-    await failing?.close();
+    await emulators?.close();
   });
   const run = (args: string[], extra: Record<string, string> = {}, emulator = healthy) =>
     runCli(['rollout', ...args, '--relay-url', emulator.baseUrl], { env: env(extra) });

@@ -7,8 +7,9 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'gh-e2e-key-9e3c5a7b2d';
 const BASE = 'claude-sonnet-4-5-v1';
@@ -49,25 +50,13 @@ function weights(emulator: EmulatorHandle, route: string) {
 describe('canary rollout on GitHub Actions (spawned)', () => {
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
+  let emulators: ExampleEmulators | undefined;
   beforeAll(async () => {
-    healthy = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 2000,
-      seed: 5,
-    });
-    failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 2000,
-      seed: 5,
-    });
+    emulators = await startExampleEmulators(KEY, 5);
+    ({ healthy, failing } = emulators);
   });
   afterAll(async () => {
-    await healthy?.close();
-    await failing?.close();
+    await emulators?.close();
   });
   const run = (plan: { file: string; summary: string }, emulator: EmulatorHandle, args: string[] = []) =>
     runCli(['rollout', plan.file, '--relay-url', emulator.baseUrl, ...args], {

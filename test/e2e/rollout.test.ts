@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
 // Journals and locks go to a temporary folder, not examples/.canary in the checkout.
@@ -32,25 +33,13 @@ describe('canary rollout (spawned) against the emulator', () => {
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
 
+  let emulators: ExampleEmulators | undefined;
   beforeAll(async () => {
-    healthy = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 2000,
-      seed: 3,
-    });
-    failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 2000,
-      seed: 3,
-    });
+    emulators = await startExampleEmulators(KEY, 3);
+    ({ healthy, failing } = emulators);
   });
   afterAll(async () => {
-    await healthy?.close();
-    await failing?.close();
+    await emulators?.close();
   });
 
   it('promotes the quickstart canary: exit 0, route at canary 100 %, key never printed', async () => {
