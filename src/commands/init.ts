@@ -9,6 +9,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load.js';
@@ -144,11 +145,6 @@ function flagCheck(flag: string, value: string | undefined, check: (v: string) =
   if (value === undefined) return;
   const ok = check(value);
   if (ok !== true) throw new UsageError(`${flag}: expected ${ok}, got '${value}'.`);
-}
-
-function isInteractive(io: Io): boolean {
-  const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false' && io.env.CI !== '0';
-  return io.stdin.isTTY === true && io.stdout.isTTY === true && !ci;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -343,7 +339,7 @@ export async function runInitCommand(opts: InitOptions, io: Io): Promise<number>
     throw new UsageError('--canary must differ from --baseline.');
   }
 
-  const ask = isInteractive(io) && !opts.yes;
+  const ask = canPrompt(io) && !opts.yes;
   if (!ask) {
     const missing = (['route', 'baseline', 'canary'] as const).filter((k) => opts[k] === undefined);
     if (missing.length > 0) {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
 import type { RouteRule } from '../relay/types.js';
 import { connect } from './connection.js';
@@ -29,11 +30,6 @@ const DEFAULT_DEADLINE_MS = 60_000;
 export function formatRules(rules: RouteRule[] | null): string {
   if (!rules || rules.length === 0) return '(unknown)';
   return rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
-}
-
-function isInteractive(io: Io): boolean {
-  const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false' && io.env.CI !== '0';
-  return io.stdin.isTTY === true && io.stderr.isTTY === true && !ci;
 }
 
 /**
@@ -126,7 +122,7 @@ export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): 
     const { resolveStateDir } = await import('../journal/journal.js');
     const { findRollbackTarget } = await import('../journal/target.js');
     stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
-    const target = await findRollbackTarget({ stateDir, route, interactive: isInteractive(io) });
+    const target = await findRollbackTarget({ stateDir, route, interactive: canPrompt(io, io.stderr) });
     const h = target.header;
     if (h.inProcessEmulator && !opts.relayUrl) {
       throw new UsageError(

@@ -7,6 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
 import type { RolloutSession } from '../journal/session.js';
 import type { OpenedMetricsSource } from '../metrics/index.js';
@@ -46,12 +47,6 @@ export interface RolloutCommandOptions {
 
 type GateDecision = 'promote' | 'rollback' | 'hold';
 
-/** A terminal where someone can answer a question: both ends are TTYs and this is not CI. */
-function isInteractive(io: Io): boolean {
-  const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false' && io.env.CI !== '0';
-  return io.stdin.isTTY === true && io.stdout.isTTY === true && !ci;
-}
-
 async function dryRun(plan: Plan, io: Io): Promise<number> {
   const { planSchedule, renderSchedule } = await import('../plan/schedule.js');
   io.stdout.write(`${renderSchedule(planSchedule(plan, systemClock.now()), plan)}\n`);
@@ -63,9 +58,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   const plan = await loadPlan(opts.plan, { cwd: io.cwd });
   if (opts.dryRun) return dryRun(plan, io);
 
-  const { isCi } = await import('../reporters/select.js');
   // Never a prompt in CI or without a terminal: every question needs a flag that answers it.
-  const interactive = isInteractive(io) && !isCi(io.env);
+  const interactive = canPrompt(io);
   const approveGates = opts.yes === true || opts.approveGates === true;
   // A gate at the --until-stage is never asked: the run stops there.
   const lastIndex = (opts.untilStage ?? plan.stages.length) - 1;

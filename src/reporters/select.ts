@@ -4,38 +4,14 @@
  */
 
 import { Chalk, type ChalkInstance } from 'chalk';
-import ci from 'ci-info';
+import { isCi } from '../interactive.js';
 import type { OutputMode } from './reporter.js';
 
 export type OutputFlag = 'auto' | OutputMode;
 type Env = Record<string, string | undefined>;
 
-/** Vendor-neutral CI variables ci-info also honours; vendor-specific ones need process.env. */
-const NEUTRAL_CI_VARS = [
-  'CI',
-  'BUILD_ID',
-  'BUILD_NUMBER',
-  'CI_APP_ID',
-  'CI_BUILD_ID',
-  'CI_BUILD_NUMBER',
-  'CI_NAME',
-  'CONTINUOUS_INTEGRATION',
-  'RUN_ID',
-  'GITHUB_ACTIONS',
-  'GITLAB_CI',
-  'BUILDKITE',
-  'TF_BUILD',
-];
-
-/**
- * ci-info reads process.env once at import, so an env passed in (tests, embedding) is checked
- * directly; ci-info's vendor table is consulted only when the env is the process's own.
- */
-export function isCi(env: Env): boolean {
-  if (env.CI === 'false' || env.CI === '0') return false;
-  if (NEUTRAL_CI_VARS.some((name) => !!env[name])) return true;
-  return env === process.env && ci.isCI;
-}
+// One CI rule for output selection and for prompting (src/interactive.ts).
+export { isCi } from '../interactive.js';
 
 export function selectOutput(options: {
   flag?: OutputFlag | undefined;
