@@ -5,6 +5,7 @@
  * command live in src/program.ts, shared with the fast rollback entry (src/rollback-entry.ts).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { EmulatorCommandOptions } from './commands/emulator.js';
 import type { Io } from './io.js';
 import { parseDuration } from './plan/duration.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js';
@@ -58,21 +59,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--scenario <file>', 'scenario YAML: per-version behaviour and how it changes')
     .option('--rps <n>', 'simulated requests per second on each route', positiveInt('--rps'), 200)
     .option('--seed <n>', 'random seed, for reproducible traffic', positiveInt('--seed'))
-    .action(
-      async (opts: {
-        port: string;
-        host: string;
-        apiKey?: string;
-        scenario?: string;
-        rps: number;
-        seed?: number;
-      }) => {
-        await runCommand(async () => {
-          const { runEmulatorCommand } = await import('./commands/emulator.js');
-          return (io) => runEmulatorCommand(opts, io);
-        });
-      },
-    );
+    .action(async (opts: EmulatorCommandOptions) => {
+      await runCommand(async () => {
+        const { runEmulatorCommand } = await import('./commands/emulator.js');
+        return (io) => runEmulatorCommand(opts, io);
+      });
+    });
 
   program
     .command('rollout')
