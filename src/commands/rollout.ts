@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
+import { stageOfRoute } from '../journal/resume.js';
 import type { RolloutSession } from '../journal/session.js';
 import type { OpenedMetricsSource } from '../metrics/index.js';
 import type { Notifier } from '../notify/webhook.js';
@@ -338,9 +339,8 @@ async function checkRouteBeforeStart(
     );
     return ExitCode.Ok;
   }
-  const atStage =
-    others.length === 0 && near(canary + baseline, 100) && plan.stages.some((s) => near(s.weight, canary));
-  if (atStage) return undefined;
+  // At one of the plan's stages: the journal session offers to resume there.
+  if (stageOfRoute(plan, rules) !== null) return undefined;
   const stages = plan.stages.map((s) => `${s.weight}`).join(', ');
   throw new UsageError(
     `route ${plan.route} is at ${formatRouteRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} % with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
