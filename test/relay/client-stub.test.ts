@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.js';
+import { type Clock, FakeClock } from '../../src/clock.js';
 import { CanaryError, ExitCode, RelayError } from '../../src/errors.js';
 import { createRelayClient, type RelayClient, type RelayClientOptions } from '../../src/relay/client.js';
 import { json, relayError, reset, type StubHandler, startStub } from './stub-server.js';
@@ -402,12 +402,22 @@ describe('retries', () => {
   });
 
   it('an abort during backoff stops at once with the caller’s reason', async () => {
-    const { stub, client } = await setup((_c, res) => relayError(res, 503, 'server_error', 'busy'));
     const controller = new AbortController();
     const reason = new Error('user pressed Ctrl-C');
-    const pending = client.getRoute('prod', { signal: controller.signal });
-    while (stub.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
-    controller.abort(reason);
-    await expect(pending).rejects.toBe(reason);
+    // A clock whose backoff never ends by itself: the abort lands exactly while the client waits
+    // to retry (a FakeClock would end every backoff at once, racing the abort).
+    const clock: Clock = {
+      now: () => T0,
+      sleep: (_ms, signal) =>
+        new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          controller.abort(reason);
+        }),
+    };
+    const { stub, client } = await setup((_c, res) => relayError(res, 503, 'server_error', 'busy'), {
+      clock,
+    });
+    await expect(client.getRoute('prod', { signal: controller.signal })).rejects.toBe(reason);
+    expect(stub.calls).toHaveLength(1);
   });
 });
