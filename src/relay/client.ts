@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { z } from 'zod/mini';
+import type { output as Output, ZodMiniType } from 'zod/mini';
 import { type Clock, systemClock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -143,6 +143,9 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     bodyTimeout: timeouts.bodyMs,
     keepAliveTimeout: 10_000,
     connections: 4,
+    // Node's default limit, named so that undici need not load node:http to look it up
+    // (scripts/build.mjs); a relay's headers are a few hundred bytes.
+    maxHeaderSize: 16 * 1024,
   });
 
   /** Belt and braces: a relay (or a proxy) echoing the Authorization header must not leak it. */
@@ -314,7 +317,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     let field: string | undefined;
     let existing: unknown;
     try {
-      const parsed = errorBodySchema.safeParse(JSON.parse(answer.text));
+      const parsed = errorBodySchema().safeParse(JSON.parse(answer.text));
       if (parsed.success) {
         type = parsed.data.error.type ?? type;
         relayMessage = parsed.data.error.message;
@@ -394,7 +397,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     });
   }
 
-  function parseBody<S extends z.ZodMiniType>(req: Request, answer: Answer, schema: S): z.output<S> {
+  function parseBody<S extends ZodMiniType>(req: Request, answer: Answer, schema: S): Output<S> {
     let json: unknown;
     try {
       json = JSON.parse(answer.text);
@@ -411,11 +414,11 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     return parsed.data;
   }
 
-  async function call<S extends z.ZodMiniType>(
+  async function call<S extends ZodMiniType>(
     req: Request,
     schema: S,
     opts?: CallOptions,
-  ): Promise<z.output<S>> {
+  ): Promise<Output<S>> {
     const answer = await send(req, opts);
     if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
     return parseBody(req, answer, schema);
@@ -429,7 +432,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       const req: Request = { method: 'GET', path: '/health', auth: false, subject: 'the health endpoint' };
       const answer = await send(req, opts);
       if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
-      const body = parseBody(req, answer, healthSchema);
+      const body = parseBody(req, answer, healthSchema());
       if (body.status !== 'ok') throw invalid(req, answer, `status "${scrub(body.status)}" instead of "ok"`);
     },
 
@@ -442,12 +445,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       };
       const answer = await send(req, opts);
       if (answer.status >= 200 && answer.status < 300) {
-        return { version: parseBody(req, answer, storedVersionSchema), created: true };
+        return { version: parseBody(req, answer, storedVersionSchema()), created: true };
       }
       if (answer.status !== 409) throw failure(req, answer);
 
       const conflict = failure(req, answer);
-      const parsed = storedVersionSchema.safeParse(conflict.existing);
+      const parsed = storedVersionSchema().safeParse(conflict.existing);
       // `existing` is what makes re-running a plan safe; a relay without it is asked directly.
       const existing: StoredVersion = parsed.success
         ? parsed.data
@@ -470,7 +473,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           path: `/models/versions/${encodeURIComponent(tag)}`,
           subject: `version ${tag}`,
         },
-        storedVersionSchema,
+        storedVersionSchema(),
         opts,
       );
     },
@@ -483,7 +486,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         subject: `route ${request.model_alias}`,
       };
       const answer = await send(req, opts);
-      if (answer.status >= 200 && answer.status < 300) return parseBody(req, answer, routeSchema);
+      if (answer.status >= 200 && answer.status < 300) return parseBody(req, answer, routeSchema());
       if (answer.status === 409 && answer.retriedBlind) {
         // An earlier attempt may have created the route before its answer was lost: if the
         // route now holds exactly our rules, that attempt is the one the relay remembers.
@@ -500,7 +503,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           path: `/routes/traffic/${encodeURIComponent(routeId)}`,
           subject: `route ${routeId}`,
         },
-        routeSchema,
+        routeSchema(),
         opts,
       );
     },
@@ -513,7 +516,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           body: { route_id: request.route_id, route_rules: request.route_rules },
           subject: `route ${request.route_id}`,
         },
-        routeUpdateSchema,
+        routeUpdateSchema(),
         opts,
       );
       return toRouteUpdate(raw, request.route_id);
@@ -529,7 +532,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           query: { version_tag: query.versionTag, start_time: start, end_time: end },
           subject: `metrics for version ${query.versionTag}`,
         },
-        metricsSchema,
+        metricsSchema(),
         opts,
       );
       return toVersionMetrics(raw, { versionTag: query.versionTag, start, end });

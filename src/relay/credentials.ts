@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+// Synchronous reads of one small file: node:fs/promises would cost `canary rollback` about 4 ms to load.
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { CredentialsError } from '../errors.js';
@@ -69,9 +70,9 @@ export async function resolveApiKey(options: {
   const expanded = expandHome(given, options.env);
   const path = isAbsolute(expanded) ? expanded : resolve(options.cwd, expanded);
 
-  let info: Awaited<ReturnType<typeof stat>>;
+  let info: Stats;
   try {
-    info = await stat(path);
+    info = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -100,7 +101,7 @@ export async function resolveApiKey(options: {
 
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CredentialsError(`Cannot read the key file ${given}: ${code ?? 'unknown error'}.`, {

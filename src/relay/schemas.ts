@@ -7,109 +7,155 @@
  * API builds its whole method surface when it loads, a large part of `canary rollback`'s
  * start-up. zod/mini loads no locale, so the English messages are configured here (the same
  * ones `zod` sets; the configuration is shared, so this changes nothing for the plan schema).
+ * Each schema is built on first use: a rollback needs two of the six.
  */
-import { z } from 'zod/mini';
+import {
+  array,
+  boolean,
+  config,
+  type infer as Infer,
+  looseObject,
+  nonnegative,
+  nullish,
+  number,
+  type output as Output,
+  object,
+  optional,
+  pipe,
+  record,
+  refine,
+  string,
+  transform,
+  union,
+  unknown,
+  type ZodMiniType,
+} from 'zod/mini';
+import type { $ZodError } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
 import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from './types.js';
 
-z.config(en());
+config(en());
+
+/** Builds a schema the first time it is asked for. */
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
 
 /** Optional on the wire, and a real relay may send null for "unset". */
-const opt = <T extends z.ZodMiniType>(schema: T) =>
-  z.pipe(
-    z.nullish(schema),
-    z.transform((v: z.output<T> | null | undefined) => v ?? undefined),
+const opt = <T extends ZodMiniType>(schema: T) =>
+  pipe(
+    nullish(schema),
+    transform((v: Output<T> | null | undefined) => v ?? undefined),
   );
 
-const jsonObject = z.record(z.string(), z.unknown());
+const jsonObject = once(() => record(string(), unknown()));
 
-export const storedVersionSchema = z.pipe(
-  z.looseObject({
-    version_tag: z.string(),
-    model: z.string(),
-    version_id: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
-    created_at: z.string(),
-    parameters: opt(jsonObject),
-    system_prompt: opt(z.string()),
-    upstream_endpoint: opt(z.string()),
-    cost_limit_per_request: opt(z.number()),
-    metadata: opt(jsonObject),
-  }),
-  z.transform((v) => v as StoredVersion),
+export const storedVersionSchema = once(() =>
+  pipe(
+    looseObject({
+      version_tag: string(),
+      model: string(),
+      version_id: pipe(union([string(), number()]), transform(String)),
+      created_at: string(),
+      parameters: opt(jsonObject()),
+      system_prompt: opt(string()),
+      upstream_endpoint: opt(string()),
+      cost_limit_per_request: opt(number()),
+      metadata: opt(jsonObject()),
+    }),
+    transform((v) => v as StoredVersion),
+  ),
 );
 
-const ruleSchema = z.looseObject({ version_tag: z.string(), weight: z.number() });
+const ruleSchema = once(() => looseObject({ version_tag: string(), weight: number() }));
 
-const stickySchema = z.looseObject({
-  enabled: z.boolean(),
-  cookie_name: opt(z.string()),
-  ttl_seconds: opt(z.number()),
-});
+const stickySchema = once(() =>
+  looseObject({
+    enabled: boolean(),
+    cookie_name: opt(string()),
+    ttl_seconds: opt(number()),
+  }),
+);
 
-const healthCheckSchema = z.looseObject({
-  enabled: z.boolean(),
-  error_rate_threshold: opt(z.number()),
-  latency_p99_threshold_ms: opt(z.number()),
-  auto_rollback: opt(z.boolean()),
-});
+const healthCheckSchema = once(() =>
+  looseObject({
+    enabled: boolean(),
+    error_rate_threshold: opt(number()),
+    latency_p99_threshold_ms: opt(number()),
+    auto_rollback: opt(boolean()),
+  }),
+);
 
-export const routeSchema = z.pipe(
-  z
-    .looseObject({
-      route_id: opt(z.string()),
-      model_alias: opt(z.string()),
-      route_rules: z.array(ruleSchema),
-      revision: opt(z.number()),
-      updated_at: opt(z.string()),
-      sticky_sessions: opt(stickySchema),
-      health_check: opt(healthCheckSchema),
-    })
-    .check(
-      z.refine((r) => r.route_id !== undefined || r.model_alias !== undefined, {
+export const routeSchema = once(() =>
+  pipe(
+    looseObject({
+      route_id: opt(string()),
+      model_alias: opt(string()),
+      route_rules: array(ruleSchema()),
+      revision: opt(number()),
+      updated_at: opt(string()),
+      sticky_sessions: opt(stickySchema()),
+      health_check: opt(healthCheckSchema()),
+    }).check(
+      refine((r) => r.route_id !== undefined || r.model_alias !== undefined, {
         message: 'neither route_id nor model_alias is present',
         path: ['route_id'],
       }),
     ),
-  // The contract makes the id the alias, so either one stands for both.
-  z.transform((r) => {
-    const id = (r.route_id ?? r.model_alias) as string;
-    return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
+    // The contract makes the id the alias, so either one stands for both.
+    transform((r) => {
+      const id = (r.route_id ?? r.model_alias) as string;
+      return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
+    }),
+  ),
+);
+
+export const routeUpdateSchema = once(() =>
+  looseObject({
+    status: opt(string()),
+    route_id: opt(string()),
+    route_rules: array(ruleSchema()),
+    revision: opt(number()),
+    active_version: opt(string()),
+    updated_at: opt(string()),
   }),
 );
 
-export const routeUpdateSchema = z.looseObject({
-  status: opt(z.string()),
-  route_id: opt(z.string()),
-  route_rules: z.array(ruleSchema),
-  revision: opt(z.number()),
-  active_version: opt(z.string()),
-  updated_at: opt(z.string()),
-});
-
-export function toRouteUpdate(raw: z.infer<typeof routeUpdateSchema>, routeId: string): RouteUpdate {
+export function toRouteUpdate(
+  raw: Infer<ReturnType<typeof routeUpdateSchema>>,
+  routeId: string,
+): RouteUpdate {
   return { ...raw, status: 'updated', route_id: raw.route_id ?? routeId } as RouteUpdate;
 }
 
 /** Missing or null means "no data"; a string or object where a number belongs is garbage. */
-const metric = z.pipe(
-  z.nullish(z.number().check(z.nonnegative())),
-  z.transform((v: number | null | undefined) => v ?? null),
+const metric = once(() =>
+  pipe(
+    nullish(number().check(nonnegative())),
+    transform((v: number | null | undefined) => v ?? null),
+  ),
 );
 
-export const metricsSchema = z.looseObject({
-  version_tag: opt(z.string()),
-  start_time: opt(z.string()),
-  end_time: opt(z.string()),
-  request_count: metric,
-  error_count: metric,
-  error_rate: metric,
-  latency_p50_ms: metric,
-  latency_p99_ms: metric,
-  cost_per_token: metric,
-});
+export const metricsSchema = once(() =>
+  looseObject({
+    version_tag: opt(string()),
+    start_time: opt(string()),
+    end_time: opt(string()),
+    request_count: metric(),
+    error_count: metric(),
+    error_rate: metric(),
+    latency_p50_ms: metric(),
+    latency_p99_ms: metric(),
+    cost_per_token: metric(),
+  }),
+);
 
 export function toVersionMetrics(
-  raw: z.infer<typeof metricsSchema>,
+  raw: Infer<ReturnType<typeof metricsSchema>>,
   fallback: { versionTag: string; start: string; end: string },
 ): VersionMetrics {
   return {
@@ -125,19 +171,21 @@ export function toVersionMetrics(
   };
 }
 
-export const healthSchema = z.looseObject({ status: z.string() });
+export const healthSchema = once(() => looseObject({ status: string() }));
 
-export const errorBodySchema = z.object({
-  error: z.looseObject({
-    type: opt(z.string()),
-    message: opt(z.string()),
-    field: opt(z.string()),
-    existing: z.optional(z.unknown()),
+export const errorBodySchema = once(() =>
+  object({
+    error: looseObject({
+      type: opt(string()),
+      message: opt(string()),
+      field: opt(string()),
+      existing: optional(unknown()),
+    }),
   }),
-});
+);
 
 /** One line naming the first few problems, e.g. `route_rules[0].weight: expected number`. */
-export function describeIssues(error: z.core.$ZodError): string {
+export function describeIssues(error: $ZodError): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => {
