@@ -3,6 +3,7 @@
  * (flag, plan, $CANARY_RELAY_URL), starts the in-process emulator for `url: emulator`,
  * resolves the API key and registers it with the Io so no output can ever show it.
  */
+import type { EmulatorOptions, StartedEmulator } from '../emulator/index.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { EmulatorConfig } from '../plan/types.js';
@@ -23,6 +24,12 @@ export interface ConnectionRequest {
   apiKeyFileFromFlag?: boolean | undefined;
   allowInsecureHttp?: boolean | undefined;
   emulator?: EmulatorConfig | undefined;
+  /**
+   * Starts the in-process emulator for the URL `emulator`. Only `canary rollout` passes it: the
+   * emulator lives as long as the process, so for any other command that URL is a mistake, and
+   * leaving it out keeps the emulator out of `canary rollback`'s bundle.
+   */
+  startEmulator?: ((options: EmulatorOptions) => Promise<StartedEmulator>) | undefined;
   /** The plan file's folder, for scenario paths. */
   baseDir: string;
 }
@@ -49,13 +56,20 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
   }
 
   if (url === 'emulator') {
+    if (!request.startEmulator) {
+      throw new UsageError(
+        "the relay URL 'emulator' means an emulator inside this process, which only a rollout starts.",
+        {
+          hint: 'start one with `canary emulator --port 8787 --api-key dev-key` and pass --relay-url http://127.0.0.1:8787/v1',
+        },
+      );
+    }
     // The key is still required and checked by the emulator, exactly like a real relay,
     // so the in-process path exercises the same authentication code.
     const key = io.env[request.apiKeyEnv] ?? `canary-local-${Math.random().toString(36).slice(2)}`;
     io.addSecret(key);
-    const { startEmulator } = await import('../emulator/index.js');
     const emulatorConfig = request.emulator ?? {};
-    const handle = await startEmulator({
+    const handle = await request.startEmulator({
       port: 0,
       apiKey: key,
       ...(emulatorConfig.scenario !== undefined ? { scenario: emulatorConfig.scenario as never } : {}),

@@ -147,6 +147,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         apiKeyFile: plan.relay.apiKeyFile,
         allowInsecureHttp: opts.allowInsecureHttp,
         emulator: plan.emulator,
+        startEmulator: async (options) => (await import('../emulator/index.js')).startEmulator(options),
         baseDir: path.dirname(plan.file),
       },
       io,
