@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'canary.js');
+const BIN = join(ROOT, 'bin', 'canary.cjs');
 const quick = process.argv.includes('--quick');
 const KEY = 'bench-key-4f1c';
 const N = quick ? 7 : 21;

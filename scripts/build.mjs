@@ -3,18 +3,18 @@
 // - One CommonJS bundle, dist/cli.cjs. Commands are still loaded lazily: esbuild turns each
 //   `await import('./commands/x.js')` into a module that initialises on first use, so
 //   `canary rollback` runs no prompt, table, chalk, emulator or plan-loader code. One file (not
-//   chunks) lets bin/canary.js keep a V8 code cache of it, which Node 20 cannot do for ES
+//   chunks) lets bin/canary.cjs keep a V8 code cache of it, which Node 20 cannot do for ES
 //   modules (module.enableCompileCache arrived in Node 22): without it, compiling the bundle
 //   costs more than everything else a rollback does.
 // - A second bundle, dist/rollback.cjs, from src/rollback-entry.ts: the same program settings
-//   and rollback command (src/program.ts) without the other commands. bin/canary.js loads it
+//   and rollback command (src/program.ts) without the other commands. bin/canary.cjs loads it
 //   when the first argument is `rollback`, so an incident reads, deserialises and initialises
 //   only what a rollback runs.
 // - `undici` resolves to its Agent alone. The package's index also loads fetch, WebSocket,
 //   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
 //   rollback's start-up, for nothing the relay client uses.
 // - dist/cli.js re-exports the bundle for anyone importing the CLI as an ES module.
-// - dist/version.json lets bin/canary.js answer --version without loading anything.
+// - dist/version.json lets bin/canary.cjs answer --version without loading anything.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -75,12 +75,14 @@ async function checkImports() {
   }
 }
 
-/** Resolves `undici` to its dispatcher and request API, the same code its index wires up. */
+/**
+ * Resolves `undici` to its dispatcher and request API, the same code its index wires up for
+ * request(); src/ calls nothing else (stream, pipeline, upgrade and connect stay out).
+ */
 const UNDICI_SLIM = `'use strict';
 const Dispatcher = require('./lib/dispatcher/dispatcher');
-const api = require('./lib/api');
-// What undici's index does, so agent.request() exists.
-Object.assign(Dispatcher.prototype, api);
+// What undici's index does with its whole api/ folder, so agent.request() exists.
+Dispatcher.prototype.request = require('./lib/api/api-request');
 module.exports = { Agent: require('./lib/dispatcher/agent'), Dispatcher };
 `;
 
@@ -101,6 +103,45 @@ let loaded;
 const load = () => (loaded ??= require('node:${name}'));
 module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });
 `;
+
+/**
+ * undici calls `assert(condition)` on every request but never lets one fail; loading node:assert
+ * costs a rollback about 2 ms. This defers to the real assert only when a condition fails, so a
+ * failure still throws the same AssertionError.
+ */
+const LAZY_ASSERT = `'use strict';
+module.exports = function assert(...args) {
+  if (!args[0]) require('node:assert')(...args);
+};
+`;
+
+/**
+ * Source edits that keep node:http (a tenth of a rollback's start-up) out of undici's load:
+ * undici reads it only for a default header-size limit (the relay client names its own) and to
+ * recognise node:http's IncomingMessage, which cannot exist before node:http is loaded. Each
+ * edit must match exactly, so an undici upgrade that moves the code fails the build, not a user.
+ */
+const UNDICI_EDITS = {
+  'lib/core/util.js': [
+    ["const { IncomingMessage } = require('node:http')\n", ''],
+    [
+      'Object.getPrototypeOf(stream).constructor === IncomingMessage',
+      "Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage",
+    ],
+  ],
+  'lib/dispatcher/client.js': [
+    ["const http = require('node:http')\n", ''],
+    [
+      `const getDefaultNodeMaxHeaderSize = http &&
+  http.maxHeaderSize &&
+  Number.isInteger(http.maxHeaderSize) &&
+  http.maxHeaderSize > 0
+  ? () => http.maxHeaderSize
+  : () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }`,
+      "const getDefaultNodeMaxHeaderSize = () => require('node:http').maxHeaderSize",
+    ],
+  ],
+};
 
 /** `@inquirer/prompts` re-exports every prompt; its editor prompt alone bundles iconv-lite (0.5 MB). */
 
@@ -129,6 +170,24 @@ const trim = {
         [...promptsUsed].map((n) => `export { default as ${n} } from '@inquirer/${n}';`).join('\n'),
         args.resolveDir,
       ),
+    );
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      args.importer.includes('/node_modules/undici/')
+        ? virtual('undici-lazy-assert', LAZY_ASSERT, args.resolveDir)
+        : undefined,
+    );
+    b.onLoad(
+      { filter: /\/node_modules\/undici\/lib\/(core\/util|dispatcher\/client)\.js$/ },
+      async (args) => {
+        let contents = await readFile(args.path, 'utf8');
+        const file = args.path.slice(args.path.indexOf('/undici/') + '/undici/'.length);
+        for (const [from, to] of UNDICI_EDITS[file] ?? []) {
+          if (!contents.includes(from))
+            throw new Error(`scripts/build.mjs: undici's ${file} changed; review UNDICI_EDITS`);
+          contents = contents.replace(from, to);
+        }
+        return { contents, loader: 'js' };
+      },
     );
     // `await import('node:fs')` would stay an import() in a CommonJS bundle; make it a require.
     b.onResolve({ filter: /^node:/ }, (args) =>
@@ -159,13 +218,29 @@ const options = {
   logLevel: 'warning',
   plugins: [trim],
 };
-// The whole CLI, and the fast entry bin/canary.js loads for `canary rollback`: the same program
+// The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same program
 // settings and rollback command (src/program.ts) without the other commands, so an incident
 // does not read, deserialise and initialise code it never runs.
 await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
-  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs' }),
+  build({
+    ...options,
+    metafile: true,
+    entryPoints: ['src/rollback-entry.ts'],
+    outfile: 'dist/rollback.cjs',
+  }).then((r) => process.env.META && writeFile(process.env.META, JSON.stringify(r.metafile))),
 ]);
+// One character beyond Latin-1 (esbuild escapes strings, not regex literals) makes V8 hold a
+// whole bundle as a two-byte string: twice the memory and slower to read on every start.
+for (const name of ['cli.cjs', 'rollback.cjs']) {
+  const text = await readFile(new URL(name, dist), 'utf8');
+  const at = text.search(/[\u0100-\uffff]/);
+  if (at >= 0) {
+    throw new Error(
+      `dist/${name} has a character beyond Latin-1 near ${JSON.stringify(text.slice(at - 40, at + 10))}; escape it in src/`,
+    );
+  }
+}
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
@@ -187,3 +262,4 @@ await writeFile(
   new URL('version.json', dist),
   `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
 );
+

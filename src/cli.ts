@@ -114,7 +114,11 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       });
     });
 
-  addRollbackCommand(program, runCommand);
+  addRollbackCommand(program, runCommand, async (withPlan) => {
+    const { runRollbackCommand } = await import('./commands/rollback.js');
+    const readPlan = withPlan ? (await import('./commands/rollback-plan.js')).readRollbackPlan : undefined;
+    return (opts, io) => runRollbackCommand(opts, io, readPlan);
+  });
 
   program
     .command('history')

@@ -2,10 +2,11 @@
  * What `canary` and its fast `rollback` entry (src/rollback-entry.ts) share: the program's
  * global settings, the `rollback` command's definition, error reporting, `main` and `run`.
  * Both entries build their program from here, so `canary rollback` parses, helps and fails the
- * same whichever bundle bin/canary.js loads. Kept light: it must not import what only other
+ * same whichever bundle bin/canary.cjs loads. Kept light: it must not import what only other
  * commands need (plan presets and durations stay in src/cli.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { RollbackCommandOptions } from './commands/rollback.js';
 import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { VERSION } from './version.js';
@@ -67,8 +68,18 @@ export function createProgram(
   return { program, runCommand };
 }
 
-/** `canary rollback`, defined once for both entries. */
-export function addRollbackCommand(program: Command, runCommand: RunCommand): void {
+/** Runs `canary rollback` once its flags are parsed. */
+export type RunRollback = (opts: RollbackCommandOptions, io: Io) => Promise<number>;
+
+/**
+ * `canary rollback`, defined once for both entries. Each entry says how to run it: `withPlan`
+ * is true for `canary rollback plan.yaml`, which the fast entry hands to the full CLI.
+ */
+export function addRollbackCommand(
+  program: Command,
+  runCommand: RunCommand,
+  load: (withPlan: boolean) => Promise<RunRollback>,
+): void {
   program
     .command('rollback')
     .description('put the baseline (or --to TAG) at 100 % and everything else at 0; idempotent, never asks')
@@ -86,8 +97,8 @@ export function addRollbackCommand(program: Command, runCommand: RunCommand): vo
     )
     .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
       await runCommand(async () => {
-        const { runRollbackCommand } = await import('./commands/rollback.js');
-        return (io) => runRollbackCommand({ plan, ...opts, color: program.opts().color } as never, io);
+        const runRollback = await load(plan !== undefined);
+        return (io) => runRollback({ plan, ...opts, color: program.opts().color } as never, io);
       });
     });
 }

@@ -74,7 +74,9 @@ function checkBake(v: string): string | true {
 /** `5,25,50,100` → weights, or a message. */
 function parseWeights(text: string): number[] | string {
   const parts = text
-    .split(/[\s,→>]+/)
+    // `\u2192` is →, escaped: esbuild keeps regex literals as written, and one character
+    // beyond Latin-1 makes V8 hold the whole bundle as a two-byte string (scripts/build.mjs).
+    .split(/[\s,\u2192>]+/)
     .map((p) => p.replace(/%$/, ''))
     .filter((p) => p !== '');
   const weights = parts.map(Number);

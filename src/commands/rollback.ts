@@ -1,7 +1,8 @@
 /**
  * `canary rollback`: the incident command. Puts the baseline (or --to TAG) at 100 % and every
  * other version at 0, confirms by reading the route back, never asks. Kept light: no
- * prompts, tables or emulator are loaded here.
+ * prompts, tables, emulator or plan loader are loaded here; reading a plan file is passed in
+ * (src/commands/rollback-plan.ts), so `canary rollback --route R --to TAG` never bundles it.
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
@@ -26,6 +27,21 @@ export interface RollbackCommandOptions {
 }
 
 const DEFAULT_DEADLINE_MS = 60_000;
+
+/** What a plan file tells a rollback: which route, back to which tag, on which relay. */
+export interface PlanTarget {
+  route: string;
+  baseline: string;
+  relayUrl: string;
+  apiKeyEnv: string;
+  apiKeyFile?: string | undefined;
+  deadlineMs: number;
+  /** The plan's folder, against which a relative key file is resolved. */
+  baseDir: string;
+}
+
+/** Reads a plan file for `canary rollback plan.yaml` (src/commands/rollback-plan.ts). */
+export type ReadPlanTarget = (file: string, io: Io) => Promise<PlanTarget>;
 
 export function formatRules(rules: RouteRule[] | null): string {
   if (!rules || rules.length === 0) return '(unknown)';
@@ -89,7 +105,11 @@ async function record(
   writer.close();
 }
 
-export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): Promise<number> {
+export async function runRollbackCommand(
+  opts: RollbackCommandOptions,
+  io: Io,
+  readPlan?: ReadPlanTarget,
+): Promise<number> {
   let route = opts.route;
   let to = opts.to;
   let planUrl: string | undefined;
@@ -99,15 +119,15 @@ export async function runRollbackCommand(opts: RollbackCommandOptions, io: Io): 
   let baseDir = io.cwd;
 
   if (opts.plan) {
-    const { loadPlan } = await import('../plan/load.js');
-    const plan = await loadPlan(opts.plan, { cwd: io.cwd });
+    if (!readPlan) throw new Error('runRollbackCommand: a plan was given but no plan reader');
+    const plan = await readPlan(opts.plan, io);
     route = route ?? plan.route;
-    to = to ?? plan.baseline.tag;
-    planUrl = plan.relay.url;
-    apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
-    apiKeyFile = apiKeyFile ?? plan.relay.apiKeyFile;
-    deadlineMs = plan.rollback.deadlineMs;
-    baseDir = path.dirname(plan.file);
+    to = to ?? plan.baseline;
+    planUrl = plan.relayUrl;
+    apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.apiKeyEnv : opts.apiKeyEnv;
+    apiKeyFile = apiKeyFile ?? plan.apiKeyFile;
+    deadlineMs = plan.deadlineMs;
+    baseDir = plan.baseDir;
     if (planUrl === 'emulator' && !opts.relayUrl) {
       throw new UsageError(
         "this plan's relay is the in-process emulator, which lives only as long as its rollout.",

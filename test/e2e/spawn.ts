@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (bin/canary.js → dist/) as a child process, the way users do.
+ * Runs the built CLI (bin/canary.cjs → dist/) as a child process, the way users do.
  * `npm test` builds first; the suite refuses to run against a missing build.
  */
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/canary.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/canary.cjs', import.meta.url));
 
 if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
   throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it) before the e2e tests.');

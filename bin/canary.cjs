@@ -1,38 +1,48 @@
 #!/usr/bin/env node
 // Start-up is most of what `canary rollback` costs, so this shim does as little as it can:
+// - it is CommonJS: an ES module entry would start Node's ESM loader, and importing node:fs
+//   there loads every stream class fs exposes, together about 9 ms of a rollback;
 // - `--version` is answered from dist/version.json without loading the CLI;
 // - the CLI (one CommonJS bundle, see scripts/build.mjs) is compiled through node:vm with a V8
 //   code cache kept next to it, one per command, so later runs skip parsing and compiling.
-//   Node 20 has no compile cache for ES modules; this is the same technique for one file.
+//   Node 20 has no compile cache for CommonJS or ES modules; this is the same technique for one file.
 // Set NODE_DISABLE_COMPILE_CACHE=1 to run without the cache.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { Script, constants as vmConstants } from 'node:vm';
+'use strict';
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { homedir } = require('node:os');
+const { join } = require('node:path');
+const { Script, constants: vmConstants } = require('node:vm');
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const dist = join(__dirname, '..', 'dist');
 const args = process.argv.slice(2);
 const meta = JSON.parse(readFileSync(join(dist, 'version.json'), 'utf8'));
+// One cache per command: each holds the functions its command compiled, not just the first one run.
+const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${meta.version}\n`);
 } else {
   // undici parses HTTP in WebAssembly; V8 re-compiles that module with its optimising tier on
   // background threads, and process exit waits for them: about 0.2 s added to every rollback.
-  // The baseline tier parses the relay's small answers just as well.
-  setFlagsFromString('--liftoff-only');
+  // The baseline tier parses the relay's small answers just as well. Set before any bundle is
+  // compiled: V8 rejects a code cache made under other flags.
+  require('node:v8').setFlagsFromString('--liftoff-only');
   // `canary rollback` has its own, smaller bundle (src/rollback-entry.ts): the same rollback
-  // command and program settings without the rest of the CLI.
-  const fast = args[0] === 'rollback' && typeof meta.rollbackHash === 'string';
-  const file = join(dist, fast ? 'rollback.cjs' : 'cli.cjs');
-  const hash = fast ? meta.rollbackHash : meta.hash;
+  // command and program settings without the rest of the CLI, which it loads only for the
+  // plan-file form.
+  if (args[0] === 'rollback' && typeof meta.rollbackHash === 'string') {
+    load('rollback.cjs', meta.rollbackHash).run(async () => load('cli.cjs', meta.hash).main);
+  } else {
+    load('cli.cjs', meta.hash).run();
+  }
+}
+
+/** Compiles and runs one bundle through node:vm with its code cache; returns its exports. */
+function load(bundle, hash) {
+  const file = join(dist, bundle);
   const source = readFileSync(file, 'utf8');
   const useCache = !process.env.NODE_DISABLE_COMPILE_CACHE && typeof hash === 'string';
-  // One cache per command: each holds the functions its command compiled, not just the first one run.
-  const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
   const name = `${hash}-${process.version}-${process.arch}-${command}.bin`;
   const dirs = [
     join(dist, '.cache'),
@@ -69,7 +79,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
       }
     });
   }
-  const cli = { exports: {} };
-  script.runInThisContext()(cli.exports, createRequire(file), cli, file, dist);
-  await cli.exports.run();
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dist);
+  return module.exports;
 }
