@@ -2,7 +2,8 @@
 // Start-up is most of what `canary rollback` costs, so this shim does as little as it can:
 // - it is CommonJS: an ES module entry would start Node's ESM loader, and importing node:fs
 //   there loads every stream class fs exposes, together about 9 ms of a rollback;
-// - `--version` is answered from dist/version.json without loading the CLI;
+// - `--version` is answered from dist/version.json, and help pages from dist/help.json, without
+//   loading the CLI;
 // - the CLI (one CommonJS bundle, see scripts/build.mjs) is compiled through node:vm with a V8
 //   code cache kept next to it, one per command, so later runs skip parsing and compiling.
 //   Node 20 has no compile cache for CommonJS or ES modules; this is the same technique for one file.
@@ -22,7 +23,7 @@ const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${meta.version}\n`);
-} else {
+} else if (!printHelpPage()) {
   // undici parses HTTP in WebAssembly; V8 re-compiles that module with its optimising tier on
   // background threads, and process exit waits for them: about 0.2 s added to every rollback.
   // The baseline tier parses the relay's small answers just as well. Set before any bundle is
@@ -36,6 +37,25 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   } else {
     load('cli.cjs', meta.hash).run();
   }
+}
+
+/**
+ * Prints a help page written at build time (dist/help.json) when the arguments ask only for one
+ * and the terminal, if any, is at least as wide as the page. Returns false to run the CLI.
+ */
+function printHelpPage() {
+  if (!args.some((a) => a === '--help' || a === '-h' || a === 'help') || args.length > 2) return false;
+  let help;
+  try {
+    help = JSON.parse(readFileSync(join(dist, 'help.json'), 'utf8'));
+  } catch {
+    return false;
+  }
+  const page = help.pages[JSON.stringify(args)];
+  const out = process.stdout;
+  if (page === undefined || (out.isTTY && out.columns < help.width)) return false;
+  out.write(page);
+  return true;
 }
 
 /** Compiles and runs one bundle through node:vm with its code cache; returns its exports. */

@@ -14,9 +14,11 @@
 //   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
 //   rollback's start-up, for nothing the relay client uses.
 // - dist/cli.js re-exports the bundle for anyone importing the CLI as an ES module.
-// - dist/version.json lets bin/canary.cjs answer --version without loading anything.
+// - dist/version.json lets bin/canary.cjs answer --version without loading anything, and
+//   dist/help.json the same for every help page.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -263,3 +265,37 @@ await writeFile(
   `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
 );
 
+// Every help page, printed by the built program itself, keyed by its argv as JSON: bin/canary.cjs
+// prints `canary --help` (and each command's) from here without loading the CLI. Help wraps at
+// a fixed width (src/program.ts), so the page is the same on any terminal at least that wide.
+const cli = createRequire(import.meta.url)(fileURLToPath(new URL('cli.cjs', dist)));
+const capture = () => {
+  const stream = {
+    text: '',
+    isTTY: false,
+    write(s) {
+      stream.text += s;
+      return true;
+    },
+  };
+  return stream;
+};
+const helpIo = (stdout, stderr) => ({
+  stdout,
+  stderr,
+  stdin: process.stdin,
+  env: {},
+  cwd: root,
+  addSecret() {},
+  redact: (text) => text,
+});
+const pages = {};
+for (const argv of cli.helpRequests(helpIo(capture(), capture()))) {
+  const [stdout, stderr] = [capture(), capture()];
+  const code = await cli.main(argv, helpIo(stdout, stderr));
+  if (code !== 0 || stderr.text !== '' || stdout.text === '') {
+    throw new Error(`canary ${argv.join(' ')} did not print help (exit ${code}): ${stderr.text}`);
+  }
+  pages[JSON.stringify(argv)] = stdout.text;
+}
+await writeFile(new URL('help.json', dist), `${JSON.stringify({ width: cli.HELP_WIDTH, pages })}\n`);

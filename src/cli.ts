@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js
 import {
   addRollbackCommand,
   createProgram,
+  HELP_WIDTH,
   outputOption,
   positiveInt,
   reportError,
@@ -20,7 +21,7 @@ import {
 } from './program.js';
 
 export type { OutputFlag } from './program.js';
-export { positiveInt, reportError };
+export { HELP_WIDTH, positiveInt, reportError };
 
 /** Parses a duration flag (`90s`, `45m`, `1h30m`), naming the flag on error. */
 function durationFlag(flag: string) {
@@ -198,6 +199,24 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/**
+ * Every argv that only prints help: scripts/build.mjs runs each through `main` and stores the
+ * pages in dist/help.json, which bin/canary.cjs prints without loading the CLI.
+ */
+export function helpRequests(io: Io): string[][] {
+  const names = buildProgram(io, () => {}).commands.map((c) => c.name());
+  return [
+    ['--help'],
+    ['-h'],
+    ['help'],
+    ...names.flatMap((name) => [
+      [name, '--help'],
+      [name, '-h'],
+      ['help', name],
+    ]),
+  ];
 }
 
 export function main(argv: string[], io: Io): Promise<number> {

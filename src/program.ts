@@ -8,7 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { RollbackCommandOptions } from './commands/rollback.js';
 import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
-import { type Io, processIo } from './io.js';
+import { type Io, type OutStream, processIo } from './io.js';
 import { VERSION } from './version.js';
 
 const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
@@ -39,6 +39,18 @@ export function outputOption(): Option {
     .default('auto');
 }
 
+/**
+ * Help wraps at 80 columns, or at the terminal's width when that is narrower. Pinned rather than
+ * following wide terminals, so the text is the same everywhere and bin/canary.cjs can print
+ * `--help` pages from dist/help.json, written at build time by this same program.
+ */
+export const HELP_WIDTH = 80;
+
+function helpWidth(stream: OutStream): number {
+  const columns = stream.isTTY ? stream.columns : undefined;
+  return columns !== undefined && columns > 0 && columns < HELP_WIDTH ? columns : HELP_WIDTH;
+}
+
 /** Loads a command lazily, then runs it and records its exit code. */
 export type RunCommand = (load: () => Promise<(io: Io) => Promise<number>>) => Promise<void>;
 
@@ -63,6 +75,8 @@ export function createProgram(
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
     })
     .exitOverride();
   return { program, runCommand };
