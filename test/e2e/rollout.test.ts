@@ -2,7 +2,7 @@
  * The built CLI, spawned, against a real emulator on loopback: the outcomes users rely on
  * (exit codes, the route's final weights as the relay sees them, the last line of output).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,37 @@ describe('canary rollback and status (spawned)', () => {
     const again = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], { env: env() });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already at ops-v1 100%/);
+  });
+
+  it('rollback plan.yaml (handed by the rollback bundle to the full CLI) restores the plan baseline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canary-e2e-plan-'));
+    const plan = join(dir, 'ops.yaml');
+    writeFileSync(
+      plan,
+      `relay:\n  url: ${emulator.baseUrl}\nroute: ops-route\nbaseline:\n  version_tag: ops-v2\ncanary:\n  version_tag: ops-v1\nstages: [50, 100]\nbake: 1m\nanalysis:\n  interval: 10s\n  thresholds:\n    error_rate: { max: 0.05 }\n`,
+    );
+    const result = await runCli(['rollback', plan], { env: isolatedEnv({ RELAY_API_KEY: KEY }) });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^rolled back ops-route: .* → ops-v1 0%, ops-v2 100%\n$/);
+    expect(weightsOf(emulator, 'ops-route')).toEqual({ 'ops-v1': 0, 'ops-v2': 100 });
+
+    // A bad plan is the full CLI's plan error, reported as such: file:line:column, exit 2.
+    writeFileSync(plan, 'route: ops-route\nbaseline: [1, 2]\n');
+    const bad = await runCli(['rollback', plan], { env: isolatedEnv({ RELAY_API_KEY: KEY }) });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${plan}:2:`);
+    expect(bad.stderr).not.toContain('internal error');
+  });
+
+  it("rollback and status refuse the relay URL 'emulator', which only a rollout can start", async () => {
+    for (const args of [
+      ['rollback', '--route', 'ops-route', '--to', 'ops-v1'],
+      ['status', '--route', 'ops-route'],
+    ]) {
+      const result = await runCli([...args, '--relay-url', 'emulator'], { env: env() });
+      expect(result.code, args[0]).toBe(2);
+      expect(result.stderr).toContain("the relay URL 'emulator' means an emulator inside this process");
+    }
   });
 
   it('rollback without a key names the env var and exits 2', async () => {
