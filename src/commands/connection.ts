@@ -32,6 +32,8 @@ export interface ConnectionRequest {
   startEmulator?: ((options: EmulatorOptions) => Promise<StartedEmulator>) | undefined;
   /** The plan file's folder, for scenario paths. */
   baseDir: string;
+  /** Most connections to the relay at once; see RelayClientOptions.connections. */
+  connections?: number | undefined;
 }
 
 export interface Connection {
@@ -110,6 +112,7 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
     keySource: source,
     // The client checks the URL again: without this it refused what --allow-insecure-http allowed.
     allowInsecureHttp: request.allowInsecureHttp ?? false,
+    connections: request.connections,
   });
   return {
     client,

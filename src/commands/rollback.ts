@@ -175,6 +175,8 @@ export async function runRollbackCommand(
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
       baseDir,
+      // Read, change, read back: one call at a time, so one connection serves all three.
+      connections: 1,
     },
     io,
   );

@@ -51,6 +51,12 @@ export interface RelayClientOptions {
   /** Jitter source in [0, 1); injectable so tests are deterministic. */
   random?: () => number;
   userAgent?: string;
+  /**
+   * Most connections open to the relay at once (default 4). A caller whose calls run strictly one
+   * after another should say 1: undici's pool opens a new connection for a call made while the
+   * previous one is still being released, a TCP handshake and a parser more per call.
+   */
+  connections?: number;
 }
 
 export interface RelayClient extends RelayPort {
@@ -142,7 +148,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
     keepAliveTimeout: 10_000,
-    connections: 4,
+    connections: options.connections ?? 4,
     // Node's default limit, named so that undici need not load node:http to look it up
     // (scripts/build.mjs); a relay's headers are a few hundred bytes.
     maxHeaderSize: 16 * 1024,
