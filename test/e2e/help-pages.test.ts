@@ -16,6 +16,13 @@ const stored = JSON.parse(readFileSync(new URL('../../dist/help.json', import.me
   pages: Record<string, string>;
 };
 
+/** The stored page for argv; a missing one fails the test that asks. */
+function pageOf(argv: string[]): string {
+  const page = stored.pages[JSON.stringify(argv)];
+  if (page === undefined) throw new Error(`no stored help page for ${JSON.stringify(argv)}`);
+  return page;
+}
+
 function capture(tty?: { columns: number }): OutStream & { text: string } {
   const stream = {
     text: '',
@@ -60,7 +67,7 @@ describe('help pages', () => {
   });
 
   it('wraps to a terminal narrower than the page', async () => {
-    const page = stored.pages['["--help"]'];
+    const page = pageOf(['--help']);
     const narrow = await programHelp(['--help'], capture({ columns: 60 }));
     expect(narrow.code).toBe(0);
     expect(narrow.stdout).not.toBe(page);
@@ -69,18 +76,18 @@ describe('help pages', () => {
   });
 
   it('the built CLI prints the stored page, and the same text where it runs the program', async () => {
-    const page = stored.pages['["--help"]'];
+    const page = pageOf(['--help']);
     expect(page).toContain('Usage: canary');
     expect(await runCli(['--help'])).toMatchObject({ code: 0, stdout: page, stderr: '' });
     // Not a stored argv: the full program runs, and must agree.
     expect(await runCli(['--no-color', '--help'])).toMatchObject({ code: 0, stdout: page, stderr: '' });
-    const rollback = stored.pages['["rollback","--help"]'];
+    const rollback = pageOf(['rollback', '--help']);
     expect(await runCli(['rollback', '--help'])).toMatchObject({ code: 0, stdout: rollback });
     expect(await runCli(['help', 'rollback'])).toMatchObject({ code: 0, stdout: rollback });
   });
 
   it('in a terminal, the stored page when it fits, the program wrapping to the width when not', async () => {
-    const page = stored.pages['["--help"]'];
+    const page = pageOf(['--help']);
     const wide = spawnPty(['--help'], { cols: 120, env: baseEnv({ TERM: 'xterm-256color' }) });
     expect((await wide.exited).code).toBe(0);
     expect(wide.screen()).toBe(page);
