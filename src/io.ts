@@ -24,6 +24,11 @@ export interface Io {
   addSecret(secret: string): void;
   /** Redacts every registered secret from a string. */
   redact(text: string): string;
+  /**
+   * True when the process exits as soon as the command returns (bin/canary.cjs), so a command
+   * may leave idle sockets for the OS to close instead of spending time closing them.
+   */
+  exitsWhenDone?: boolean;
 }
 
 const MASK = '[REDACTED]';
@@ -50,6 +55,7 @@ export function createIo(base: {
   stdin: InStream;
   env: Record<string, string | undefined>;
   cwd: string;
+  exitsWhenDone?: boolean;
 }): Io {
   const secrets = new Set<string>();
   const redact = (text: string): string => {
@@ -68,6 +74,7 @@ export function createIo(base: {
     },
     env: base.env,
     cwd: base.cwd,
+    exitsWhenDone: base.exitsWhenDone ?? false,
     addSecret(secret: string) {
       // Very short values would redact ordinary words; keys are never that short.
       if (secret.length >= 4) secrets.add(secret);
@@ -87,5 +94,7 @@ export function processIo(): Io {
     },
     env: process.env,
     cwd: process.cwd(),
+    // runProcess (src/program.ts) exits once main returns.
+    exitsWhenDone: true,
   });
 }

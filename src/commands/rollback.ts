@@ -221,6 +221,8 @@ export async function runRollbackCommand(
     }
     return ExitCode.Ok;
   } finally {
-    await connection.close();
+    // Every call has been answered by now; closing the idle connection costs an incident's
+    // rollback ~1.5 ms that the OS spends for free when the process exits right after.
+    if (!io.exitsWhenDone) await connection.close();
   }
 }

@@ -420,12 +420,18 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     return parsed.data;
   }
 
+  /**
+   * Sends, then builds the answer's schema while the request is on the wire: send() has put the
+   * request on its way (or is connecting) when it returns, so the schema costs no wall time.
+   */
   async function call<S extends ZodMiniType>(
     req: Request,
-    schema: S,
+    schemaOf: () => S,
     opts?: CallOptions,
   ): Promise<Output<S>> {
-    const answer = await send(req, opts);
+    const sent = send(req, opts);
+    const schema = schemaOf();
+    const answer = await sent;
     if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
     return parseBody(req, answer, schema);
   }
@@ -479,7 +485,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           path: `/models/versions/${encodeURIComponent(tag)}`,
           subject: `version ${tag}`,
         },
-        storedVersionSchema(),
+        storedVersionSchema,
         opts,
       );
     },
@@ -509,7 +515,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           path: `/routes/traffic/${encodeURIComponent(routeId)}`,
           subject: `route ${routeId}`,
         },
-        routeSchema(),
+        routeSchema,
         opts,
       );
     },
@@ -522,7 +528,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           body: { route_id: request.route_id, route_rules: request.route_rules },
           subject: `route ${request.route_id}`,
         },
-        routeUpdateSchema(),
+        routeUpdateSchema,
         opts,
       );
       return toRouteUpdate(raw, request.route_id);
@@ -538,7 +544,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           query: { version_tag: query.versionTag, start_time: start, end_time: end },
           subject: `metrics for version ${query.versionTag}`,
         },
-        metricsSchema(),
+        metricsSchema,
         opts,
       );
       return toVersionMetrics(raw, { versionTag: query.versionTag, start, end });
