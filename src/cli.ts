@@ -1,8 +1,9 @@
 /**
  * Entry point: `main(argv, io)` parses flags and runs one command, returning its exit code.
  * Command modules are imported lazily so each command pays only for what it uses. `run()`
- * is the only place canary calls `process.exit`. The program's settings and the `rollback`
- * command live in src/program.ts, shared with the fast rollback entry (src/rollback-entry.ts).
+ * (runProcess in src/program.ts) is the only place canary calls `process.exit`. The program's
+ * settings and the `rollback` command live in src/program.ts, shared with the fast rollback
+ * entry (src/rollback-entry.ts).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { EmulatorCommandOptions } from './commands/emulator.js';
