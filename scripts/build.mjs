@@ -225,12 +225,7 @@ const options = {
 // does not read, deserialise and initialise code it never runs.
 await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
-  build({
-    ...options,
-    metafile: true,
-    entryPoints: ['src/rollback-entry.ts'],
-    outfile: 'dist/rollback.cjs',
-  }).then((r) => process.env.META && writeFile(process.env.META, JSON.stringify(r.metafile))),
+  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs' }),
 ]);
 // One character beyond Latin-1 (esbuild escapes strings, not regex literals) makes V8 hold a
 // whole bundle as a two-byte string: twice the memory and slower to read on every start.
@@ -283,7 +278,10 @@ const capture = () => {
 const helpIo = (stdout, stderr) => ({
   stdout,
   stderr,
-  stdin: process.stdin,
+  // Help never reads stdin; a getter keeps the build from opening it.
+  get stdin() {
+    return process.stdin;
+  },
   env: {},
   cwd: root,
   addSecret() {},
