@@ -2,9 +2,9 @@
 // ratio to a baseline measured in the same run (or an absolute bound where the target is one).
 // Repetition is hyperfine-like, done in Node: warm-up runs, then N timed runs, median; the
 // baseline (`node -e 0`) is interleaved with the command measured so load changes hit both.
-// --quick: fewer runs, a 2-hour rollout instead of 24, and exit 1 only when a figure is more
-// than 2x worse than its target (machines are noisy). --only startup|status|detection|long|emulator
-// runs one group of figures (while working on one). Writes bench/results.json.
+// --quick: fewer runs (start-up keeps its 21), a 2-hour rollout instead of 24, and exit 1 only
+// when a figure is more than 2x worse than its target (machines are noisy). --only
+// startup|status|detection|long|emulator runs one group of figures. Writes bench/results.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -26,8 +26,9 @@ if (only !== undefined && !GROUPS.includes(only)) {
 /** Whether a group of figures runs this time. */
 const wanted = (group) => only === undefined || only === group;
 const KEY = 'bench-key-4f1c';
-// Timed rounds per start-up figure: a median of 7 moved by ±10 % between quick runs here.
-const N = quick ? 11 : 21;
+// Timed rounds per start-up figure, --quick too: the rollback ratio sits nearer the quick run's
+// failure line than the others, and a median of 7 moved by ±10 % between runs here.
+const N = 21;
 const WARMUP = 3;
 
 if (!existsSync(join(ROOT, 'dist', 'cli.cjs'))) {
@@ -95,7 +96,14 @@ async function compare(subjects, base = process.env) {
       if (i >= WARMUP) times[j].push(t);
     }
   }
-  return { baseline: median(baseline), medians: times.map(median) };
+  return { baseline: median(baseline), medians: times.map(median), samples: { baseline, times } };
+}
+
+/** Two runs of compare() as one: every round of both, medians recomputed. */
+function pooled(a, b) {
+  const baseline = [...a.samples.baseline, ...b.samples.baseline];
+  const times = a.samples.times.map((t, j) => [...t, ...b.samples.times[j]]);
+  return { baseline: median(baseline), medians: times.map(median), samples: { baseline, times } };
 }
 
 // ---------------------------------------------------------------- emulator in a worker
@@ -208,13 +216,22 @@ if (wanted('startup')) {
       before: () => api('PATCH', '/routes/traffic', { route_id: 'bench-rollback', route_rules: half }),
     },
   ];
-  const startup = await compare(subjects, cleanEnv);
-  const configured = noisy.length > 0 ? await compare(subjects) : undefined;
-  for (const [i, [figure, target]] of [
+  const targets = [
     ['canary --version', 1.2],
     ['canary --help', 1.2],
     ['canary rollback --route R --to TAG', 1.5],
-  ].entries()) {
+  ];
+  let startup = await compare(subjects, cleanEnv);
+  let rounds = N;
+  // --quick: a figure past its failure line is measured again and judged on both runs' rounds,
+  // so one burst of load on a shared runner does not fail CI.
+  const past = (m) => targets.some(([, target], i) => m.medians[i] / m.baseline > target * slack);
+  if (quick && past(startup)) {
+    startup = pooled(startup, await compare(subjects, cleanEnv));
+    rounds = 2 * N;
+  }
+  const configured = noisy.length > 0 ? await compare(subjects) : undefined;
+  for (const [i, [figure, target]] of targets.entries()) {
     const t = startup.medians[i];
     const ratio = t / startup.baseline;
     const asConfigured = configured
@@ -228,7 +245,7 @@ if (wanted('startup')) {
       target,
       'x node -e 0',
       ratio <= target * slack,
-      `median of ${N}${asConfigured}`,
+      `median of ${rounds}${asConfigured}`,
     );
   }
 }
