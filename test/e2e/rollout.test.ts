@@ -3,6 +3,7 @@
  * (exit codes, the route's final weights as the relay sees them, the last line of output).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +192,48 @@ describe('canary rollback and status (spawned)', () => {
       const result = await runCli([...args, '--relay-url', 'emulator'], { env: env() });
       expect(result.code, args[0]).toBe(2);
       expect(result.stderr).toContain("the relay URL 'emulator' means an emulator inside this process");
+    }
+  });
+
+  it('rollback reads, changes and reads back over one connection', async () => {
+    // Counts the TCP connections canary opens; undici's pool would open a second one for the
+    // PATCH if the rollback's client allowed more than one.
+    const target = new URL(emulator.baseUrl);
+    let connections = 0;
+    const proxy = createServer((socket) => {
+      connections++;
+      const upstream = netConnect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      const done = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on('error', done);
+      upstream.on('error', done);
+      socket.on('close', done);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+      const half = [
+        { version_tag: 'ops-v1', weight: 50 },
+        { version_tag: 'ops-v2', weight: 50 },
+      ];
+      await fetch(`${emulator.baseUrl}/routes/traffic`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ route_id: 'ops-route', route_rules: half }),
+      });
+      const port = (proxy.address() as AddressInfo).port;
+      const result = await runCli(
+        ['rollback', '--route', 'ops-route', '--to', 'ops-v1', '--relay-url', `http://127.0.0.1:${port}/v1`],
+        { env: env() },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('ops-v1 50%, ops-v2 50% → ops-v1 100%, ops-v2 0%');
+      expect(connections).toBe(1);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 
