@@ -22,7 +22,7 @@ const meta = JSON.parse(readFileSync(join(dist, 'version.json'), 'utf8'));
 const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write(`${meta.version}\n`);
+  print(`${meta.version}\n`);
 } else if (!printHelpPage()) {
   // undici parses HTTP in WebAssembly; V8 re-compiles that module with its optimising tier on
   // background threads, and process exit waits for them: about 0.2 s added to every rollback.
@@ -54,8 +54,14 @@ function printHelpPage() {
   const page = help.pages[JSON.stringify(args)];
   const out = process.stdout;
   if (page === undefined || (out.isTTY && out.columns < help.width)) return false;
-  out.write(page);
+  print(page);
   return true;
+}
+
+/** Writes to stdout; a reader that has gone (`canary --help | head -1`) is not an error. */
+function print(text) {
+  process.stdout.on('error', () => {});
+  process.stdout.write(text);
 }
 
 /** Compiles and runs one bundle through node:vm with its code cache; returns its exports. */

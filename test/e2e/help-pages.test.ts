@@ -4,12 +4,13 @@
  * what the program prints today, in any environment, and the shim falls back to the program
  * where a stored page would be wrong (a terminal narrower than the page, any other argv).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELP_WIDTH, helpRequests, main } from '../../src/cli.js';
 import { createIo, type OutStream } from '../../src/io.js';
 import { spawnPty } from '../terminal/pty.js';
-import { baseEnv, runCli } from './spawn.js';
+import { BIN, baseEnv, runCli } from './spawn.js';
 
 const stored = JSON.parse(readFileSync(new URL('../../dist/help.json', import.meta.url), 'utf8')) as {
   width: number;
@@ -84,6 +85,18 @@ describe('help pages', () => {
     const rollback = pageOf(['rollback', '--help']);
     expect(await runCli(['rollback', '--help'])).toMatchObject({ code: 0, stdout: rollback });
     expect(await runCli(['help', 'rollback'])).toMatchObject({ code: 0, stdout: rollback });
+  });
+
+  it('a reader that has gone is not an error: `canary --help | true` exits 0 quietly', () => {
+    // `true` exits long before Node has started, so canary's write meets a closed pipe (EPIPE).
+    for (const args of ['--help', '--version', 'rollback --help', '--no-color --help']) {
+      const result = spawnSync(
+        'bash',
+        ['-c', `"${process.execPath}" "${BIN}" ${args} | true; echo "exit \${PIPESTATUS[0]}" >&2`],
+        { encoding: 'utf8', env: baseEnv() },
+      );
+      expect(result.stderr, args).toBe('exit 0\n');
+    }
   });
 
   it('in a terminal, the stored page when it fits, the program wrapping to the width when not', async () => {
