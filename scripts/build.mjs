@@ -227,17 +227,6 @@ await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
   build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs' }),
 ]);
-// One character beyond Latin-1 (esbuild escapes strings, not regex literals) makes V8 hold a
-// whole bundle as a two-byte string: twice the memory and slower to read on every start.
-for (const name of ['cli.cjs', 'rollback.cjs']) {
-  const text = await readFile(new URL(name, dist), 'utf8');
-  const at = text.search(/[\u0100-\uffff]/);
-  if (at >= 0) {
-    throw new Error(
-      `dist/${name} has a character beyond Latin-1 near ${JSON.stringify(text.slice(at - 40, at + 10))}; escape it in src/`,
-    );
-  }
-}
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
@@ -247,14 +236,24 @@ const VERSION = /VERSION\s*=\s*'([^']+)'/.exec(
   await readFile(new URL('../src/version.ts', import.meta.url), 'utf8'),
 )?.[1];
 if (!VERSION) throw new Error('could not read VERSION from src/version.ts');
-// Each bundle's hash names its code caches: V8 checks a cache only against the source's length.
-const hashOf = async (name) =>
-  createHash('sha256')
-    .update(await readFile(new URL(name, dist)))
-    .digest('hex')
-    .slice(0, 16);
-const hash = await hashOf('cli.cjs');
-const rollbackHash = await hashOf('rollback.cjs');
+/**
+ * Reads a bundle once to check it and name its code caches (V8 checks a cache only against the
+ * source's length, so the hash of the source goes into the cache's file name). One character
+ * beyond Latin-1 (esbuild escapes strings, not regex literals) makes V8 hold a whole bundle as a
+ * two-byte string: twice the memory and slower to read on every start.
+ */
+async function checkedHash(name) {
+  const text = await readFile(new URL(name, dist), 'utf8');
+  const at = text.search(/[\u0100-\uffff]/);
+  if (at >= 0) {
+    throw new Error(
+      `dist/${name} has a character beyond Latin-1 near ${JSON.stringify(text.slice(at - 40, at + 10))}; escape it in src/`,
+    );
+  }
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+const hash = await checkedHash('cli.cjs');
+const rollbackHash = await checkedHash('rollback.cjs');
 await writeFile(
   new URL('version.json', dist),
   `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
