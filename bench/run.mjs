@@ -109,19 +109,21 @@ function pooled(a, b) {
 // ---------------------------------------------------------------- emulator in a worker
 // The emulator runs in a worker thread of this process (so it keeps answering while the main
 // thread waits on children), behind a TCP proxy that counts connections.
+/** Bundles TypeScript from the repo into one ES module under `work`, able to require built-ins. */
+const bundle = (options) =>
+  build({
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    ...options,
+  });
 const harnessFile = join(work, 'harness.mjs');
-await build({
-  entryPoints: [join(ROOT, 'bench', 'harness.ts')],
-  outfile: harnessFile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
-});
+await bundle({ entryPoints: [join(ROOT, 'bench', 'harness.ts')], outfile: harnessFile });
 const workerFile = join(work, 'emulator-worker.mjs');
 writeFileSync(
   workerFile,
@@ -131,21 +133,13 @@ const emulator = await startEmulator({ port: 0, apiKey: ${JSON.stringify(KEY)}, 
 parentPort.postMessage({ baseUrl: emulator.baseUrl, port: emulator.port });
 `,
 );
-await build({
+await bundle({
   stdin: {
     contents: "export { startEmulator } from './src/emulator/index.ts';",
     resolveDir: ROOT,
     loader: 'ts',
   },
   outfile: join(work, 'emulator.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
 });
 const worker = new Worker(workerFile);
 const { baseUrl, port: emulatorPort } = await new Promise((resolve, reject) => {
