@@ -1,5 +1,6 @@
 /** Emulators the spawned-CLI tests share: one per example scenario, on free loopback ports. */
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import type { RouteRule } from '../../src/relay/types.js';
 import { ROOT } from './spawn.js';
 
 export interface ExampleEmulators {
@@ -28,4 +29,47 @@ export async function startExampleEmulators(apiKey: string, seed: number): Promi
       await Promise.all([healthy.close(), failing.close()]);
     },
   };
+}
+
+export const RELIABILITY_BASELINE = 'claude-sonnet-4-5-v1';
+export const RELIABILITY_CANARY = 'claude-sonnet-4-5-v2';
+
+/**
+ * The plan the reliability tests run: three stages, 1 s checks on error rate only. The relay URL
+ * is a placeholder each test overrides with --relay-url.
+ */
+export function reliabilityPlan(
+  route: string,
+  opts: { bake?: string; maxErrorRate?: string; tail?: string } = {},
+): string {
+  return `relay:
+  url: http://127.0.0.1:1/v1
+route: ${route}
+baseline:
+  version_tag: ${RELIABILITY_BASELINE}
+  model: anthropic/claude-sonnet-4-20250514
+canary:
+  version_tag: ${RELIABILITY_CANARY}
+  model: anthropic/claude-sonnet-4-20250514
+  parameters: { temperature: 0.5 }
+stages: [5, 25, 100]
+bake: ${opts.bake ?? '3s'}
+analysis:
+  interval: 1s
+  window: 3s
+  min_requests: 20
+  failure_limit: 2
+  thresholds:
+    error_rate: { max: ${opts.maxErrorRate ?? '0.05'} }
+${opts.tail ?? ''}`;
+}
+
+/** A route's weights by version tag, as the emulator holds them ({} for an unknown route). */
+export function weights(
+  emulator: { control: { getRoute(route: string): { route_rules: RouteRule[] } | undefined } },
+  route: string,
+): Record<string, number> {
+  return Object.fromEntries(
+    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
+  );
 }

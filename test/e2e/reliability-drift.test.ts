@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import {
+  RELIABILITY_BASELINE as BASELINE,
+  RELIABILITY_CANARY as CANARY,
+  reliabilityPlan,
+  weights,
+} from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-drift-key-0b8f3e27';
-const BASELINE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 function writePlan(
   route: string,
@@ -22,34 +26,13 @@ function writePlan(
   const file = path.join(dir, 'plan.yaml');
   writeFileSync(
     file,
-    `relay:
-  url: http://127.0.0.1:1/v1
-route: ${route}
-baseline:
-  version_tag: ${BASELINE}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${CANARY}
-  model: anthropic/claude-sonnet-4-20250514
-  parameters: { temperature: 0.5 }
-stages: [5, 25, 100]
-bake: ${extra.bake ?? '3s'}
-analysis:
-  interval: 1s
-  window: 3s
-  min_requests: 20
-  failure_limit: 2
-  thresholds:
-    error_rate: { max: ${extra.thresholds ?? '0.05'} }
-${extra.tail ?? ''}`,
+    reliabilityPlan(route, {
+      ...(extra.bake !== undefined ? { bake: extra.bake } : {}),
+      ...(extra.thresholds !== undefined ? { maxErrorRate: extra.thresholds } : {}),
+      ...(extra.tail !== undefined ? { tail: extra.tail } : {}),
+    }),
   );
   return { dir, file };
-}
-
-function weights(emulator: StartedEmulator, route: string): Record<string, number> {
-  return Object.fromEntries(
-    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
-  );
 }
 
 const lastLine = (text: string) => text.trimEnd().split('\n').pop() ?? '';

@@ -8,44 +8,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import {
+  RELIABILITY_BASELINE as BASELINE,
+  RELIABILITY_CANARY as CANARY,
+  reliabilityPlan,
+  weights,
+} from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-reliability-key-51c9ae';
-const BASELINE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 function writePlan(dir: string, route: string, opts: { bake?: string } = {}): string {
   const file = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    file,
-    `relay:
-  url: http://127.0.0.1:1/v1
-route: ${route}
-baseline:
-  version_tag: ${BASELINE}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${CANARY}
-  model: anthropic/claude-sonnet-4-20250514
-  parameters: { temperature: 0.5 }
-stages: [5, 25, 100]
-bake: ${opts.bake ?? '3s'}
-analysis:
-  interval: 1s
-  window: 3s
-  min_requests: 20
-  failure_limit: 2
-  thresholds:
-    error_rate: { max: 0.05 }
-`,
-  );
+  writeFileSync(file, reliabilityPlan(route, opts));
   return file;
-}
-
-function weights(emulator: StartedEmulator, route: string): Record<string, number> {
-  return Object.fromEntries(
-    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
-  );
 }
 
 function journalRecords(dir: string, route: string): Record<string, unknown>[] {
