@@ -11,6 +11,7 @@ import type { Scenario } from '../src/emulator/types.js';
 import { loadPlan } from '../src/plan/load.js';
 import type { Plan } from '../src/plan/types.js';
 import { createRelayClient } from '../src/relay/client.js';
+import { undiciTransport } from '../src/relay/undici-transport.js';
 import { runRollout } from '../src/rollout/engine.js';
 import type { RolloutEvent } from '../src/rollout/events.js';
 
@@ -79,7 +80,13 @@ async function withRollout(
     seed: 5,
     ...(onCall ? { onCall: (r) => onCall(r.path, r.method, r.body) } : {}),
   });
-  const client = createRelayClient({ baseUrl: emulator.baseUrl, apiKey: KEY, keySource: 'bench', clock });
+  const client = createRelayClient({
+    transport: undiciTransport,
+    baseUrl: emulator.baseUrl,
+    apiKey: KEY,
+    keySource: 'bench',
+    clock,
+  });
   try {
     const result = await runRollout(plan, {
       clock,
@@ -186,7 +193,13 @@ async function emulatorLoad(queries: number) {
     rps: 10_000,
     seed: 3,
   });
-  const client = createRelayClient({ baseUrl: emulator.baseUrl, apiKey: KEY, keySource: 'bench', clock });
+  const client = createRelayClient({
+    transport: undiciTransport,
+    baseUrl: emulator.baseUrl,
+    apiKey: KEY,
+    keySource: 'bench',
+    clock,
+  });
   try {
     for (const tag of ['bench-v1', 'bench-v2'])
       await client.registerVersion({ version_tag: tag, model: 'm' });

@@ -4,6 +4,7 @@ import { FakeClock } from '../src/clock.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { loadPlan } from '../src/plan/load.js';
 import { createRelayClient } from '../src/relay/client.js';
+import { undiciTransport } from '../src/relay/undici-transport.js';
 import { runRollout } from '../src/rollout/engine.js';
 import { SCENARIOS } from './judge/scenarios.js';
 
@@ -24,6 +25,7 @@ const emulator = await startEmulator({
   seed: Number(seedText),
 });
 const client = createRelayClient({
+  transport: undiciTransport,
   baseUrl: emulator.baseUrl,
   apiKey: 'k-debug-1234',
   keySource: 'debug',

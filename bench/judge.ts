@@ -20,6 +20,7 @@ import { loadPlan } from '../src/plan/load.js';
 import { SIGNIFICANCE_DEFAULTS } from '../src/plan/schema.js';
 import type { Plan, SignificanceConfig } from '../src/plan/types.js';
 import { createRelayClient } from '../src/relay/client.js';
+import { undiciTransport } from '../src/relay/undici-transport.js';
 import { runRollout } from '../src/rollout/engine.js';
 import type { RolloutEvent } from '../src/rollout/events.js';
 import { CANARY, type JudgeScenario, SCENARIOS } from './judge/scenarios.js';
@@ -68,7 +69,13 @@ export async function runOne(scenario: JudgeScenario, plan: Plan, seed: number):
     rps: scenario.rps,
     seed,
   });
-  const client = createRelayClient({ baseUrl: emulator.baseUrl, apiKey: KEY, keySource: 'judge', clock });
+  const client = createRelayClient({
+    transport: undiciTransport,
+    baseUrl: emulator.baseUrl,
+    apiKey: KEY,
+    keySource: 'judge',
+    clock,
+  });
   const stopOutage = new AbortController();
   const { outage } = scenario;
   if (outage) {

@@ -20,23 +20,36 @@ const args = process.argv.slice(2);
 const meta = JSON.parse(readFileSync(join(dist, 'version.json'), 'utf8'));
 // One cache per command: each holds the functions its command compiled, not just the first one run.
 const command = /^[a-z]+$/.test(args[0] ?? '') ? args[0] : 'other';
+/** Whether --liftoff-only is set: V8 ties a code cache to the flags it was made under. */
+let liftoff = false;
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   print(`${meta.version}\n`);
-} else if (!printHelpPage()) {
-  // undici parses HTTP in WebAssembly; V8 re-compiles that module with its optimising tier on
-  // background threads, and process exit waits for them: about 0.2 s added to every rollback.
-  // The baseline tier parses the relay's small answers just as well. Set before any bundle is
-  // compiled: V8 rejects a code cache made under other flags.
-  require('node:v8').setFlagsFromString('--liftoff-only');
+} else if (printHelpPage()) {
+  // printed
+} else if (args[0] === 'rollback' && typeof meta.rollbackHash === 'string') {
   // `canary rollback` has its own, smaller bundle (src/rollback-entry.ts): the same rollback
   // command and program settings without the rest of the CLI, which it loads only for the
-  // plan-file form.
-  if (args[0] === 'rollback' && typeof meta.rollbackHash === 'string') {
-    load('rollback.cjs', meta.rollbackHash).run(async () => load('cli.cjs', meta.hash).main);
-  } else {
-    load('cli.cjs', meta.hash).run();
-  }
+  // plan-file form. It talks HTTP without undici (src/relay/socket-transport.ts), so it needs
+  // neither the WebAssembly setting below nor node:v8 (4 ms) to make it.
+  load('rollback.cjs', meta.rollbackHash).run(async () => {
+    liftoffOnly();
+    return load('cli.cjs', meta.hash).main;
+  });
+} else {
+  liftoffOnly();
+  load('cli.cjs', meta.hash).run();
+}
+
+/**
+ * undici parses HTTP in WebAssembly; V8 re-compiles that module with its optimising tier on
+ * background threads, and process exit waits for them: about 0.2 s added to a short command.
+ * The baseline tier parses the relay's small answers just as well. Set before the full CLI is
+ * compiled: V8 rejects a code cache made under other flags.
+ */
+function liftoffOnly() {
+  require('node:v8').setFlagsFromString('--liftoff-only');
+  liftoff = true;
 }
 
 /**
@@ -91,8 +104,12 @@ function load(bundle, hash) {
       vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
   });
   if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
+    const flagsAtLoad = liftoff;
     // Written on exit so the cache includes what this run compiled lazily; the CLI exits explicitly.
     process.once('exit', () => {
+      // `rollback plan.yaml` sets the flag after loading the rollback bundle: a cache made now
+      // would be refused by the next `rollback --route`, and the two forms would keep rewriting it.
+      if (liftoff !== flagsAtLoad) return;
       const data = script.createCachedData();
       for (const dir of dirs) {
         try {

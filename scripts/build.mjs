@@ -223,10 +223,28 @@ const options = {
 // The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same program
 // settings and rollback command (src/program.ts) without the other commands, so an incident
 // does not read, deserialise and initialise code it never runs.
-await Promise.all([
+const [, rollbackBuild] = await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
-  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs' }),
+  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),
 ]);
+// What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
+// on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
+// answers are checked with valibot), YAML and the plan loader (the plan form is handed to the
+// full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
+const ROLLBACK_EXCLUDES = [
+  'node_modules/undici/',
+  'node_modules/zod/',
+  'node_modules/yaml/',
+  'src/plan/load.ts',
+];
+for (const input of Object.keys(rollbackBuild.metafile.inputs)) {
+  const banned = ROLLBACK_EXCLUDES.find((path) => input.includes(path));
+  if (banned) {
+    throw new Error(
+      `dist/rollback.cjs includes ${input}: keep ${banned} out of src/rollback-entry.ts's imports`,
+    );
+  }
+}
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",

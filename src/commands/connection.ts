@@ -9,6 +9,7 @@ import type { Io } from '../io.js';
 import type { EmulatorConfig } from '../plan/types.js';
 import { createRelayClient, type RelayClient } from '../relay/client.js';
 import { resolveApiKey } from '../relay/credentials.js';
+import type { TransportFactory } from '../relay/transport.js';
 import { parseBaseUrl } from '../relay/url.js';
 
 export const RELAY_URL_ENV = 'CANARY_RELAY_URL';
@@ -34,6 +35,11 @@ export interface ConnectionRequest {
   baseDir: string;
   /** Most connections to the relay at once; see RelayClientOptions.connections. */
   connections?: number | undefined;
+  /**
+   * How calls reach the relay. Each command names its own, so that `canary rollback`'s bundle
+   * holds the socket transport alone and never loads undici.
+   */
+  transport: TransportFactory;
 }
 
 export interface Connection {
@@ -82,6 +88,7 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
       baseUrl: handle.baseUrl,
       apiKey: key,
       keySource: 'the built-in emulator',
+      transport: request.transport,
     });
     return {
       client,
@@ -113,6 +120,7 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
     // The client checks the URL again: without this it refused what --allow-insecure-http allowed.
     allowInsecureHttp: request.allowInsecureHttp ?? false,
     connections: request.connections,
+    transport: request.transport,
   });
   return {
     client,

@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
+import { socketTransport } from '../relay/socket-transport.js';
 import type { RouteRule } from '../relay/types.js';
 import { connect } from './connection.js';
 
@@ -175,8 +176,10 @@ export async function runRollbackCommand(
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
       baseDir,
-      // Read, change, read back: one call at a time, so one connection serves all three.
+      // Read, change, confirm: one call at a time over one connection, and nothing to load
+      // but node:net (src/relay/socket-transport.ts).
       connections: 1,
+      transport: socketTransport,
     },
     io,
   );

@@ -15,6 +15,7 @@ import type { OpenedMetricsSource } from '../metrics/index.js';
 import type { Notifier } from '../notify/webhook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
+import { undiciTransport } from '../relay/undici-transport.js';
 import { isGitHubActions } from '../reporters/github.js';
 import { toJsonLine } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -148,6 +149,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         allowInsecureHttp: opts.allowInsecureHttp,
         emulator: plan.emulator,
         startEmulator: async (options) => (await import('../emulator/index.js')).startEmulator(options),
+        transport: undiciTransport,
         baseDir: path.dirname(plan.file),
       },
       io,

@@ -11,6 +11,7 @@ import type { Io } from '../io.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
+import { undiciTransport } from '../relay/undici-transport.js';
 import { type Connection, connect } from './connection.js';
 
 export interface StatusCommandOptions {
@@ -128,6 +129,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
       baseDir,
+      transport: undiciTransport,
     },
     io,
   );

@@ -4,7 +4,6 @@
  * answer or NaN is "no data" for that metric; a query error or an unreachable Prometheus
  * fails the whole read, which the engine counts towards `max_metric_errors` (fail safe).
  */
-import { Agent } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { RelayError } from '../errors.js';
 import type { PrometheusQueryName } from '../plan/types.js';
@@ -16,7 +15,9 @@ import {
   type RetryPolicy,
   retryDelay,
 } from '../relay/retry.js';
+import { DEFAULT_LIMITS } from '../relay/transport.js';
 import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../relay/types.js';
+import { undiciTransport } from '../relay/undici-transport.js';
 import { VERSION } from '../version.js';
 import { renderQuery } from './promql.js';
 
@@ -159,12 +160,15 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
   const random = options.random ?? Math.random;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const agent = new Agent({
-    connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.headersMs,
-    bodyTimeout: timeouts.bodyMs,
-    keepAliveTimeout: 10_000,
+  // The relay client's transport: the same timeouts, limits and failure codes.
+  const transport = undiciTransport({
+    origin: base.origin,
+    connectTimeoutMs: timeouts.connectMs,
+    headersTimeoutMs: timeouts.headersMs,
+    bodyTimeoutMs: timeouts.bodyMs,
+    // A read asks for five metrics at once.
     connections: 8,
+    ...DEFAULT_LIMITS,
   });
 
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `canary/${VERSION}` };
@@ -218,26 +222,23 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       let answer: Extract<QueryAnswer, { ok: false }> | undefined;
       let caught: unknown;
       try {
-        const res = await agent.request({
-          origin: base.origin,
+        const res = await transport.request({
           path: `${basePath}/api/v1/query?${search}`,
           method: 'GET',
           headers,
           signal: attemptSignal,
         });
-        const text = await res.body.text();
-        const parsed = parseQueryAnswer(res.statusCode, text);
+        const parsed = parseQueryAnswer(res.status, res.text);
         if (parsed.ok) return parsed.value;
         // A 200 with a body that makes no sense will not make more sense the second time.
-        if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (res.status >= 200 && res.status < 300) {
           throw failure(metric, parsed.type, `${parsed.message} came back`, attempt);
         }
         answer = parsed;
-        const retryAfter = res.headers['retry-after'];
         outcome = {
           kind: 'response',
-          status: res.statusCode,
-          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, clock.now()),
+          status: res.status,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
         };
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -315,6 +316,6 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       };
     },
 
-    close: () => agent.close(),
+    close: () => transport.close(),
   };
 }

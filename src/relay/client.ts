@@ -1,5 +1,3 @@
-import { Agent } from 'undici';
-import type { output as Output, ZodMiniType } from 'zod/mini';
 import { type Clock, systemClock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -13,6 +11,7 @@ import {
   retryDelay,
 } from './retry.js';
 import {
+  type AnswerSchema,
   describeIssues,
   errorBodySchema,
   healthSchema,
@@ -22,7 +21,9 @@ import {
   storedVersionSchema,
   toRouteUpdate,
   toVersionMetrics,
+  validate,
 } from './schemas.js';
+import { DEFAULT_LIMITS, respondedBeforeFailing, type TransportFactory } from './transport.js';
 import type {
   CallOptions,
   CreateRouteRequest,
@@ -41,6 +42,11 @@ export { curlForUpdate } from './curl.js';
 
 export interface RelayClientOptions {
   baseUrl: string;
+  /**
+   * How calls reach the relay: undiciTransport (src/relay/undici-transport.ts) for long-lived
+   * and concurrent use, socketTransport (src/relay/socket-transport.ts) for `canary rollback`.
+   */
+  transport: TransportFactory;
   apiKey: string;
   /** Where the key came from, e.g. `env RELAY_API_KEY`; named in 401 messages instead of the key. */
   keySource: string;
@@ -54,7 +60,8 @@ export interface RelayClientOptions {
   /**
    * Most connections open to the relay at once (default 4). A caller whose calls run strictly one
    * after another should say 1: undici's pool opens a new connection for a call made while the
-   * previous one is still being released, a TCP handshake and a parser more per call.
+   * previous one is still being released, a TCP handshake and a parser more per call. The socket
+   * transport always uses one.
    */
   connections?: number;
 }
@@ -143,15 +150,13 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   const keySource = options.keySource;
   const userAgent = options.userAgent ?? `canary/${VERSION}`;
 
-  const agent = new Agent({
-    connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.headersMs,
-    bodyTimeout: timeouts.bodyMs,
-    keepAliveTimeout: 10_000,
+  const transport = options.transport({
+    origin,
+    connectTimeoutMs: timeouts.connectMs,
+    headersTimeoutMs: timeouts.headersMs,
+    bodyTimeoutMs: timeouts.bodyMs,
     connections: options.connections ?? 4,
-    // Node's default limit, named so that undici need not load node:http to look it up
-    // (scripts/build.mjs); a relay's headers are a few hundred bytes.
-    maxHeaderSize: 16 * 1024,
+    ...DEFAULT_LIMITS,
   });
 
   /** Belt and braces: a relay (or a proxy) echoing the Authorization header must not leak it. */
@@ -181,8 +186,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       case 'ECONNRESET':
       case 'EPIPE':
       case 'ECONNABORTED':
-      case 'UND_ERR_SOCKET':
-      case 'UND_ERR_CLOSED':
+      case 'SOCKET_CLOSED':
         return {
           type: 'network_error',
           reason: `the connection was closed ${responded ? 'while reading the response' : 'before any response'} (${code})`,
@@ -197,18 +201,21 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         return { type: 'network_error', reason: `network unreachable (${code})` };
       case 'ETIMEDOUT':
         return { type: 'timeout', reason: 'the connection timed out (ETIMEDOUT)' };
-      case 'UND_ERR_CONNECT_TIMEOUT':
+      case 'CONNECT_TIMEOUT':
         return {
           type: 'timeout',
           reason: `could not connect within ${seconds(timeouts.connectMs)} (${code})`,
         };
-      case 'UND_ERR_HEADERS_TIMEOUT':
+      case 'HEADERS_TIMEOUT':
         return { type: 'timeout', reason: `no response within ${seconds(timeouts.headersMs)} (${code})` };
-      case 'UND_ERR_BODY_TIMEOUT':
+      case 'BODY_TIMEOUT':
         return {
           type: 'timeout',
           reason: `the response body stalled for ${seconds(timeouts.bodyMs)} (${code})`,
         };
+      case 'BAD_RESPONSE':
+      case 'BODY_TOO_LARGE':
+        return { type: 'invalid_response', reason: `${raw}` };
       default:
         if (code !== undefined && isTlsCode(code)) {
           return { type: 'network_error', reason: `TLS failure (${code}): ${raw}` };
@@ -250,8 +257,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       const deadlineSignal = AbortSignal.timeout(remaining);
       const attemptSignal = signal === undefined ? deadlineSignal : AbortSignal.any([signal, deadlineSignal]);
       try {
-        const res = await agent.request({
-          origin,
+        const res = await transport.request({
           path: `${basePath}${req.path}${query}`,
           method: req.method,
           headers,
@@ -259,18 +265,17 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           signal: attemptSignal,
         });
         responded = true;
-        const text = await res.body.text();
-        const retryAfter = res.headers['retry-after'];
         outcome = {
           kind: 'response',
-          status: res.statusCode,
-          retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, clock.now()),
+          status: res.status,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
         };
-        answer = { status: res.statusCode, text, attempts: attempt, retriedBlind, stopNote: undefined };
-        if (res.statusCode >= 200 && res.statusCode < 300) return answer;
+        answer = { status: res.status, text: res.text, attempts: attempt, retriedBlind, stopNote: undefined };
+        if (res.status >= 200 && res.status < 300) return answer;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         failure = error;
+        responded = respondedBeforeFailing(error);
         const code = deadlineSignal.aborted ? DEADLINE_CODE : errorCode(error);
         outcome = { kind: 'network', code, responded };
       }
@@ -300,7 +305,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
               reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
             }
           : describeNetwork(failure, responded);
-      const what = type === 'timeout' ? 'no answer in time from' : 'could not reach';
+      const what =
+        type === 'timeout'
+          ? 'no answer in time from'
+          : type === 'invalid_response'
+            ? 'could not read the answer of'
+            : 'could not reach';
       throw new RelayError({
         message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
         type,
@@ -308,7 +318,9 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         hint:
           type === 'timeout'
             ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
-            : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
+            : type === 'invalid_response'
+              ? `Is ${baseUrl} a relay that speaks the v1 API? A proxy or a different service may be answering.`
+              : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
         cause: failure,
       });
     }
@@ -323,12 +335,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     let field: string | undefined;
     let existing: unknown;
     try {
-      const parsed = errorBodySchema().safeParse(JSON.parse(answer.text));
+      const parsed = validate(errorBodySchema(), JSON.parse(answer.text));
       if (parsed.success) {
-        type = parsed.data.error.type ?? type;
-        relayMessage = parsed.data.error.message;
-        field = parsed.data.error.field;
-        existing = parsed.data.error.existing;
+        type = parsed.output.error.type ?? type;
+        relayMessage = parsed.output.error.message;
+        field = parsed.output.error.field;
+        existing = parsed.output.error.existing;
       }
     } catch {
       // A proxy's HTML error page, say; the status still tells the story.
@@ -403,7 +415,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     });
   }
 
-  function parseBody<S extends ZodMiniType>(req: Request, answer: Answer, schema: S): Output<S> {
+  function parseBody<T>(req: Request, answer: Answer, schema: AnswerSchema<T>): T {
     let json: unknown;
     try {
       json = JSON.parse(answer.text);
@@ -414,21 +426,17 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           : `a body that is not JSON ("${scrub(snippet(answer.text))}")`;
       throw invalid(req, answer, what, error);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = validate(schema, json);
     if (!parsed.success)
-      throw invalid(req, answer, `an unexpected shape: ${scrub(describeIssues(parsed.error))}`);
-    return parsed.data;
+      throw invalid(req, answer, `an unexpected shape: ${scrub(describeIssues(parsed.issues))}`);
+    return parsed.output;
   }
 
   /**
    * Sends, then builds the answer's schema while the request is on the wire: send() has put the
    * request on its way (or is connecting) when it returns, so the schema costs no wall time.
    */
-  async function call<S extends ZodMiniType>(
-    req: Request,
-    schemaOf: () => S,
-    opts?: CallOptions,
-  ): Promise<Output<S>> {
+  async function call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T> {
     const sent = send(req, opts);
     const schema = schemaOf();
     const answer = await sent;
@@ -462,10 +470,10 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       if (answer.status !== 409) throw failure(req, answer);
 
       const conflict = failure(req, answer);
-      const parsed = storedVersionSchema().safeParse(conflict.existing);
+      const parsed = validate(storedVersionSchema(), conflict.existing);
       // `existing` is what makes re-running a plan safe; a relay without it is asked directly.
       const existing: StoredVersion = parsed.success
-        ? parsed.data
+        ? parsed.output
         : await client.getVersion(spec.version_tag, opts);
       const diffs = diffVersion(spec, existing);
       if (diffs.length === 0) return { version: existing, created: false };
@@ -551,7 +559,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     },
 
     close() {
-      return agent.close();
+      return transport.close();
     },
   };
   return client;

@@ -74,11 +74,12 @@ const TRANSIENT_CODES = new Set([
   'ENETUNREACH',
   'ENETDOWN',
   'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
+  // The transports' own (src/relay/transport.ts). BAD_RESPONSE and BODY_TOO_LARGE are not
+  // here: something that is not a relay is answering, and will answer the same again.
+  'SOCKET_CLOSED',
+  'CONNECT_TIMEOUT',
+  'HEADERS_TIMEOUT',
+  'BODY_TIMEOUT',
 ]);
 
 export function isTransientNetworkCode(code: string | undefined): boolean {

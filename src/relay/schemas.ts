@@ -3,38 +3,47 @@
  * leave out (unknown keys pass through, optional fields may be null) and reject what
  * would make canary act on garbage: a route without rules, a weight that is not a number.
  *
- * Written with `zod/mini` (the same library and checks as `zod`, functional API): the classic
- * API builds its whole method surface when it loads, a large part of `canary rollback`'s
- * start-up. zod/mini loads no locale, so the English messages are configured here (the same
- * ones `zod` sets; the configuration is shared, so this changes nothing for the plan schema).
- * Each schema is built on first use: a rollback needs two of the six.
+ * Written with valibot: its schemas are plain objects, so building one costs next to nothing.
+ * zod (still used for the emulator's scenario files) builds classes with their whole method
+ * surface: zod/mini cost `canary rollback` about 6 ms of start-up to build and run the two
+ * schemas it needs. Each schema is still built on first use.
  */
 import {
   array,
+  type BaseIssue,
   boolean,
-  config,
-  type infer as Infer,
+  check,
+  type GenericSchema,
   looseObject,
-  nonnegative,
+  minValue,
   nullish,
   number,
-  type output as Output,
   object,
   optional,
   pipe,
   record,
-  refine,
+  safeParse,
   string,
   transform,
   union,
   unknown,
-  type ZodMiniType,
-} from 'zod/mini';
-import type { $ZodError } from 'zod/v4/core';
-import en from 'zod/v4/locales/en.js';
+} from 'valibot';
 import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from './types.js';
 
-config(en());
+/** A check of one kind of answer, producing `T`. */
+export type AnswerSchema<T> = GenericSchema<unknown, T>;
+export type Issues = BaseIssue<unknown>[];
+
+/** Checks `value`; the issues say what is wrong where. */
+export function validate<T>(
+  schema: AnswerSchema<T>,
+  value: unknown,
+): { success: true; output: T } | { success: false; issues: Issues } {
+  const result = safeParse(schema, value);
+  return result.success
+    ? { success: true, output: result.output }
+    : { success: false, issues: result.issues as Issues };
+}
 
 /** Builds a schema the first time it is asked for. */
 function once<T>(build: () => T): () => T {
@@ -46,75 +55,72 @@ function once<T>(build: () => T): () => T {
 }
 
 /** Optional on the wire, and a real relay may send null for "unset". */
-const opt = <T extends ZodMiniType>(schema: T) =>
+const opt = <T>(schema: GenericSchema<unknown, T>) =>
   pipe(
     nullish(schema),
-    transform((v: Output<T> | null | undefined) => v ?? undefined),
+    transform((v: T | null | undefined) => v ?? undefined),
   );
 
-const jsonObject = once(() => record(string(), unknown()));
+const jsonObject = () => record(string(), unknown());
 
-export const storedVersionSchema = once(() =>
-  pipe(
-    looseObject({
-      version_tag: string(),
-      model: string(),
-      version_id: pipe(union([string(), number()]), transform(String)),
-      created_at: string(),
-      parameters: opt(jsonObject()),
-      system_prompt: opt(string()),
-      upstream_endpoint: opt(string()),
-      cost_limit_per_request: opt(number()),
-      metadata: opt(jsonObject()),
-    }),
-    transform((v) => v as StoredVersion),
-  ),
+export const storedVersionSchema = once(
+  (): AnswerSchema<StoredVersion> =>
+    pipe(
+      looseObject({
+        version_tag: string(),
+        model: string(),
+        version_id: pipe(union([string(), number()]), transform(String)),
+        created_at: string(),
+        parameters: opt(jsonObject()),
+        system_prompt: opt(string()),
+        upstream_endpoint: opt(string()),
+        cost_limit_per_request: opt(number()),
+        metadata: opt(jsonObject()),
+      }),
+      transform((v) => v as StoredVersion),
+    ),
 );
 
 const ruleSchema = once(() => looseObject({ version_tag: string(), weight: number() }));
 
-const stickySchema = once(() =>
-  looseObject({
-    enabled: boolean(),
-    cookie_name: opt(string()),
-    ttl_seconds: opt(number()),
-  }),
-);
-
-const healthCheckSchema = once(() =>
-  looseObject({
-    enabled: boolean(),
-    error_rate_threshold: opt(number()),
-    latency_p99_threshold_ms: opt(number()),
-    auto_rollback: opt(boolean()),
-  }),
-);
-
-export const routeSchema = once(() =>
-  pipe(
-    looseObject({
-      route_id: opt(string()),
-      model_alias: opt(string()),
-      route_rules: array(ruleSchema()),
-      revision: opt(number()),
-      updated_at: opt(string()),
-      sticky_sessions: opt(stickySchema()),
-      health_check: opt(healthCheckSchema()),
-    }).check(
-      refine((r) => r.route_id !== undefined || r.model_alias !== undefined, {
-        message: 'neither route_id nor model_alias is present',
-        path: ['route_id'],
+export const routeSchema = once(
+  (): AnswerSchema<Route> =>
+    pipe(
+      looseObject({
+        route_id: opt(string()),
+        model_alias: opt(string()),
+        route_rules: array(ruleSchema()),
+        revision: opt(number()),
+        updated_at: opt(string()),
+        sticky_sessions: opt(
+          looseObject({
+            enabled: boolean(),
+            cookie_name: opt(string()),
+            ttl_seconds: opt(number()),
+          }),
+        ),
+        health_check: opt(
+          looseObject({
+            enabled: boolean(),
+            error_rate_threshold: opt(number()),
+            latency_p99_threshold_ms: opt(number()),
+            auto_rollback: opt(boolean()),
+          }),
+        ),
+      }),
+      check(
+        (r) => r.route_id !== undefined || r.model_alias !== undefined,
+        'neither route_id nor model_alias is present',
+      ),
+      // The contract makes the id the alias, so either one stands for both.
+      transform((r) => {
+        const id = (r.route_id ?? r.model_alias) as string;
+        return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
       }),
     ),
-    // The contract makes the id the alias, so either one stands for both.
-    transform((r) => {
-      const id = (r.route_id ?? r.model_alias) as string;
-      return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
-    }),
-  ),
 );
 
-export const routeUpdateSchema = once(() =>
+const routeUpdateShape = once(() =>
   looseObject({
     status: opt(string()),
     route_id: opt(string()),
@@ -124,23 +130,21 @@ export const routeUpdateSchema = once(() =>
     updated_at: opt(string()),
   }),
 );
+type RawRouteUpdate = ReturnType<typeof routeUpdateShape> extends GenericSchema<unknown, infer T> ? T : never;
+export const routeUpdateSchema = once((): AnswerSchema<RawRouteUpdate> => routeUpdateShape());
 
-export function toRouteUpdate(
-  raw: Infer<ReturnType<typeof routeUpdateSchema>>,
-  routeId: string,
-): RouteUpdate {
+export function toRouteUpdate(raw: RawRouteUpdate, routeId: string): RouteUpdate {
   return { ...raw, status: 'updated', route_id: raw.route_id ?? routeId } as RouteUpdate;
 }
 
 /** Missing or null means "no data"; a string or object where a number belongs is garbage. */
-const metric = once(() =>
+const metric = () =>
   pipe(
-    nullish(number().check(nonnegative())),
+    nullish(pipe(number(), minValue(0))),
     transform((v: number | null | undefined) => v ?? null),
-  ),
-);
+  );
 
-export const metricsSchema = once(() =>
+const metricsShape = once(() =>
   looseObject({
     version_tag: opt(string()),
     start_time: opt(string()),
@@ -153,21 +157,24 @@ export const metricsSchema = once(() =>
     cost_per_token: metric(),
   }),
 );
+type RawMetrics = ReturnType<typeof metricsShape> extends GenericSchema<unknown, infer T> ? T : never;
+export const metricsSchema = once((): AnswerSchema<RawMetrics> => metricsShape());
 
 export function toVersionMetrics(
-  raw: Infer<ReturnType<typeof metricsSchema>>,
+  raw: RawMetrics,
   fallback: { versionTag: string; start: string; end: string },
 ): VersionMetrics {
   return {
     version_tag: raw.version_tag ?? fallback.versionTag,
     start_time: raw.start_time ?? fallback.start,
     end_time: raw.end_time ?? fallback.end,
-    request_count: raw.request_count,
-    error_count: raw.error_count,
-    error_rate: raw.error_rate,
-    latency_p50_ms: raw.latency_p50_ms,
-    latency_p99_ms: raw.latency_p99_ms,
-    cost_per_token: raw.cost_per_token,
+    // A key the relay left out is skipped by the schema, null by the contract: no data.
+    request_count: raw.request_count ?? null,
+    error_count: raw.error_count ?? null,
+    error_rate: raw.error_rate ?? null,
+    latency_p50_ms: raw.latency_p50_ms ?? null,
+    latency_p99_ms: raw.latency_p99_ms ?? null,
+    cost_per_token: raw.cost_per_token ?? null,
   };
 }
 
@@ -185,14 +192,31 @@ export const errorBodySchema = once(() =>
 );
 
 /** One line naming the first few problems, e.g. `route_rules[0].weight: expected number`. */
-export function describeIssues(error: $ZodError): string {
-  return error.issues
+export function describeIssues(issues: Issues): string {
+  return issues
     .slice(0, 3)
     .map((issue) => {
-      const path = issue.path
-        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+      const path = (issue.path ?? [])
+        .map((item, i) =>
+          typeof item.key === 'number'
+            ? `[${item.key}]`
+            : i === 0
+              ? String(item.key)
+              : `.${String(item.key)}`,
+        )
         .join('');
-      return `${path === '' ? '(body)' : path}: ${issue.message}`;
+      return `${path === '' ? '(body)' : path}: ${message(issue)}`;
     })
     .join('; ');
+}
+
+/** valibot says `Invalid type: Expected number but received "100"`; canary's messages are lower case and short. */
+function message(issue: BaseIssue<unknown>): string {
+  if (issue.kind === 'schema' && issue.expected !== null) {
+    const missing = issue.received === 'undefined';
+    return missing
+      ? `expected ${issue.expected}, got nothing`
+      : `expected ${issue.expected}, got ${issue.received}`;
+  }
+  return issue.message;
 }

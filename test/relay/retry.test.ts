@@ -80,17 +80,29 @@ describe('retryDelay (the contract rules)', () => {
   it('never retries a POST that got a 5xx answer, but waits out a 429', () => {
     expect(retryDelay('POST', resp(429, 1_000), 1, policy, zero)).toBe(1_000);
     expect(retryDelay('POST', resp(503), 1, policy, zero)).toBeUndefined();
-    expect(retryDelay('POST', net('UND_ERR_BODY_TIMEOUT', true), 1, policy, zero)).toBeUndefined();
+    expect(retryDelay('POST', net('BODY_TIMEOUT', true), 1, policy, zero)).toBeUndefined();
   });
 
   it('retries a POST when no response arrived', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'SOCKET_CLOSED',
+      'HEADERS_TIMEOUT',
+      'CONNECT_TIMEOUT',
+    ]) {
       expect(retryDelay('POST', net(code, false), 1, policy, zero)).toBe(50);
     }
   });
 
   it('does not retry failures that will not heal', () => {
-    for (const code of ['ENOTFOUND', 'CERT_HAS_EXPIRED', 'UND_ERR_INVALID_ARG']) {
+    for (const code of [
+      'ENOTFOUND',
+      'CERT_HAS_EXPIRED',
+      'BAD_RESPONSE',
+      'BODY_TOO_LARGE',
+      'UND_ERR_INVALID_ARG',
+    ]) {
       expect(retryDelay('GET', net(code, false), 1, policy, zero)).toBeUndefined();
     }
   });

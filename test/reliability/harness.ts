@@ -14,6 +14,7 @@ import { JournalWriter, journalPath, readJournal } from '../../src/journal/journ
 import type { Plan } from '../../src/plan/types.js';
 import { createRelayClient, type RelayClient } from '../../src/relay/client.js';
 import type { RelayPort, RouteRule } from '../../src/relay/types.js';
+import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { type RolloutDeps, type RolloutResult, runRollout } from '../../src/rollout/engine.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import { makePlan, type PlanOptions } from '../rollout/harness.js';
@@ -86,6 +87,7 @@ export async function startRun(
     emulator.control.setBehaviour(plan.canary.tag, { error_rate: opts.canaryErrorRate });
   emulator.control.setBehaviour(plan.baseline.tag, { error_rate: 0.005 });
   const client = createRelayClient({
+    transport: undiciTransport,
     baseUrl: emulator.baseUrl,
     apiKey: KEY,
     keySource: 'env RELAY_API_KEY',

@@ -9,6 +9,7 @@ import { FakeClock } from '../../src/clock.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { createRelayClient, type RelayClient } from '../../src/relay/client.js';
+import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { runRollout } from '../../src/rollout/engine.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 
@@ -47,7 +48,13 @@ async function run(example: string) {
     rps: plan.emulator?.rps ?? 1000,
     seed: 11,
   });
-  client = createRelayClient({ baseUrl: emulator.baseUrl, apiKey: KEY, keySource: 'test', clock });
+  client = createRelayClient({
+    transport: undiciTransport,
+    baseUrl: emulator.baseUrl,
+    apiKey: KEY,
+    keySource: 'test',
+    clock,
+  });
   const events: RolloutEvent[] = [];
   const result = await runRollout(plan, {
     clock,

@@ -1,0 +1,275 @@
+/**
+ * HTTP/1.1 over one node:net (or node:tls) connection, one call at a time: the transport of
+ * `canary rollback`. An incident's rollback makes three calls and exits, and most of its time
+ * is start-up: this loads nothing but node:net and a small response reader, where undici
+ * compiles a WebAssembly parser and node:http loads its whole client and server (together about
+ * 25 ms of a rollback here, docs/benchmarks.md).
+ *
+ * What it does not do, because a short-lived command does not need it: pooling (calls queue for
+ * the one connection), pipelining, HTTP/2, proxies (undici's Agent honours none either).
+ * Everything a call needs is here: connect, headers and body timeouts, aborting through the
+ * call's signal, keep-alive reuse with a fresh connection whenever the last one cannot be
+ * reused, size limits, and the same failure codes as the undici transport.
+ */
+import { isIP, type Socket, connect as tcpConnect } from 'node:net';
+import { type ParsedResponse, ResponseReader } from './http1-response.js';
+import {
+  type Transport,
+  TransportError,
+  type TransportFactory,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.js';
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a CR, LF or NUL would split the request
+const UNSAFE = /[\r\n\u0000]/;
+
+function checkSafe(what: string, value: string): void {
+  // The client builds every header from checked input (the key is checked for control
+  // characters when it is read); this guards against a request that would smuggle a second one.
+  if (UNSAFE.test(value)) throw new Error(`socket transport: ${what} contains CR, LF or NUL`);
+}
+
+/** Serialises a request; the body, if any, goes in the same write. */
+function requestBytes(req: TransportRequest, host: string): string {
+  checkSafe('the path', req.path);
+  let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const [name, value] of Object.entries(req.headers)) {
+    checkSafe(`header ${name}`, name);
+    checkSafe(`header ${name}`, value);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (req.body !== undefined) head += `content-length: ${Buffer.byteLength(req.body)}\r\n`;
+  return `${head}\r\n${req.body ?? ''}`;
+}
+
+/** What a timer that ends a call does: close the connection and fail the call. */
+type Fail = (error: unknown) => void;
+
+function timer(ms: number, onFire: () => void): NodeJS.Timeout {
+  const t = setTimeout(onFire, ms);
+  // A pending call keeps the process alive through its socket, not through its timers.
+  t.unref();
+  return t;
+}
+
+export const socketTransport: TransportFactory = (options: TransportOptions): Transport => {
+  const url = new URL(options.origin);
+  const secure = url.protocol === 'https:';
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (secure ? 443 : 80));
+  const limits = { maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes };
+
+  /** The connection kept for the next call, when the last response allows it. */
+  let idle: { socket: Socket; release(): void } | undefined;
+  /** Calls run one after another on the one connection. */
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  async function open(fail: Fail): Promise<{ socket: Socket; connected: Promise<void> }> {
+    let socket: Socket;
+    if (secure) {
+      // Loaded only for https: a loopback relay (the emulator, the benchmark) never pays for it.
+      const tls = await import('node:tls');
+      socket = tls.connect({
+        host: hostname,
+        port,
+        // SNI names a host, never an address.
+        ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
+        ALPNProtocols: ['http/1.1'],
+      });
+    } else {
+      socket = tcpConnect({ host: hostname, port });
+    }
+    socket.setNoDelay(true);
+    const connected = new Promise<void>((resolve) => {
+      const t = timer(options.connectTimeoutMs, () =>
+        fail(
+          new TransportError('CONNECT_TIMEOUT', `could not connect within ${options.connectTimeoutMs} ms`, {
+            responded: false,
+          }),
+        ),
+      );
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.once('close', () => clearTimeout(t));
+    });
+    return { socket, connected };
+  }
+
+  function send(req: TransportRequest): Promise<TransportResponse> {
+    return new Promise<TransportResponse>((resolve, reject) => {
+      if (closed) {
+        reject(new TransportError('SOCKET_CLOSED', 'the transport was closed', { responded: false }));
+        return;
+      }
+      const signal = req.signal;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let bytes: string;
+      try {
+        bytes = requestBytes(req, url.host);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      const reader = new ResponseReader(limits);
+      let socket: Socket | undefined;
+      let settled = false;
+      let headersTimer: NodeJS.Timeout | undefined;
+      let bodyTimer: NodeJS.Timeout | undefined;
+
+      const cleanup = () => {
+        settled = true;
+        clearTimeout(headersTimer);
+        clearTimeout(bodyTimer);
+        signal?.removeEventListener('abort', onAbort);
+        if (socket) {
+          socket.off('data', onData);
+          socket.off('end', onEnd);
+          socket.off('close', onEnd);
+          socket.off('error', onError);
+        }
+      };
+      const fail: Fail = (error) => {
+        if (settled) return;
+        cleanup();
+        socket?.destroy();
+        reject(error);
+      };
+      const finish = (response: ParsedResponse) => {
+        cleanup();
+        if (response.keepAlive && socket && !socket.destroyed && !closed) keep(socket);
+        else socket?.destroy();
+        resolve({ status: response.status, headers: response.headers, text: response.body.toString('utf8') });
+      };
+      const onData = (chunk: Buffer) => {
+        if (settled) return;
+        const hadHeaders = reader.headersDone;
+        let response: ParsedResponse | undefined;
+        try {
+          response = reader.push(chunk);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (response) {
+          finish(response);
+          return;
+        }
+        if (reader.headersDone) {
+          if (!hadHeaders) clearTimeout(headersTimer);
+          // The body timeout is a limit on silence, so every chunk starts it again.
+          clearTimeout(bodyTimer);
+          bodyTimer = timer(options.bodyTimeoutMs, () =>
+            fail(
+              new TransportError('BODY_TIMEOUT', `the body stalled for ${options.bodyTimeoutMs} ms`, {
+                responded: true,
+              }),
+            ),
+          );
+        }
+      };
+      const onEnd = () => {
+        if (settled) return;
+        try {
+          finish(reader.end());
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const onError = (error: NodeJS.ErrnoException) => {
+        // An error after the headers arrived is a broken answer, not an unreachable relay: the
+        // relay acted on the call, which decides whether a POST may be sent again.
+        fail(
+          reader.headersDone
+            ? new TransportError(
+                'SOCKET_CLOSED',
+                `the connection failed while reading the answer (${error.code ?? error.message})`,
+                {
+                  responded: true,
+                  cause: error,
+                },
+              )
+            : error,
+        );
+      };
+      function onAbort() {
+        fail(signal?.reason);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      const start = (s: Socket, connected: Promise<void>) => {
+        socket = s;
+        s.on('data', onData);
+        s.on('end', onEnd);
+        s.on('close', onEnd);
+        s.on('error', onError);
+        // Written at once: node:net holds it until the connection is up.
+        s.write(bytes);
+        void connected.then(() => {
+          if (settled) return;
+          headersTimer = timer(options.headersTimeoutMs, () =>
+            fail(
+              new TransportError('HEADERS_TIMEOUT', `no response within ${options.headersTimeoutMs} ms`, {
+                responded: false,
+              }),
+            ),
+          );
+        });
+      };
+
+      const reuse = idle;
+      idle = undefined;
+      if (reuse && !reuse.socket.destroyed && reuse.socket.writable) {
+        reuse.release();
+        start(reuse.socket, Promise.resolve());
+        return;
+      }
+      reuse?.socket.destroy();
+      open(fail).then(
+        ({ socket: s, connected }) => {
+          if (settled) s.destroy();
+          else start(s, connected);
+        },
+        (error: unknown) => fail(error),
+      );
+    });
+  }
+
+  /** Keeps a connection for the next call; a server closing it meanwhile just means a new one. */
+  function keep(socket: Socket): void {
+    const ignore = () => {};
+    const forget = () => {
+      if (idle?.socket === socket) idle = undefined;
+    };
+    socket.on('error', ignore);
+    socket.once('close', forget);
+    idle = {
+      socket,
+      release() {
+        socket.off('error', ignore);
+        socket.off('close', forget);
+      },
+    };
+  }
+
+  return {
+    request(req) {
+      const call = queue.then(() => send(req));
+      queue = call.catch(() => {});
+      return call;
+    },
+    async close() {
+      await queue;
+      closed = true;
+      idle?.socket.destroy();
+      idle = undefined;
+    },
+  };
+};

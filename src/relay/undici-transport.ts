@@ -1,0 +1,86 @@
+/**
+ * HTTP through a pool of keep-alive connections (undici's Agent): the transport of every
+ * command that lives long or calls concurrently (rollout, status, Prometheus queries). undici's
+ * own failure codes are translated into the transport's (src/relay/transport.ts), so callers
+ * read one set whichever transport they were given.
+ */
+import { Agent } from 'undici';
+import {
+  type Transport,
+  TransportError,
+  type TransportErrorCode,
+  type TransportFactory,
+  type TransportOptions,
+} from './transport.js';
+
+const UNDICI_CODES: Record<string, TransportErrorCode> = {
+  UND_ERR_CONNECT_TIMEOUT: 'CONNECT_TIMEOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'HEADERS_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'BODY_TIMEOUT',
+  UND_ERR_SOCKET: 'SOCKET_CLOSED',
+  UND_ERR_CLOSED: 'SOCKET_CLOSED',
+  UND_ERR_HEADERS_OVERFLOW: 'BAD_RESPONSE',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'BAD_RESPONSE',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'BODY_TOO_LARGE',
+};
+
+function undiciCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** undici's own errors become TransportErrors; the system's and TLS's pass through unchanged. */
+function translate(error: unknown, responded: boolean): unknown {
+  const code = undiciCode(error);
+  if (code === undefined) return error;
+  const mapped = UNDICI_CODES[code] ?? (code.startsWith('HPE_') ? 'BAD_RESPONSE' : undefined);
+  if (mapped === undefined) {
+    return responded && !(error instanceof TransportError)
+      ? new TransportError('SOCKET_CLOSED', `the connection failed while reading the answer (${code})`, {
+          responded: true,
+          cause: error,
+        })
+      : error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransportError(mapped, `${message} (${code})`, { responded, cause: error });
+}
+
+export const undiciTransport: TransportFactory = (options: TransportOptions): Transport => {
+  const agent = new Agent({
+    connect: { timeout: options.connectTimeoutMs },
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+    keepAliveTimeout: 10_000,
+    connections: options.connections,
+    // Named so that undici need not load node:http to look up Node's default (scripts/build.mjs).
+    maxHeaderSize: options.maxHeaderBytes,
+    maxResponseSize: options.maxBodyBytes,
+  });
+  return {
+    async request(req) {
+      let responded = false;
+      try {
+        const res = await agent.request({
+          origin: options.origin,
+          path: req.path,
+          method: req.method as 'GET',
+          headers: req.headers,
+          body: req.body,
+          signal: req.signal,
+        });
+        responded = true;
+        const text = await res.body.text();
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? (value[0] ?? '') : value;
+        }
+        return { status: res.statusCode, headers, text };
+      } catch (error) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        throw translate(error, responded);
+      }
+    },
+    close: () => agent.close(),
+  };
+};

@@ -1,0 +1,12 @@
+import { socketTransport } from '../../src/relay/socket-transport.js';
+import type { TransportFactory } from '../../src/relay/transport.js';
+import { undiciTransport } from '../../src/relay/undici-transport.js';
+
+/**
+ * Both transports, for suites that hold the relay client to the same behaviour whichever one it
+ * talks through (src/relay/transport.ts).
+ */
+export const TRANSPORTS: { name: string; factory: TransportFactory }[] = [
+  { name: 'undici', factory: undiciTransport },
+  { name: 'socket', factory: socketTransport },
+];
