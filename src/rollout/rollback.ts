@@ -1,6 +1,7 @@
 /**
- * Instant rollback: one version at 100 %, every other at 0, confirmed by reading the route
- * back. Used by the engine the moment a check decides it, and by `canary rollback`.
+ * Instant rollback: one version at 100 %, every other at 0, confirmed by the relay's answer to
+ * the PATCH (or, when that answer does not show it, by reading the route back). Used by the
+ * engine the moment a check decides it, and by `canary rollback`.
  *
  * Speed matters more than tidiness here: when the caller already knows the route's rules,
  * the PATCH is sent synchronously, before this function awaits or emits anything.
@@ -8,7 +9,7 @@
 import type { Clock } from '../clock.js';
 import { RelayError, RollbackFailedError } from '../errors.js';
 import { curlForUpdate } from '../relay/curl.js';
-import type { RelayPort, Route, RouteRule, UpdateRouteRequest } from '../relay/types.js';
+import type { RelayPort, Route, RouteRule, RouteUpdate, UpdateRouteRequest } from '../relay/types.js';
 import type { EmitFn, RollbackCause } from './events.js';
 
 export interface RollbackOptions {
@@ -104,7 +105,7 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
   });
 
   let before: RouteRule[] | null = opts.knownRules ? opts.knownRules.map((r) => ({ ...r })) : null;
-  let inFlight: Promise<unknown> | null = null;
+  let inFlight: Promise<RouteUpdate> | null = null;
   let patched = false;
   if (before) {
     // Nothing may come between the decision and this call: no await, no emit.
@@ -147,8 +148,12 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
         inFlight = relay.updateRoute(request(current.route_rules), { deadlineMs: remaining() });
         patched = true;
       }
-      await inFlight;
+      const written = await inFlight;
       inFlight = null;
+      // The relay's answer to the PATCH is its word on the route after the write: when it shows
+      // the rollback, reading the route back would cost an incident one more round trip to the
+      // relay for nothing. An answer that does not show it is checked by reading the route.
+      if (isRolledBack(written.route_rules, to)) return confirmed(written, patched);
       const back = await relay.getRoute(route, { signal: opts.signal, deadlineMs: remaining() });
       if (isRolledBack(back.route_rules, to)) return confirmed(back, patched);
       lastError = new Error(
@@ -183,7 +188,7 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
     wait = Math.min(wait * 2, MAX_RETRY_MS);
   }
 
-  function confirmed(route: Route, changed: boolean): RollbackResult {
+  function confirmed(route: Pick<Route, 'route_rules' | 'revision'>, changed: boolean): RollbackResult {
     const durationMs = clock.now() - startedAt;
     opts.emit?.({
       type: 'rolled_back',

@@ -195,9 +195,9 @@ describe('canary rollback and status (spawned)', () => {
     }
   });
 
-  it('rollback reads, changes and reads back over one connection', async () => {
-    // Counts the TCP connections canary opens; undici's pool would open a second one for the
-    // PATCH if the rollback's client allowed more than one.
+  it('rollback reads and changes the route over one connection', async () => {
+    // Counts the TCP connections canary opens: the rollback's calls share one keep-alive
+    // connection (src/relay/socket-transport.ts).
     const target = new URL(emulator.baseUrl);
     let connections = 0;
     const proxy = createServer((socket) => {

@@ -38,7 +38,7 @@ const SPLIT = [
 ];
 
 describe('rollbackRoute', () => {
-  it('puts the target at 100 and every other tag at 0, confirmed by a read-back', async () => {
+  it('puts the target at 100 and every other tag at 0, confirmed by the PATCH answer', async () => {
     const { relay, events, base } = setup([...SPLIT, { version_tag: 'v0', weight: 0 }]);
     const result = await rollbackRoute(base);
     expect(result).toMatchObject({
@@ -51,8 +51,25 @@ describe('rollbackRoute', () => {
       { version_tag: 'v2', weight: 0 },
       { version_tag: 'v0', weight: 0 },
     ]);
-    expect(relay.calls.map((c) => c.op)).toEqual(['getRoute', 'updateRoute', 'getRoute']);
+    expect(relay.calls.map((c) => c.op)).toEqual(['getRoute', 'updateRoute']);
     expect(events.map((e) => e.type)).toEqual(['rollback_started', 'rolled_back']);
+  });
+
+  it('reads the route back when the PATCH answer does not show the rollback', async () => {
+    const { relay, base } = setup(SPLIT);
+    const original = relay.updateRoute.bind(relay);
+    // A relay whose PATCH answer echoes the old rules, though the write itself holds.
+    relay.updateRoute = async (request, options) => ({
+      ...(await original(request, options)),
+      route_rules: SPLIT,
+    });
+    const result = await rollbackRoute(base);
+    expect(relay.calls.map((c) => c.op)).toEqual(['getRoute', 'updateRoute', 'getRoute']);
+    expect(result.after).toEqual([
+      { version_tag: 'v1', weight: 100 },
+      { version_tag: 'v2', weight: 0 },
+    ]);
+    expect(result.attempts).toBe(1);
   });
 
   it('bounds even the immediate first PATCH by the rollback deadline, not the client default', async () => {
