@@ -18,7 +18,7 @@
 //   dist/help.json the same for every help page.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -229,12 +229,13 @@ const [, rollbackBuild] = await Promise.all([
 ]);
 // What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
 // on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
-// answers are checked with valibot), YAML and the plan loader (the plan form is handed to the
-// full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
+// answers are checked with valibot), commander (src/commands/rollback-args.ts reads the flags),
+// YAML and the plan loader (the plan form is handed to the full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
 const ROLLBACK_EXCLUDES = [
   'node_modules/undici/',
   'node_modules/zod/',
   'node_modules/yaml/',
+  'node_modules/commander/',
   'src/plan/load.ts',
 ];
 for (const input of Object.keys(rollbackBuild.metafile.inputs)) {
@@ -262,6 +263,11 @@ if (!VERSION) throw new Error('could not read VERSION from src/version.ts');
  */
 async function checkedHash(name) {
   const text = await readFile(new URL(name, dist), 'utf8');
+  // bin/canary.cjs hands the bundles its own require, which is right only for Node's built-ins.
+  for (const [, specifier] of text.matchAll(/\brequire\("([^"]+)"\)/g)) {
+    if (!specifier.startsWith('node:') && !isBuiltin(specifier))
+      throw new Error(`dist/${name} requires ${specifier}, which is not a built-in; bundle it`);
+  }
   const at = text.search(/[\u0100-\uffff]/);
   if (at >= 0) {
     throw new Error(

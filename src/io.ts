@@ -83,10 +83,44 @@ export function createIo(base: {
   };
 }
 
-export function processIo(): Io {
-  return createIo({
-    stdout: process.stdout,
-    stderr: process.stderr,
+/** process.stdout or process.stderr, set up on first use; see processIo. */
+function lazyProcessStream(name: 'stdout' | 'stderr', opened: NodeJS.WriteStream[]): OutStream {
+  let stream: NodeJS.WriteStream | undefined;
+  const get = (): NodeJS.WriteStream => {
+    if (stream === undefined) {
+      stream = process[name];
+      // A closed pipe (`canary rollout plan.yaml | head`) raises EPIPE on the next write;
+      // unhandled, it would kill a rollout mid-stage. Drop the output and let the rollout finish.
+      stream.on('error', () => {});
+      opened.push(stream);
+    }
+    return stream;
+  };
+  return {
+    write: (chunk: string) => get().write(chunk),
+    get isTTY() {
+      return get().isTTY;
+    },
+    get columns() {
+      return get().columns;
+    },
+    get rows() {
+      return get().rows;
+    },
+  };
+}
+
+/**
+ * The process's own streams, each set up only when a command first uses it: Node builds
+ * process.stdout and process.stderr on first access, about 2 ms each for a pipe, and a rollback
+ * that succeeds never writes to stderr. `flush` resolves once what was written has been handed
+ * to the operating system, so an exit right after cuts nothing short.
+ */
+export function processIo(): { io: Io; flush(): Promise<void> } {
+  const opened: NodeJS.WriteStream[] = [];
+  const io = createIo({
+    stdout: lazyProcessStream('stdout', opened),
+    stderr: lazyProcessStream('stderr', opened),
     // process.stdin is created on first access (a few ms, and a handle); `canary rollback`
     // never touches it, so it is looked up only when a command asks.
     get stdin() {
@@ -94,7 +128,12 @@ export function processIo(): Io {
     },
     env: process.env,
     cwd: process.cwd(),
-    // runProcess (src/program.ts) exits once main returns.
+    // runProcess (src/run-process.ts) exits once main returns.
     exitsWhenDone: true,
   });
+  const flush = () =>
+    Promise.all(
+      opened.map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+    ).then(() => {});
+  return { io, flush };
 }

@@ -1,14 +1,17 @@
 /**
- * What `canary` and its fast `rollback` entry (src/rollback-entry.ts) share: the program's
- * global settings, the `rollback` command's definition, error reporting, `main` and `run`.
+ * The program's global settings and the `rollback` command's definition, for src/cli.ts. The
+ * fast `rollback` entry (src/rollback-entry.ts) reads the same flags without commander, through
+ * src/commands/rollback-args.ts, which a test holds to this definition; error reporting and the
+ * process's exit are in src/run-process.ts, which both entries share.
  * Both entries build their program from here, so `canary rollback` parses, helps and fails the
  * same whichever bundle bin/canary.cjs loads. Kept light: it must not import what only other
  * commands need (plan presets and durations stay in src/cli.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { RollbackCommandOptions } from './commands/rollback.js';
-import { CanaryError, EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
-import { type Io, type OutStream, processIo } from './io.js';
+import { EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
+import type { Io, OutStream } from './io.js';
+import { reportError } from './run-process.js';
 import { VERSION } from './version.js';
 
 const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
@@ -117,19 +120,6 @@ export function addRollbackCommand(
     });
 }
 
-/** Prints an error the way every command does: message, then a hint; never a stack for expected errors. */
-export function reportError(error: unknown, io: Io): number {
-  if (error instanceof CanaryError) {
-    io.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
-    return error.exitCode;
-  }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  io.stderr.write(`internal error: ${detail}\n`);
-  io.stderr.write('This is a bug in canary. Please report it with the command you ran.\n');
-  return ExitCode.Internal;
-}
-
 /** Parses argv with the program `build` makes and runs its command, returning the exit code. */
 export async function runProgram(
   build: (io: Io, setResult: (code: number) => void) => Command,
@@ -152,18 +142,4 @@ export async function runProgram(
   }
 }
 
-/** Runs `main` on the process's arguments and exits with its code. */
-export async function runProcess(main: (argv: string[], io: Io) => Promise<number>): Promise<void> {
-  // A closed pipe (`canary rollout plan.yaml | head`) raises EPIPE on the next write; unhandled,
-  // it would kill a rollout mid-stage. Drop the output instead and let the rollout finish.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  const io = processIo();
-  const code = await main(process.argv.slice(2), io);
-  // Exit explicitly (keep-alive sockets and stdin would otherwise hold the process open),
-  // but only once both streams have flushed, so piped output is never cut short.
-  await Promise.all([
-    new Promise((resolve) => process.stdout.write('', resolve)),
-    new Promise((resolve) => process.stderr.write('', resolve)),
-  ]);
-  process.exit(code);
-}
+export { reportError, runProcess } from './run-process.js';

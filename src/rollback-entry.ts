@@ -1,33 +1,29 @@
 /**
  * The fast entry for `canary rollback` (bin/canary.cjs loads dist/rollback.cjs when the first
- * argument is `rollback`): the same program settings and the same `rollback` command as
- * src/cli.ts, from src/program.ts, without the other commands, so an incident pays only for
- * what a rollback runs. Every other invocation goes through src/cli.ts.
+ * argument is `rollback`): the same rollback command as src/cli.ts runs, without the rest of
+ * the CLI and without commander, so an incident pays only for what a rollback runs.
  *
- * `canary rollback plan.yaml` needs the plan loader, most of the full CLI's size; this entry
- * hands that form, unchanged, to the full CLI, which bin/canary.cjs loads only then.
+ * Its flags are read by src/commands/rollback-args.ts. Whatever that does not recognise (a
+ * plan file, which needs the plan loader; help; a mistyped flag, which deserves commander's
+ * message) is handed, unchanged, to the full CLI, which bin/canary.cjs loads only then.
  */
-import type { Command } from 'commander';
+
+import { runRollbackCommand } from './commands/rollback.js';
+import { parseRollbackArgs } from './commands/rollback-args.js';
 import type { Io } from './io.js';
-import { addRollbackCommand, createProgram, runProcess, runProgram } from './program.js';
+import { reportError, runProcess } from './run-process.js';
 
 /** The full CLI's `main` (src/cli.ts), loaded on demand. */
 export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<number>>;
 
-export function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
-  const build = (io: Io, setResult: (code: number) => void): Command => {
-    const { program, runCommand } = createProgram(io, setResult);
-    addRollbackCommand(program, runCommand, async (withPlan) => {
-      if (withPlan) {
-        const fullMain = await loadFullCli();
-        return (_opts, io) => fullMain(argv, io);
-      }
-      const { runRollbackCommand } = await import('./commands/rollback.js');
-      return (opts, io) => runRollbackCommand(opts, io);
-    });
-    return program;
-  };
-  return runProgram(build, argv, io);
+export async function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
+  const options = parseRollbackArgs(argv);
+  if (options === undefined) return (await loadFullCli())(argv, io);
+  try {
+    return await runRollbackCommand(options, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
 }
 
 export function run(loadFullCli: LoadFullCli): Promise<void> {

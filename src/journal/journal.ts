@@ -26,9 +26,17 @@ import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 
 export const JOURNAL_VERSION = 1;
-export const DEFAULT_STATE_DIR = '.canary';
-export const STATE_DIR_ENV = 'CANARY_STATE_DIR';
-const SUFFIX = '.journal.ndjson';
+
+import { JOURNAL_SUFFIX, journalPath } from './paths.js';
+
+export {
+  DEFAULT_STATE_DIR,
+  JOURNAL_SUFFIX,
+  journalFileName,
+  journalPath,
+  resolveStateDir,
+  STATE_DIR_ENV,
+} from './paths.js';
 
 /** The first record of every run: enough to roll the route back without the plan. */
 export interface RunHeader {
@@ -68,27 +76,6 @@ export interface RunEnded {
 export type JournalBody = RunHeader | RunEnded | RolloutEvent;
 /** A record as stored: the body plus the run it belongs to, its sequence number and schema version. */
 export type JournalRecord = JournalBody & { run: string; seq: number; v: number };
-
-/** Route ids are free text on the wire; file names are not. */
-export function journalFileName(route: string): string {
-  return `${route.replace(/[^A-Za-z0-9._-]/g, '_')}${SUFFIX}`;
-}
-
-export function journalPath(stateDir: string, route: string): string {
-  return path.join(stateDir, journalFileName(route));
-}
-
-/** `--state-dir`, else $CANARY_STATE_DIR, else `.canary` next to the plan (or in the cwd). */
-export function resolveStateDir(opts: {
-  flag?: string | undefined;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  planFile?: string | undefined;
-}): string {
-  const explicit = opts.flag ?? (opts.env[STATE_DIR_ENV] || undefined);
-  if (explicit) return path.resolve(opts.cwd, explicit);
-  return path.join(opts.planFile ? path.dirname(opts.planFile) : opts.cwd, DEFAULT_STATE_DIR);
-}
 
 function newRunId(at: number): string {
   const stamp = new Date(at)
@@ -325,10 +312,10 @@ export function readStateDir(stateDir: string): { file: string; route: string; r
   if (!existsSync(stateDir)) return [];
   const out: { file: string; route: string; runs: RunSummary[] }[] = [];
   for (const name of readdirSync(stateDir).sort()) {
-    if (!name.endsWith(SUFFIX)) continue;
+    if (!name.endsWith(JOURNAL_SUFFIX)) continue;
     const file = path.join(stateDir, name);
     const runs = summarizeRuns(readJournal(file));
-    const route = runs[runs.length - 1]?.route ?? name.slice(0, -SUFFIX.length);
+    const route = runs[runs.length - 1]?.route ?? name.slice(0, -JOURNAL_SUFFIX.length);
     out.push({ file, route, runs });
   }
   return out;

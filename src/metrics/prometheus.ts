@@ -216,8 +216,6 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
       const remaining = Math.max(1, deadlineMs - (clock.now() - start));
-      const deadlineSignal = AbortSignal.timeout(remaining);
-      const attemptSignal = signal === undefined ? deadlineSignal : AbortSignal.any([signal, deadlineSignal]);
       let outcome: AttemptOutcome;
       let answer: Extract<QueryAnswer, { ok: false }> | undefined;
       let caught: unknown;
@@ -226,7 +224,8 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
           path: `${basePath}/api/v1/query?${search}`,
           method: 'GET',
           headers,
-          signal: attemptSignal,
+          signal,
+          timeoutMs: remaining,
         });
         const parsed = parseQueryAnswer(res.status, res.text);
         if (parsed.ok) return parsed.value;
@@ -246,7 +245,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
         caught = error;
         outcome = {
           kind: 'network',
-          code: deadlineSignal.aborted ? 'CANARY_DEADLINE' : errorCode(error),
+          code: errorCode(error) === 'DEADLINE' ? 'CANARY_DEADLINE' : errorCode(error),
           responded: false,
         };
       }

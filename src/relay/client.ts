@@ -254,15 +254,14 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       // The deadline also bounds the attempt in flight, not only the waits between attempts:
       // a rollback given 10 s must not sit out a 30 s headers timeout.
       const remaining = Math.max(1, deadlineMs - (clock.now() - start));
-      const deadlineSignal = AbortSignal.timeout(remaining);
-      const attemptSignal = signal === undefined ? deadlineSignal : AbortSignal.any([signal, deadlineSignal]);
       try {
         const res = await transport.request({
           path: `${basePath}${req.path}${query}`,
           method: req.method,
           headers,
           body: payload,
-          signal: attemptSignal,
+          signal,
+          timeoutMs: remaining,
         });
         responded = true;
         outcome = {
@@ -276,7 +275,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         if (signal?.aborted) throw signal.reason;
         failure = error;
         responded = respondedBeforeFailing(error);
-        const code = deadlineSignal.aborted ? DEADLINE_CODE : errorCode(error);
+        const code = errorCode(error) === 'DEADLINE' ? DEADLINE_CODE : errorCode(error);
         outcome = { kind: 'network', code, responded };
       }
 

@@ -39,8 +39,8 @@ type State =
   | 'done';
 
 const CRLF = Buffer.from('\r\n');
-const HEAD_END = Buffer.from('\r\n\r\n');
-const HTTP_PREFIX = Buffer.from('HTTP/1.');
+const HEAD_END = '\r\n\r\n';
+const HTTP_PREFIX = 'HTTP/1.';
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
 /** A field name is an RFC 9110 token; the value is trimmed of spaces and tabs. */
 const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
@@ -152,17 +152,23 @@ export class ResponseReader {
   private readHead(): boolean {
     // Something that is not HTTP (a TLS server spoken to in plain text, say) is refused on its
     // first bytes, not after waiting for a blank line that may never come.
-    const prefix = Math.min(this.pending.length, HTTP_PREFIX.length);
-    if (this.pending.compare(HTTP_PREFIX, 0, prefix, 0, prefix) !== 0) {
-      throw bad(`it starts with ${JSON.stringify(this.pending.toString('latin1', 0, 16))}`, false);
+    // Read as a string once (one byte, one character): string searches cost nothing to set up,
+    // where Buffer's compare and indexOf each cost a first call ~0.15 ms of a rollback.
+    const text = this.pending.toString(
+      'latin1',
+      0,
+      Math.min(this.pending.length, this.limits.maxHeaderBytes + 1),
+    );
+    if (!text.startsWith(HTTP_PREFIX.slice(0, text.length))) {
+      throw bad(`it starts with ${JSON.stringify(text.slice(0, 16))}`, false);
     }
-    const end = this.pending.indexOf(HEAD_END);
+    const end = text.indexOf(HEAD_END);
     const size = end < 0 ? this.pending.length : end + HEAD_END.length;
     if (size > this.limits.maxHeaderBytes) {
       throw bad(`status line and headers over ${this.limits.maxHeaderBytes} bytes`, false);
     }
     if (end < 0) return false;
-    const head = this.pending.toString('latin1', 0, end);
+    const head = text.slice(0, end);
     this.pending = this.pending.subarray(end + HEAD_END.length);
     const lines = head.split('\r\n');
     const statusLine = lines[0] ?? '';

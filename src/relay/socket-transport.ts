@@ -65,6 +65,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
   let idle: { socket: Socket; release(): void } | undefined;
   /** Calls run one after another on the one connection. */
   let queue: Promise<unknown> = Promise.resolve();
+  let active = 0;
   let closed = false;
 
   async function open(fail: Fail): Promise<{ socket: Socket; connected: Promise<void> }> {
@@ -100,7 +101,8 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
     return { socket, connected };
   }
 
-  function send(req: TransportRequest): Promise<TransportResponse> {
+  /** `deadline`: performance.now() by which the call must be answered, queueing included. */
+  function send(req: TransportRequest, deadline: number | undefined): Promise<TransportResponse> {
     return new Promise<TransportResponse>((resolve, reject) => {
       if (closed) {
         reject(new TransportError('SOCKET_CLOSED', 'the transport was closed', { responded: false }));
@@ -109,6 +111,11 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       const signal = req.signal;
       if (signal?.aborted) {
         reject(signal.reason);
+        return;
+      }
+      if (deadline !== undefined && performance.now() >= deadline) {
+        // Its time ran out while it waited for the connection.
+        reject(new TransportError('DEADLINE', `no answer within ${req.timeoutMs} ms`, { responded: false }));
         return;
       }
       let bytes: string;
@@ -123,9 +130,20 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       let settled = false;
       let headersTimer: NodeJS.Timeout | undefined;
       let bodyTimer: NodeJS.Timeout | undefined;
+      const deadlineTimer =
+        deadline === undefined
+          ? undefined
+          : timer(Math.max(0, deadline - performance.now()), () =>
+              fail(
+                new TransportError('DEADLINE', `no complete answer within ${req.timeoutMs} ms`, {
+                  responded: reader.headersDone,
+                }),
+              ),
+            );
 
       const cleanup = () => {
         settled = true;
+        clearTimeout(deadlineTimer);
         clearTimeout(headersTimer);
         clearTimeout(bodyTimer);
         signal?.removeEventListener('abort', onAbort);
@@ -261,8 +279,15 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
 
   return {
     request(req) {
-      const call = queue.then(() => send(req));
-      queue = call.catch(() => {});
+      // With nothing in flight the call starts now, not a microtask later: the connection is
+      // opening while the caller's code goes on (src/relay/client.ts builds the answer's schema).
+      const deadline = req.timeoutMs === undefined ? undefined : performance.now() + req.timeoutMs;
+      const call = active === 0 ? send(req, deadline) : queue.then(() => send(req, deadline));
+      active++;
+      const done = () => {
+        active--;
+      };
+      queue = call.then(done, done);
       return call;
     },
     async close() {

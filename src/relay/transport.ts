@@ -19,6 +19,12 @@ export interface TransportRequest {
   body?: string | undefined;
   /** Aborts the call: the connection it used is closed and the call rejects with the reason. */
   signal?: AbortSignal | undefined;
+  /**
+   * The most the whole call may take, connecting included; past it the call fails with DEADLINE.
+   * A plain timer where an AbortSignal.timeout would do: the first AbortSignal costs a process
+   * about a millisecond to set up, which `canary rollback` does not spend.
+   */
+  timeoutMs?: number | undefined;
 }
 
 export interface TransportResponse {
@@ -59,6 +65,8 @@ export type TransportFactory = (options: TransportOptions) => Transport;
  * ECONNRESET, ENOTFOUND, …) and TLS's (CERT_HAS_EXPIRED, …), which pass through unchanged.
  */
 export type TransportErrorCode =
+  /** The call's own time limit (TransportRequest.timeoutMs) ran out. */
+  | 'DEADLINE'
   | 'CONNECT_TIMEOUT'
   | 'HEADERS_TIMEOUT'
   | 'BODY_TIMEOUT'

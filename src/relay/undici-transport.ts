@@ -60,6 +60,13 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
   return {
     async request(req) {
       let responded = false;
+      const deadline = req.timeoutMs === undefined ? undefined : AbortSignal.timeout(req.timeoutMs);
+      const signal =
+        deadline === undefined
+          ? req.signal
+          : req.signal === undefined
+            ? deadline
+            : AbortSignal.any([req.signal, deadline]);
       try {
         const res = await agent.request({
           origin: options.origin,
@@ -67,7 +74,7 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
           method: req.method as 'GET',
           headers: req.headers,
           body: req.body,
-          signal: req.signal,
+          signal,
         });
         responded = true;
         const text = await res.body.text();
@@ -78,6 +85,12 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
         return { status: res.statusCode, headers, text };
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason;
+        if (deadline?.aborted) {
+          throw new TransportError('DEADLINE', `no complete answer within ${req.timeoutMs} ms`, {
+            responded,
+            cause: error,
+          });
+        }
         throw translate(error, responded);
       }
     },

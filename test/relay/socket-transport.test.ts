@@ -179,6 +179,36 @@ describe('socket transport', () => {
     expect(e.responded).toBe(true);
   });
 
+  it('timeoutMs bounds the whole call, however the answer trickles in', async () => {
+    const s = await scripted((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n');
+      const drip = setInterval(() => socket.write('x'), 20);
+      socket.on('close', () => clearInterval(drip));
+    });
+    const e = await rejection(
+      transport(s.origin, { bodyTimeoutMs: 1_000 }).request({
+        method: 'GET',
+        path: '/',
+        headers: {},
+        timeoutMs: 150,
+      }),
+    );
+    expect(e.code).toBe('DEADLINE');
+    expect(e.responded).toBe(true);
+  });
+
+  it('a call waiting behind another counts its wait against its timeoutMs', async () => {
+    const s = await scripted((socket, i) => {
+      if (i === 0) setTimeout(() => socket.write(ok('{}')), 200);
+      else socket.write(ok('{}'));
+    });
+    const t = transport(s.origin);
+    const first = t.request({ method: 'GET', path: '/1', headers: {} });
+    const second = t.request({ method: 'GET', path: '/2', headers: {}, timeoutMs: 100 });
+    expect((await first).status).toBe(200);
+    expect((await rejection(second)).code).toBe('DEADLINE');
+  });
+
   it('connect timeout covers the TLS handshake: a server that never answers the hello', async () => {
     const s = await scripted(() => {});
     const origin = s.origin.replace('http:', 'https:');

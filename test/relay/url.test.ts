@@ -79,5 +79,21 @@ describe('isLoopbackHost', () => {
     expect(isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
     expect(isLoopbackHost('127.example.com')).toBe(false);
+    expect(isLoopbackHost('127.0.0.256')).toBe(false);
+    expect(isLoopbackHost('128.0.0.1')).toBe(false);
+    expect(isLoopbackHost('[::2]')).toBe(false);
+  });
+
+  it('agrees with the URL parser on spellings of a loopback address', () => {
+    for (const [url, loopback] of [
+      ['http://127.1/v1', true],
+      ['http://0x7f.0.0.1/v1', true],
+      ['http://[0:0:0:0:0:0:0:1]/v1', true],
+      ['http://LOCALHOST/v1', true],
+      ['http://app.localhost/v1', true],
+      ['http://10.0.0.1/v1', false],
+    ] as const) {
+      expect(isLoopbackHost(new URL(url).hostname), url).toBe(loopback);
+    }
   });
 });
