@@ -230,12 +230,14 @@ const [, rollbackBuild] = await Promise.all([
 // What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
 // on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
 // answers are checked with valibot), commander (src/commands/rollback-args.ts reads the flags),
-// YAML and the plan loader (the plan form is handed to the full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
+// prompts (the journal form goes to the full CLI at a terminal), YAML and the plan loader (the
+// plan form is handed to the full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
 const ROLLBACK_EXCLUDES = [
   'node_modules/undici/',
   'node_modules/zod/',
   'node_modules/yaml/',
   'node_modules/commander/',
+  'node_modules/@inquirer/',
   'src/plan/load.ts',
 ];
 for (const input of Object.keys(rollbackBuild.metafile.inputs)) {

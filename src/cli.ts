@@ -119,7 +119,8 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   addRollbackCommand(program, runCommand, async (withPlan) => {
     const { runRollbackCommand } = await import('./commands/rollback.js');
     const readPlan = withPlan ? (await import('./commands/rollback-plan.js')).readRollbackPlan : undefined;
-    return (opts, io) => runRollbackCommand(opts, io, readPlan);
+    const { promptForRoute } = await import('./terminal/route-prompt.js');
+    return (opts, io) => runRollbackCommand(opts, io, { readPlan, chooseRoute: promptForRoute });
   });
 
   program

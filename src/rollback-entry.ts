@@ -5,7 +5,8 @@
  *
  * Its flags are read by src/commands/rollback-args.ts. Whatever that does not recognise (a
  * plan file, which needs the plan loader; help; a mistyped flag, which deserves commander's
- * message) is handed, unchanged, to the full CLI, which bin/canary.cjs loads only then.
+ * message) is handed, unchanged, to the full CLI, which bin/canary.cjs loads only then; so is
+ * the journal form at a terminal, where it may ask which route is meant.
  */
 
 import { runRollbackCommand } from './commands/rollback.js';
@@ -18,12 +19,23 @@ export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<numb
 
 export async function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
   const options = parseRollbackArgs(argv);
-  if (options === undefined) return (await loadFullCli())(argv, io);
+  if (options === undefined || (options.to === undefined && (await someoneCanBeAsked(io)))) {
+    return (await loadFullCli())(argv, io);
+  }
   try {
     return await runRollbackCommand(options, io);
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/**
+ * The journal form may have to ask which route is meant, and the prompt library lives in the
+ * full CLI: at a terminal that form goes there; in CI and scripts it runs here, refusing to guess.
+ */
+async function someoneCanBeAsked(io: Io): Promise<boolean> {
+  const { canPrompt } = await import('./interactive.js');
+  return canPrompt(io, io.stderr);
 }
 
 export function run(loadFullCli: LoadFullCli): Promise<void> {

@@ -12,6 +12,7 @@ import { systemClock } from '../clock.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
+import type { ChooseRoute } from '../journal/target.js';
 import { socketTransport } from '../relay/socket-transport.js';
 import type { RouteRule } from '../relay/types.js';
 import { type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
@@ -47,6 +48,16 @@ export interface PlanTarget {
 
 /** Reads a plan file for `canary rollback plan.yaml` (src/commands/rollback-plan.ts). */
 export type ReadPlanTarget = (file: string, io: Io) => Promise<PlanTarget>;
+
+/**
+ * What only the full CLI brings to `canary rollback`, each loading code the incident form
+ * never needs: the plan reader (YAML and the plan schema) and the journal form's question
+ * (a prompt library).
+ */
+export interface RollbackExtras {
+  readPlan?: ReadPlanTarget | undefined;
+  chooseRoute?: ChooseRoute | undefined;
+}
 
 export function formatRules(rules: RouteRule[] | null): string {
   if (!rules || rules.length === 0) return '(unknown)';
@@ -112,8 +123,9 @@ async function record(
 export async function runRollbackCommand(
   opts: RollbackCommandOptions,
   io: Io,
-  readPlan?: ReadPlanTarget,
+  extras: RollbackExtras = {},
 ): Promise<number> {
+  const { readPlan, chooseRoute } = extras;
   let route = opts.route;
   let to = opts.to;
   let planUrl: string | undefined;
@@ -146,7 +158,8 @@ export async function runRollbackCommand(
     const { findRollbackTarget } = await import('../journal/target.js');
     const { canPrompt } = await import('../interactive.js');
     stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
-    const target = await findRollbackTarget({ stateDir, route, interactive: canPrompt(io, io.stderr) });
+    const choose = chooseRoute !== undefined && canPrompt(io, io.stderr) ? chooseRoute : undefined;
+    const target = await findRollbackTarget({ stateDir, route, choose });
     const h = target.header;
     if (h.inProcessEmulator && !opts.relayUrl) {
       throw new UsageError(

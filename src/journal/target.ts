@@ -19,16 +19,18 @@ function describe(run: RunSummary): string {
   return `${run.route} (${state}, started ${when}, baseline ${run.header.baseline ?? '?'})`;
 }
 
+/** Asks which of several candidates is meant; resolves to the chosen `value`. */
+export type ChooseRoute = (choices: { name: string; value: number }[]) => Promise<number>;
+
 /**
  * Candidates: with `route`, that route's last rollout. Otherwise the unfinished rollouts if
  * there are any, else the last rollout of each route. One candidate is the answer; several
- * are asked about on a terminal and refused elsewhere.
+ * are asked about through `choose` (a prompt, when someone can answer one) and refused without.
  */
 export async function findRollbackTarget(opts: {
   stateDir: string;
   route?: string | undefined;
-  interactive: boolean;
-  choose?: ((choices: { name: string; value: number }[]) => Promise<number>) | undefined;
+  choose?: ChooseRoute | undefined;
 }): Promise<RollbackTarget> {
   const journals = readStateDir(opts.stateDir);
   const routes = journals.filter((j) => opts.route === undefined || j.route === opts.route);
@@ -53,18 +55,12 @@ export async function findRollbackTarget(opts: {
   let chosen = candidates[0] as RunSummary;
   if (candidates.length > 1) {
     const list = candidates.map((r) => `  ${describe(r)}`).join('\n');
-    if (!opts.interactive) {
+    if (opts.choose === undefined) {
       throw new UsageError(`${candidates.length} routes could be meant; nothing was changed:\n${list}`, {
         hint: 'name one with --route <route>.',
       });
     }
-    const choose =
-      opts.choose ??
-      (async (choices: { name: string; value: number }[]) => {
-        const { select } = await import('@inquirer/prompts');
-        return select({ message: 'Roll back which route?', choices }, { output: process.stderr });
-      });
-    const index = await choose(candidates.map((r, value) => ({ name: describe(r), value })));
+    const index = await opts.choose(candidates.map((r, value) => ({ name: describe(r), value })));
     chosen = candidates[index] as RunSummary;
   }
   return {

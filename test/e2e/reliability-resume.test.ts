@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { KEY as KEYS, spawnPty } from '../terminal/pty.js';
 import {
   RELIABILITY_BASELINE as BASELINE,
   RELIABILITY_CANARY as CANARY,
@@ -207,5 +208,18 @@ describe('resume, lock and journal (spawned)', () => {
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/2 routes could be meant; nothing was changed/);
     expect(ambiguous.stderr).toContain('--route');
+
+    // At a terminal it asks instead (dist/rollback.cjs hands this form to the full CLI, which
+    // has the prompt), and rolls back the route chosen.
+    const asked = spawnPty(['rollback'], { env: { ...env(), TERM: 'xterm-256color' }, cwd: dir });
+    await asked.waitFor('Roll back which route?');
+    await asked.waitFor('other-route');
+    const choices = asked.screen().slice(asked.screen().indexOf('Roll back which route?'));
+    // The cursor starts on the first choice; move to other-route's line.
+    const otherFirst = choices.indexOf('other-route') < choices.indexOf(route);
+    asked.write(otherFirst ? KEYS.enter : `${KEYS.down}${KEYS.enter}`);
+    expect((await asked.exited).code).toBe(0);
+    expect(asked.screen()).toMatch(/rolling back other-route to/);
+    expect(weights(emulator, 'other-route')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
   });
 });

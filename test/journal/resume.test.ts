@@ -266,7 +266,7 @@ describe('findRollbackTarget', () => {
     journal(dir, 'a', true, 1);
     journal(dir, 'b', false, 2);
     journal(dir, 'c', true, 3);
-    const t = await findRollbackTarget({ stateDir: dir, interactive: false });
+    const t = await findRollbackTarget({ stateDir: dir });
     expect(t).toMatchObject({
       route: 'b',
       baseline: 'b-v1',
@@ -278,22 +278,21 @@ describe('findRollbackTarget', () => {
     const dir = tmp();
     journal(dir, 'a', true, 1);
     journal(dir, 'c', true, 3);
-    await expect(findRollbackTarget({ stateDir: dir, interactive: false })).rejects.toMatchObject({
+    await expect(findRollbackTarget({ stateDir: dir })).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringMatching(/2 routes.*\n.*a \(promoted.*\n.*c \(promoted/),
       hint: expect.stringContaining('--route'),
     });
     const t = await findRollbackTarget({
       stateDir: dir,
-      interactive: true,
       choose: async (choices) => (choices.length === 2 ? 1 : 0),
     });
     expect(t.route).toBe('c');
-    expect((await findRollbackTarget({ stateDir: dir, route: 'a', interactive: false })).route).toBe('a');
+    expect((await findRollbackTarget({ stateDir: dir, route: 'a' })).route).toBe('a');
   });
 
   it('an empty state dir says how to roll back instead', async () => {
-    await expect(findRollbackTarget({ stateDir: tmp(), interactive: false })).rejects.toMatchObject({
+    await expect(findRollbackTarget({ stateDir: tmp() })).rejects.toMatchObject({
       exitCode: 2,
       hint: expect.stringContaining('--route'),
     });
