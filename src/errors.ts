@@ -95,6 +95,11 @@ export class RelayError extends CanaryError {
   readonly operation: string;
   /** For 409s, the relay's `error.existing`. */
   readonly existing: unknown;
+  /**
+   * No answer came, and asking again would fail the same way: a certificate that is not
+   * trusted, a host name that does not exist, something other than a relay answering.
+   */
+  readonly unreachable: boolean;
   constructor(init: {
     message: string;
     type: string;
@@ -104,6 +109,7 @@ export class RelayError extends CanaryError {
     existing?: unknown;
     hint?: string | undefined;
     cause?: unknown;
+    unreachable?: boolean | undefined;
   }) {
     super(init.message, ExitCode.Aborted, { hint: init.hint, cause: init.cause });
     this.status = init.status;
@@ -111,6 +117,7 @@ export class RelayError extends CanaryError {
     this.field = init.field;
     this.operation = init.operation;
     this.existing = init.existing;
+    this.unreachable = init.unreachable ?? false;
   }
 }
 

@@ -118,6 +118,11 @@ function isTlsCode(code: string): boolean {
   return /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(code);
 }
 
+/** Failures that another attempt a moment later would meet again (see RelayError.unreachable). */
+function isLastingNetworkCode(code: string): boolean {
+  return isTlsCode(code) || code === 'ENOTFOUND' || code === 'BAD_RESPONSE' || code === 'BODY_TOO_LARGE';
+}
+
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
@@ -310,10 +315,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           : type === 'invalid_response'
             ? 'could not read the answer of'
             : 'could not reach';
+      const code = outcome.kind === 'network' ? outcome.code : undefined;
       throw new RelayError({
         message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
         type,
         operation,
+        unreachable: code !== undefined && code !== DEADLINE_CODE && isLastingNetworkCode(code),
         hint:
           type === 'timeout'
             ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'

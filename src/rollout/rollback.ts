@@ -162,8 +162,14 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
     } catch (error) {
       inFlight = null;
       lastError = error;
-      if (!patched && error instanceof RelayError && (error.status === 404 || error.status === 401)) {
-        // Nothing was written: an unknown route or a refused key is the caller's error to report.
+      if (
+        !patched &&
+        error instanceof RelayError &&
+        (error.status === 404 || error.status === 401 || error.unreachable)
+      ) {
+        // Nothing was written: an unknown route, a refused key, or a relay that cannot be
+        // reached as configured (an untrusted certificate, a host that does not exist) is the
+        // caller's error to report now, not after the deadline as an uncertain rollback.
         throw error;
       }
       if (isDefinitive(error)) {

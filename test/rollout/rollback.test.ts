@@ -151,6 +151,34 @@ describe('rollbackRoute', () => {
     expect(clock.now()).toBe(start);
   });
 
+  it('a relay that cannot be reached as configured is reported at once, nothing written', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    const untrusted = new RelayError({
+      message:
+        'GET /routes/traffic/r1: could not reach the relay at relay.example.com: TLS failure (DEPTH_ZERO_SELF_SIGNED_CERT)',
+      type: 'network_error',
+      operation: 'GET /routes/traffic/r1',
+      unreachable: true,
+    });
+    relay.failNext('getRoute', 1, () => untrusted);
+    const start = clock.now();
+    await expect(rollbackRoute(base)).rejects.toBe(untrusted);
+    expect(clock.now()).toBe(start);
+    expect(relay.patches).toHaveLength(0);
+  });
+
+  it('a network failure that may pass is retried until the deadline', async () => {
+    const { relay, base } = setup(SPLIT);
+    relay.failNext(
+      'getRoute',
+      2,
+      () => new RelayError({ message: 'reset', type: 'network_error', operation: 'GET' }),
+    );
+    const result = await rollbackRoute(base);
+    expect(result.attempts).toBe(3);
+    expect(relay.weightOf(ROUTE, 'v1')).toBe(100);
+  });
+
   it('an unknown route is the caller’s error, reported as the relay said it', async () => {
     const { base } = setup(SPLIT);
     const error = await rollbackRoute({ ...base, route: 'nope' }).catch((e: unknown) => e);
