@@ -107,7 +107,11 @@ function load(bundle, hash) {
   if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
     const flagsAtLoad = liftoff;
     // Written on exit so the cache includes what this run compiled lazily; the CLI exits explicitly.
-    process.once('exit', () => {
+    process.once('exit', (code) => {
+      // Only from a run that succeeded: the cache keeps what its run compiled, and is not written
+      // again while it is accepted, so one made by a first run that failed (no key set, say)
+      // would leave every later rollback compiling its whole success path: ~3 ms each, for good.
+      if (code !== 0) return;
       // `rollback plan.yaml` sets the flag after loading the rollback bundle: a cache made now
       // would be refused by the next `rollback --route`, and the two forms would keep rewriting it.
       if (liftoff !== flagsAtLoad) return;

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Called with the child once it is running (e.g. to send a signal after some output). */
   onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
+  /** Another copy of bin/canary.cjs to run (default BIN). */
+  bin?: string;
 }
 
 /** A clean environment: no CI markers or colour settings leak in from the machine running the tests. */
@@ -44,7 +46,7 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: options.env ?? baseEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,80 @@
+/**
+ * The shim's code cache (bin/canary.cjs): written next to the bundle by a run that succeeded,
+ * never by one that failed (its cache would lack the success path, and a cache is not written
+ * again while it is accepted), and used by the runs after it. Runs a private copy of bin/ and
+ * dist/, so the other tests' caches are left alone.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { BIN, baseEnv, ROOT, runCli } from './spawn.js';
+
+const KEY = 'cache-key-7d20c1';
+let emulator: StartedEmulator;
+let bin: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  const copy = mkdtempSync(path.join(tmpdir(), 'canary-cache-'));
+  mkdirSync(path.join(copy, 'bin'));
+  mkdirSync(path.join(copy, 'dist'));
+  bin = path.join(copy, 'bin', 'canary.cjs');
+  copyFileSync(BIN, bin);
+  for (const file of ['cli.cjs', 'rollback.cjs', 'version.json', 'help.json']) {
+    copyFileSync(path.join(ROOT, 'dist', file), path.join(copy, 'dist', file));
+  }
+  cacheDir = path.join(copy, 'dist', '.cache');
+  emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 50, seed: 4 });
+  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  for (const tag of ['cache-v1', 'cache-v2']) {
+    await fetch(`${emulator.baseUrl}/models/versions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ version_tag: tag, model: 'm' }),
+    });
+  }
+  await fetch(`${emulator.baseUrl}/routes/traffic`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      model_alias: 'cache-route',
+      route_rules: [
+        { version_tag: 'cache-v1', weight: 50 },
+        { version_tag: 'cache-v2', weight: 50 },
+      ],
+    }),
+  });
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+const rollbackCaches = () =>
+  existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.endsWith('-rollback.bin')) : [];
+const rollback = (env: Record<string, string>) =>
+  runCli(['rollback', '--route', 'cache-route', '--to', 'cache-v1', '--relay-url', emulator.baseUrl], {
+    env: baseEnv(env),
+    bin,
+  });
+
+describe('the code cache', () => {
+  it('is not written by a run that failed, and is by the first that succeeded', async () => {
+    const failed = await rollback({});
+    expect(failed.code).toBe(2);
+    expect(rollbackCaches()).toEqual([]);
+
+    const ok = await rollback({ RELAY_API_KEY: KEY });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(rollbackCaches()).toHaveLength(1);
+  });
+
+  it('NODE_DISABLE_COMPILE_CACHE=1 runs without reading or writing one', async () => {
+    const before = rollbackCaches();
+    const result = await rollback({ RELAY_API_KEY: KEY, NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(rollbackCaches()).toEqual(before);
+  });
+});
