@@ -1,6 +1,6 @@
 /**
  * HTTP/1.1 over one node:net (or node:tls) connection, one call at a time: the transport of
- * `canary rollback`. An incident's rollback makes three calls and exits, and most of its time
+ * `canary rollback`. An incident's rollback makes two calls and exits, and most of its time
  * is start-up: this loads nothing but node:net and a small response reader, where undici
  * compiles a WebAssembly parser and node:http loads its whole client and server (together about
  * 25 ms of a rollback here, docs/benchmarks.md).

@@ -4,7 +4,7 @@
  * - src/relay/undici-transport.ts: a pool of keep-alive connections (undici). For everything that
  *   lives long or calls concurrently: rollouts, `canary status`, Prometheus queries.
  * - src/relay/socket-transport.ts: one connection, calls one after another, nothing to load but
- *   node:net. For `canary rollback`, which makes three calls and exits, and whose start-up is
+ *   node:net. For `canary rollback`, which makes two calls and exits, and whose start-up is
  *   most of what an incident waits for (docs/benchmarks.md).
  * Both answer the same way and fail with the same codes, so the client above decides retries
  * and words its messages without knowing which one it talks through; the relay client's tests

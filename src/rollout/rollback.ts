@@ -41,7 +41,7 @@ export interface RollbackOptions {
 export interface RollbackResult {
   /** The rules before the rollback, when known. */
   before: RouteRule[] | null;
-  /** The rules as read back. */
+  /** The rules the relay confirmed (its answer to the PATCH, or the route read back). */
   after: RouteRule[];
   revision?: number | undefined;
   /** False when the route was already at the target and nothing was written. */
