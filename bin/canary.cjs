@@ -27,9 +27,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // printed
 } else if (args[0] === 'rollback' && typeof meta.rollbackHash === 'string') {
   // `canary rollback` has its own, smaller bundle (src/rollback-entry.ts): the same rollback
-  // command and program settings without the rest of the CLI, which it loads only for the
-  // plan-file form. It talks HTTP without undici (src/relay/socket-transport.ts), so it needs
-  // neither the WebAssembly setting below nor node:v8 (4 ms) to make it.
+  // command without the rest of the CLI, which it loads only for what it hands on (a plan file,
+  // a flag it does not read, the journal form at a terminal). It talks HTTP without undici
+  // (src/relay/socket-transport.ts), so it needs neither the WebAssembly setting below nor
+  // node:v8 (4 ms) to make it.
   load('rollback.cjs', meta.rollbackHash).run(async () => {
     liftoffOnly();
     return load('cli.cjs', meta.hash).main;
@@ -116,12 +117,13 @@ function load(bundle, hash) {
       // would be refused by the next `rollback --route`, and the two forms would keep rewriting it.
       if (liftoff !== flagsAtLoad) return;
       const data = script.createCachedData();
-      for (const dir of dirs) {
+      for (const dirOf of dirs) {
         try {
-          mkdirSync(dir(), { recursive: true });
-          const temp = join(dir(), `${name}.${process.pid}`);
+          const dir = dirOf();
+          mkdirSync(dir, { recursive: true });
+          const temp = join(dir, `${name}.${process.pid}`);
           writeFileSync(temp, data);
-          renameSync(temp, join(dir(), name));
+          renameSync(temp, join(dir, name));
           return;
         } catch {}
       }

@@ -220,9 +220,9 @@ const options = {
   logLevel: 'warning',
   plugins: [trim],
 };
-// The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same program
-// settings and rollback command (src/program.ts) without the other commands, so an incident
-// does not read, deserialise and initialise code it never runs.
+// The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same rollback
+// command without the other commands or commander, so an incident does not read, deserialise
+// and initialise code it never runs.
 const [, rollbackBuild] = await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
   build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),

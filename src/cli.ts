@@ -1,9 +1,9 @@
 /**
  * Entry point: `main(argv, io)` parses flags and runs one command, returning its exit code.
  * Command modules are imported lazily so each command pays only for what it uses. `run()`
- * (runProcess in src/program.ts) is the only place canary calls `process.exit`. The program's
- * settings and the `rollback` command live in src/program.ts, shared with the fast rollback
- * entry (src/rollback-entry.ts).
+ * (runProcess in src/run-process.ts) is the only place canary calls `process.exit`. The
+ * program's settings and the `rollback` command live in src/program.ts; the fast rollback entry
+ * (src/rollback-entry.ts) reads the same flags and hands the rest here.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { EmulatorCommandOptions } from './commands/emulator.js';
@@ -16,10 +16,9 @@ import {
   HELP_WIDTH,
   outputOption,
   positiveInt,
-  reportError,
-  runProcess,
   runProgram,
 } from './program.js';
+import { reportError, runProcess } from './run-process.js';
 
 export type { OutputFlag } from './program.js';
 export { HELP_WIDTH, positiveInt, reportError };

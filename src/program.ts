@@ -1,11 +1,9 @@
 /**
  * The program's global settings and the `rollback` command's definition, for src/cli.ts. The
  * fast `rollback` entry (src/rollback-entry.ts) reads the same flags without commander, through
- * src/commands/rollback-args.ts, which a test holds to this definition; error reporting and the
- * process's exit are in src/run-process.ts, which both entries share.
- * Both entries build their program from here, so `canary rollback` parses, helps and fails the
- * same whichever bundle bin/canary.cjs loads. Kept light: it must not import what only other
- * commands need (plan presets and durations stay in src/cli.ts).
+ * src/commands/rollback-args.ts, which a test holds to this definition, and hands whatever it
+ * does not read to src/cli.ts, so `canary rollback` helps and fails the same either way. Error
+ * reporting and the process's exit are in src/run-process.ts, which both entries share.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { RollbackCommandOptions } from './commands/rollback.js';
@@ -141,5 +139,3 @@ export async function runProgram(
     return reportError(error, io);
   }
 }
-
-export { reportError, runProcess } from './run-process.js';

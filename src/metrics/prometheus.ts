@@ -243,11 +243,8 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
         if (signal?.aborted) throw signal.reason;
         if (error instanceof RelayError) throw error;
         caught = error;
-        outcome = {
-          kind: 'network',
-          code: errorCode(error) === 'DEADLINE' ? 'CANARY_DEADLINE' : errorCode(error),
-          responded: false,
-        };
+        const code = errorCode(error);
+        outcome = { kind: 'network', code: code === 'DEADLINE' ? 'CANARY_DEADLINE' : code, responded: false };
       }
       const delay = retryDelay('GET', outcome, attempt, policy, random);
       if (delay !== undefined && attempt < policy.maxAttempts && clock.now() - start + delay < deadlineMs) {

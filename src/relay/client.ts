@@ -280,8 +280,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         if (signal?.aborted) throw signal.reason;
         failure = error;
         responded = respondedBeforeFailing(error);
-        const code = errorCode(error) === 'DEADLINE' ? DEADLINE_CODE : errorCode(error);
-        outcome = { kind: 'network', code, responded };
+        const code = errorCode(error);
+        outcome = { kind: 'network', code: code === 'DEADLINE' ? DEADLINE_CODE : code, responded };
       }
 
       const delay = retryDelay(req.method, outcome, attempt, policy, random);
@@ -320,7 +320,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
         type,
         operation,
-        unreachable: code !== undefined && code !== DEADLINE_CODE && isLastingNetworkCode(code),
+        unreachable: code !== undefined && isLastingNetworkCode(code),
         hint:
           type === 'timeout'
             ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'

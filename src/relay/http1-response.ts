@@ -131,11 +131,11 @@ export class ResponseReader {
       case 'head':
         return this.readHead();
       case 'sized':
-        return this.readSized();
+        return this.readCounted('done');
       case 'chunk-size':
         return this.readChunkSize();
       case 'chunk-data':
-        return this.readChunkData();
+        return this.readCounted('chunk-end');
       case 'chunk-end':
         return this.readChunkEnd();
       case 'trailers':
@@ -235,14 +235,16 @@ export class ResponseReader {
     return true;
   }
 
-  private readSized(): boolean {
+  /** Takes the `remaining` bytes of a sized body or of a chunk, then moves on to `next`. */
+  private readCounted(next: State): boolean {
     if (this.pending.length === 0) return false;
     const take = Math.min(this.remaining, this.pending.length);
     this.addBody(this.pending.subarray(0, take));
     this.pending = this.pending.subarray(take);
     this.remaining -= take;
-    if (this.remaining === 0) this.state = 'done';
-    return this.remaining === 0;
+    if (this.remaining > 0) return false;
+    this.state = next;
+    return true;
   }
 
   private readChunkSize(): boolean {
@@ -262,17 +264,6 @@ export class ResponseReader {
     return true;
   }
 
-  private readChunkData(): boolean {
-    if (this.pending.length === 0) return false;
-    const take = Math.min(this.remaining, this.pending.length);
-    this.addBody(this.pending.subarray(0, take));
-    this.pending = this.pending.subarray(take);
-    this.remaining -= take;
-    if (this.remaining > 0) return false;
-    this.state = 'chunk-end';
-    return true;
-  }
-
   private readChunkEnd(): boolean {
     if (this.pending.length < CRLF.length) return false;
     if (this.pending[0] !== 0x0d || this.pending[1] !== 0x0a)
@@ -285,16 +276,12 @@ export class ResponseReader {
   /** Trailer fields after the last chunk carry nothing canary reads; they end with an empty line. */
   private readTrailers(): boolean {
     const end = this.pending.indexOf(CRLF);
-    if (end < 0) {
-      if (this.trailerBytes + this.pending.length > this.limits.maxHeaderBytes) {
-        throw bad(`trailers over ${this.limits.maxHeaderBytes} bytes`, true);
-      }
-      return false;
-    }
-    this.trailerBytes += end + CRLF.length;
-    if (this.trailerBytes > this.limits.maxHeaderBytes) {
+    const read = end < 0 ? this.pending.length : end + CRLF.length;
+    if (this.trailerBytes + read > this.limits.maxHeaderBytes) {
       throw bad(`trailers over ${this.limits.maxHeaderBytes} bytes`, true);
     }
+    if (end < 0) return false;
+    this.trailerBytes += read;
     const line = this.pending.toString('latin1', 0, end);
     this.pending = this.pending.subarray(end + CRLF.length);
     if (line === '') {

@@ -44,9 +44,6 @@ function requestBytes(req: TransportRequest, host: string): string {
   return `${head}\r\n${req.body ?? ''}`;
 }
 
-/** What a timer that ends a call does: close the connection and fail the call. */
-type Fail = (error: unknown) => void;
-
 type Limit = 'DEADLINE' | 'CONNECT_TIMEOUT' | 'HEADERS_TIMEOUT' | 'BODY_TIMEOUT';
 
 /**
@@ -178,36 +175,17 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       const reader = new ResponseReader(limits);
       let socket: Socket | undefined;
       let settled = false;
-      const watchdog = new Watchdog((limit) => fail(expired(limit)));
-      if (deadline !== undefined) watchdog.set('DEADLINE', deadline);
-      const expired = (limit: Limit): TransportError => {
-        switch (limit) {
-          case 'DEADLINE':
-            return new TransportError('DEADLINE', `no complete answer within ${req.timeoutMs} ms`, {
-              responded: reader.headersDone,
-            });
-          case 'CONNECT_TIMEOUT':
-            return new TransportError(
-              'CONNECT_TIMEOUT',
-              `could not connect within ${options.connectTimeoutMs} ms`,
-              {
-                responded: false,
-              },
-            );
-          case 'HEADERS_TIMEOUT':
-            return new TransportError(
-              'HEADERS_TIMEOUT',
-              `no response within ${options.headersTimeoutMs} ms`,
-              {
-                responded: false,
-              },
-            );
-          case 'BODY_TIMEOUT':
-            return new TransportError('BODY_TIMEOUT', `the body stalled for ${options.bodyTimeoutMs} ms`, {
-              responded: true,
-            });
-        }
+      const limitMessages: Record<Limit, string> = {
+        DEADLINE: `no complete answer within ${req.timeoutMs} ms`,
+        CONNECT_TIMEOUT: `could not connect within ${options.connectTimeoutMs} ms`,
+        HEADERS_TIMEOUT: `no response within ${options.headersTimeoutMs} ms`,
+        BODY_TIMEOUT: `the body stalled for ${options.bodyTimeoutMs} ms`,
       };
+      // Past the headers, the relay has acted on the call, whichever limit then ran out.
+      const watchdog = new Watchdog((limit) =>
+        fail(new TransportError(limit, limitMessages[limit], { responded: reader.headersDone })),
+      );
+      if (deadline !== undefined) watchdog.set('DEADLINE', deadline);
 
       const cleanup = () => {
         settled = true;
@@ -220,7 +198,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
           socket.off('error', onError);
         }
       };
-      const fail: Fail = (error) => {
+      const fail = (error: unknown) => {
         if (settled) return;
         cleanup();
         socket?.destroy();

@@ -35,7 +35,7 @@ function translate(error: unknown, responded: boolean): unknown {
   if (code === undefined) return error;
   const mapped = UNDICI_CODES[code] ?? (code.startsWith('HPE_') ? 'BAD_RESPONSE' : undefined);
   if (mapped === undefined) {
-    return responded && !(error instanceof TransportError)
+    return responded
       ? new TransportError('SOCKET_CLOSED', `the connection failed while reading the answer (${code})`, {
           responded: true,
           cause: error,
