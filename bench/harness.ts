@@ -18,6 +18,11 @@ import type { RolloutEvent } from '../src/rollout/events.js';
 const KEY = 'bench-key-4f1c';
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** The relay client a rollout would use, on the in-process emulator and the harness's clock. */
+function benchClient(baseUrl: string, clock: FakeClock) {
+  return createRelayClient({ transport: undiciTransport, baseUrl, apiKey: KEY, keySource: 'bench', clock });
+}
+
 function heapAfterGc(): number {
   gc?.();
   gc?.();
@@ -80,13 +85,7 @@ async function withRollout(
     seed: 5,
     ...(onCall ? { onCall: (r) => onCall(r.path, r.method, r.body) } : {}),
   });
-  const client = createRelayClient({
-    transport: undiciTransport,
-    baseUrl: emulator.baseUrl,
-    apiKey: KEY,
-    keySource: 'bench',
-    clock,
-  });
+  const client = benchClient(emulator.baseUrl, clock);
   try {
     const result = await runRollout(plan, {
       clock,
@@ -193,13 +192,7 @@ async function emulatorLoad(queries: number) {
     rps: 10_000,
     seed: 3,
   });
-  const client = createRelayClient({
-    transport: undiciTransport,
-    baseUrl: emulator.baseUrl,
-    apiKey: KEY,
-    keySource: 'bench',
-    clock,
-  });
+  const client = benchClient(emulator.baseUrl, clock);
   try {
     for (const tag of ['bench-v1', 'bench-v2'])
       await client.registerVersion({ version_tag: tag, model: 'm' });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
+import { type ExampleEmulators, seedRoute, startExampleEmulators } from './fixtures.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'ci-e2e-key-4b8d2f7a1c';
@@ -140,25 +140,10 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
 
   it('refuses weights that match no stage with exit 2, stating them and the way out', async () => {
     const plan = writePlan();
-    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-    for (const tag of [BASE, CANARY]) {
-      await fetch(`${healthy.baseUrl}/models/versions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ version_tag: tag, model: 'anthropic/claude-sonnet-4-20250514' }),
-      });
-    }
-    await fetch(`${healthy.baseUrl}/routes/traffic`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        model_alias: plan.route,
-        route_rules: [
-          { version_tag: BASE, weight: 70 },
-          { version_tag: CANARY, weight: 30 },
-        ],
-      }),
-    });
+    await seedRoute(healthy, KEY, plan.route, [
+      { version_tag: BASE, weight: 70 },
+      { version_tag: CANARY, weight: 30 },
+    ]);
     const result = await run([plan.file, '--yes']);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain(`${BASE} 70 %`);

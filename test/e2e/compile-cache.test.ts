@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { seedRoute } from './fixtures.js';
 import { BIN, baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'cache-key-7d20c1';
@@ -27,25 +28,10 @@ beforeAll(async () => {
   }
   cacheDir = path.join(copy, 'dist', '.cache');
   emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 50, seed: 4 });
-  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-  for (const tag of ['cache-v1', 'cache-v2']) {
-    await fetch(`${emulator.baseUrl}/models/versions`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ version_tag: tag, model: 'm' }),
-    });
-  }
-  await fetch(`${emulator.baseUrl}/routes/traffic`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      model_alias: 'cache-route',
-      route_rules: [
-        { version_tag: 'cache-v1', weight: 50 },
-        { version_tag: 'cache-v2', weight: 50 },
-      ],
-    }),
-  });
+  await seedRoute(emulator, KEY, 'cache-route', [
+    { version_tag: 'cache-v1', weight: 50 },
+    { version_tag: 'cache-v2', weight: 50 },
+  ]);
 });
 
 afterAll(async () => {

@@ -1,4 +1,6 @@
 /** Emulators the spawned-CLI tests share: one per example scenario, on free loopback ports. */
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import type { RouteRule } from '../../src/relay/types.js';
 import { ROOT } from './spawn.js';
@@ -72,4 +74,40 @@ export function weights(
   return Object.fromEntries(
     (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
   );
+}
+
+/** Registers each version the rules name and creates the route, through the relay API as a client would. */
+export async function seedRoute(
+  emulator: { baseUrl: string },
+  apiKey: string,
+  route: string,
+  rules: RouteRule[],
+  model = 'anthropic/claude-sonnet-4-20250514',
+): Promise<void> {
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  for (const { version_tag } of rules) {
+    await fetch(`${emulator.baseUrl}/models/versions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ version_tag, model }),
+    });
+  }
+  await fetch(`${emulator.baseUrl}/routes/traffic`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ model_alias: route, route_rules: rules }),
+  });
+}
+
+/** Passes a client's connection through to a port on loopback; either side closing ends both. */
+export function forwardTo(socket: Duplex, port: number): void {
+  const upstream = connect(port, '127.0.0.1');
+  socket.pipe(upstream).pipe(socket);
+  const done = () => {
+    socket.destroy();
+    upstream.destroy();
+  };
+  socket.on('error', done);
+  upstream.on('error', done);
+  socket.on('close', done);
 }

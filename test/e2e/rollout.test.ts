@@ -3,12 +3,12 @@
  * (exit codes, the route's final weights as the relay sees them, the last line of output).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer, connect as netConnect } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
+import { type ExampleEmulators, forwardTo, seedRoute, startExampleEmulators } from './fixtures.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
@@ -129,25 +129,10 @@ describe('canary rollback and status (spawned)', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 500, seed: 1 });
-    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-    for (const tag of ['ops-v1', 'ops-v2']) {
-      await fetch(`${emulator.baseUrl}/models/versions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ version_tag: tag, model: 'anthropic/claude-sonnet-4-20250514' }),
-      });
-    }
-    await fetch(`${emulator.baseUrl}/routes/traffic`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        model_alias: 'ops-route',
-        route_rules: [
-          { version_tag: 'ops-v1', weight: 75 },
-          { version_tag: 'ops-v2', weight: 25 },
-        ],
-      }),
-    });
+    await seedRoute(emulator, KEY, 'ops-route', [
+      { version_tag: 'ops-v1', weight: 75 },
+      { version_tag: 'ops-v2', weight: 25 },
+    ]);
   });
   afterAll(async () => {
     await emulator?.close();
@@ -198,19 +183,10 @@ describe('canary rollback and status (spawned)', () => {
   it('rollback reads and changes the route over one connection', async () => {
     // Counts the TCP connections canary opens: the rollback's calls share one keep-alive
     // connection (src/relay/socket-transport.ts).
-    const target = new URL(emulator.baseUrl);
     let connections = 0;
     const proxy = createServer((socket) => {
       connections++;
-      const upstream = netConnect(Number(target.port), target.hostname);
-      socket.pipe(upstream).pipe(socket);
-      const done = () => {
-        socket.destroy();
-        upstream.destroy();
-      };
-      socket.on('error', done);
-      upstream.on('error', done);
-      socket.on('close', done);
+      forwardTo(socket, emulator.port);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {

@@ -6,13 +6,13 @@
  * message when the certificate is not trusted.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { forwardTo, seedRoute } from './fixtures.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'tls-key-5b1d93e0';
@@ -49,31 +49,12 @@ beforeAll(async () => {
   writeFileSync(caFile, pems.cert);
   front = createServer({ key: pems.private, cert: pems.cert }, (socket) => {
     serverNames.push((socket as { servername?: string | false }).servername || undefined);
-    const upstream = netConnect(emulator.port, '127.0.0.1');
-    socket.pipe(upstream).pipe(socket);
-    const done = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', done);
-    upstream.on('error', done);
+    forwardTo(socket, emulator.port);
   });
   front.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   port = (front.address() as { port: number }).port;
-  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-  for (const r of half) {
-    await fetch(`${emulator.baseUrl}/models/versions`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ version_tag: r.version_tag, model: 'm' }),
-    });
-  }
-  await fetch(`${emulator.baseUrl}/routes/traffic`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ model_alias: ROUTE, route_rules: half }),
-  });
+  await seedRoute(emulator, KEY, ROUTE, half);
 });
 
 afterAll(async () => {
