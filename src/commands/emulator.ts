@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { isLoopbackHost } from '../relay/url.js';
 
 export interface EmulatorCommandOptions {
   port: string;
@@ -30,14 +31,6 @@ export function parsePort(value: string): number {
     throw new UsageError(`--port takes a number from 0 to 65535 (0 picks a free port), got '${value}'`);
   }
   return Number(value);
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function untilSignal(signal: AbortSignal | undefined): Promise<string> {
