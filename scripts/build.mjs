@@ -18,28 +18,14 @@
 //   dist/help.json the same for every help page.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire, isBuiltin } from 'node:module';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { checkBundleText, checkImportText, checkRollbackInputs } from './build-checks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/', import.meta.url);
 
-/** What the trimmed packages below export; the build fails if src/ imports anything else from them. */
-const ALLOWED_IMPORTS = {
-  undici: ['Agent', 'Dispatcher'],
-  '@inquirer/prompts': [
-    'select',
-    'confirm',
-    'input',
-    'number',
-    'password',
-    'rawlist',
-    'expand',
-    'checkbox',
-    'search',
-  ],
-};
 /** The prompts src/ uses, filled in by checkImports. */
 const promptsUsed = new Set();
 
@@ -47,33 +33,7 @@ async function checkImports() {
   const files = await readdir(new URL('../src/', import.meta.url), { recursive: true });
   for (const file of files.filter((f) => f.endsWith('.ts'))) {
     const text = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8');
-    for (const [pkg, allowed] of Object.entries(ALLOWED_IMPORTS)) {
-      const quoted = `'${pkg}'`;
-      if (!text.includes(quoted) && !text.includes(`'${pkg}/`)) continue;
-      const named = [...text.matchAll(/\{([^{}]*)\}\s*(?:from\s*|=\s*await\s+import\(\s*)'([^']+)'/g)].filter(
-        (m) => m[2] === pkg,
-      );
-      const names = named.flatMap((m) =>
-        (m[1] ?? '')
-          .split(',')
-          .map(
-            (n) =>
-              n
-                .trim()
-                .replace(/^type\s+/, '')
-                .split(/\s+as\s+|\s*:\s*/)[0],
-          )
-          .filter(Boolean),
-      );
-      const uses = text.split(quoted).length - 1;
-      const extra = names.filter((n) => !allowed.includes(n));
-      if (pkg === '@inquirer/prompts') for (const n of names) promptsUsed.add(n);
-      if (extra.length > 0 || uses !== named.length || text.includes(`'${pkg}/`)) {
-        throw new Error(
-          `src/${file} uses ${pkg} beyond { ${allowed.join(', ')} }, which scripts/build.mjs bundles in trimmed form: extend it there.`,
-        );
-      }
-    }
+    for (const name of checkImportText(`src/${file}`, text)['@inquirer/prompts'] ?? []) promptsUsed.add(name);
   }
 }
 
@@ -227,27 +187,7 @@ const [, rollbackBuild] = await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
   build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),
 ]);
-// What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
-// on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
-// answers are checked with valibot), commander (src/commands/rollback-args.ts reads the flags),
-// prompts (the journal form goes to the full CLI at a terminal), YAML and the plan loader (the
-// plan form is handed to the full CLI). Each would bring back milliseconds that docs/benchmarks.md accounts for.
-const ROLLBACK_EXCLUDES = [
-  'node_modules/undici/',
-  'node_modules/zod/',
-  'node_modules/yaml/',
-  'node_modules/commander/',
-  'node_modules/@inquirer/',
-  'src/plan/load.ts',
-];
-for (const input of Object.keys(rollbackBuild.metafile.inputs)) {
-  const banned = ROLLBACK_EXCLUDES.find((path) => input.includes(path));
-  if (banned) {
-    throw new Error(
-      `dist/rollback.cjs includes ${input}: keep ${banned} out of src/rollback-entry.ts's imports`,
-    );
-  }
-}
+checkRollbackInputs(Object.keys(rollbackBuild.metafile.inputs));
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
@@ -258,24 +198,13 @@ const VERSION = /VERSION\s*=\s*'([^']+)'/.exec(
 )?.[1];
 if (!VERSION) throw new Error('could not read VERSION from src/version.ts');
 /**
- * Reads a bundle once to check it and name its code caches (V8 checks a cache only against the
- * source's length, so the hash of the source goes into the cache's file name). One character
- * beyond Latin-1 (esbuild escapes strings, not regex literals) makes V8 hold a whole bundle as a
- * two-byte string: twice the memory and slower to read on every start.
+ * Reads a bundle once to check it (scripts/build-checks.mjs) and name its code caches: V8 checks
+ * a cache only against the source's length, so the hash of the source goes into the cache's
+ * file name.
  */
 async function checkedHash(name) {
   const text = await readFile(new URL(name, dist), 'utf8');
-  // bin/canary.cjs hands the bundles its own require, which is right only for Node's built-ins.
-  for (const [, specifier] of text.matchAll(/\brequire\("([^"]+)"\)/g)) {
-    if (!specifier.startsWith('node:') && !isBuiltin(specifier))
-      throw new Error(`dist/${name} requires ${specifier}, which is not a built-in; bundle it`);
-  }
-  const at = text.search(/[\u0100-\uffff]/);
-  if (at >= 0) {
-    throw new Error(
-      `dist/${name} has a character beyond Latin-1 near ${JSON.stringify(text.slice(at - 40, at + 10))}; escape it in src/`,
-    );
-  }
+  checkBundleText(`dist/${name}`, text);
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 const hash = await checkedHash('cli.cjs');

@@ -1,0 +1,6 @@
+// Types for scripts/build-checks.mjs, which Node runs as it is (the build cannot need a build).
+export declare const ALLOWED_IMPORTS: Record<string, string[]>;
+export declare function checkImportText(file: string, text: string): Record<string, string[]>;
+export declare const ROLLBACK_EXCLUDES: string[];
+export declare function checkRollbackInputs(inputs: readonly string[]): void;
+export declare function checkBundleText(file: string, text: string): void;

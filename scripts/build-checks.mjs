@@ -1,0 +1,104 @@
+// The checks scripts/build.mjs makes before it writes dist/, apart so test/build/ can show that
+// each one refuses what it should: a guard that never fires looks the same as one that works.
+import { isBuiltin } from 'node:module';
+
+/** What the trimmed packages in scripts/build.mjs export; src/ may import nothing else from them. */
+export const ALLOWED_IMPORTS = {
+  undici: ['Agent', 'Dispatcher'],
+  '@inquirer/prompts': [
+    'select',
+    'confirm',
+    'input',
+    'number',
+    'password',
+    'rawlist',
+    'expand',
+    'checkbox',
+    'search',
+  ],
+};
+
+/**
+ * Checks one source file's imports of the trimmed packages: every use must be a named import
+ * (static, or destructured from `await import()`) of an allowed name, and no subpath. Returns
+ * the names imported per package, so the build bundles only the prompts src/ uses.
+ */
+export function checkImportText(file, text) {
+  const used = {};
+  for (const [pkg, allowed] of Object.entries(ALLOWED_IMPORTS)) {
+    const quoted = `'${pkg}'`;
+    if (!text.includes(quoted) && !text.includes(`'${pkg}/`)) continue;
+    const named = [...text.matchAll(/\{([^{}]*)\}\s*(?:from\s*|=\s*await\s+import\(\s*)'([^']+)'/g)].filter(
+      (m) => m[2] === pkg,
+    );
+    const names = named.flatMap((m) =>
+      (m[1] ?? '')
+        .split(',')
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+|\s*:\s*/)[0],
+        )
+        .filter(Boolean),
+    );
+    const uses = text.split(quoted).length - 1;
+    const extra = names.filter((n) => !allowed.includes(n));
+    if (extra.length > 0 || uses !== named.length || text.includes(`'${pkg}/`)) {
+      throw new Error(
+        `${file} uses ${pkg} beyond { ${allowed.join(', ')} }, which scripts/build.mjs bundles in trimmed form: extend it there.`,
+      );
+    }
+    used[pkg] = names;
+  }
+  return used;
+}
+
+/**
+ * What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
+ * on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
+ * answers are checked with valibot), commander (src/commands/rollback-args.ts reads the flags),
+ * prompts (the journal form goes to the full CLI at a terminal), YAML and the plan loader (the
+ * plan form is handed to the full CLI). Each would bring back milliseconds that
+ * docs/benchmarks.md accounts for.
+ */
+export const ROLLBACK_EXCLUDES = [
+  'node_modules/undici/',
+  'node_modules/zod/',
+  'node_modules/yaml/',
+  'node_modules/commander/',
+  'node_modules/@inquirer/',
+  'src/plan/load.ts',
+];
+
+/** Refuses a rollback bundle built from any of ROLLBACK_EXCLUDES (esbuild's metafile inputs). */
+export function checkRollbackInputs(inputs) {
+  for (const input of inputs) {
+    const banned = ROLLBACK_EXCLUDES.find((path) => input.includes(path));
+    if (banned) {
+      throw new Error(
+        `dist/rollback.cjs includes ${input}: keep ${banned} out of src/rollback-entry.ts's imports`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a bundle's text. bin/canary.cjs hands the bundles its own require, which is right only
+ * for Node's built-ins. One character beyond Latin-1 (esbuild escapes strings, not regex
+ * literals) makes V8 hold a whole bundle as a two-byte string: twice the memory and slower to
+ * read on every start.
+ */
+export function checkBundleText(file, text) {
+  for (const [, specifier] of text.matchAll(/\brequire\("([^"]+)"\)/g)) {
+    if (!specifier.startsWith('node:') && !isBuiltin(specifier))
+      throw new Error(`${file} requires ${specifier}, which is not a built-in; bundle it`);
+  }
+  const at = text.search(/[\u0100-\uffff]/);
+  if (at >= 0) {
+    throw new Error(
+      `${file} has a character beyond Latin-1 near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; escape it in src/`,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkBundleText, checkImportText, checkRollbackInputs } from '../../scripts/build-checks.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('checkImportText: only the named exports the trimmed packages keep', () => {
+  it('passes named imports of allowed names and reports the prompts used', () => {
+    const text = [
+      "import { Agent, type Dispatcher } from 'undici';",
+      "const { select, input: ask } = await import('@inquirer/prompts');",
+    ].join('\n');
+    expect(checkImportText('src/x.ts', text)).toEqual({
+      undici: ['Agent', 'Dispatcher'],
+      '@inquirer/prompts': ['select', 'input'],
+    });
+    expect(checkImportText('src/y.ts', "import { join } from 'node:path';")).toEqual({});
+  });
+
+  it.each([
+    ['a name the trimmed bundle lacks', "import { fetch } from 'undici';"],
+    ['a namespace import', "import * as undici from 'undici';"],
+    ['a default import beside a named one', "import { Agent } from 'undici';\nimport u from 'undici';"],
+    ['a subpath', "import { Client } from 'undici/lib/dispatcher/client.js';"],
+    ['a prompt the build does not list', "import { editor } from '@inquirer/prompts';"],
+  ])('refuses %s', (_, text) => {
+    expect(() => checkImportText('src/x.ts', text)).toThrow(
+      /^src\/x\.ts uses (undici|@inquirer\/prompts) beyond/,
+    );
+  });
+});
+
+describe('checkRollbackInputs: what the rollback bundle must not carry', () => {
+  it('passes the rollback path', () => {
+    expect(() =>
+      checkRollbackInputs([
+        'src/rollback-entry.ts',
+        'src/relay/socket-transport.ts',
+        'node_modules/valibot/dist/index.js',
+      ]),
+    ).not.toThrow();
+  });
+
+  it.each([
+    'node_modules/undici/lib/dispatcher/agent.js',
+    'node_modules/zod/v4/mini/index.js',
+    'node_modules/yaml/dist/index.js',
+    'node_modules/commander/lib/command.js',
+    'node_modules/@inquirer/core/dist/index.js',
+    'src/plan/load.ts',
+  ])('refuses %s', (input) => {
+    expect(() => checkRollbackInputs(['src/rollback-entry.ts', input])).toThrow(
+      `dist/rollback.cjs includes ${input}`,
+    );
+  });
+});
+
+describe('checkBundleText: what bin/canary.cjs can load fast', () => {
+  it('passes built-ins and Latin-1 text', () => {
+    expect(() =>
+      checkBundleText('dist/a.cjs', 'var n=require("node:net"),f=require("fs");var s="caf\u00e9";'),
+    ).not.toThrow();
+  });
+
+  it('refuses a require of a package, which the shim cannot resolve', () => {
+    expect(() => checkBundleText('dist/a.cjs', 'var u=require("undici");')).toThrow(
+      'dist/a.cjs requires undici, which is not a built-in',
+    );
+  });
+
+  it('refuses a character beyond Latin-1, near where it stands', () => {
+    expect(() => checkBundleText('dist/a.cjs', 'var r=/a\u2192b/;')).toThrow(
+      /beyond Latin-1 near "var r=\/a/,
+    );
+  });
+
+  it('passes the bundles this build wrote', () => {
+    for (const name of ['cli.cjs', 'rollback.cjs']) {
+      expect(() => checkBundleText(name, readFileSync(join(ROOT, 'dist', name), 'utf8'))).not.toThrow();
+    }
+  });
+});
+
+describe('scripts/build.mjs runs the checks', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'canary-build-'));
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+  it('fails, naming the file, when the rollback entry reaches undici', () => {
+    for (const part of ['src', 'scripts', 'package.json'])
+      cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    const entry = join(copy, 'src', 'rollback-entry.ts');
+    writeFileSync(
+      entry,
+      `${readFileSync(entry, 'utf8')}\nexport { undiciTransport } from './relay/undici-transport.js';\n`,
+    );
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: copy, encoding: 'utf8' });
+    expect(build.status).not.toBe(0);
+    expect(build.stderr).toMatch(
+      /dist\/rollback\.cjs includes \S*node_modules\/undici\/.*keep node_modules\/undici\/ out/,
+    );
+  });
+});
