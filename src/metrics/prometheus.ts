@@ -7,14 +7,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import { RelayError } from '../errors.js';
 import type { PrometheusQueryName } from '../plan/types.js';
+import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
-import {
-  type AttemptOutcome,
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfter,
-  type RetryPolicy,
-  retryDelay,
-} from '../relay/retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS } from '../relay/transport.js';
 import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../relay/types.js';
 import { undiciTransport } from '../relay/undici-transport.js';
@@ -146,12 +141,6 @@ export function parseQueryAnswer(status: number, text: string): QueryAnswer {
   };
 }
 
-function errorCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown } };
-  for (const candidate of [e?.code, e?.cause?.code]) if (typeof candidate === 'string') return candidate;
-  return undefined;
-}
-
 export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
   const base = new URL(options.url);
   const basePath = base.pathname.replace(/\/+$/, '');
@@ -209,68 +198,42 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     timeSeconds: number,
     call?: CallOptions,
   ): Promise<number | null> {
-    const signal = call?.signal;
     const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
-    const start = clock.now();
     const search = new URLSearchParams({ query: promql, time: timeSeconds.toFixed(3) });
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw signal.reason;
-      const remaining = Math.max(1, deadlineMs - (clock.now() - start));
-      let outcome: AttemptOutcome;
-      let answer: Extract<QueryAnswer, { ok: false }> | undefined;
-      let caught: unknown;
-      try {
-        const res = await transport.request({
-          path: `${basePath}/api/v1/query?${search}`,
-          method: 'GET',
-          headers,
-          signal,
-          timeoutMs: remaining,
-        });
-        const parsed = parseQueryAnswer(res.status, res.text);
-        if (parsed.ok) return parsed.value;
-        // A 200 with a body that makes no sense will not make more sense the second time.
-        if (res.status >= 200 && res.status < 300) {
-          throw failure(metric, parsed.type, `${parsed.message} came back`, attempt);
-        }
-        answer = parsed;
-        outcome = {
-          kind: 'response',
-          status: res.status,
-          retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
-        };
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (error instanceof RelayError) throw error;
-        caught = error;
-        const code = errorCode(error);
-        outcome = { kind: 'network', code: code === 'DEADLINE' ? 'CANARY_DEADLINE' : code, responded: false };
-      }
-      const delay = retryDelay('GET', outcome, attempt, policy, random);
-      if (delay !== undefined && attempt < policy.maxAttempts && clock.now() - start + delay < deadlineMs) {
-        await clock.sleep(delay, signal);
-        continue;
-      }
-      if (answer !== undefined) throw failure(metric, answer.type, `${answer.message} came back`, attempt);
-      const code = outcome.kind === 'network' ? outcome.code : undefined;
-      if (code === 'CANARY_DEADLINE') {
-        throw failure(
-          metric,
-          'timeout',
-          `no answer within the ${deadlineMs / 1000} s deadline`,
-          attempt,
-          caught,
-        );
-      }
-      const raw = caught instanceof Error ? caught.message : String(caught);
+    const last = await sendWithRetries({
+      transport,
+      method: 'GET',
+      path: `${basePath}/api/v1/query?${search}`,
+      headers,
+      signal: call?.signal,
+      deadlineMs,
+      clock,
+      policy,
+      random,
+    });
+    if (last.kind === 'response') {
+      // A 2xx that makes no sense was not retried: it will not make more sense the second time.
+      const parsed = parseQueryAnswer(last.response.status, last.response.text);
+      if (parsed.ok) return parsed.value;
+      throw failure(metric, parsed.type, `${parsed.message} came back`, last.attempts);
+    }
+    if (last.deadline) {
       throw failure(
         metric,
-        code?.includes('TIMEOUT') ? 'timeout' : 'network_error',
-        `could not query: ${raw}${code ? ` (${code})` : ''}`,
-        attempt,
-        caught,
+        'timeout',
+        `no answer within the ${deadlineMs / 1000} s deadline`,
+        last.attempts,
+        last.error,
       );
     }
+    const raw = last.error instanceof Error ? last.error.message : String(last.error);
+    throw failure(
+      metric,
+      last.code?.includes('TIMEOUT') ? 'timeout' : 'network_error',
+      `could not query: ${raw}${last.code ? ` (${last.code})` : ''}`,
+      last.attempts,
+      last.error,
+    );
   }
 
   return {

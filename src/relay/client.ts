@@ -1,15 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { errorCode, seconds, sendWithRetries } from './attempts.js';
 import { describeDifferences, diffVersion, sameRules } from './compare.js';
-import {
-  type AttemptOutcome,
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfter,
-  type RetryMethod,
-  type RetryPolicy,
-  retryDelay,
-} from './retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryMethod, type RetryPolicy } from './retry.js';
 import {
   type AnswerSchema,
   describeIssues,
@@ -23,7 +17,7 @@ import {
   toVersionMetrics,
   validate,
 } from './schemas.js';
-import { DEFAULT_LIMITS, respondedBeforeFailing, type TransportFactory } from './transport.js';
+import { DEFAULT_LIMITS, type TransportFactory } from './transport.js';
 import type {
   CallOptions,
   CreateRouteRequest,
@@ -74,8 +68,6 @@ export interface RelayClient extends RelayPort {
 export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
 
 const REDACTED = '[REDACTED]';
-/** Marks an attempt cut short by the call's overall deadline (not a transient failure: no retry). */
-const DEADLINE_CODE = 'CANARY_DEADLINE';
 
 interface Request {
   method: RetryMethod;
@@ -98,20 +90,6 @@ interface Answer {
   retriedBlind: boolean;
   /** Why retrying stopped early (deadline), for the message. */
   stopNote: string | undefined;
-}
-
-function seconds(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}
-
-function errorCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] };
-  for (const candidate of [e?.code, e?.cause?.code, e?.errors?.[0]?.code]) {
-    if (typeof candidate === 'string') return candidate;
-  }
-  return undefined;
 }
 
 function isTlsCode(code: string): boolean {
@@ -239,7 +217,6 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     const operation = `${req.method} ${req.path}`;
     const signal = call?.signal;
     const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
-    const start = clock.now();
     const query = req.query === undefined ? '' : `?${new URLSearchParams(req.query).toString()}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent };
     if (req.auth !== false) headers.authorization = `Bearer ${apiKey}`;
@@ -249,87 +226,48 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       headers['content-type'] = 'application/json';
     }
 
-    let retriedBlind = false;
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw signal.reason;
-      let outcome: AttemptOutcome;
-      let answer: Answer | undefined;
-      let failure: unknown;
-      let responded = false;
-      // The deadline also bounds the attempt in flight, not only the waits between attempts:
-      // a rollback given 10 s must not sit out a 30 s headers timeout.
-      const remaining = Math.max(1, deadlineMs - (clock.now() - start));
-      try {
-        const res = await transport.request({
-          path: `${basePath}${req.path}${query}`,
-          method: req.method,
-          headers,
-          body: payload,
-          signal,
-          timeoutMs: remaining,
-        });
-        responded = true;
-        outcome = {
-          kind: 'response',
-          status: res.status,
-          retryAfterMs: parseRetryAfter(res.headers['retry-after'], clock.now()),
-        };
-        answer = { status: res.status, text: res.text, attempts: attempt, retriedBlind, stopNote: undefined };
-        if (res.status >= 200 && res.status < 300) return answer;
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        failure = error;
-        responded = respondedBeforeFailing(error);
-        const code = errorCode(error);
-        outcome = { kind: 'network', code: code === 'DEADLINE' ? DEADLINE_CODE : code, responded };
-      }
-
-      const delay = retryDelay(req.method, outcome, attempt, policy, random);
-      let stopNote: string | undefined;
-      if (delay !== undefined && attempt >= policy.maxAttempts) {
-        stopNote = undefined;
-      } else if (delay !== undefined && clock.now() - start + delay >= deadlineMs) {
-        stopNote = `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`;
-      } else if (delay !== undefined) {
-        // After a blind retry or a 429 the POST may land twice; a 409 for our own body is then success.
-        if (
-          (outcome.kind === 'network' && !outcome.responded) ||
-          (outcome.kind === 'response' && outcome.status === 429)
-        )
-          retriedBlind = true;
-        await clock.sleep(delay, signal);
-        continue;
-      }
-
-      if (answer !== undefined) return { ...answer, stopNote };
-      const { type, reason } =
-        outcome.kind === 'network' && outcome.code === DEADLINE_CODE
-          ? {
-              type: 'timeout',
-              reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
-            }
-          : describeNetwork(failure, responded);
-      const what =
-        type === 'timeout'
-          ? 'no answer in time from'
-          : type === 'invalid_response'
-            ? 'could not read the answer of'
-            : 'could not reach';
-      const code = outcome.kind === 'network' ? outcome.code : undefined;
-      throw new RelayError({
-        message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempt, stopNote)}.`,
-        type,
-        operation,
-        unreachable: code !== undefined && isLastingNetworkCode(code),
-        hint:
-          type === 'timeout'
-            ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
-            : type === 'invalid_response'
-              ? `Is ${baseUrl} a relay that speaks the v1 API? A proxy or a different service may be answering.`
-              : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
-        cause: failure,
-      });
+    const last = await sendWithRetries({
+      transport,
+      method: req.method,
+      path: `${basePath}${req.path}${query}`,
+      headers,
+      body: payload,
+      signal,
+      deadlineMs,
+      clock,
+      policy,
+      random,
+    });
+    const { attempts, stopNote } = last;
+    if (last.kind === 'response') {
+      const { status, text } = last.response;
+      return { status, text, attempts, retriedBlind: last.retriedBlind, stopNote };
     }
+    const { type, reason } = last.deadline
+      ? {
+          type: 'timeout',
+          reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
+        }
+      : describeNetwork(last.error, last.responded);
+    const what =
+      type === 'timeout'
+        ? 'no answer in time from'
+        : type === 'invalid_response'
+          ? 'could not read the answer of'
+          : 'could not reach';
+    throw new RelayError({
+      message: `${operation}: ${what} the relay at ${host}: ${reason}${attemptsNote(attempts, stopNote)}.`,
+      type,
+      operation,
+      unreachable: !last.deadline && last.code !== undefined && isLastingNetworkCode(last.code),
+      hint:
+        type === 'timeout'
+          ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
+          : type === 'invalid_response'
+            ? `Is ${baseUrl} a relay that speaks the v1 API? A proxy or a different service may be answering.`
+            : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
+      cause: last.error,
+    });
   }
 
   /** Turns a final non-2xx answer into the error a person can act on. */

@@ -1,0 +1,133 @@
+/**
+ * The attempt loop of every HTTP call canary makes (the relay client, the Prometheus source):
+ * send through a transport, decide by the contract's retry rules (./retry.ts) whether and when
+ * to try again, all within the call's one deadline. It returns the last attempt as it was; each
+ * caller turns that into its own answer or its own error message.
+ */
+import type { Clock } from '../clock.js';
+import {
+  type AttemptOutcome,
+  parseRetryAfter,
+  type RetryMethod,
+  type RetryPolicy,
+  retryDelay,
+} from './retry.js';
+import { respondedBeforeFailing, type Transport, type TransportResponse } from './transport.js';
+
+export interface AttemptsOptions {
+  transport: Transport;
+  method: RetryMethod;
+  /** Path and query, from the origin. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Bounds the attempts in flight as well as the waits between them. */
+  deadlineMs: number;
+  clock: Clock;
+  policy: RetryPolicy;
+  /** Jitter source in [0, 1). */
+  random: () => number;
+}
+
+interface Tally {
+  attempts: number;
+  /** A retry followed an attempt the server may have acted on unseen (no response, or a 429). */
+  retriedBlind: boolean;
+  /** Why retrying stopped before the policy's last attempt (the deadline), for messages. */
+  stopNote: string | undefined;
+}
+
+export type LastAttempt = Tally &
+  (
+    | { kind: 'response'; response: TransportResponse }
+    | {
+        kind: 'network';
+        error: unknown;
+        code: string | undefined;
+        /** Part of a response had arrived when the attempt failed. */
+        responded: boolean;
+        /** The call's deadline ended the attempt. */
+        deadline: boolean;
+      }
+  );
+
+/** The failure's code: its own, its cause's, or the first of an AggregateError (both address families refused). */
+export function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] };
+  for (const candidate of [e?.code, e?.cause?.code, e?.errors?.[0]?.code]) {
+    if (typeof candidate === 'string') return candidate;
+  }
+  return undefined;
+}
+
+export function seconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** Not a transient failure, so retryDelay never retries an attempt the deadline cut short. */
+const DEADLINE_CODE = 'CANARY_DEADLINE';
+
+/** Sends until a 2xx, an answer or failure retrying cannot change, the last attempt, or the deadline. */
+export async function sendWithRetries(options: AttemptsOptions): Promise<LastAttempt> {
+  const { transport, method, signal, deadlineMs, clock, policy, random } = options;
+  const start = clock.now();
+  let retriedBlind = false;
+  for (let attempts = 1; ; attempts++) {
+    if (signal?.aborted) throw signal.reason;
+    let last: LastAttempt;
+    let outcome: AttemptOutcome;
+    try {
+      const response = await transport.request({
+        path: options.path,
+        method,
+        headers: options.headers,
+        body: options.body,
+        signal,
+        timeoutMs: Math.max(1, deadlineMs - (clock.now() - start)),
+      });
+      last = { kind: 'response', response, attempts, retriedBlind, stopNote: undefined };
+      if (response.status >= 200 && response.status < 300) return last;
+      outcome = {
+        kind: 'response',
+        status: response.status,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], clock.now()),
+      };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const code = errorCode(error);
+      const responded = respondedBeforeFailing(error);
+      const deadline = code === 'DEADLINE';
+      last = {
+        kind: 'network',
+        error,
+        code,
+        responded,
+        deadline,
+        attempts,
+        retriedBlind,
+        stopNote: undefined,
+      };
+      outcome = { kind: 'network', code: deadline ? DEADLINE_CODE : code, responded };
+    }
+
+    const delay = retryDelay(method, outcome, attempts, policy, random);
+    if (delay === undefined || attempts >= policy.maxAttempts) return last;
+    if (clock.now() - start + delay >= deadlineMs) {
+      return {
+        ...last,
+        stopNote: `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`,
+      };
+    }
+    // After a blind retry or a 429 a POST may land twice; the client then counts a 409 for its
+    // own body as success.
+    if (
+      (outcome.kind === 'network' && !outcome.responded) ||
+      (outcome.kind === 'response' && outcome.status === 429)
+    )
+      retriedBlind = true;
+    await clock.sleep(delay, signal);
+  }
+}
