@@ -44,10 +44,18 @@ function requestBytes(req: TransportRequest, host: string): string {
   return `${head}\r\n${req.body ?? ''}`;
 }
 
+/**
+ * Milliseconds on a monotonic clock. Not performance.now(): the first use of `performance` loads
+ * Node's perf_hooks, about 1.1 ms of a rollback; process.hrtime is already there.
+ */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 type Limit = 'DEADLINE' | 'CONNECT_TIMEOUT' | 'HEADERS_TIMEOUT' | 'BODY_TIMEOUT';
 
 /**
- * All of one call's time limits on one timer. Each limit is a moment (performance.now()); the
+ * All of one call's time limits on one timer. Each limit is a moment (monotonicMs()); the
  * timer is set for the earliest, and when it fires, the first limit passed ends the call or the
  * timer is set for the next. The timer is first set on the event loop's next turn, by which
  * time the request has left: setting up a process's first timer costs about 1.5 ms, which then
@@ -90,7 +98,7 @@ class Watchdog {
     if (next === Number.POSITIVE_INFINITY || (this.timer !== undefined && next >= this.armedFor)) return;
     clearTimeout(this.timer);
     this.armedFor = next;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - performance.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - monotonicMs()));
     // A pending call keeps the process alive through its socket, not through its timer.
     this.timer.unref();
   }
@@ -99,7 +107,7 @@ class Watchdog {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     // Timers count whole milliseconds; a limit due within one has passed.
-    const now = performance.now() + 1;
+    const now = monotonicMs() + 1;
     let passed: [Limit, number] | undefined;
     for (const entry of this.due)
       if (entry[1] <= now && (passed === undefined || entry[1] < passed[1])) passed = entry;
@@ -148,7 +156,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
     return { socket, connected };
   }
 
-  /** `deadline`: performance.now() by which the call must be answered, queueing included. */
+  /** `deadline`: monotonicMs() by which the call must be answered, queueing included. */
   function send(req: TransportRequest, deadline: number | undefined): Promise<TransportResponse> {
     return new Promise<TransportResponse>((resolve, reject) => {
       if (closed) {
@@ -160,7 +168,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         reject(signal.reason);
         return;
       }
-      if (deadline !== undefined && performance.now() >= deadline) {
+      if (deadline !== undefined && monotonicMs() >= deadline) {
         // Its time ran out while it waited for the connection.
         reject(new TransportError('DEADLINE', `no answer within ${req.timeoutMs} ms`, { responded: false }));
         return;
@@ -227,7 +235,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         if (reader.headersDone) {
           if (!hadHeaders) watchdog.clear('HEADERS_TIMEOUT');
           // The body timeout is a limit on silence, so every chunk starts it again.
-          watchdog.set('BODY_TIMEOUT', performance.now() + options.bodyTimeoutMs);
+          watchdog.set('BODY_TIMEOUT', monotonicMs() + options.bodyTimeoutMs);
         }
       };
       const onEnd = () => {
@@ -270,7 +278,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         void connected.then(() => {
           if (settled) return;
           watchdog.clear('CONNECT_TIMEOUT');
-          watchdog.set('HEADERS_TIMEOUT', performance.now() + options.headersTimeoutMs);
+          watchdog.set('HEADERS_TIMEOUT', monotonicMs() + options.headersTimeoutMs);
         });
       };
 
@@ -282,7 +290,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         return;
       }
       reuse?.socket.destroy();
-      watchdog.set('CONNECT_TIMEOUT', performance.now() + options.connectTimeoutMs);
+      watchdog.set('CONNECT_TIMEOUT', monotonicMs() + options.connectTimeoutMs);
       open().then(
         ({ socket: s, connected }) => {
           if (settled) s.destroy();
@@ -314,7 +322,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
     request(req) {
       // With nothing in flight the call starts now, not a microtask later: the connection is
       // opening while the caller's code goes on (src/relay/client.ts builds the answer's schema).
-      const deadline = req.timeoutMs === undefined ? undefined : performance.now() + req.timeoutMs;
+      const deadline = req.timeoutMs === undefined ? undefined : monotonicMs() + req.timeoutMs;
       const call = active === 0 ? send(req, deadline) : queue.then(() => send(req, deadline));
       active++;
       const done = () => {

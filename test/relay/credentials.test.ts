@@ -1,5 +1,5 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../src/errors.js';
@@ -56,6 +56,12 @@ describe('resolveApiKey', () => {
     await keyFile(`${KEY}\r\n`);
     const got = await resolveApiKey({ env: { HOME: dir }, keyFile: '~/key', cwd: '/' });
     expect(got).toEqual({ key: KEY, source: 'key file ~/key' });
+  });
+
+  it("expands ~ with the user's home folder when HOME is not set", async () => {
+    const name = `canary-missing-key-${process.pid}`;
+    const e = await failure(resolveApiKey({ env: {}, keyFile: `~/${name}`, cwd: '/' }));
+    expect(e.message).toContain(join(homedir(), name));
   });
 
   it.skipIf(process.platform === 'win32')(
