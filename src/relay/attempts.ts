@@ -53,7 +53,7 @@ export type LastAttempt = Tally &
   );
 
 /** The failure's code: its own, its cause's, or the first of an AggregateError (both address families refused). */
-export function errorCode(error: unknown): string | undefined {
+function errorCode(error: unknown): string | undefined {
   const e = error as { code?: unknown; cause?: { code?: unknown }; errors?: { code?: unknown }[] };
   for (const candidate of [e?.code, e?.cause?.code, e?.errors?.[0]?.code]) {
     if (typeof candidate === 'string') return candidate;

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { errorCode, seconds, sendWithRetries } from './attempts.js';
+import { seconds, sendWithRetries } from './attempts.js';
 import { describeDifferences, diffVersion, sameRules } from './compare.js';
 import { DEFAULT_RETRY_POLICY, type RetryMethod, type RetryPolicy } from './retry.js';
 import {
@@ -157,8 +157,11 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     ? `The base URL ${baseUrl} does not end in /v1; the relay API normally lives under it: try ${baseUrl}/v1.`
     : undefined;
 
-  function describeNetwork(error: unknown, responded: boolean): { type: string; reason: string } {
-    const code = errorCode(error);
+  function describeNetwork(
+    error: unknown,
+    code: string | undefined,
+    responded: boolean,
+  ): { type: string; reason: string } {
     const raw = error instanceof Error ? scrub(error.message) : scrub(String(error));
     switch (code) {
       case 'ECONNREFUSED':
@@ -248,7 +251,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
           type: 'timeout',
           reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
         }
-      : describeNetwork(last.error, last.responded);
+      : describeNetwork(last.error, last.code, last.responded);
     const what =
       type === 'timeout'
         ? 'no answer in time from'

@@ -14,6 +14,7 @@
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { type ParsedResponse, ResponseReader } from './http1-response.js';
 import {
+  brokenAnswer,
   type Transport,
   TransportError,
   type TransportFactory,
@@ -249,18 +250,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       const onError = (error: NodeJS.ErrnoException) => {
         // An error after the headers arrived is a broken answer, not an unreachable relay: the
         // relay acted on the call, which decides whether a POST may be sent again.
-        fail(
-          reader.headersDone
-            ? new TransportError(
-                'SOCKET_CLOSED',
-                `the connection failed while reading the answer (${error.code ?? error.message})`,
-                {
-                  responded: true,
-                  cause: error,
-                },
-              )
-            : error,
-        );
+        fail(reader.headersDone ? brokenAnswer(error.code ?? error.message, error) : error);
       };
       function onAbort() {
         fail(signal?.reason);

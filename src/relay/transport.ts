@@ -88,6 +88,17 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * The connection failed after the response's headers had arrived: a broken answer rather than
+ * an unreachable relay, since the relay acted on the call. Worded the same by both transports.
+ */
+export function brokenAnswer(detail: string, cause: unknown): TransportError {
+  return new TransportError('SOCKET_CLOSED', `the connection failed while reading the answer (${detail})`, {
+    responded: true,
+    cause,
+  });
+}
+
 /** Whether a failed call had got as far as a response (see TransportError.responded). */
 export function respondedBeforeFailing(error: unknown): boolean {
   return error instanceof TransportError && error.responded;

@@ -6,6 +6,7 @@
  */
 import { Agent } from 'undici';
 import {
+  brokenAnswer,
   type Transport,
   TransportError,
   type TransportErrorCode,
@@ -35,12 +36,7 @@ function translate(error: unknown, responded: boolean): unknown {
   if (code === undefined) return error;
   const mapped = UNDICI_CODES[code] ?? (code.startsWith('HPE_') ? 'BAD_RESPONSE' : undefined);
   if (mapped === undefined) {
-    return responded
-      ? new TransportError('SOCKET_CLOSED', `the connection failed while reading the answer (${code})`, {
-          responded: true,
-          cause: error,
-        })
-      : error;
+    return responded ? brokenAnswer(code, error) : error;
   }
   const message = error instanceof Error ? error.message : String(error);
   return new TransportError(mapped, `${message} (${code})`, { responded, cause: error });
