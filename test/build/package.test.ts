@@ -1,0 +1,182 @@
+/**
+ * What `npm publish` would ship, and that it works on its own: the package installs no runtime
+ * dependency (the bundles carry everything), the tarball holds only what runs, and a tarball
+ * installed into an empty prefix runs a whole quickstart rollout with nothing else installed.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../e2e/spawn.js';
+
+const run = promisify(execFile);
+
+interface PackageJson {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  bundleDependencies?: unknown;
+  bundledDependencies?: unknown;
+  files: string[];
+  license: string;
+  repository: { url: string };
+  homepage: string;
+  bugs: { url: string };
+  keywords: string[];
+}
+
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+
+/** `npm` with scripts off: `npm pack` would otherwise run `prepare` and rebuild dist/ under the other tests. */
+function npm(args: string[], cwd = ROOT) {
+  return run('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/** Every module the built bundles load at run time that is not one of Node's built-ins. */
+async function externalRequires(): Promise<string[]> {
+  const found = new Set<string>();
+  for (const file of (await readdir(join(ROOT, 'dist'))).filter((f) => f.endsWith('.cjs'))) {
+    const text = await readFile(join(ROOT, 'dist', file), 'utf8');
+    for (const [, spec] of text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)) {
+      // `node:` names count as built-ins even where this Node lacks one (node:sqlite on 20), as in
+      // scripts/build-checks.mjs.
+      if (spec === undefined || spec.startsWith('node:') || isBuiltin(spec)) continue;
+      found.add(
+        spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/'),
+      );
+    }
+  }
+  return [...found].sort();
+}
+
+describe('package.json', () => {
+  it('is published as relay-canary with the command canary', () => {
+    expect(pkg.name).toBe('relay-canary');
+    expect(pkg.bin).toEqual({ canary: 'bin/canary.cjs' });
+  });
+
+  it('declares as runtime dependencies exactly what the bundles load from outside themselves: nothing', async () => {
+    const needed = await externalRequires();
+    expect(needed).toEqual([]);
+    // A package listed here would be installed on every user's machine and never loaded.
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(needed);
+    expect(pkg.optionalDependencies).toBeUndefined();
+    expect(pkg.peerDependencies).toBeUndefined();
+    expect(pkg.bundleDependencies ?? pkg.bundledDependencies).toBeUndefined();
+  });
+
+  it('says where it comes from, under which licence', async () => {
+    expect(pkg.license).toBe('MIT');
+    expect(await readFile(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
+    const repo = /github\.com\/([^/]+\/[^/.#]+)/.exec(pkg.repository.url)?.[1];
+    expect(repo).toBeDefined();
+    expect(pkg.homepage).toContain(`github.com/${repo}`);
+    expect(pkg.bugs.url).toBe(`https://github.com/${repo}/issues`);
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['canary', 'progressive-delivery', 'rollback']));
+  });
+});
+
+describe('npm ci', () => {
+  it('has no install script left undecided, so a fresh clone installs without warnings', async () => {
+    // package.json's allowScripts approves node-pty's build (no Linux prebuild ships) and denies
+    // esbuild's postinstall (its binary comes from the @esbuild/<platform> package).
+    const { stdout } = await run('npm', ['install-scripts', 'ls', '--json'], { cwd: ROOT });
+    expect(JSON.parse(stdout)).toEqual({ allowScripts: [] });
+  });
+});
+
+describe('npm pack', () => {
+  it('ships only what runs: the shim, the bundles and their data, the examples, the docs npm adds', async () => {
+    const { stdout } = await npm(['pack', '--dry-run', '--json']);
+    const [packed] = JSON.parse(stdout) as { files: { path: string; size: number }[]; size: number }[];
+    const paths = (packed?.files ?? []).map((f) => f.path).sort();
+    const examples = [
+      ...(await readdir(join(ROOT, 'examples')))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `examples/${f}`),
+      ...(await readdir(join(ROOT, 'examples', 'scenarios'))).map((f) => `examples/scenarios/${f}`),
+    ];
+    expect(paths).toEqual(
+      [
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'bin/canary.cjs',
+        'dist/cli.cjs',
+        'dist/rollback.cjs',
+        'dist/version.json',
+        'dist/help.json',
+        ...examples,
+      ].sort(),
+    );
+    // No source maps, journals, code caches or sources: the tarball stays well under 1 MB.
+    expect(paths.filter((p) => /\.map$|\.canary|\.cache|^src\/|\.ndjson$/.test(p))).toEqual([]);
+    expect(packed?.size).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('the packed tarball, installed into an empty prefix', () => {
+  let dir: string;
+  let prefix: string;
+  /** Only the prefix's bin and node itself: nothing from this repository's node_modules. */
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canary-pack-'));
+    prefix = join(dir, 'prefix');
+    const { stdout } = await npm(['pack', '--json', '--pack-destination', dir]);
+    const [packed] = JSON.parse(stdout) as { filename: string }[];
+    // --offline: with no dependencies, installing needs nothing from a registry.
+    await npm(
+      ['install', '--global', '--offline', '--prefix', prefix, join(dir, packed?.filename ?? '')],
+      dir,
+    );
+    env = {
+      PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}`,
+      HOME: dir,
+      TMPDIR: tmpdir(),
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('installs nothing but itself', async () => {
+    const installed = await readdir(join(prefix, 'lib', 'node_modules'));
+    expect(installed).toEqual(['relay-canary']);
+    const nested = await readdir(join(prefix, 'lib', 'node_modules', 'relay-canary'));
+    expect(nested).not.toContain('node_modules');
+  });
+
+  it('answers canary --version', async () => {
+    const { stdout } = await run('canary', ['--version'], { env, cwd: dir });
+    expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('runs the quickstart rollout from its own examples to promotion', async () => {
+    const work = join(dir, 'work');
+    await mkdir(work);
+    await cp(join(prefix, 'lib', 'node_modules', 'relay-canary', 'examples'), join(work, 'examples'), {
+      recursive: true,
+    });
+    const { stdout, stderr } = await run('canary', ['rollout', 'examples/quickstart.yaml', '-o', 'json'], {
+      env: { ...env, CI: 'true' },
+      cwd: work,
+    });
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(last).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
+    expect(stderr).not.toMatch(/Cannot find module|MODULE_NOT_FOUND/);
+  }, 120_000);
+});
