@@ -115,6 +115,31 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       });
     });
 
+  program
+    .command('simulate')
+    .description(
+      'run a plan against the built-in emulator in virtual time over many seeds: how often it promotes or rolls back',
+    )
+    .argument('<plan>', 'plan file (YAML)')
+    .option('--scenario <file>', 'scenario YAML (default: the plan’s emulator.scenario)')
+    .option('--seeds <n>', 'how many simulated rollouts, each with its own seed', positiveInt('--seeds'), 100)
+    .option(
+      '--rps <n>',
+      'requests per second on the route (default: the scenario’s, else the plan’s, else 200)',
+      positiveInt('--rps'),
+    )
+    .addOption(
+      new Option('-o, --output <mode>', 'plain or json (one object)')
+        .choices(['plain', 'json'])
+        .default('plain'),
+    )
+    .action(async (plan: string, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runSimulateCommand } = await import('./commands/simulate.js');
+        return (io) => runSimulateCommand({ plan, ...opts } as never, io);
+      });
+    });
+
   addRollbackCommand(program, runCommand, async (withPlan) => {
     const { runRollbackCommand } = await import('./commands/rollback.js');
     const readPlan = withPlan ? (await import('./commands/rollback-plan.js')).readRollbackPlan : undefined;

@@ -54,6 +54,8 @@ export class FakeClock implements Clock {
   private sleepers: Sleeper[] = [];
   private seq = 0;
   private scheduled = false;
+  /** Work in flight that time must wait for (see `hold`). */
+  private holds = 0;
 
   constructor(start: number | Date = Date.UTC(2026, 10, 21, 10, 0, 0)) {
     this.current = typeof start === 'number' ? start : start.getTime();
@@ -89,6 +91,23 @@ export class FakeClock implements Clock {
     });
   }
 
+  /**
+   * Marks work in flight whose end virtual time must wait for, such as a loopback HTTP call to
+   * an in-process emulator: its answer can take several turns of the event loop, and without a
+   * hold a second sleeper (a deadline, an outage script) would be woken first and jump time past
+   * the call. Returns the release; calling it twice releases once.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.sleepers.length > 0) this.schedule();
+    };
+  }
+
   /** Number of callers currently parked in `sleep`. */
   get pending(): number {
     return this.sleepers.length;
@@ -104,7 +123,8 @@ export class FakeClock implements Clock {
 
   private wakeNext(): void {
     this.scheduled = false;
-    if (this.sleepers.length === 0) return;
+    // Released holds schedule again; until then nothing wakes.
+    if (this.sleepers.length === 0 || this.holds > 0) return;
     this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     const next = this.sleepers.shift() as Sleeper;
     if (next.at > this.current) this.current = next.at;

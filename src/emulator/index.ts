@@ -11,7 +11,7 @@ import { CallLog } from './call-log.js';
 import { FaultQueue } from './faults.js';
 import { Random } from './random.js';
 import { RelayState } from './relay-state.js';
-import { BehaviourBook, loadScenario, partialBehaviourSchema } from './scenario.js';
+import { BehaviourBook, loadScenario, partialBehaviourSchema, rpsSchedule } from './scenario.js';
 import { createRequestListener } from './server.js';
 import { TrafficSimulation } from './simulation.js';
 import type { CallRecord, EmulatorControl, EmulatorHandle, Scenario } from './types.js';
@@ -59,8 +59,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
 
   const startedAt = clock.now();
   const state = new RelayState();
-  const behaviours = new BehaviourBook(scenario, startedAt);
-  const simulation = new TrafficSimulation(state, behaviours, new Random(seed), rps, startedAt);
+  const behaviours = new BehaviourBook(scenario, startedAt, seed);
+  const simulation = new TrafficSimulation(
+    state,
+    behaviours,
+    new Random(seed),
+    rpsSchedule(scenario, rps, startedAt),
+    startedAt,
+  );
   const faults = new FaultQueue();
   const calls = new CallLog();
 

@@ -62,17 +62,53 @@ const durationSchema = z.string().transform((text, ctx) => {
   return ms;
 });
 
-const changeSchema = z.strictObject({
-  when: z
-    .strictObject({
-      weight_at_least: z.number().min(0).max(100).optional(),
-      after: durationSchema.optional(),
-    })
-    .refine((when) => when.weight_at_least !== undefined || when.after !== undefined, {
-      message: 'when needs weight_at_least (percent) or after (a duration since the emulator started)',
-    }),
-  set: partialBehaviourSchema,
-});
+const whenSchema = z
+  .strictObject({
+    weight_at_least: z.number().min(0).max(100).optional(),
+    after: durationSchema.optional(),
+    between: z.tuple([durationSchema, durationSchema]).optional(),
+    every: durationSchema.optional(),
+    for: durationSchema.optional(),
+  })
+  .superRefine((when, ctx) => {
+    const any = ['weight_at_least', 'after', 'between', 'every'].some(
+      (k) => when[k as keyof typeof when] !== undefined,
+    );
+    if (!any) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'when needs weight_at_least (percent), after (a duration), between ([from, until]) or every with for (periodic bursts)',
+      });
+    }
+    if (when.between && !(when.between[1] > when.between[0])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['between'],
+        message: 'between: the second time must be after the first',
+      });
+    }
+    if ((when.every === undefined) !== (when.for === undefined)) {
+      const [has, lacks] = when.every === undefined ? ['for', 'every'] : ['every', 'for'];
+      ctx.addIssue({
+        code: 'custom',
+        path: [has],
+        message: `${has} needs ${lacks}: e.g. { every: 2m, for: 10s } is a 10 s burst every 2 minutes`,
+      });
+    } else if (
+      when.every !== undefined &&
+      when.for !== undefined &&
+      !(when.every > 0 && when.for < when.every)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['for'],
+        message: 'for must be shorter than every (and every above 0)',
+      });
+    }
+  });
+
+const changeSchema = z.strictObject({ when: whenSchema, set: partialBehaviourSchema });
 
 const versionSchema = z
   .strictObject({
@@ -84,8 +120,21 @@ const versionSchema = z
   })
   .superRefine(checkPercentiles);
 
+const rpsSchema = z.number().positive('rps must be above 0').max(1_000_000, 'rps must be at most 1000000');
+
 const scenarioSchema = z.strictObject({
-  rps: z.number().positive('rps must be above 0').max(1_000_000).optional(),
+  rps: rpsSchema.optional(),
+  rps_changes: z
+    .array(z.strictObject({ after: durationSchema, rps: rpsSchema }))
+    .optional()
+    .superRefine((changes, ctx) => {
+      for (let i = 1; i < (changes?.length ?? 0); i++) {
+        if (!((changes?.[i]?.after ?? 0) > (changes?.[i - 1]?.after ?? 0))) {
+          ctx.addIssue({ code: 'custom', path: [i, 'after'], message: 'rps_changes must be in time order' });
+        }
+      }
+    }),
+  all_versions: z.strictObject({ changes: z.array(changeSchema) }).optional(),
   seed: z.number().int('seed must be a whole number').optional(),
   default: partialBehaviourSchema.optional(),
   versions: z
@@ -100,24 +149,34 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+function normaliseChange(change: z.infer<typeof changeSchema>): BehaviourChange {
+  const when: BehaviourChange['when'] = {};
+  const w = change.when;
+  if (w.weight_at_least !== undefined) when.weight_at_least = w.weight_at_least;
+  if (w.after !== undefined) when.after_ms = w.after;
+  if (w.between !== undefined) when.between_ms = [w.between[0], w.between[1]];
+  if (w.every !== undefined && w.for !== undefined) {
+    when.every_ms = w.every;
+    when.for_ms = w.for;
+  }
+  return { when, set: definedOnly(change.set) };
+}
+
 function normalise(parsed: z.infer<typeof scenarioSchema>): Scenario {
   const scenario: Scenario = {};
   if (parsed.rps !== undefined) scenario.rps = parsed.rps;
   if (parsed.seed !== undefined) scenario.seed = parsed.seed;
   if (parsed.default) scenario.default = definedOnly(parsed.default);
+  if (parsed.all_versions)
+    scenario.all_versions = { changes: parsed.all_versions.changes.map(normaliseChange) };
+  if (parsed.rps_changes)
+    scenario.rps_changes = parsed.rps_changes.map((c) => ({ after_ms: c.after, rps: c.rps }));
   if (parsed.versions) {
     scenario.versions = {};
     for (const [tag, version] of Object.entries(parsed.versions)) {
       const { changes, ...behaviour } = version;
       const normalised: VersionScenario = definedOnly(behaviour);
-      if (changes) {
-        normalised.changes = changes.map((change): BehaviourChange => {
-          const when: BehaviourChange['when'] = {};
-          if (change.when.weight_at_least !== undefined) when.weight_at_least = change.when.weight_at_least;
-          if (change.when.after !== undefined) when.after_ms = change.when.after;
-          return { when, set: definedOnly(change.set) };
-        });
-      }
+      if (changes) normalised.changes = changes.map(normaliseChange);
       scenario.versions[tag] = normalised;
     }
   }
@@ -224,10 +283,25 @@ function assignDefined(target: Behaviour, source: Partial<Behaviour> | undefined
   }
 }
 
+/** A 32-bit mix (splitmix32's finaliser): nearby inputs give unrelated outputs. */
+export function mix32(x: number): number {
+  let z = (x + 0x9e3779b9) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function hashText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /**
  * Which behaviour a version has at a given moment and weight: built-in defaults, then the
  * scenario's default, the version's own values, each change whose condition holds (in file
- * order), and last any change made at run time, which therefore always wins.
+ * order), the `all_versions` changes that hold, and last any change made at run time, which
+ * therefore always wins.
  */
 export class BehaviourBook {
   private readonly overrides = new Map<string, Partial<Behaviour>>();
@@ -235,7 +309,27 @@ export class BehaviourBook {
   constructor(
     private readonly scenario: Scenario,
     private readonly startedAt: number,
+    /** Chooses the phase of periodic bursts, so seeds do not all burst at the same moments. */
+    private readonly seed = 0,
   ) {}
+
+  /** Where in its period a periodic change starts (ms), fixed per seed and change. */
+  private phase(owner: string, index: number, every: number): number {
+    return mix32(this.seed ^ hashText(`${owner}#${index}`)) % Math.max(1, Math.round(every));
+  }
+
+  private holds(change: BehaviourChange, owner: string, index: number, weight: number, now: number): boolean {
+    const { weight_at_least, after_ms, between_ms, every_ms, for_ms } = change.when;
+    const t = now - this.startedAt;
+    if (weight_at_least !== undefined && !(weight >= weight_at_least)) return false;
+    if (after_ms !== undefined && !(t >= after_ms)) return false;
+    if (between_ms !== undefined && !(t >= between_ms[0] && t < between_ms[1])) return false;
+    if (every_ms !== undefined && for_ms !== undefined) {
+      const into = (((t - this.phase(owner, index, every_ms)) % every_ms) + every_ms) % every_ms;
+      if (!(into < for_ms)) return false;
+    }
+    return true;
+  }
 
   resolve(tag: string, weight: number, now: number): Behaviour {
     const behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
@@ -243,13 +337,13 @@ export class BehaviourBook {
     const version = this.scenario.versions?.[tag];
     if (version) {
       assignDefined(behaviour, version);
-      for (const change of version.changes ?? []) {
-        const { weight_at_least, after_ms } = change.when;
-        if (weight_at_least !== undefined && !(weight >= weight_at_least)) continue;
-        if (after_ms !== undefined && !(now - this.startedAt >= after_ms)) continue;
-        assignDefined(behaviour, change.set);
-      }
+      (version.changes ?? []).forEach((change, i) => {
+        if (this.holds(change, tag, i, weight, now)) assignDefined(behaviour, change.set);
+      });
     }
+    (this.scenario.all_versions?.changes ?? []).forEach((change, i) => {
+      if (this.holds(change, '*', i, weight, now)) assignDefined(behaviour, change.set);
+    });
     assignDefined(behaviour, this.overrides.get(tag));
     return behaviour;
   }
@@ -257,4 +351,15 @@ export class BehaviourBook {
   override(tag: string, behaviour: Partial<Behaviour>): void {
     this.overrides.set(tag, { ...this.overrides.get(tag), ...definedOnly(behaviour) });
   }
+}
+
+/** Requests per second on each route at a moment: the base rate, then the schedule's latest change. */
+export function rpsSchedule(scenario: Scenario, baseRps: number, startedAt: number): (now: number) => number {
+  const changes = scenario.rps_changes ?? [];
+  if (changes.length === 0) return () => baseRps;
+  return (now) => {
+    let rps = baseRps;
+    for (const change of changes) if (now - startedAt >= change.after_ms) rps = change.rps;
+    return rps;
+  };
 }

@@ -101,7 +101,8 @@ export class TrafficSimulation {
     private readonly state: RelayState,
     private readonly behaviours: BehaviourBook,
     private readonly random: Random,
-    private readonly rps: number,
+    /** Requests per second on each route at a moment (a scenario's rps_changes make it vary). */
+    private readonly rpsAt: (now: number) => number,
     startAt: number,
   ) {
     this.simulatedUntil = startAt;
@@ -131,10 +132,11 @@ export class TrafficSimulation {
 
   private simulateRoute(route: RouteState, from: number, to: number): void {
     const seconds = (to - from) / 1000;
+    const rps = this.rpsAt(from);
     for (const rule of route.route.route_rules) {
       const totals = this.totalsFor(route.route.route_id, rule.version_tag);
       if (!(rule.weight > 0)) continue;
-      const requests = this.random.poisson(((this.rps * rule.weight) / 100) * seconds);
+      const requests = this.random.poisson(((rps * rule.weight) / 100) * seconds);
       if (requests === 0) continue;
       const behaviour = this.behaviours.resolve(rule.version_tag, rule.weight, from);
       const errors = this.random.binomial(requests, behaviour.error_rate);

@@ -27,6 +27,11 @@ export interface BehaviourChange {
     weight_at_least?: number;
     /** Milliseconds since the emulator started. */
     after_ms?: number;
+    /** From and until (ms since the emulator started): a bounded incident. */
+    between_ms?: [number, number];
+    /** Periodic bursts: for `for_ms` out of every `every_ms`, at a phase the seed chooses. */
+    every_ms?: number;
+    for_ms?: number;
   };
   set: Partial<Behaviour>;
 }
@@ -35,12 +40,25 @@ export interface VersionScenario extends Partial<Behaviour> {
   changes?: BehaviourChange[];
 }
 
+/** A change of the route's traffic from a moment on (ms since the emulator started). */
+export interface RpsChange {
+  after_ms: number;
+  rps: number;
+}
+
 /** A normalised scenario (durations in ms). `parseScenario` builds one from YAML. */
 export interface Scenario {
   rps?: number;
   seed?: number;
   default?: Partial<Behaviour>;
+  /**
+   * Changes that apply to every version at once (a shared upstream incident); they apply after
+   * each version's own values and changes, so an incident overrides what a version sets.
+   */
+  all_versions?: { changes: BehaviourChange[] };
   versions?: Record<string, VersionScenario>;
+  /** The traffic schedule, in time order: each entry's rps from its moment until the next. */
+  rps_changes?: RpsChange[];
 }
 
 export const FAULT_MODES = ['rate_limit', 'server_error', 'hang', 'reset'] as const;

@@ -47,7 +47,7 @@ describe('scenario files', () => {
       '6:17 versions.good-tag.error_rate | versions.good-tag.error_rate must be between 0 and 1',
       "8:23 versions.good-tag.changes.0.when.after | versions.good-tag.changes.0.when.after: 'soon' is not a duration; write e.g. 90s, 10m or 1h30m",
       '10:9 versions.good-tag.changes.1.when | versions.good-tag.changes.1.when is required',
-      '11:15 versions.good-tag.changes.2.when | versions.good-tag.changes.2.when needs weight_at_least (percent) or after (a duration since the emulator started)',
+      '11:15 versions.good-tag.changes.2.when | versions.good-tag.changes.2.when needs weight_at_least (percent), after (a duration), between ([from, until]) or every with for (periodic bursts)',
       '12:31 versions.good-tag.changes.2.set.latency_p99_ms | versions.good-tag.changes.2.set.latency_p99_ms (10) must be at least latency_p50_ms (20)',
     ]);
   });

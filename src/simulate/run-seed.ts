@@ -1,0 +1,159 @@
+/**
+ * One simulated rollout: the plan's real engine and analysis against an in-process emulator
+ * in virtual time. A FakeClock drives both; the relay client talks to the emulator over
+ * loopback HTTP through a transport that holds the clock while a call is in flight, so time
+ * cannot jump past an answer still on its way. Used by `canary simulate` and the judgement
+ * suite (bench/judge.ts).
+ */
+import { FakeClock } from '../clock.js';
+import { type Scenario, startEmulator } from '../emulator/index.js';
+import { mix32 } from '../emulator/scenario.js';
+import type { Plan } from '../plan/types.js';
+import { createRelayClient } from '../relay/client.js';
+import { heldTransport } from '../relay/held-transport.js';
+import { undiciTransport } from '../relay/undici-transport.js';
+import { runRollout } from '../rollout/engine.js';
+import type { RolloutEvent } from '../rollout/events.js';
+
+const KEY = 'simulate-key-0c41a9';
+
+export interface SeedResult {
+  seed: number;
+  outcome: string;
+  cause: string | null;
+  /** 0-based stage where the run ended (rolled back, or the last one reached). */
+  stage: number | null;
+  /** Virtual ms from the start to the decision (rollback confirmed, promoted, or left). */
+  decisionMs: number;
+  canaryRequests: number;
+  /** Failed requests the canary served before the decision. */
+  failedCanaryRequests: number;
+  /** Those above what the baseline's error rate over the same time would have failed. */
+  excessFailedRequests: number;
+  /** Evaluations that found both versions degraded (a shared incident). */
+  sharedIncidentLooks: number;
+  summary: string;
+}
+
+export interface SimulationInput {
+  plan: Plan;
+  scenario: Scenario;
+  /** Requests per second on the route (before the scenario's rps_changes). */
+  rps: number;
+  /** A metrics outage: /v1/metrics answers 503 from `fromMs` until `toMs` (virtual, from the start). */
+  outage?: { fromMs: number; toMs: number } | undefined;
+  /** Sees every engine event (tests, debugging). */
+  onEvent?: ((event: RolloutEvent) => void) | undefined;
+}
+
+/** The n-th seed of a run, scrambled so that seed n and n + 1 do not start alike. */
+export function scrambledSeed(n: number): number {
+  return (mix32(n) % 2_147_483_646) + 1;
+}
+
+/**
+ * What a simulation changes in a plan: the relay is the emulator, metrics come from it, and
+ * nothing reaches outside (no webhooks). Gates are approved and stage checks pass at once
+ * (the simulation judges the analysis, not the commands), which the caller says.
+ */
+export function simulationPlan(plan: Plan): Plan {
+  const { notify: _notify, checks: _checks, ...rest } = plan;
+  return {
+    ...rest,
+    relay: { ...plan.relay, url: 'emulator' },
+    stages: plan.stages.map(({ checks: _stageChecks, ...stage }) => stage),
+    analysis: { ...plan.analysis, provider: 'relay', prometheus: undefined },
+  };
+}
+
+export async function runSeed(input: SimulationInput, seed: number): Promise<SeedResult> {
+  const plan = simulationPlan(input.plan);
+  const clock = new FakeClock();
+  const start = clock.now();
+  const emulator = await startEmulator({
+    port: 0,
+    apiKey: KEY,
+    clock,
+    scenario: input.scenario,
+    rps: input.rps,
+    seed,
+  });
+  const client = createRelayClient({
+    transport: heldTransport(undiciTransport, clock),
+    baseUrl: emulator.baseUrl,
+    apiKey: KEY,
+    keySource: 'simulation',
+    clock,
+    connections: 2,
+  });
+  const stopOutage = new AbortController();
+  const { outage } = input;
+  if (outage) {
+    clock
+      .sleep(outage.fromMs, stopOutage.signal)
+      .then(() => {
+        emulator.control.injectFault({
+          mode: 'server_error',
+          status: 503,
+          count: 1e9,
+          path_prefix: '/v1/metrics',
+        });
+        return clock.sleep(outage.toMs - outage.fromMs, stopOutage.signal);
+      })
+      .then(() => emulator.control.clearFaults())
+      .catch(() => {});
+  }
+  let sharedIncidentLooks = 0;
+  try {
+    const result = await runRollout(plan, {
+      clock,
+      relay: client,
+      relayUrl: emulator.baseUrl,
+      gate: async () => 'promote',
+      emit: (event) => {
+        if (event.type === 'evaluation' && (event.evaluation.verdict as string) === 'hold')
+          sharedIncidentLooks++;
+        input.onEvent?.(event);
+      },
+    });
+    stopOutage.abort();
+    emulator.control.clearFaults();
+    const end = clock.now();
+    const read = (versionTag: string) => client.readMetrics({ versionTag, start, end, route: plan.route });
+    const [canary, baseline] = await Promise.all([read(plan.canary.tag), read(plan.baseline.tag)]);
+    const requests = canary.request_count ?? 0;
+    const failed = canary.error_count ?? 0;
+    const baseRate =
+      (baseline.request_count ?? 0) > 0 ? (baseline.error_count ?? 0) / (baseline.request_count ?? 1) : 0;
+    return {
+      seed,
+      outcome: result.outcome,
+      cause: result.cause ?? null,
+      stage: result.stage,
+      decisionMs: end - start,
+      canaryRequests: requests,
+      failedCanaryRequests: failed,
+      excessFailedRequests: Math.max(0, Math.round(failed - requests * baseRate)),
+      sharedIncidentLooks,
+      summary: result.summary,
+    };
+  } finally {
+    stopOutage.abort();
+    await client.close();
+    await emulator.close();
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight (runs overlap their loopback waits). */
+export async function inPool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
