@@ -9,7 +9,6 @@ import { type Clock, systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { CallLog } from './call-log.js';
 import { FaultQueue } from './faults.js';
-import { Random } from './random.js';
 import { RelayState } from './relay-state.js';
 import { BehaviourBook, loadScenario, partialBehaviourSchema, rpsSchedule } from './scenario.js';
 import { createRequestListener } from './server.js';
@@ -63,7 +62,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
   const simulation = new TrafficSimulation(
     state,
     behaviours,
-    new Random(seed),
+    seed,
     rpsSchedule(scenario, rps, startedAt),
     startedAt,
   );
@@ -103,7 +102,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
   const control: EmulatorControl = {
     setBehaviour(tag, behaviour) {
       const checked = partialBehaviourSchema.parse(behaviour);
-      simulation.advance(clock.now());
+      simulation.advanceTag(tag, clock.now());
       behaviours.override(tag, checked);
       return behaviours.resolve(tag, 100, clock.now());
     },
@@ -113,8 +112,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
     calls: () => calls.list(),
     clearCalls: () => calls.clear(),
     getRoute(routeId) {
-      simulation.advance(clock.now());
-      return state.routes.has(routeId) ? state.getRoute(routeId) : undefined;
+      const route = state.routes.get(routeId);
+      if (!route) return undefined;
+      simulation.advanceRoute(route, clock.now());
+      return state.getRoute(routeId);
     },
     simulateUntil: (now = clock.now()) => simulation.advance(now),
     stats: () => ({ ...simulation.stats(), callLogSize: calls.size }),

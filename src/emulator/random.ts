@@ -5,6 +5,22 @@
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 
+/**
+ * A 32-bit seed for one named stream of a seeded run (FNV-1a over the seed and the name), so
+ * each route draws from its own stream: what one route's traffic looks like then depends on
+ * the emulator's seed and that route's own calls only, not on how many other routes exist or
+ * when they were read.
+ */
+export function streamSeed(seed: number, name: string): number {
+  let hash = 0x811c9dc5;
+  const text = `${seed}\u0000${name}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
 export class Random {
   private readonly rng: RandomGenerator;
   private spareNormal: number | undefined;

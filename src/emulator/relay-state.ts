@@ -22,6 +22,8 @@ export interface RouteState {
    * own auto-rollback restores (see TrafficSimulation.autoRollback).
    */
   stableTag: string;
+  /** When the route was created (epoch ms): its simulated traffic starts here. */
+  createdAt: number;
 }
 
 export function isoTime(ms: number): string {
@@ -53,6 +55,16 @@ function hasAtMostTwoDecimals(value: number): boolean {
 export class RelayState {
   readonly versions = new Map<string, StoredVersion>();
   readonly routes = new Map<string, RouteState>();
+  /**
+   * The routes that send traffic to each version, or may (the stable version, which the
+   * relay's auto-rollback restores): what must be simulated before a version's metrics are read.
+   */
+  readonly routesByTag = new Map<string, Set<RouteState>>();
+  /**
+   * Called before a route's rules change, so the simulation can run the route's traffic up to
+   * the change under the old weights.
+   */
+  beforeRulesChange: ((state: RouteState, now: number) => void) | undefined;
   private versionCounter = 0;
 
   registerVersion(body: unknown, now: number): { created: boolean; version: StoredVersion } {
@@ -171,7 +183,9 @@ export class RelayState {
     if (this.routes.has(alias)) {
       throw new ApiError(409, 'conflict', `route ${alias} already exists; change its weights with PATCH`);
     }
-    this.routes.set(alias, { route, stableTag: activeVersion(rules) });
+    const state: RouteState = { route, stableTag: activeVersion(rules), createdAt: now };
+    this.routes.set(alias, state);
+    this.index(state, []);
     return structuredClone(route);
   }
 
@@ -213,10 +227,28 @@ export class RelayState {
         (rule, i) => rule.version_tag === rules[i]?.version_tag && rule.weight === rules[i]?.weight,
       );
     if (same) return false;
+    this.beforeRulesChange?.(state, now);
     state.route.route_rules = rules.map((rule) => ({ ...rule }));
     state.route.revision += 1;
     state.route.updated_at = isoTime(now);
+    this.index(state, current);
     return true;
+  }
+
+  /** Keeps routesByTag in step with a route whose rules were `previous` and are now its current ones. */
+  private index(state: RouteState, previous: RouteRule[]): void {
+    const tags = new Set([state.stableTag, ...state.route.route_rules.map((rule) => rule.version_tag)]);
+    for (const rule of previous) {
+      if (!tags.has(rule.version_tag)) this.routesByTag.get(rule.version_tag)?.delete(state);
+    }
+    for (const tag of tags) {
+      let routes = this.routesByTag.get(tag);
+      if (!routes) {
+        routes = new Set();
+        this.routesByTag.set(tag, routes);
+      }
+      routes.add(state);
+    }
   }
 }
 

@@ -348,6 +348,37 @@ export class BehaviourBook {
     return behaviour;
   }
 
+  /**
+   * The first moment after `t` at which the scenario changes anything by the clock (a timed
+   * behaviour change starts or ends, a periodic burst's edge, an rps change), or Infinity: a
+   * stretch of traffic simulated in one piece must not straddle one.
+   */
+  nextChange(t: number): number {
+    const since = t - this.startedAt;
+    let next = Number.POSITIVE_INFINITY;
+    const consider = (at: number) => {
+      if (at > since && at < next) next = at;
+    };
+    const scan = (changes: BehaviourChange[] | undefined, owner: string) => {
+      (changes ?? []).forEach((change, i) => {
+        const { after_ms, between_ms, every_ms, for_ms } = change.when;
+        if (after_ms !== undefined) consider(after_ms);
+        if (between_ms !== undefined) {
+          consider(between_ms[0]);
+          consider(between_ms[1]);
+        }
+        if (every_ms !== undefined && for_ms !== undefined) {
+          const into = (((since - this.phase(owner, i, every_ms)) % every_ms) + every_ms) % every_ms;
+          consider(since - into + (into < for_ms ? for_ms : every_ms));
+        }
+      });
+    };
+    for (const [tag, version] of Object.entries(this.scenario.versions ?? {})) scan(version.changes, tag);
+    scan(this.scenario.all_versions?.changes, '*');
+    for (const change of this.scenario.rps_changes ?? []) consider(change.after_ms);
+    return this.startedAt + next;
+  }
+
   override(tag: string, behaviour: Partial<Behaviour>): void {
     this.overrides.set(tag, { ...this.overrides.get(tag), ...definedOnly(behaviour) });
   }

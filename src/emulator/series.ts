@@ -26,12 +26,20 @@ export function emptyAggregate(): Aggregate {
   return { requests: 0, errors: 0, cost: 0, latency: new Float64Array(LATENCY_BINS) };
 }
 
+/** Slots per page of latency counts: a ring's pages are allocated as time first reaches them. */
+const PAGE_SLOTS = 60;
+
 class Ring {
   private readonly bucketIndex: Float64Array;
   readonly requests: Float64Array;
   readonly errors: Float64Array;
   readonly cost: Float64Array;
-  readonly latency: Float32Array;
+  /**
+   * Counts per latency bin, LATENCY_BINS per slot, in pages of PAGE_SLOTS slots. A full ring
+   * is 1.8 MB (fine) and 0.7 MB (coarse) per version; allocating pages on first use keeps an
+   * emulator holding hundreds of versions, most of them read for minutes, to what it holds.
+   */
+  private readonly pages: (Float32Array | undefined)[];
 
   constructor(
     readonly bucketMs: number,
@@ -41,7 +49,7 @@ class Ring {
     this.requests = new Float64Array(size);
     this.errors = new Float64Array(size);
     this.cost = new Float64Array(size);
-    this.latency = new Float32Array(size * LATENCY_BINS);
+    this.pages = new Array(Math.ceil(size / PAGE_SLOTS)).fill(undefined);
   }
 
   /** The slot holding `bucket`, clearing whatever older bucket used it before; -1 if none and !create. */
@@ -53,23 +61,46 @@ class Ring {
     this.requests[slot] = 0;
     this.errors[slot] = 0;
     this.cost[slot] = 0;
-    this.latency.fill(0, slot * LATENCY_BINS, (slot + 1) * LATENCY_BINS);
+    const page = this.pages[Math.floor(slot / PAGE_SLOTS)];
+    const base = (slot % PAGE_SLOTS) * LATENCY_BINS;
+    page?.fill(0, base, base + LATENCY_BINS);
     return slot;
   }
 
-  addCounts(slot: number, requests: number, errors: number, cost: number): void {
+  add(
+    slot: number,
+    requests: number,
+    errors: number,
+    cost: number,
+    binCounts: ArrayLike<number>,
+    lo: number,
+    binCount: number,
+  ): void {
     this.requests[slot] = (this.requests[slot] ?? 0) + requests;
     this.errors[slot] = (this.errors[slot] ?? 0) + errors;
     this.cost[slot] = (this.cost[slot] ?? 0) + cost;
+    const pageIndex = Math.floor(slot / PAGE_SLOTS);
+    let page = this.pages[pageIndex];
+    if (!page) {
+      page = new Float32Array(PAGE_SLOTS * LATENCY_BINS);
+      this.pages[pageIndex] = page;
+    }
+    const base = (slot % PAGE_SLOTS) * LATENCY_BINS + lo;
+    for (let i = 0; i < binCount; i++) {
+      const count = binCounts[i] ?? 0;
+      if (count !== 0) page[base + i] = (page[base + i] ?? 0) + count;
+    }
   }
 
   addTo(into: Aggregate, slot: number, fraction: number): void {
     into.requests += (this.requests[slot] ?? 0) * fraction;
     into.errors += (this.errors[slot] ?? 0) * fraction;
     into.cost += (this.cost[slot] ?? 0) * fraction;
-    const base = slot * LATENCY_BINS;
+    const page = this.pages[Math.floor(slot / PAGE_SLOTS)];
+    if (!page) return;
+    const base = (slot % PAGE_SLOTS) * LATENCY_BINS;
     for (let i = 0; i < LATENCY_BINS; i++) {
-      const count = this.latency[base + i] ?? 0;
+      const count = page[base + i] ?? 0;
       if (count !== 0) into.latency[i] = (into.latency[i] ?? 0) + count * fraction;
     }
   }
@@ -89,7 +120,8 @@ export class VersionSeries {
 
   /**
    * Adds traffic that happened at time `t`: counts, and the requests' latencies as counts
-   * per histogram bin, `binCounts[i]` for bin `lo + i`.
+   * per histogram bin, `binCounts[i]` for bin `lo + i`. `coarseOnly`: traffic older than the
+   * 1-second ring's hour, simulated a minute at a time, which only the 1-minute ring keeps.
    */
   record(
     t: number,
@@ -99,19 +131,14 @@ export class VersionSeries {
     binCounts: ArrayLike<number>,
     lo: number,
     binCount: number,
+    coarseOnly = false,
   ): void {
-    const fineSlot = this.fine.slot(Math.floor(t / FINE_BUCKET_MS), true);
-    const coarseSlot = this.coarse.slot(Math.floor(t / COARSE_BUCKET_MS), true);
-    this.fine.addCounts(fineSlot, requests, errors, cost);
-    this.coarse.addCounts(coarseSlot, requests, errors, cost);
-    const fineBase = fineSlot * LATENCY_BINS + lo;
-    const coarseBase = coarseSlot * LATENCY_BINS + lo;
-    for (let i = 0; i < binCount; i++) {
-      const count = binCounts[i] ?? 0;
-      if (count === 0) continue;
-      this.fine.latency[fineBase + i] = (this.fine.latency[fineBase + i] ?? 0) + count;
-      this.coarse.latency[coarseBase + i] = (this.coarse.latency[coarseBase + i] ?? 0) + count;
+    if (!coarseOnly) {
+      const fineSlot = this.fine.slot(Math.floor(t / FINE_BUCKET_MS), true);
+      this.fine.add(fineSlot, requests, errors, cost, binCounts, lo, binCount);
     }
+    const coarseSlot = this.coarse.slot(Math.floor(t / COARSE_BUCKET_MS), true);
+    this.coarse.add(coarseSlot, requests, errors, cost, binCounts, lo, binCount);
   }
 
   /**

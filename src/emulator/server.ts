@@ -85,7 +85,7 @@ function metricsHandler(request: Request, deps: ServerDeps): Reply {
     }
   }
   if (!deps.state.versions.has(tag)) throw notFound(`version ${tag} not found`);
-  const m = deps.simulation.metrics(tag, start, end);
+  const m = deps.simulation.metrics(tag, start, end, deps.clock.now());
   const all: Record<string, unknown> = {
     version_tag: tag,
     start_time: isoTime(start),
@@ -141,13 +141,24 @@ const ROUTES: RouteEntry[] = [
     method: 'PATCH',
     pattern: /^\/v1\/routes\/traffic$/,
     auth: true,
-    handler: (req, deps) => ok(deps.state.updateRoute(req.body, deps.clock.now())),
+    handler: (req, deps) => {
+      // Run the route up to now first: its own auto-rollback may have changed it meanwhile.
+      const id = (req.body as { route_id?: unknown } | undefined)?.route_id;
+      const route = typeof id === 'string' ? deps.state.routes.get(id) : undefined;
+      if (route) deps.simulation.advanceRoute(route, deps.clock.now());
+      return ok(deps.state.updateRoute(req.body, deps.clock.now()));
+    },
   },
   {
     method: 'GET',
     pattern: /^\/v1\/routes\/traffic\/([^/]+)$/,
     auth: true,
-    handler: (req, deps) => ok(deps.state.getRoute(req.params[0] ?? '')),
+    handler: (req, deps) => {
+      // The relay's own auto-rollback may have moved the route since it was last simulated.
+      const route = deps.state.routes.get(req.params[0] ?? '');
+      if (route) deps.simulation.advanceRoute(route, deps.clock.now());
+      return ok(deps.state.getRoute(req.params[0] ?? ''));
+    },
   },
   { method: 'GET', pattern: /^\/v1\/metrics\/versions$/, auth: true, handler: metricsHandler },
   {
@@ -187,6 +198,7 @@ const ROUTES: RouteEntry[] = [
         const field = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path.map(String).join('.');
         throw validation(field || undefined, issue?.message ?? 'invalid behaviour');
       }
+      deps.simulation.advanceTag(tag, deps.clock.now());
       deps.behaviours.override(tag, result.data);
       return ok({ version_tag: tag, behaviour: deps.behaviours.resolve(tag, 100, deps.clock.now()) });
     },
@@ -220,15 +232,17 @@ const ROUTES: RouteEntry[] = [
     method: 'GET',
     pattern: /^\/_emulator\/auto-rollbacks$/,
     auth: true,
-    handler: (_req, deps) =>
-      ok({
+    handler: (_req, deps) => {
+      deps.simulation.advance(deps.clock.now());
+      return ok({
         auto_rollbacks: deps.simulation.autoRollbacks.map((event) => ({
           at: isoTime(event.at),
           route_id: event.routeId,
           version_tag: event.versionTag,
           reason: event.reason,
         })),
-      }),
+      });
+    },
   },
 ];
 
@@ -390,7 +404,8 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
         );
       }
       if (!parsed.ok) throw validation(undefined, 'the body is not valid JSON');
-      deps.simulation.advance(deps.clock.now());
+      // Each handler runs only the routes it reads (simulation.ts); a PATCH runs its route
+      // up to the change through RelayState.beforeRulesChange.
       finish(entry.handler({ method, path, params, query: url.searchParams, body: parsed.value }, deps));
     } catch (error) {
       if (error instanceof ApiError) {

@@ -1,0 +1,165 @@
+/**
+ * One route's share of the traffic simulation: its own random stream, how far its traffic has
+ * been simulated, its running totals per version, and (with the relay's auto-rollback on) the
+ * last minute of its traffic per version. Routes are simulated only when a call needs them,
+ * each from where it last stopped, so a call costs the same with 1 route or 1 000.
+ */
+import { LATENCY_BINS } from './latency.js';
+import { Random, streamSeed } from './random.js';
+import type { RouteState } from './relay-state.js';
+import { type Aggregate, emptyAggregate } from './series.js';
+
+/**
+ * Everything one version has served on one route since the emulator started: the running
+ * totals a Prometheus exposition reports as counters. Constant size per (route, version).
+ */
+export interface CumulativeTotals {
+  routeId: string;
+  versionTag: string;
+  requests: number;
+  errors: number;
+  /** Sum over requests of each request's cost per token, like `Aggregate.cost`. */
+  cost: number;
+  /** Requests per latency bin (not cumulative). */
+  latency: Float64Array;
+}
+
+/** How often the relay's own health check runs, and over how much recent traffic. */
+export const HEALTH_CHECK_INTERVAL_MS = 10_000;
+export const HEALTH_CHECK_WINDOW_MS = 60_000;
+const HEALTH_SLOTS = HEALTH_CHECK_WINDOW_MS / HEALTH_CHECK_INTERVAL_MS;
+
+/**
+ * A version's traffic on one route over the last minute, in six 10-second buckets aligned to
+ * the health check's ticks, so each check reads exactly its window. A relay judges a route's
+ * health on that route's traffic; reading the version's series instead would mix in other
+ * routes, simulated up to other times.
+ */
+class HealthWindow {
+  private readonly bucket = new Float64Array(HEALTH_SLOTS).fill(-1);
+  private readonly requests = new Float64Array(HEALTH_SLOTS);
+  private readonly errors = new Float64Array(HEALTH_SLOTS);
+  private readonly cost = new Float64Array(HEALTH_SLOTS);
+  private readonly latency = new Float64Array(HEALTH_SLOTS * LATENCY_BINS);
+
+  record(
+    t: number,
+    requests: number,
+    errors: number,
+    cost: number,
+    binCounts: ArrayLike<number>,
+    lo: number,
+    binCount: number,
+  ): void {
+    const bucket = Math.floor(t / HEALTH_CHECK_INTERVAL_MS);
+    const slot = bucket % HEALTH_SLOTS;
+    if (this.bucket[slot] !== bucket) {
+      this.bucket[slot] = bucket;
+      this.requests[slot] = 0;
+      this.errors[slot] = 0;
+      this.cost[slot] = 0;
+      this.latency.fill(0, slot * LATENCY_BINS, (slot + 1) * LATENCY_BINS);
+    }
+    this.requests[slot] = (this.requests[slot] ?? 0) + requests;
+    this.errors[slot] = (this.errors[slot] ?? 0) + errors;
+    this.cost[slot] = (this.cost[slot] ?? 0) + cost;
+    const base = slot * LATENCY_BINS + lo;
+    for (let i = 0; i < binCount; i++)
+      this.latency[base + i] = (this.latency[base + i] ?? 0) + (binCounts[i] ?? 0);
+  }
+
+  /** The traffic of [now - 60 s, now), `now` being a tick (a multiple of 10 s). */
+  window(now: number): Aggregate {
+    const into = emptyAggregate();
+    const last = now / HEALTH_CHECK_INTERVAL_MS - 1;
+    for (let bucket = last - HEALTH_SLOTS + 1; bucket <= last; bucket++) {
+      const slot = bucket % HEALTH_SLOTS;
+      if (this.bucket[slot] !== bucket) continue;
+      into.requests += this.requests[slot] ?? 0;
+      into.errors += this.errors[slot] ?? 0;
+      into.cost += this.cost[slot] ?? 0;
+      for (let i = 0; i < LATENCY_BINS; i++) {
+        into.latency[i] = (into.latency[i] ?? 0) + (this.latency[slot * LATENCY_BINS + i] ?? 0);
+      }
+    }
+    return into;
+  }
+}
+
+export class RouteTraffic {
+  /** Traffic up to this time (epoch ms) has been simulated. */
+  until: number;
+  readonly random: Random;
+  private readonly totals = new Map<string, CumulativeTotals>();
+  private readonly health = new Map<string, HealthWindow>();
+
+  constructor(
+    readonly state: RouteState,
+    seed: number,
+  ) {
+    this.until = state.createdAt;
+    this.random = new Random(streamSeed(seed, state.route.route_id));
+  }
+
+  /** Whether the relay's own auto-rollback watches this route (its checks need every second simulated). */
+  get autoRollback(): boolean {
+    const check = this.state.route.health_check;
+    return check?.enabled === true && check.auto_rollback === true;
+  }
+
+  totalsFor(versionTag: string): CumulativeTotals {
+    let totals = this.totals.get(versionTag);
+    if (!totals) {
+      totals = {
+        routeId: this.state.route.route_id,
+        versionTag,
+        requests: 0,
+        errors: 0,
+        cost: 0,
+        latency: new Float64Array(LATENCY_BINS),
+      };
+      this.totals.set(versionTag, totals);
+    }
+    return totals;
+  }
+
+  /** Adds simulated traffic to the running totals and, if the route is watched, its last minute. */
+  record(
+    versionTag: string,
+    t: number,
+    requests: number,
+    errors: number,
+    cost: number,
+    binCounts: ArrayLike<number>,
+    lo: number,
+    binCount: number,
+  ): void {
+    const totals = this.totalsFor(versionTag);
+    totals.requests += requests;
+    totals.errors += errors;
+    totals.cost += cost;
+    for (let i = 0; i < binCount; i++) {
+      const count = binCounts[i] ?? 0;
+      if (count !== 0) totals.latency[lo + i] = (totals.latency[lo + i] ?? 0) + count;
+    }
+    if (!this.autoRollback) return;
+    let health = this.health.get(versionTag);
+    if (!health) {
+      health = new HealthWindow();
+      this.health.set(versionTag, health);
+    }
+    health.record(t, requests, errors, cost, binCounts, lo, binCount);
+  }
+
+  /** This route's traffic to `versionTag` over the health check's window ending at the tick `now`. */
+  healthWindow(versionTag: string, now: number): Aggregate {
+    return this.health.get(versionTag)?.window(now) ?? emptyAggregate();
+  }
+
+  allTotals(): Iterable<CumulativeTotals> {
+    // Every version the route names gets its series, at weight 0 too, so a scraper sees each
+    // counter start at 0 and a rate over its first minutes misses nothing.
+    for (const rule of this.state.route.route_rules) this.totalsFor(rule.version_tag);
+    return this.totals.values();
+  }
+}
