@@ -15,6 +15,8 @@ export const ExitCode = {
   RollbackFailed: 4,
   /** Aborted on a relay or network error (or drift, a held lock, a timeout); traffic left at the stated stage. */
   Aborted: 5,
+  /** Hung up (SIGHUP: an SSH connection dropped, a terminal window closed). */
+  HungUp: 129,
   /** Interrupted by SIGINT (Ctrl-C). */
   Interrupted: 130,
   /** Terminated by SIGTERM (e.g. a cancelled CI job). */
@@ -30,6 +32,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   3: 'the canary was rolled back to the baseline: a health check failed, or an operator rolled it back',
   4: 'rollback failed: traffic state uncertain; the message says what to run by hand',
   5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic left at the stated stage',
+  129: 'hung up (SIGHUP: the terminal or SSH session went away)',
   130: 'interrupted (SIGINT)',
   143: 'terminated (SIGTERM)',
 };

@@ -102,23 +102,32 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   let exitCode: number = ExitCode.Internal;
   let failure: unknown;
   let finalLine: string | undefined;
-  let signalName: 'SIGINT' | 'SIGTERM' | undefined;
+  let signalName: StopSignal | undefined;
   let timedOut = false;
   let rolledBack = false;
   const controller = new AbortController();
-  const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
-    if (terminal && name === 'SIGINT') return terminal.interrupt(); // the same menu as the Ctrl-C key
+  const onSignal = (name: StopSignal) => () => {
+    // SIGINT at a terminal opens the same menu as the Ctrl-C key. A SIGHUP means that terminal
+    // is gone (an SSH drop, a closed window): nobody is left to ask, so --on-interrupt decides.
+    if (terminal && name === 'SIGINT') return terminal.interrupt();
     if (signalName) return; // a rollback is already under way; a second signal must not cut it short
     signalName = name;
+    if (controller.signal.aborted) return; // the timeout or the menu already decided
     const reason: RolloutAbortReason = {
       action: opts.onInterrupt ?? 'rollback',
       cause: 'interrupt',
-      exitCode: name === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted,
+      exitCode: SIGNAL_EXIT[name],
     };
     controller.abort(reason);
   };
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
+  const onHup = onSignal('SIGHUP');
+  // Listening from the start: a signal during the pre-flight or while resuming is still a
+  // signal this run answers (a resumed run owns the route's stage and rolls it back).
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
 
   try {
     const outputFile = opts.outputFile ? openOutputFile(opts.outputFile, io) : undefined;
@@ -154,8 +163,10 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       },
       io,
     );
+    const { resolveStateDir } = await import('../journal/journal.js');
+    const stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd, planFile: plan.file });
     if (!connection.inProcessEmulator) {
-      const early = await checkRouteBeforeStart(plan, connection.client, io);
+      const early = await checkRouteBeforeStart(plan, connection.client, io, stateDir);
       if (early !== undefined) {
         exitCode = early;
         return early;
@@ -177,8 +188,6 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         color,
       });
     }
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
     if (opts.timeout !== undefined) {
       timer = setTimeout(() => {
         if (controller.signal.aborted) return;
@@ -193,11 +202,10 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
     // Lock, resume detection and journal (src/journal/session.ts); loaded only for real runs.
     const { openRolloutSession } = await import('../journal/session.js');
-    const { resolveStateDir } = await import('../journal/journal.js');
     session = await openRolloutSession({
       plan,
       io,
-      stateDir: resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd, planFile: plan.file }),
+      stateDir,
       relay: connection.client,
       relayUrl: connection.url,
       inProcessEmulator: connection.inProcessEmulator,
@@ -251,9 +259,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       },
       { startStage: session.startStage, untilStage: opts.untilStage },
     );
-    if (result.outcome === 'interrupted' && signalName && !timedOut) {
-      exitCode = signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
-    } else exitCode = result.exitCode;
+    if (result.outcome === 'interrupted' && signalName && !timedOut) exitCode = SIGNAL_EXIT[signalName];
+    else exitCode = result.exitCode;
     finalLine = stopLine(result, { signalName, timedOut, rolledBack, opts });
     return exitCode;
   } catch (error) {
@@ -262,10 +269,15 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     throw error;
   } finally {
     clearTimeout(timer);
-    terminal?.close();
+    try {
+      terminal?.close();
+    } catch {
+      // A terminal that hung up cannot be restored; the journal and the lock below still must be.
+    }
     session?.end(exitCode, failure);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGHUP', onHup);
     await reporter?.close();
     await connection?.close();
     await metrics?.close();
@@ -275,6 +287,22 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   }
 }
 
+/** The signals a rollout answers with its --on-interrupt action. */
+type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+const SIGNAL_EXIT: Record<StopSignal, number> = {
+  SIGINT: ExitCode.Interrupted,
+  SIGTERM: ExitCode.Terminated,
+  SIGHUP: ExitCode.HungUp,
+};
+
+const SIGNAL_WORDS: Record<StopSignal, string> = {
+  SIGINT: 'interrupted (SIGINT)',
+  SIGTERM: 'terminated (SIGTERM)',
+  SIGHUP: 'hung up (SIGHUP)',
+};
+
 /** How long webhooks still in flight may hold up the exit. */
 const NOTIFY_DRAIN_MS = 3_000;
 
@@ -282,29 +310,36 @@ const NOTIFY_DRAIN_MS = 3_000;
 function stopLine(
   result: RolloutResult,
   ctx: {
-    signalName: 'SIGINT' | 'SIGTERM' | undefined;
+    signalName: StopSignal | undefined;
     timedOut: boolean;
     rolledBack: boolean;
     opts: RolloutCommandOptions;
   },
 ): string | undefined {
-  if (result.outcome !== 'interrupted' && result.outcome !== 'rollback_failed') return undefined;
+  const { outcome } = result;
+  // A signal that arrived while a rollback was already under way (a failed check) is still
+  // answered: the rollback finishes, and the exit code is the signal's.
+  const duringRollback = outcome === 'rolled_back' && ctx.signalName !== undefined && !ctx.timedOut;
+  if (outcome !== 'interrupted' && outcome !== 'rollback_failed' && !duringRollback) return undefined;
   let what: string;
   let flag: string;
   if (ctx.timedOut) {
     what = `timed out after ${ctx.opts.timeout === undefined ? '?' : `${Math.round(ctx.opts.timeout / 1000)} s`} (--timeout)`;
     flag = `--on-timeout ${ctx.opts.onTimeout ?? 'rollback'}`;
   } else if (ctx.signalName) {
-    what = ctx.signalName === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted (SIGINT)';
+    what = SIGNAL_WORDS[ctx.signalName];
     flag = `--on-interrupt ${ctx.opts.onInterrupt ?? 'rollback'}`;
   } else return undefined;
   const traffic = result.traffic ? formatRouteRules(result.traffic) : 'unknown';
   let action: string;
-  if (result.outcome === 'rollback_failed') action = `rollback NOT confirmed; ${result.next ?? ''}`;
+  if (outcome === 'rollback_failed') action = `rollback NOT confirmed; ${result.next ?? ''}`;
+  else if (duringRollback)
+    action = `during a rollback (${result.cause ?? 'check'}), which finished: rolled back to the baseline; traffic: ${traffic}`;
   else if (ctx.rolledBack) action = `rolled back to the baseline (${flag}); traffic: ${traffic}`;
-  else if (result.summary.includes('nothing was changed')) action = 'stopped before changing anything';
+  else if (result.summary.includes('nothing was changed'))
+    action = `stopped before changing anything; traffic: ${traffic}`;
   else action = `left traffic where it was (${flag}); traffic: ${traffic}`;
-  return `${what}: ${action}; exit ${result.outcome === 'rollback_failed' ? result.exitCode : ctx.timedOut ? ExitCode.Aborted : ctx.signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted}`;
+  return `${what}: ${action}; exit ${result.exitCode}`;
 }
 
 function formatRouteRules(rules: { version_tag: string; weight: number }[]): string {
@@ -321,6 +356,7 @@ async function checkRouteBeforeStart(
   plan: Plan,
   relay: import('../relay/types.js').RelayPort,
   io: Io,
+  stateDir: string,
 ): Promise<number | undefined> {
   let rules: { version_tag: string; weight: number }[];
   try {
@@ -337,6 +373,10 @@ async function checkRouteBeforeStart(
   const baseline = weight(plan.baseline.tag);
   if (others.length === 0 && near(baseline, 100)) return undefined;
   if (others.length === 0 && near(canary, 100)) {
+    // A run that died right after its last PATCH (kill -9) left the last stage unjudged and its
+    // journal open: that is a stage to resume (its bake and checks run again), not a promotion.
+    if (stageOfRoute(plan, rules) !== null && (await lastRunUnfinished(stateDir, plan.route)))
+      return undefined;
     io.stderr.write(
       `route ${plan.route} already sends 100 % to the canary ${plan.canary.tag}: already promoted, nothing to do.\n`,
     );
@@ -351,6 +391,13 @@ async function checkRouteBeforeStart(
       hint: `run \`canary rollback ${plan.file}\` to restore the baseline, then run the plan again; or set the weights of one of the plan's stages and run it to continue from there.`,
     },
   );
+}
+
+/** Whether the route's journal ends in a rollout that never recorded an outcome. */
+async function lastRunUnfinished(stateDir: string, route: string): Promise<boolean> {
+  const { journalPath, lastRollout, readJournal, summarizeRuns } = await import('../journal/journal.js');
+  const last = lastRollout(summarizeRuns(readJournal(journalPath(stateDir, route))));
+  return last !== undefined && last.outcome === null;
 }
 
 /** Writes the `::add-mask::` commands first, before the key or a webhook URL could appear anywhere. */

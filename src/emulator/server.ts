@@ -307,8 +307,30 @@ function faultReply(fault: Fault): Reply {
       ).body(),
     };
   }
+  if (fault.mode === 'redirect') {
+    const status = fault.status ?? 301;
+    return {
+      status,
+      headers: { location: 'https://relay.invalid/v1/' },
+      body: { message: `moved (injected ${status})` },
+    };
+  }
+  if (fault.mode === 'malformed') {
+    // Valid JSON, so only a client that checks the answer's shape notices.
+    return { status: 200, body: { route_id: 42, route_rules: 'all of them', status: 'updated' } };
+  }
+  if (fault.mode === 'oversized') {
+    return { status: 200, body: { padding: 'x'.repeat(5 * 1024 * 1024) } };
+  }
   const status = fault.status ?? 503;
   return { status, body: new ApiError(status, 'server_error', `relay fault (injected ${status})`).body() };
+}
+
+/** Headers and half a body, then the connection goes: a relay (or a proxy) dying mid-answer. */
+function resetMidBody(res: ServerResponse): void {
+  const text = JSON.stringify({ route_id: 'x', route_rules: [{ version_tag: 'x', weight: 100 }] });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
 }
 
 export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -344,7 +366,7 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     };
 
     if (!internal && (path === '/v1' || path.startsWith('/v1/'))) {
-      const fault = deps.faults.take(path);
+      const fault = deps.faults.take(path, method);
       if (fault?.mode === 'hang') {
         // Never answer: the connection stays open until the client gives up or the emulator closes.
         req.resume();
@@ -354,6 +376,12 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
       if (fault?.mode === 'reset') {
         finish(null, fault);
         req.socket.destroy();
+        return;
+      }
+      if (fault?.mode === 'reset_mid_body') {
+        req.resume();
+        finish(null, fault);
+        resetMidBody(res);
         return;
       }
       if (fault) {

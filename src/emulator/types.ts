@@ -61,7 +61,20 @@ export interface Scenario {
   rps_changes?: RpsChange[];
 }
 
-export const FAULT_MODES = ['rate_limit', 'server_error', 'hang', 'reset'] as const;
+export const FAULT_MODES = [
+  'rate_limit',
+  'server_error',
+  'hang',
+  'reset',
+  /** 200 with headers and half the body, then the connection is destroyed. */
+  'reset_mid_body',
+  /** 200 with a JSON body of the wrong shape. */
+  'malformed',
+  /** A 3xx (default 301) pointing elsewhere, as a load balancer or a moved service would answer. */
+  'redirect',
+  /** 200 with a body larger than any relay answer (5 MiB). */
+  'oversized',
+] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 export interface Fault {
@@ -70,8 +83,10 @@ export interface Fault {
   count: number;
   /** rate_limit: the Retry-After header, in seconds (default 1). */
   retry_after_seconds?: number;
-  /** server_error: the status, 500–599 (default 503). */
+  /** server_error: the status, 500–599 (default 503); redirect: 300–399 (default 301). */
   status?: number;
+  /** Only calls with this method (e.g. `PATCH`); default any. */
+  method?: string;
   /** Only calls whose path starts with this (e.g. `/v1/routes`); default every /v1 call except health. */
   path_prefix?: string;
 }

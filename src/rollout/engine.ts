@@ -262,7 +262,14 @@ class RolloutRun {
     return rules;
   }
 
-  private finish(result: RolloutResult): RolloutResult {
+  private finish(outcome: RolloutResult): RolloutResult {
+    let result = outcome;
+    const { signal } = this.deps;
+    if (result.outcome === 'rolled_back' && signal?.aborted && abortReason(signal).cause === 'interrupt') {
+      // A signal that came while a rollback (decided by a check) was under way: the rollback
+      // went on to the end, and the exit says the run was also told to stop.
+      result = { ...result, exitCode: this.interruptExit() };
+    }
     this.emit({
       type: 'rollout_finished',
       at: this.clock.now(),
@@ -346,9 +353,12 @@ class RolloutRun {
       await this.preflight(startIndex);
     } catch (error) {
       if (this.deps.signal?.aborted) {
-        return this.finish(
-          this.leftInPlace('interrupted', this.interruptExit(), 'interrupted during pre-flight', 'interrupt'),
-        );
+        // A resumed run owns the stage the route was found at, whether or not this process
+        // wrote it: the abort policy applies to it as to any stage (startStage came from the route).
+        if (options.startStage !== undefined && this.reached === null) {
+          this.reached = startIndex;
+        }
+        return this.finish(await this.onAbort('during pre-flight'));
       }
       throw error;
     }
@@ -418,12 +428,15 @@ class RolloutRun {
     throw error;
   }
 
-  private async onAbort(): Promise<RolloutResult> {
+  private async onAbort(when?: string): Promise<RolloutResult> {
     const reason = abortReason(this.deps.signal);
     const exitCode = this.interruptExit(reason);
-    const what = reason.cause === 'timeout' ? 'timed out' : 'interrupted';
-    if (reason.action === 'leave' || !this.changedWeights) {
-      const why = this.changedWeights ? `${what}; leaving traffic as it is` : `${what}; nothing was changed`;
+    const what = `${reason.cause === 'timeout' ? 'timed out' : 'interrupted'}${when ? ` ${when}` : ''}`;
+    // The policy applies to the route's state, not to whether this process wrote it: a run that
+    // resumed at a stage owns that stage's weights as much as one that set them.
+    const owns = this.changedWeights || this.reached !== null;
+    if (reason.action === 'leave' || !owns) {
+      const why = owns ? `${what}; leaving traffic as it is` : `${what}; nothing was changed`;
       return this.leftInPlace('interrupted', exitCode, why, reason.cause);
     }
     try {

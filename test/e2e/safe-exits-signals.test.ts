@@ -1,0 +1,191 @@
+/**
+ * Issue 15, items 1, 2, 8 and 10: the built CLI, spawned, against an emulator on loopback,
+ * told to stop in the ways a real run is: a hang-up, SIGTERM to a resumed run, the --timeout
+ * of a resumed run, SIGTERM while a rollback is being retried, and kill -9 right after the
+ * 100 % PATCH. Each asserts the route's final weights, the exit code, the last line and the
+ * journal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
+import { env, journal, KEY, lastLine, lastRun, lockExists, scratch, when } from './safe-exits-helpers.js';
+import { ROOT, runCli } from './spawn.js';
+
+describe('signals and resumed runs (spawned)', () => {
+  let emulator: StartedEmulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      port: 0,
+      apiKey: KEY,
+      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+      rps: 1000,
+      seed: 15,
+    });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  const args = (plan: string, ...more: string[]) => [
+    'rollout',
+    plan,
+    '--relay-url',
+    emulator.baseUrl,
+    '--output',
+    'plain',
+    ...more,
+  ];
+
+  it('SIGHUP mid-stage rolls back like SIGTERM, exits 129, closes the journal and the lock', async () => {
+    const s = scratch('hup-route', { bake: '30s' });
+    const result = await runCli(args(s.plan), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: when(/\[weights\]/, (child) => child.kill('SIGHUP')),
+    });
+    expect(result.code, result.stderr).toBe(129);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(lastLine(result.stderr)).toMatch(
+      /^hung up \(SIGHUP\): rolled back to the baseline \(--on-interrupt rollback\); traffic: claude-sonnet-4-5-v1 100 %, claude-sonnet-4-5-v2 0 %; exit 129$/,
+    );
+    const run = lastRun(s);
+    expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted', exitCode: 129 });
+    expect(run.map((r) => r.type)).toContain('rolled_back');
+    expect(lockExists(s)).toBe(false);
+  });
+
+  it('SIGHUP with --on-interrupt leave keeps the stage and says so', async () => {
+    const s = scratch('hup-leave-route', { bake: '30s' });
+    const result = await runCli(args(s.plan, '--on-interrupt', 'leave'), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: when(/\[weights\]/, (child) => child.kill('SIGHUP')),
+    });
+    expect(result.code).toBe(129);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 95, [CANARY]: 5 });
+    expect(lastLine(result.stderr)).toMatch(
+      /^hung up \(SIGHUP\): left traffic where it was .*5 %.*exit 129$/,
+    );
+    expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted' });
+    expect(lockExists(s)).toBe(false);
+  });
+
+  it('a resumed run rolls back on SIGTERM: the policy follows the route, not who wrote it', async () => {
+    const s = scratch('resume-term-route', { bake: '2s' });
+    const held = await runCli(args(s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir });
+    expect(held.code, held.stderr).toBe(0);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 95, [CANARY]: 5 });
+
+    const resumed = await runCli(args(s.plan, '--yes'), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: when(/\[weights\]/, (child) => child.kill('SIGTERM')),
+    });
+    expect(resumed.code, resumed.stderr).toBe(143);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(lastLine(resumed.stderr)).toMatch(
+      /^terminated \(SIGTERM\): rolled back to the baseline \(--on-interrupt rollback\); traffic: .*v1 100 %.*; exit 143$/,
+    );
+    expect(lastRun(s).at(-1)).toMatchObject({
+      type: 'rollout_finished',
+      outcome: 'interrupted',
+      exitCode: 143,
+    });
+    expect(lockExists(s)).toBe(false);
+  });
+
+  it('a signal while a resumed run is still in pre-flight rolls the resumed stage back too', async () => {
+    const s = scratch('resume-early-route', { bake: '2s' });
+    expect((await runCli(args(s.plan, '--until-stage', '2'), { env: env(), cwd: s.dir })).code).toBe(0);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 75, [CANARY]: 25 });
+    // The health check hangs, so the signal lands before the engine has read the route.
+    emulator.control.injectFault({ mode: 'hang', count: 1, path_prefix: '/v1/health' });
+    const resumed = await runCli(args(s.plan, '--yes'), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: when(/\[preflight\]|\[start\]|rollout/, (child) => child.kill('SIGTERM')),
+    });
+    emulator.control.clearFaults();
+    expect(resumed.code, resumed.stderr).toBe(143);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(lastLine(resumed.stderr)).toMatch(/^terminated \(SIGTERM\): rolled back to the baseline/);
+  });
+
+  it('a resumed run with --timeout rolls back when the time is up (exit 5)', async () => {
+    const s = scratch('resume-timeout-route', { bake: '2s' });
+    expect((await runCli(args(s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir })).code).toBe(0);
+    const resumed = await runCli(args(s.plan, '--yes', '--timeout', '1s'), { env: env(), cwd: s.dir });
+    expect(resumed.code, resumed.stderr).toBe(5);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(lastLine(resumed.stderr)).toMatch(
+      /^timed out after 1 s \(--timeout\): rolled back to the baseline \(--on-timeout rollback\); .*exit 5$/,
+    );
+    expect(lastRun(s).at(-1)).toMatchObject({
+      type: 'rollout_finished',
+      outcome: 'interrupted',
+      exitCode: 5,
+    });
+  });
+
+  it('SIGTERM while a rollback is being retried: the rollback finishes, exit 143, a terminated line', async () => {
+    const s = scratch('term-rollback-route', { bake: '30s' });
+    emulator.control.setBehaviour(CANARY, { error_rate: 0 });
+    let breakIt = true;
+    const result = await runCli(args(s.plan), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: (chunk, child) => {
+        if (breakIt && chunk.includes('[weights]')) {
+          breakIt = false;
+          // Every PATCH fails for a while, then the canary breaks: the rollback is retried.
+          emulator.control.injectFault({ mode: 'server_error', count: 1000, method: 'PATCH' });
+          emulator.control.setBehaviour(CANARY, { error_rate: 0.5 });
+        }
+        if (chunk.includes('[rollback]')) {
+          child.kill('SIGTERM');
+          setTimeout(() => emulator.control.clearFaults(), 600);
+        }
+      },
+    });
+    emulator.control.clearFaults();
+    emulator.control.setBehaviour(CANARY, { error_rate: 0.004 });
+    expect(result.code, result.stderr).toBe(143);
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(lastLine(result.stderr)).toMatch(
+      /^terminated \(SIGTERM\): during a rollback \(health\), which finished: rolled back to the baseline; traffic: .*; exit 143$/,
+    );
+    expect(lastRun(s).at(-1)).toMatchObject({
+      type: 'rollout_finished',
+      outcome: 'rolled_back',
+      exitCode: 143,
+    });
+  });
+
+  it('kill -9 right after the 100 % PATCH: a re-run resumes the last stage, judges it and closes the run', async () => {
+    const s = scratch('kill-at-100-route', { bake: '2s' });
+    const killed = await runCli(args(s.plan), {
+      env: env(),
+      cwd: s.dir,
+      onStdout: when(/\[stage 3\/3\]/, (child) => child.kill('SIGKILL')),
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+
+    // Not "already promoted": without --yes and no terminal it asks for the flag, as any resume.
+    const refused = await runCli(args(s.plan), { env: env(), cwd: s.dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/stage 3\/3 .*was interrupted there; nothing was changed/);
+
+    const rerun = await runCli(args(s.plan, '--yes'), { env: env(), cwd: s.dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/\[check\]/); // the last stage was judged
+    expect(lastLine(rerun.stdout)).toMatch(/promoted/);
+    expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
+    const headers = journal(s).filter((r) => r.type === 'run_started');
+    expect(headers.at(-1)).toMatchObject({ resumes: headers[0]?.run, startStage: 3 });
+
+    // A route promoted by a finished run is still "already promoted".
+    const again = await runCli(args(s.plan), { env: env(), cwd: s.dir });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/already promoted, nothing to do/);
+  });
+});
