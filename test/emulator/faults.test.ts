@@ -73,6 +73,43 @@ describe('fault injection', () => {
     await expect(pending).rejects.toThrow();
   });
 
+  it('limits a fault to a method', async () => {
+    await inject({ mode: 'server_error', count: 1, method: 'PATCH' });
+    expect((await h.call('GET', `/models/versions/${CANARY}`)).status).toBe(200);
+    const patched = await h.call('PATCH', '/routes/traffic', {
+      body: { route_id: 'nope', route_rules: [{ version_tag: BASELINE, weight: 100 }] },
+    });
+    expect(patched.status).toBe(503);
+  });
+
+  it('answers a redirect with a Location, a malformed 200, and an oversized 200', async () => {
+    await inject({ mode: 'redirect', count: 1, status: 307 });
+    await inject({ mode: 'malformed', count: 1 });
+    await inject({ mode: 'oversized', count: 1 });
+    const redirect = await fetch(`${h.emulator.baseUrl}/models/versions/${CANARY}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+      redirect: 'manual',
+    });
+    expect(redirect.status).toBe(307);
+    expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
+    const malformed = await h.call('GET', `/models/versions/${CANARY}`);
+    expect(malformed.status).toBe(200);
+    expect(malformed.body.route_rules).toBe('all of them');
+    const oversized = await h.call('GET', `/models/versions/${CANARY}`);
+    expect(oversized.status).toBe(200);
+    expect(JSON.stringify(oversized.body).length).toBeGreaterThan(5 * 1024 * 1024);
+  });
+
+  it('resets the connection half-way through a 200 body', async () => {
+    await inject({ mode: 'reset_mid_body', count: 1 });
+    const res = await fetch(`${h.emulator.baseUrl}/models/versions/${CANARY}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    expect((await h.call('GET', `/models/versions/${CANARY}`)).status).toBe(200);
+  });
+
   it('clears faults', async () => {
     await inject({ mode: 'server_error', count: 5 });
     expect((await h.call('DELETE', '/_emulator/faults', { origin: true })).status).toBe(200);
@@ -86,6 +123,9 @@ describe('fault injection', () => {
     [{ mode: 'explode', count: 1 }, 'mode'],
     [{ mode: 'rate_limit', count: 0 }, 'count'],
     [{ mode: 'server_error', count: 1, status: 404 }, 'status'],
+    [{ mode: 'server_error', count: 1, status: 302 }, 'status'],
+    [{ mode: 'redirect', count: 1, status: 503 }, 'status'],
+    [{ mode: 'server_error', count: 1, method: 'TRACE' }, 'method'],
     [{ mode: 'server_error', count: 1, path_prefix: 'v1' }, 'path_prefix'],
     [{ mode: 'server_error', count: 1, colour: 'red' }, 'colour'],
   ])('rejects the fault %j with 422 field %s', async (fault, field) => {
