@@ -13,6 +13,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { CanaryError, ExitCode } from '../errors.js';
+import { safeRouteName } from './paths.js';
 
 export interface LockInfo {
   pid: number;
@@ -27,7 +28,7 @@ export interface RouteLock {
 }
 
 export function lockPath(stateDir: string, route: string): string {
-  return path.join(stateDir, `${route.replace(/[^A-Za-z0-9._-]/g, '_')}.lock`);
+  return path.join(stateDir, `${safeRouteName(route)}.lock`);
 }
 
 function isAlive(pid: number): boolean {

@@ -4,7 +4,7 @@
  * warns once and never throws, and the lock admits one rollout per route.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   summarizeRuns,
 } from '../../src/journal/journal.js';
 import { acquireLock, lockPath } from '../../src/journal/lock.js';
+import { chooseStateDir, describeStateDir } from '../../src/journal/paths.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'canary-journal-'));
 const SECRET = 'sk-journal-secret-4b7e1d';
@@ -167,6 +168,41 @@ describe('JournalWriter', () => {
       decisive: 'health: error_rate 0.09 > 0.03',
       rules,
     });
+  });
+
+  it('state dir: the nearest .canary/ up from the cwd, below the home folder; then the cwd when it holds the plan', () => {
+    const root = tmp();
+    const repo = path.join(root, 'home', 'me', 'repo');
+    const sub = path.join(repo, 'deploy', 'prod');
+    mkdirSync(sub, { recursive: true });
+    const env = { HOME: path.join(root, 'home', 'me') };
+    // Nothing yet: a rollout of deploy/canary.yaml from the repo root writes to the repo root.
+    expect(chooseStateDir({ env, cwd: repo, planFile: 'deploy/canary.yaml' })).toEqual({
+      dir: path.join(repo, '.canary'),
+      source: 'cwd',
+    });
+    // A plan outside the current folder: next to the plan.
+    expect(chooseStateDir({ env, cwd: sub, planFile: path.join(root, 'p.yaml') })).toEqual({
+      dir: path.join(root, '.canary'),
+      source: 'plan',
+    });
+    mkdirSync(path.join(repo, '.canary'));
+    // Found from below, by every command, with or without a plan.
+    expect(chooseStateDir({ env, cwd: sub })).toEqual({ dir: path.join(repo, '.canary'), source: 'found' });
+    expect(chooseStateDir({ env, cwd: sub, planFile: path.join(root, 'p.yaml') }).dir).toBe(
+      path.join(repo, '.canary'),
+    );
+    // ~/.canary (where key files live) is not a state folder the walk picks up.
+    mkdirSync(path.join(root, 'home', 'me', '.canary'));
+    const elsewhere = path.join(root, 'home', 'me', 'other');
+    mkdirSync(elsewhere);
+    expect(chooseStateDir({ env, cwd: elsewhere })).toEqual({
+      dir: path.join(elsewhere, '.canary'),
+      source: 'cwd',
+    });
+    expect(describeStateDir(chooseStateDir({ env, cwd: sub }))).toBe(
+      `state folder ${path.join(repo, '.canary')} (the nearest .canary/ from the current folder)`,
+    );
   });
 
   it('state dir: flag, then $CANARY_STATE_DIR, then .canary next to the plan, then the cwd', () => {
