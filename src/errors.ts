@@ -15,6 +15,8 @@ export const ExitCode = {
   RollbackFailed: 4,
   /** Aborted on a relay or network error (or drift, a held lock, a timeout); traffic left at the stated stage. */
   Aborted: 5,
+  /** No rollout of the route is running here: a control command or `status --wait` had nothing to reach. */
+  NotRunning: 6,
   /** Hung up (SIGHUP: an SSH connection dropped, a terminal window closed). */
   HungUp: 129,
   /** Interrupted by SIGINT (Ctrl-C). */
@@ -28,10 +30,11 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   0: 'success: promoted, valid, or rolled back on request',
   1: 'internal error (a bug in canary)',
-  2: 'bad input: plan, flags, key file or scenario; nothing was changed',
+  2: 'bad input: plan, flags, key file, an API key the relay rejects, or scenario; nothing was changed',
   3: 'the canary was rolled back to the baseline: a health check failed, or an operator rolled it back',
   4: 'rollback failed: traffic state uncertain; the message says what to run by hand',
   5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic left at the stated stage',
+  6: 'no rollout of that route is running (control commands, status --wait); nothing was sent',
   129: 'hung up (SIGHUP: the terminal or SSH session went away)',
   130: 'interrupted (SIGINT)',
   143: 'terminated (SIGTERM)',
@@ -113,8 +116,10 @@ export class RelayError extends CanaryError {
     hint?: string | undefined;
     cause?: unknown;
     unreachable?: boolean | undefined;
+    /** Exit 5 unless said otherwise: a rejected key is bad input (2), which asking again cannot fix. */
+    exitCode?: ExitCode | undefined;
   }) {
-    super(init.message, ExitCode.Aborted, { hint: init.hint, cause: init.cause });
+    super(init.message, init.exitCode ?? ExitCode.Aborted, { hint: init.hint, cause: init.cause });
     this.status = init.status;
     this.type = init.type;
     this.field = init.field;

@@ -304,6 +304,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         ...common,
         message: `${operation}: the relay rejected the API key from ${keySource} (${status} ${type}${said}).`,
         hint: `Check the key in ${keySource}: it must be a valid key for ${baseUrl}.`,
+        exitCode: ExitCode.BadInput,
       });
     }
     if (status === 404) {

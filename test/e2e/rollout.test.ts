@@ -221,11 +221,11 @@ describe('canary rollback and status (spawned)', () => {
     expect(result.stderr).toContain('RELAY_API_KEY');
   });
 
-  it('rollback with a wrong key exits 5 without printing either key', async () => {
+  it('rollback with a wrong key exits 2 (bad input, as the README files it) without printing either key', async () => {
     const result = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], {
       env: isolatedEnv({ RELAY_API_KEY: 'wrong-key-123456', CANARY_RELAY_URL: emulator.baseUrl }),
     });
-    expect(result.code).toBe(5);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/RELAY_API_KEY/);
     expect(result.stdout + result.stderr).not.toContain('wrong-key-123456');
     expect(result.stdout + result.stderr).not.toContain(KEY);
