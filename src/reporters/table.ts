@@ -103,8 +103,16 @@ interface Labelling {
   maxTag: number;
 }
 
+/** Keeps both ends of a long tag: versions of one model differ at the end (`…-4-5-v1`, `…-v2`). */
+function truncateMiddle(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const tail = Math.ceil((max - 1) / 2);
+  return `${chars.slice(0, max - 1 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
+}
+
 function label(row: VersionRow, labelling: Labelling): string {
-  const tag = truncate(row.tag, labelling.maxTag);
+  const tag = truncateMiddle(row.tag, labelling.maxTag);
   return labelling.role && row.role ? `${tag} (${row.role})` : tag;
 }
 
@@ -133,7 +141,7 @@ function renderCompact(rows: VersionRow[], chalk: ChalkInstance, width: number):
     .map((row) => {
       const rate = COLUMNS.find((c) => c.id === 'error_rate') as Column;
       const p99 = COLUMNS.find((c) => c.id === 'p99') as Column;
-      const line = `${label(row, { role: true, maxTag: 24 })} ${formatWeight(row.weight)} · err ${rate.cell(row, chalk)} · p99 ${p99.cell(row, chalk)}`;
+      const line = `${label(row, { role: true, maxTag: 16 })} ${formatWeight(row.weight)} · err ${rate.cell(row, chalk)} · p99 ${p99.cell(row, chalk)}`;
       return visibleWidth(line) > width ? truncate(stripVTControlCharacters(line), width) : line;
     })
     .join('\n');
@@ -144,13 +152,13 @@ export function renderVersionTable(
   options: { chalk: ChalkInstance; width: number },
 ): string {
   const { chalk, width } = options;
-  // Figures matter more than the role suffix (rows are always baseline first), and the role
-  // more than the tail of a long tag.
+  // The role suffix always stays: without it the two rows cannot be told apart. A long tag is
+  // shortened in the middle first, then columns go, then the compact list (which keeps roles).
   const labellings: Labelling[] = [
     { role: true, maxTag: 40 },
-    { role: false, maxTag: 40 },
-    { role: false, maxTag: 24 },
-    { role: false, maxTag: 16 },
+    { role: true, maxTag: 24 },
+    { role: true, maxTag: 16 },
+    { role: true, maxTag: 12 },
   ];
   for (const layout of LAYOUTS) {
     for (const labelling of labellings) {

@@ -4,7 +4,6 @@
  * `event()` only folds state and returns: the core is never delayed by the terminal.
  */
 import type { ChalkInstance } from 'chalk';
-import { createLogUpdate } from 'log-update';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import {
@@ -15,6 +14,7 @@ import {
   outcomeHeadline,
   truncate,
 } from './format.js';
+import { FrameWriter } from './frame-writer.js';
 import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
 import type { Reporter } from './reporter.js';
 import { createChalk } from './select.js';
@@ -48,6 +48,12 @@ export interface FrameInput {
   width: number;
   now: number;
   footer?: string | undefined;
+  /**
+   * Terminal rows: the frame is kept to `height - 1` lines (the last one is the cursor's), the
+   * event log giving up its oldest lines first, so nothing scrolls away and the footer with the
+   * keys is always on screen.
+   */
+  height?: number | undefined;
 }
 
 const STATUS_MARK = { pass: '✓', fail: '✗', no_data: '?' } as const;
@@ -202,22 +208,33 @@ function tableRows(state: ViewState): VersionRow[] {
 /** The whole live frame as text: pure, so the pty tests and this file's tests see the same bytes. */
 export function renderFrame(input: FrameInput): string {
   const { state, log, chalk, width } = input;
-  const lines = [...header(input), ''];
-  lines.push(renderVersionTable(tableRows(state), { chalk, width }));
-  lines.push(verdictLine(input));
-  if (log.length > 0) {
-    lines.push('');
-    const origin = state.startedAt ?? log[0]?.at ?? 0;
-    for (const entry of log) {
-      const stamp = formatElapsed(entry.at - origin);
-      const body = `${entry.line.tag ? `[${entry.line.tag}] ` : ''}${entry.line.text}`;
-      // Truncated, not wrapped: a wrapped log line would make the frame jump in height.
-      const text = truncate(body, Math.max(10, width - stamp.length - 1));
-      lines.push(`${chalk.dim(stamp)} ${toneColor(chalk, entry.line.tone, text)}`);
-    }
+  const top = [
+    ...header(input),
+    '',
+    renderVersionTable(tableRows(state), { chalk, width }),
+    verdictLine(input),
+  ]
+    .join('\n')
+    .split('\n');
+  const footer = input.footer ? ['', chalk.dim(truncate(input.footer, width))] : [];
+  const logLines: string[] = [];
+  const origin = state.startedAt ?? log[0]?.at ?? 0;
+  for (const entry of log) {
+    const stamp = formatElapsed(entry.at - origin);
+    const body = `${entry.line.tag ? `[${entry.line.tag}] ` : ''}${entry.line.text}`;
+    // Truncated, not wrapped: a wrapped log line would make the frame jump in height.
+    const text = truncate(body, Math.max(10, width - stamp.length - 1));
+    logLines.push(`${chalk.dim(stamp)} ${toneColor(chalk, entry.line.tone, text)}`);
   }
-  if (input.footer) lines.push('', chalk.dim(truncate(input.footer, width)));
-  return lines.join('\n');
+  if (input.height === undefined || input.height <= 0) {
+    return [...top, ...(logLines.length > 0 ? ['', ...logLines] : []), ...footer].join('\n');
+  }
+  // Fit the height: the log shrinks first (newest lines kept), then the top is cut, never the footer.
+  const room = Math.max(1, input.height - 1);
+  const logRoom = room - top.length - footer.length - 1;
+  const shown = logRoom > 0 ? logLines.slice(-logRoom) : [];
+  const body = [...top, ...(shown.length > 0 ? ['', ...shown] : [])];
+  return [...body.slice(0, Math.max(0, room - footer.length)), ...footer].join('\n');
 }
 
 /** Whether an event earns a line in the log; routine passes and repeated waits would drown the rest. */
@@ -249,7 +266,7 @@ export class TtyReporter implements Reporter {
   private readonly log: LogEntry[] = [];
   private readonly chalk: ChalkInstance;
   private readonly now: (() => number) | undefined;
-  private readonly render: ReturnType<typeof createLogUpdate>;
+  private readonly render: FrameWriter;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private lastDrawAt = Number.NEGATIVE_INFINITY;
@@ -259,6 +276,9 @@ export class TtyReporter implements Reporter {
   private closed = false;
   private suspended = false;
   private readonly footer: (() => string | undefined) | undefined;
+  /** The terminal size the last frame was drawn for: a change means a resize. */
+  private drawnSize: string | undefined;
+  private readonly onResize = () => this.schedule();
   private readonly restoreCursor = () => {
     if (this.cursorHidden) this.out.write(SHOW_CURSOR);
     this.cursorHidden = false;
@@ -271,8 +291,7 @@ export class TtyReporter implements Reporter {
     this.chalk = createChalk(options.color);
     this.now = options.now;
     this.footer = options.footer;
-    // log-update would hide the cursor on process.stderr; it is hidden here, on this stream,
-    // in the same write as the first frame.
+    // The cursor is hidden on this stream, in the same write as the first frame.
     const sink = {
       write: (chunk: string) => {
         const text = this.pendingPrefix + chunk;
@@ -282,17 +301,10 @@ export class TtyReporter implements Reporter {
       get isTTY() {
         return out.isTTY;
       },
-      get columns() {
-        return out.columns ?? DEFAULT_WIDTH;
-      },
-      get rows() {
-        return out.rows;
-      },
     };
-    this.render = createLogUpdate(sink as unknown as NodeJS.WriteStream, {
-      showCursor: true,
-      defaultWidth: DEFAULT_WIDTH,
-    });
+    this.render = new FrameWriter(sink);
+    // Redraw at once on a resize, not at the next tick.
+    if (out.isTTY && process.platform !== 'win32') process.on('SIGWINCH', this.onResize);
   }
 
   event(event: RolloutEvent): void {
@@ -348,10 +360,11 @@ export class TtyReporter implements Reporter {
     if (this.ticker) clearInterval(this.ticker);
     this.timer = undefined;
     this.ticker = undefined;
+    process.removeListener('SIGWINCH', this.onResize);
     try {
       if (this.seen) {
         this.draw();
-        this.render.done();
+        this.render.forget();
       }
       const finished = this.state.finished;
       let tail = '';
@@ -403,7 +416,19 @@ export class TtyReporter implements Reporter {
     } catch {
       footer = undefined;
     }
-    this.render(renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now, footer }));
+    const height = this.out.isTTY && this.out.rows && this.out.rows > 0 ? this.out.rows : undefined;
+    const size = `${width}x${height ?? ''}`;
+    if (this.drawnSize !== undefined && this.drawnSize !== size && this.out.isTTY) {
+      // The terminal has reflowed the old frame to the new width: its height on screen is no
+      // longer known, so erasing it line by line would leave fragments. Clear the screen and
+      // draw the frame afresh from the top.
+      this.render.forget();
+      this.out.write('\u001B[2J\u001B[H');
+    }
+    this.drawnSize = size;
+    this.render.draw(
+      renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now, footer, height }),
+    );
   }
 
   private finished(): boolean {

@@ -5,7 +5,6 @@ import { TtyReporter } from '../../src/reporters/tty.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import {
   ANSI_COLOR,
-  BASE,
   CAN,
   CollectingStream,
   ESC,
@@ -41,14 +40,42 @@ describe('TtyReporter', () => {
     const screen = finalScreen(await runAll(rolledBackRun(), false));
     const table = screen.split('\n').filter((l) => l.startsWith('│'));
     expect(table[0]).toMatch(/version.*weight.*requests.*errors.*error rate.*p50.*p99.*cost\/token/);
-    expect(table.find((l) => l.includes(BASE))).toMatch(
-      /100%.*1834.*8.*0\.40%.*410ms.*1820ms.*\$14\.8\/Mtok/,
+    // Every figure fits at 100 columns; the tags give up their middle, never their role.
+    expect(table.find((l) => l.includes('(baseline)'))).toMatch(
+      /4-5-v1 \(baseline\).*100%.*1834.*8.*0\.40%.*410ms.*1820ms.*\$14\.8\/Mtok/,
     );
-    expect(table.find((l) => l.includes(CAN))).toMatch(/0%.*1834.*167.*9\.10%.*410ms.*2450ms.*\$14\.8\/Mtok/);
+    expect(table.find((l) => l.includes('(canary)'))).toMatch(
+      /4-5-v2 \(canary\).*0%.*1834.*167.*9\.10%.*410ms.*2450ms.*\$14\.8\/Mtok/,
+    );
     expect(screen).toContain('checks FAIL 2/2: ✗ error_rate 9.10% > max 2.00%  ✓ p99 2450ms ≤ 2500ms');
     expect(screen).toContain('[rollback] done in 320ms');
     expect(screen).toMatch(/✗ rolled back at stage 2\/4: error_rate 9\.10% > max 2\.00%/);
     expect(screen).toContain('next: canary status --route code-review-production');
+  });
+
+  it.each([60, 80, 200])('labels the baseline and canary rows at %i columns', async (columns) => {
+    const screen = finalScreen(await runAll(rolledBackRun(), false, columns));
+    const table = screen.split('\n').filter((l) => l.startsWith('│') || l.startsWith('claude'));
+    expect(
+      table.some((l) => /-v1 \(baseline\)/.test(l)),
+      screen,
+    ).toBe(true);
+    expect(
+      table.some((l) => /-v2 \(canary\)/.test(l)),
+      screen,
+    ).toBe(true);
+  });
+
+  it('keeps the frame within the terminal height, the footer last, dropping the oldest log lines', async () => {
+    const out = new CollectingStream(true, 80, 20);
+    const r = new TtyReporter(out, { color: false, footer: () => 'keys: p promote' });
+    for (const e of promotedRun().slice(0, -1)) r.event(e);
+    await vi.advanceTimersByTimeAsync(200);
+    const frame = stripColor(out.text).split(`${ESC}[?2026h`).pop() ?? '';
+    const lines = frame.replace(`${ESC}[?2026l`, '').split('\n');
+    expect(lines.length).toBeLessThanOrEqual(20);
+    expect(lines.at(-2)).toBe('keys: p promote');
+    await r.close();
   });
 
   it('keeps the event log to the last 8 entries and leaves routine passes out of it', async () => {

@@ -1,0 +1,133 @@
+/**
+ * The live view as a person sees it: the built CLI under a pseudo-terminal, its output applied
+ * to a terminal emulator (@xterm/headless), against `canary emulator` running as a process of
+ * its own. Every complete frame is read as screen rows: the key footer must be on screen in
+ * each one, at 60, 80 and 200 columns and after a resize, with no fragments of older frames,
+ * and the baseline and canary rows must stay labelled at 60 columns.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ScreenRun, spawnScreen } from '../terminal/screen.js';
+import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
+import { baseEnv, ROOT } from './spawn.js';
+
+const API_KEY = 'screen-key-7f3a9c1e';
+const BASE = 'screen-v1';
+const CAN = 'screen-v2';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let emulator: EmulatorProcess;
+let dir: string;
+let run: ScreenRun | undefined;
+
+beforeAll(async () => {
+  emulator = await startEmulatorProcess({
+    apiKey: API_KEY,
+    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+  });
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+afterEach(() => {
+  run?.kill();
+  run = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function start(route: string, cols: number, rows: number): ScreenRun {
+  dir = mkdtempSync(join(tmpdir(), 'canary-screen-'));
+  writeFileSync(
+    join(dir, 'plan.yaml'),
+    `relay:
+  url: ${emulator.baseUrl}
+route: ${route}
+baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
+canary: { version_tag: ${CAN}, model: anthropic/claude-sonnet-4-20250514 }
+stages: [10, 50, 100]
+bake: 10m
+analysis:
+  interval: 1s
+  window: 2s
+  min_requests: 20
+  thresholds:
+    error_rate: { max: 0.05 }
+`,
+  );
+  run = spawnScreen(['rollout', 'plan.yaml'], {
+    cols,
+    rows,
+    cwd: dir,
+    env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
+  });
+  return run;
+}
+
+const FOOTER = /^keys: p promote · h hold/;
+const countRows = (rows: string[], pattern: RegExp) => rows.filter((r) => pattern.test(r)).length;
+
+/** Waits for `n` more complete frames. */
+async function moreFrames(r: ScreenRun, n: number): Promise<void> {
+  const from = r.frames().length;
+  const { until } = await import('../terminal/pty.js');
+  await until(`${n} more frames`, () => r.frames().length >= from + n);
+  await r.settle();
+}
+
+describe('the live view on a real screen', () => {
+  it.each([
+    [60, 24],
+    [80, 24],
+    [200, 50],
+  ])(
+    'at %i×%i columns: the footer is in every frame, exactly once; both rows keep their labels',
+    async (cols, rows) => {
+      const r = start(`screen-${cols}`, cols, rows);
+      await r.waitForRow(/checks pass/);
+      await moreFrames(r, 8);
+      const frames = r.frames();
+      // From the first frame that shows the table on, every frame has the footer once, on screen.
+      const first = frames.findIndex((f) => f.some((row) => row.includes(BASE)));
+      expect(first).toBeGreaterThanOrEqual(0);
+      for (const frame of frames.slice(first)) {
+        expect(countRows(frame, FOOTER), frame.join('\n')).toBe(1);
+        expect(countRows(frame, /^canary screen-/), frame.join('\n')).toBe(1);
+        expect(frame.every((row) => row.length <= cols)).toBe(true);
+      }
+      const last = frames[frames.length - 1] as string[];
+      expect(
+        last.some((row) => row.includes(BASE) && /baseline/.test(row)),
+        last.join('\n'),
+      ).toBe(true);
+      expect(
+        last.some((row) => row.includes(CAN) && /canary/.test(row)),
+        last.join('\n'),
+      ).toBe(true);
+      r.write('r');
+      expect((await r.exited).code).toBe(3);
+    },
+  );
+
+  it('after a resize (narrower, then wider) the screen holds one frame: no fragments, the footer on it', async () => {
+    const r = start('screen-resize', 100, 30);
+    await r.waitForRow(/checks pass/);
+    await moreFrames(r, 2);
+    for (const [cols, rows] of [
+      [64, 24],
+      [140, 40],
+      [60, 20],
+    ] as const) {
+      await r.resize(cols, rows);
+      await moreFrames(r, 3);
+      const screen = r.rows();
+      expect(countRows(screen, FOOTER), screen.join('\n')).toBe(1);
+      expect(countRows(screen, /^canary screen-resize/), screen.join('\n')).toBe(1);
+      expect(countRows(screen, /^│ version /), screen.join('\n')).toBe(1);
+    }
+    r.write('r');
+    expect((await r.exited).code).toBe(3);
+  });
+});

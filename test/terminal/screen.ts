@@ -1,0 +1,94 @@
+/**
+ * The built CLI under a pseudo-terminal whose output is fed to a real terminal emulator
+ * (@xterm/headless), so tests read the screen a person would see — what is visible after
+ * cursor moves, erases, wrapping and resizes — instead of the raw byte stream. Every complete
+ * frame (the live view writes each one between the synchronized-output markers) is kept.
+ */
+import xterm from '@xterm/headless';
+import pty from 'node-pty';
+import { BIN, baseEnv, ROOT } from '../e2e/spawn.js';
+import { type PtyExit, until } from './pty.js';
+
+const FRAME_END = '\u001b[?2026l';
+
+export interface ScreenRun {
+  /** The visible rows now, trailing spaces trimmed. */
+  rows(): string[];
+  /** Each complete frame's visible rows, in order. */
+  frames(): string[][];
+  write(data: string): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves once every byte received so far has been applied to the emulated screen. */
+  settle(): Promise<void>;
+  waitForRow(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<PtyExit>;
+  kill(): void;
+}
+
+export function spawnScreen(
+  args: string[],
+  options: { cols: number; rows: number; env?: Record<string, string>; cwd?: string },
+): ScreenRun {
+  const term = new xterm.Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true });
+  const child = pty.spawn(process.execPath, [BIN, ...args], {
+    name: 'xterm-256color',
+    cols: options.cols,
+    rows: options.rows,
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
+  });
+  const frames: string[][] = [];
+  let pending = Promise.resolve();
+  const visible = (): string[] => {
+    const buffer = term.buffer.active;
+    const out: string[] = [];
+    for (let y = 0; y < term.rows; y++) {
+      out.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    }
+    return out;
+  };
+  child.onData((data) => {
+    pending = pending.then(
+      () =>
+        new Promise<void>((resolve) => {
+          term.write(data, () => {
+            if (data.includes(FRAME_END)) frames.push(visible());
+            resolve();
+          });
+        }),
+    );
+  });
+  let done = false;
+  const exited = new Promise<PtyExit>((resolve) => {
+    child.onExit(({ exitCode, signal }) => {
+      done = true;
+      resolve({ code: exitCode, signal });
+    });
+  });
+  return {
+    rows: visible,
+    frames: () => frames,
+    write: (data) => {
+      if (!done) child.write(data);
+    },
+    async resize(cols, rows) {
+      await pending;
+      term.resize(cols, rows);
+      child.resize(cols, rows);
+    },
+    settle: () => pending,
+    async waitForRow(pattern, timeoutMs) {
+      await until(
+        `a row matching ${pattern}`,
+        () => visible().some((row) => pattern.test(row)),
+        timeoutMs,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n--- screen ---\n${visible().join('\n')}`);
+      });
+    },
+    exited,
+    kill: () => {
+      if (!done) child.kill('SIGKILL');
+    },
+  };
+}
