@@ -94,6 +94,13 @@ export function formatElapsed(ms: number): string {
   return h > 0 ? `+${h}:${mm}:${ss}` : `+${mm}:${ss}`;
 }
 
+/** Local wall-clock time of day, `14:03:07`. */
+export function formatClock(epochMs: number): string {
+  const d = new Date(epochMs);
+  if (Number.isNaN(d.getTime())) return String(epochMs);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 export function formatIso(epochMs: number): string {
   const d = new Date(epochMs);
   return Number.isNaN(d.getTime()) ? String(epochMs) : d.toISOString();

@@ -30,7 +30,7 @@ export function createReporter(mode: OutputMode, options: ReporterStreams): Repo
         footer: options.footer,
       });
     default:
-      return new PlainReporter(options.stdout, { color: options.color });
+      return new PlainReporter(options.stdout, { color: options.color, timestamps: 'both' });
   }
 }
 

@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { formatElapsed, formatIso } from './format.js';
+import { formatClock, formatElapsed, formatIso } from './format.js';
 import { describeEvent, paint } from './lines.js';
 import type { Reporter } from './reporter.js';
 import { createChalk } from './select.js';
@@ -14,14 +14,18 @@ import { applyEvent, initialState, type ViewState } from './view-state.js';
 
 export interface PlainReporterOptions {
   color: boolean;
-  /** `relative` (default): `+mm:ss` since the first event; `iso`: wall-clock time of each event. */
-  timestamps?: 'relative' | 'iso';
+  /**
+   * `relative` (default): `+mm:ss` since the first event; `iso`: wall-clock time of each event;
+   * `both`: local wall-clock time then `+mm:ss` (`14:03:07 +01:12:30`), what the CLI prints, so
+   * a multi-hour run's log says when as well as how long.
+   */
+  timestamps?: 'relative' | 'iso' | 'both';
 }
 
 export class PlainReporter implements Reporter {
   private readonly state: ViewState = initialState();
   private readonly chalk: ChalkInstance;
-  private readonly timestamps: 'relative' | 'iso';
+  private readonly timestamps: 'relative' | 'iso' | 'both';
 
   constructor(
     private readonly out: OutStream,
@@ -48,6 +52,7 @@ export class PlainReporter implements Reporter {
 
   private stamp(at: number): string {
     if (this.timestamps === 'iso') return formatIso(at);
-    return formatElapsed(at - (this.state.startedAt ?? at));
+    const relative = formatElapsed(at - (this.state.startedAt ?? at));
+    return this.timestamps === 'both' ? `${formatClock(at)} ${relative}` : relative;
   }
 }

@@ -11,7 +11,7 @@ import {
   waitingRun,
 } from './helpers.js';
 
-async function run(events = promotedRun(), color = false, timestamps?: 'relative' | 'iso') {
+async function run(events = promotedRun(), color = false, timestamps?: 'relative' | 'iso' | 'both') {
   const out = new CollectingStream();
   const r = new PlainReporter(out, { color, ...(timestamps ? { timestamps } : {}) });
   for (const e of events) r.event(e);
@@ -81,6 +81,16 @@ describe('PlainReporter', () => {
     expect(relative.find((l) => l.includes('[stage 2/4]'))).toMatch(/^\+1:01:00 /);
     const iso = (await run(rolledBackRun(), false, 'iso')).text.split('\n');
     expect(iso[0]).toMatch(/^2026-11-21T10:00:00\.000Z \[start\]/);
+  });
+
+  it('both: local wall-clock time, then the time since the start (what the CLI prints)', async () => {
+    const both = (await run(rolledBackRun(), false, 'both')).text.split('\n');
+    const at = new Date('2026-11-21T10:00:00.000Z');
+    const clock = [at.getHours(), at.getMinutes(), at.getSeconds()]
+      .map((n) => String(n).padStart(2, '0'))
+      .join(':');
+    expect(both[0]).toBe(`${clock} +00:00 ${both[0]?.slice(clock.length + 8)}`);
+    expect(both[0]).toMatch(/^\d\d:\d\d:\d\d \+00:00 \[start\]/);
   });
 
   it('colours only when told to', async () => {
