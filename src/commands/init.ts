@@ -173,6 +173,16 @@ function stagesFromFlags(opts: InitOptions): { weights: number[]; bake: string }
   return { weights, bake: opts.bake ?? (findPreset(DEFAULT_PRESET)?.bake as string) };
 }
 
+/**
+ * On the emulator nothing is registered beforehand, so a plan with no model could validate and
+ * dry-run but never run ("not registered … plan gives no model"): init gives the emulator a model.
+ */
+export const EMULATOR_MODEL = 'anthropic/claude-sonnet-4-20250514';
+
+function modelFor(relayUrl: string, model: string | undefined): string {
+  return model || (relayUrl === 'emulator' ? EMULATOR_MODEL : '');
+}
+
 async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
   const fromFlags = stagesFromFlags(opts);
   const limitsGiven = (Object.keys(LIMIT_FLAGS) as (keyof Limits)[]).some((k) => opts[k] !== undefined);
@@ -188,7 +198,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
       route: opts.route as string,
       baseline: opts.baseline as string,
       canary: opts.canary as string,
-      model: opts.model ?? '',
+      model: modelFor(opts.relayUrl ?? DEFAULT_RELAY, opts.model),
       relayUrl: opts.relayUrl ?? DEFAULT_RELAY,
       weights: fromFlags?.weights ?? defaults.weights,
       bake: fromFlags?.bake ?? opts.bake ?? defaults.bake,
@@ -215,7 +225,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
     (await text(
       'Model for both versions, so canary registers them (empty: they are already registered)',
       () => true,
-      '',
+      modelFor(relayUrl, undefined),
     ));
 
   let weights: number[];

@@ -111,6 +111,23 @@ describe('canary init with flags', () => {
     await validate('my-plan.yaml');
   });
 
+  it('every default (relay emulator, no model) writes a plan that runs: the versions get registered', async () => {
+    const init = await runCli(['init', '--route', 'r', '--baseline', 'a', '--canary', 'b', '--yes'], {
+      cwd: dir,
+    });
+    expect(init.code, init.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'canary.yaml'), 'utf8')).toMatch(/^ {2}model: \S+/m);
+    // The standard preset bakes 10 min: stop after pre-flight and the first weights with --timeout.
+    const run = await runCli(['rollout', 'canary.yaml', '--output', 'plain', '--timeout', '4s'], {
+      cwd: dir,
+    });
+    expect(run.stdout + run.stderr).not.toContain('not registered');
+    expect(run.stdout).toContain('registered baseline a');
+    expect(run.stdout).toContain('registered canary b');
+    expect(run.code, run.stdout + run.stderr).toBe(5); // the timeout, after stage 1 began
+    expect(run.stdout).toMatch(/\[stage 1\/4\]/);
+  });
+
   it('a preset by name: careful is 1 → 5 → 25 → 50 → 100 with 30 min bakes', async () => {
     const result = await runCli(
       ['init', '--route', 'r', '--baseline', 'a', '--canary', 'b', '--stages', 'careful', '--yes'],
