@@ -157,6 +157,17 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
           tone: event.action === 'rollback' || event.action === 'quit' ? 'warn' : 'normal',
         },
       ];
+    case 'control_request': {
+      const what = event.action === 'promote' && event.full ? 'promote --full' : event.action;
+      const why = event.reason ? `: ${event.reason}` : '';
+      return [
+        {
+          tag: 'control',
+          text: `${what} asked by ${event.user}@${event.host} (pid ${event.pid})${why}`,
+          tone: event.action === 'abort' ? 'warn' : 'normal',
+        },
+      ];
+    }
     case 'rollback_started':
       return [
         {

@@ -38,12 +38,25 @@ export type GateDecision = 'promote' | 'rollback' | 'hold';
  */
 export type OperatorCommand = 'promote' | 'hold' | 'release' | 'rollback' | 'quit';
 
+/**
+ * A command with its context, as the control channel (`canary promote|pause|resume|abort` from
+ * another shell, src/control/) sends it: who asked and why go into the rollback's reason;
+ * `full` on a promote also ends every later stage's bake at its first passing check (the
+ * checks still decide) and answers later gates.
+ */
+export interface OperatorRequest {
+  command: OperatorCommand;
+  full?: boolean | undefined;
+  by?: string | undefined;
+  reason?: string | undefined;
+}
+
 export interface OperatorControls {
   /**
    * The next command. The engine keeps at most one call outstanding and aborts `signal` when
    * it stops listening (the run finished); a rejected call means no more commands.
    */
-  next(signal: AbortSignal): Promise<OperatorCommand>;
+  next(signal: AbortSignal): Promise<OperatorCommand | OperatorRequest>;
 }
 
 export interface GateContext {
@@ -63,6 +76,8 @@ export interface RolloutAbortReason {
   cause: 'interrupt' | 'timeout';
   /** Exit code to report for an interrupt (130 for SIGINT, 143 for SIGTERM); timeouts exit 5. */
   exitCode?: number;
+  /** What happened, for the rollback's reason: `SIGTERM received`, `chosen in the Ctrl-C menu`. */
+  why?: string;
 }
 
 export interface RolloutDeps {
@@ -176,7 +191,7 @@ type Wake =
   | { kind: 'tick' }
   | { kind: 'gate'; decision: GateDecision }
   | { kind: 'gate_error'; error: unknown }
-  | { kind: 'command'; command: OperatorCommand };
+  | { kind: 'command'; command: OperatorCommand; request: OperatorRequest };
 
 interface Gate {
   controller: AbortController;
@@ -200,6 +215,8 @@ class RolloutRun {
   private readonly stopControls = new AbortController();
   /** Held by the operator: no stage is left until released. */
   private held = false;
+  /** `promote --full`: every later stage leaves at its first passing check, gates included. */
+  private promoteAll = false;
 
   constructor(
     private readonly plan: Plan,
@@ -440,7 +457,9 @@ class RolloutRun {
       return this.leftInPlace('interrupted', exitCode, why, reason.cause);
     }
     try {
-      await this.rollback(this.reached ?? 0, reason.cause, `${what}: rolling back as asked`);
+      // The outcome already says "interrupted"/"timed out": the reason says only what triggered it.
+      const trigger = reason.why ?? (reason.cause === 'timeout' ? 'the --timeout ran out' : 'an interrupt');
+      await this.rollback(this.reached ?? 0, reason.cause, trigger);
     } catch (error) {
       if (error instanceof Finish) {
         const r = error.result;
@@ -651,7 +670,10 @@ class RolloutRun {
       this.command = Promise.resolve()
         .then(() => controls.next(this.stopControls.signal))
         .then(
-          (command): Wake => ({ kind: 'command', command }),
+          (next): Wake => {
+            const request = typeof next === 'string' ? { command: next } : next;
+            return { kind: 'command', command: request.command, request };
+          },
           // A closed channel never wakes the run again.
           () => new Promise<Wake>(() => {}),
         );
@@ -731,7 +753,8 @@ class RolloutRun {
     let lastPoll = stageStart;
     this.gate = { controller: new AbortController(), state: 'idle', promise: null };
     const gate = this.gate;
-    let promoteAsked = false;
+    let promoteAsked = this.promoteAll;
+    if (this.promoteAll && stage.pause) gate.state = 'approved';
     const canLeave = () =>
       !this.held && (clock.now() >= bakeEnd || promoteAsked) && latest?.verdict === 'pass';
     const operator = (action: OperatorCommand, detail: string) =>
@@ -760,10 +783,14 @@ class RolloutRun {
         if (wake.kind === 'command') {
           const label = this.stageLabel(stage.index);
           switch (wake.command) {
-            case 'rollback':
-              operator('rollback', `rolling back at ${label} now`);
-              await this.rollback(stage.index, 'operator', `the operator rolled back at ${label}`);
+            case 'rollback': {
+              const { by, reason } = wake.request;
+              operator('rollback', `rolling back at ${label} now${by ? ` (asked by ${by})` : ''}`);
+              // The summary already says "rolled back at stage n/m": the reason says who and why.
+              const why = `${by ? `${by} asked (canary abort)` : 'the operator asked (r key)'}${reason ? `: ${reason}` : ''}`;
+              await this.rollback(stage.index, 'operator', why);
               break;
+            }
             case 'quit':
               operator('quit', `stopping; traffic stays at ${label}`);
               throw new Finish(
@@ -782,6 +809,7 @@ class RolloutRun {
               break;
             case 'promote':
               promoteAsked = true;
+              if (wake.request.full) this.promoteAll = true;
               if (this.held) {
                 this.held = false;
                 extendDeadline();
@@ -793,9 +821,10 @@ class RolloutRun {
               }
               operator(
                 'promote',
-                latest?.verdict === 'pass'
+                (latest?.verdict === 'pass'
                   ? `ending the bake of ${label} now`
-                  : `ending the bake of ${label} at the next passing check`,
+                  : `ending the bake of ${label} at the next passing check`) +
+                  (this.promoteAll ? '; later stages leave at their first passing check' : ''),
               );
               break;
           }
@@ -814,11 +843,7 @@ class RolloutRun {
             by: 'operator',
           });
           if (wake.decision === 'rollback') {
-            await this.rollback(
-              stage.index,
-              'operator',
-              `the operator chose to roll back at ${this.stageLabel(stage.index)}`,
-            );
+            await this.rollback(stage.index, 'operator', 'the operator chose it at the manual gate');
           }
           if (wake.decision === 'hold') {
             throw new Finish(

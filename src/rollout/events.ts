@@ -101,6 +101,21 @@ export type RolloutEvent =
       detail: string;
     }
   | {
+      /**
+       * A control command from another shell (`canary promote|pause|resume|abort`, through the
+       * control channel, src/control/): who asked and why, journaled before the run acts on it.
+       */
+      type: 'control_request';
+      at: number;
+      action: 'promote' | 'pause' | 'resume' | 'abort';
+      /** `promote --full`. */
+      full?: boolean | undefined;
+      reason?: string | undefined;
+      user: string;
+      host: string;
+      pid: number;
+    }
+  | {
       type: 'rollback_started';
       at: number;
       stage: number;

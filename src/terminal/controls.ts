@@ -1,16 +1,19 @@
 /**
- * The operator's commands as a queue the engine pulls from: keys push, the engine's one
+ * The operator's commands as a queue the engine pulls from: keys and the control channel
+ * (src/control/server.ts) push, the engine's one
  * outstanding `next()` takes. Commands pressed while the engine is busy (setting weights,
  * rolling back) wait here instead of being lost.
  */
-import type { OperatorCommand, OperatorControls } from '../rollout/engine.js';
+import type { OperatorCommand, OperatorControls, OperatorRequest } from '../rollout/engine.js';
+
+type Queued = OperatorCommand | OperatorRequest;
 
 export class ControlQueue implements OperatorControls {
-  private readonly queued: OperatorCommand[] = [];
-  private waiter: ((command: OperatorCommand) => void) | null = null;
+  private readonly queued: Queued[] = [];
+  private waiter: ((command: Queued) => void) | null = null;
   private closed = false;
 
-  push(command: OperatorCommand): void {
+  push(command: Queued): void {
     if (this.closed) return;
     const waiter = this.waiter;
     if (waiter) {
@@ -21,7 +24,7 @@ export class ControlQueue implements OperatorControls {
     }
   }
 
-  next(signal: AbortSignal): Promise<OperatorCommand> {
+  next(signal: AbortSignal): Promise<Queued> {
     const queued = this.queued.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closed || signal.aborted) return Promise.reject(new Error('no more operator commands'));

@@ -76,6 +76,11 @@ export class TerminalSession {
       this.stage = { index: event.stage, count: event.stageCount, weight: event.weight };
       this.held = false;
     }
+    // `canary pause|resume|promote` from another shell: the footer follows whoever held it.
+    if (event.type === 'operator_action') {
+      if (event.action === 'hold') this.held = true;
+      else if (event.action === 'release' || event.action === 'promote') this.held = false;
+    }
   }
 
   /** The engine's gate for `pause: true` stages. */
@@ -194,7 +199,12 @@ export class TerminalSession {
   }
 
   private abort(action: 'rollback' | 'leave'): void {
-    const reason: RolloutAbortReason = { action, cause: 'interrupt', exitCode: 130 };
+    const reason: RolloutAbortReason = {
+      action,
+      cause: 'interrupt',
+      exitCode: 130,
+      why: 'chosen in the Ctrl-C menu',
+    };
     if (!this.options.controller.signal.aborted) this.options.controller.abort(reason);
   }
 

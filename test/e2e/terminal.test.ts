@@ -158,7 +158,7 @@ describe('live view and keys', () => {
     const exit = await r.exited;
     expect(exit.code, r.screen()).toBe(3);
     expect(canaryWeight()).toBe(0);
-    expect(r.screen()).toContain('the operator rolled back at stage 1/3');
+    expect(r.screen()).toContain('rolled back at stage 1/3: the operator asked (r key)');
   });
 
   it('q answered "no" changes nothing and the live view comes back', async () => {
