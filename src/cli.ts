@@ -5,8 +5,10 @@
  * program's settings and the `rollback` command live in src/program.ts; the fast rollback entry
  * (src/rollback-entry.ts) reads the same flags and hands the rest here.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import type { EmulatorCommandOptions } from './commands/emulator.js';
+import { addControlCommands } from './control-program.js';
+import { addHelpExamples } from './help-examples.js';
 import type { Io } from './io.js';
 import { parseDuration } from './plan/duration.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, STAGE_PRESETS } from './plan/presets.js';
@@ -103,10 +105,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .option('--output-file <file>', 'also write every event as NDJSON to this file')
     .addOption(outputOption())
     .option('--relay-url <url>', 'override relay.url from the plan')
+    .option('--api-key-env <name>', "env var holding the API key (default: the plan's relay.api_key_env)")
+    .option('--api-key-file <file>', "file holding the API key, over the plan's relay.api_key_file")
     .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
     .option(
       '--state-dir <dir>',
-      'journal and lock folder (default: .canary next to the plan; $CANARY_STATE_DIR)',
+      'journal, lock and control folder (default: $CANARY_STATE_DIR, the nearest .canary/ up from here, else a new one)',
     )
     .action(async (plan: string, opts: Record<string, unknown>) => {
       await runCommand(async () => {
@@ -151,7 +155,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .command('history')
     .description('past rollouts from the journal: outcome, duration and the check that decided it')
     .option('--route <route>', 'only this route')
-    .option('--state-dir <dir>', 'journal folder (default: ./.canary; $CANARY_STATE_DIR)')
+    .option(
+      '--state-dir <dir>',
+      'state folder (default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)',
+    )
     .addOption(
       new Option('-o, --output <mode>', 'plain or json (NDJSON)').choices(['plain', 'json']).default('plain'),
     )
@@ -211,7 +218,18 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--window <duration>', 'trailing metrics window', '5m')
-    .option('--watch', 'refresh until Ctrl-C')
+    .option('--watch', 'refresh until Ctrl-C (in place at a terminal, appended snapshots when piped)')
+    .option('--interval <duration>', 'how often --watch refreshes', durationFlag('--interval'), 5_000)
+    .option('--wait', "block until the route's running rollout ends; exit with its exit code")
+    .option(
+      '--timeout <duration>',
+      'with --wait: give up after this long (exit 5)',
+      durationFlag('--timeout'),
+    )
+    .option(
+      '--state-dir <dir>',
+      'state folder with the journal (default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)',
+    )
     .addOption(outputOption())
     .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
     .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
@@ -224,6 +242,34 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       });
     });
 
+  addControlCommands(program, runCommand);
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash, zsh or fish) for canary')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      await runCommand(async () => {
+        const { completionScript } = await import('./completion.js');
+        return async (io) => {
+          io.stdout.write(completionScript(shell, program));
+          return 0;
+        };
+      });
+    });
+
+  program
+    .command('__routes', { hidden: true })
+    .description('route ids from the state folder, for shell completion')
+    .option('--state-dir <dir>', 'state folder')
+    .action(async (opts: { stateDir?: string }) => {
+      await runCommand(async () => {
+        const { runListRoutes } = await import('./commands/list-routes.js');
+        return (io) => runListRoutes(opts, io);
+      });
+    });
+
+  addHelpExamples(program);
   return program;
 }
 
@@ -243,6 +289,11 @@ export function helpRequests(io: Io): string[][] {
       ['help', name],
     ]),
   ];
+}
+
+/** The command table, as `--help` and `canary completion` read it (for tests). */
+export function commandTable(io: Io): Command {
+  return buildProgram(io, () => {});
 }
 
 export function main(argv: string[], io: Io): Promise<number> {

@@ -101,6 +101,7 @@ export function addRollbackCommand(
     .argument('[plan]', 'plan file whose route and baseline to restore')
     .option('--route <route>', 'route id (model alias), instead of a plan')
     .option('--to <tag>', 'version tag to restore to 100 % (with --route)')
+    .option('-m, --message <text>', 'why: written to the journal with who ran it, and shown by history')
     .addOption(outputOption())
     .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
     .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
@@ -108,7 +109,7 @@ export function addRollbackCommand(
     .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
     .option(
       '--state-dir <dir>',
-      'journal folder to find the last rollout in (default: ./.canary; $CANARY_STATE_DIR)',
+      'state folder to find the last rollout in (default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)',
     )
     .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
       await runCommand(async () => {

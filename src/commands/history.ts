@@ -5,7 +5,8 @@
  */
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { type RunSummary, readStateDir, resolveStateDir } from '../journal/journal.js';
+import { type RunSummary, readStateDir } from '../journal/journal.js';
+import { chooseStateDir } from '../journal/paths.js';
 
 export interface HistoryCommandOptions {
   route?: string | undefined;
@@ -22,8 +23,12 @@ function duration(ms: number): string {
 }
 
 function rules(run: RunSummary): string {
-  if (!run.rules) return 'unknown';
-  return run.rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
+  if (run.rules) return run.rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
+  // No weights recorded: a run that stopped before its first stage changed nothing; only a
+  // run that got further and then lost track (a crash mid-write) leaves the traffic unknown.
+  return run.stage === null && run.command === 'rollout'
+    ? 'unchanged (this run set no weights)'
+    : 'unknown (not recorded; `canary status` reads it from the relay)';
 }
 
 function outcomeOf(run: RunSummary): string {
@@ -32,7 +37,7 @@ function outcomeOf(run: RunSummary): string {
 }
 
 export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Promise<number> {
-  const stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
+  const { dir: stateDir } = chooseStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
   const journals = readStateDir(stateDir).filter((j) => opts.route === undefined || j.route === opts.route);
   const runs = journals.flatMap((j) => j.runs).sort((a, b) => a.startedAt - b.startedAt);
   if (runs.length === 0) {
@@ -43,7 +48,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     }
     if (opts.output === 'json') return ExitCode.Ok;
     io.stdout.write(
-      `no rollouts recorded in ${stateDir}\n(journals live in .canary/ next to each plan; pass --state-dir to look elsewhere)\n`,
+      `no rollouts recorded in ${stateDir}\n(the state folder is --state-dir, else $CANARY_STATE_DIR, else the nearest .canary/ up from the current folder)\n`,
     );
     return ExitCode.Ok;
   }
@@ -67,6 +72,11 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
           stage_count: run.stageCount,
           resumes: run.header.resumes ?? null,
           traffic: run.rules,
+          user: run.header.user ?? null,
+          host: run.header.host,
+          pid: run.header.pid,
+          reason: run.header.reason ?? null,
+          control: run.control.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
           decisive: run.decisive,
           summary: run.summary,
         })}\n`,
@@ -82,6 +92,14 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     const what = run.command === 'rollback' ? 'manual rollback' : reached;
     io.stdout.write(`${when}  ${run.route}  ${outcomeOf(run)}  ${duration(run.durationMs)}  ${what}\n`);
     if (run.header.resumes) io.stdout.write(`    resumed ${run.header.resumes}\n`);
+    io.stdout.write(`    by ${run.header.user ?? '?'}@${run.header.host} (pid ${run.header.pid})\n`);
+    if (run.header.reason) io.stdout.write(`    reason: ${run.header.reason}\n`);
+    for (const c of run.control) {
+      const at = new Date(c.at).toISOString().slice(11, 19);
+      io.stdout.write(
+        `    ${at}Z ${c.action}${c.full ? ' --full' : ''} by ${c.user}@${c.host} (pid ${c.pid})${c.reason ? `: ${c.reason}` : ''}\n`,
+      );
+    }
     if (run.decisive) io.stdout.write(`    decided by: ${run.decisive}\n`);
     io.stdout.write(`    traffic: ${rules(run)}\n`);
   }

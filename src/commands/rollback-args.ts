@@ -18,6 +18,8 @@ const VALUE_FLAGS = {
   '--api-key-env': 'apiKeyEnv',
   '--api-key-file': 'apiKeyFile',
   '--state-dir': 'stateDir',
+  '--message': 'message',
+  '-m': 'message',
   '--output': 'output',
   '-o': 'output',
 } as const;
@@ -61,6 +63,7 @@ export function parseRollbackArgs(argv: readonly string[]): RollbackCommandOptio
     apiKeyFile: values.apiKeyFile,
     allowInsecureHttp: allowInsecureHttp || undefined,
     stateDir: values.stateDir,
+    message: values.message,
     color: !noColor,
   };
 }

@@ -27,8 +27,10 @@ export interface RollbackCommandOptions {
   apiKeyEnv: string;
   apiKeyFile?: string | undefined;
   allowInsecureHttp?: boolean | undefined;
-  /** Where the journal is (default ./.canary, or next to the plan). */
+  /** Where the journal is (the state-folder rule, src/journal/paths.ts). */
   stateDir?: string | undefined;
+  /** `-m`: why, for the journal and history. */
+  message?: string | undefined;
   color: boolean;
 }
 
@@ -100,6 +102,7 @@ async function record(
       baseline: done.to,
       relay: done.url,
       apiKeyEnv: done.apiKeyEnv,
+      reason: opts.message?.trim() || undefined,
     },
   );
   writer.append({
@@ -113,9 +116,11 @@ async function record(
     type: 'run_ended',
     at: now,
     exitCode: ExitCode.Ok,
-    message: done.result.changed
-      ? `rolled back ${done.route} to ${done.to}`
-      : `${done.route} was already at ${done.to} 100 %`,
+    message:
+      (done.result.changed
+        ? `rolled back ${done.route} to ${done.to}`
+        : `${done.route} was already at ${done.to} 100 %`) +
+      (opts.message?.trim() ? `: ${opts.message.trim()}` : ''),
   });
   writer.close();
 }

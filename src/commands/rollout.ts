@@ -42,8 +42,12 @@ export interface RolloutCommandOptions {
   onTimeout?: 'rollback' | 'leave' | undefined;
   /** Also write every event as NDJSON here. */
   outputFile?: string | undefined;
-  /** Journal and lock folder (default: .canary next to the plan). */
+  /** Journal, lock and control-socket folder (see src/journal/paths.ts for the rule). */
   stateDir?: string | undefined;
+  /** Env var holding the API key, over the plan's relay.api_key_env. */
+  apiKeyEnv?: string | undefined;
+  /** Key file, over the plan's relay.api_key_file (relative to the current folder). */
+  apiKeyFile?: string | undefined;
   color: boolean;
 }
 
@@ -57,8 +61,20 @@ async function dryRun(plan: Plan, io: Io): Promise<number> {
 }
 
 export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(opts.plan, { cwd: io.cwd });
-  if (opts.dryRun) return dryRun(plan, io);
+  const loaded = await loadPlan(opts.plan, { cwd: io.cwd });
+  if (opts.dryRun) return dryRun(loaded, io);
+  // --api-key-env / --api-key-file beat the plan's relay block, like --relay-url beats its url.
+  const plan: Plan =
+    opts.apiKeyEnv || opts.apiKeyFile
+      ? {
+          ...loaded,
+          relay: {
+            ...loaded.relay,
+            apiKeyEnv: opts.apiKeyEnv ?? loaded.relay.apiKeyEnv,
+            apiKeyFile: opts.apiKeyFile ? path.resolve(io.cwd, opts.apiKeyFile) : loaded.relay.apiKeyFile,
+          },
+        }
+      : loaded;
 
   // Never a prompt in CI or without a terminal: every question needs a flag that answers it.
   const interactive = canPrompt(io);
@@ -102,6 +118,12 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   let exitCode: number = ExitCode.Internal;
   let failure: unknown;
   let finalLine: string | undefined;
+  let control: import('../control/attach.js').AttachedControl | undefined;
+  // The one state-folder rule (src/journal/paths.ts), said in the first and the last line.
+  const { chooseStateDir, describeStateDir } = await import('../journal/paths.js');
+  const stateChoice = chooseStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd, planFile: plan.file });
+  const stateLine = describeStateDir(stateChoice);
+  io.stderr.write(`${stateLine}\n`);
   let signalName: StopSignal | undefined;
   let timedOut = false;
   let rolledBack = false;
@@ -117,6 +139,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       action: opts.onInterrupt ?? 'rollback',
       cause: 'interrupt',
       exitCode: SIGNAL_EXIT[name],
+      why: `${name} received`,
     };
     controller.abort(reason);
   };
@@ -155,6 +178,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         planUrl: plan.relay.url,
         apiKeyEnv: plan.relay.apiKeyEnv,
         apiKeyFile: plan.relay.apiKeyFile,
+        apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
         allowInsecureHttp: opts.allowInsecureHttp,
         emulator: plan.emulator,
         startEmulator: async (options) => (await import('../emulator/index.js')).startEmulator(options),
@@ -163,8 +187,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       },
       io,
     );
-    const { resolveStateDir } = await import('../journal/journal.js');
-    const stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd, planFile: plan.file });
+    const stateDir = stateChoice.dir;
     if (!connection.inProcessEmulator) {
       const early = await checkRouteBeforeStart(plan, connection.client, io, stateDir);
       if (early !== undefined) {
@@ -205,7 +228,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     session = await openRolloutSession({
       plan,
       io,
-      stateDir,
+      stateDir: stateChoice.dir,
       relay: connection.client,
       relayUrl: connection.url,
       inProcessEmulator: connection.inProcessEmulator,
@@ -220,6 +243,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       try {
         if (event.type === 'rolled_back') rolledBack = true;
         terminal?.observe(event);
+        control?.observe(event);
         live.event(event);
       } catch {
         // A rendering bug must never stop or delay the rollout itself.
@@ -228,6 +252,18 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     });
     // Without a person to ask, a gate is passed only because a flag said so (checked above).
     const autoApprove = async (): Promise<GateDecision> => 'promote';
+
+    // `canary promote|pause|resume|abort` from another shell reach the engine here (src/control/).
+    const { attachControl } = await import('../control/attach.js');
+    control = await attachControl({
+      stateDir: stateChoice.dir,
+      route: plan.route,
+      plan: plan.file,
+      controls: terminal?.controls,
+      emit,
+      now: () => systemClock.now(),
+      warn: (text) => io.stderr.write(`${text}\n`),
+    });
 
     const { runRollout } = await import('../rollout/engine.js');
     const { createCheckRunner } = await import('../checks/runner.js');
@@ -241,7 +277,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         emit,
         signal: controller.signal,
         gate: (opts.approveGates || !terminal ? autoApprove : terminal.gate) as never,
-        controls: terminal?.controls,
+        controls: control.controls,
         relayUrl: connection.url,
         apiKeyEnv: connection.apiKeyEnv,
         stageChecks: createCheckRunner({
@@ -269,6 +305,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     throw error;
   } finally {
     clearTimeout(timer);
+    control?.close();
     try {
       terminal?.close();
     } catch {
@@ -282,7 +319,9 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     await connection?.close();
     await metrics?.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
-    // Last, after everything else: what a signal or the timeout did, for whoever reads the log's end.
+    // Last, after everything else: where the journal is, then what a signal or the timeout did,
+    // for whoever reads the log's end.
+    io.stderr.write(`journal: ${stateLine}\n`);
     if (finalLine) io.stderr.write(`${finalLine}\n`);
   }
 }

@@ -25,6 +25,13 @@ export interface StatusCommandOptions {
   apiKeyEnv: string;
   apiKeyFile?: string | undefined;
   allowInsecureHttp?: boolean | undefined;
+  /** --watch's refresh interval (ms). */
+  interval?: number | undefined;
+  /** Block until the route's running rollout ends; exit with its exit code. */
+  wait?: boolean | undefined;
+  /** With --wait: give up after this long (ms), exit 5. */
+  timeout?: number | undefined;
+  stateDir?: string | undefined;
   color: boolean;
 }
 
@@ -114,6 +121,42 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       hint: 'canary status --route code-review-production',
     });
   }
+  const { chooseStateDir } = await import('../journal/paths.js');
+  const stateDir = chooseStateDir({
+    flag: opts.stateDir,
+    env: io.env,
+    cwd: io.cwd,
+    planFile: plan?.file,
+  }).dir;
+  const live = await import('./status-live.js');
+  if (opts.wait) {
+    if (routeIds.length > 1) throw new UsageError('--wait follows one route; name one with --route.');
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      return await live.waitForRollout({
+        stateDir,
+        route: routeIds[0] as string,
+        timeoutMs: opts.timeout,
+        signal: controller.signal,
+        io,
+        now: () => systemClock.now(),
+        sleep: (ms, signal) => systemClock.sleep(ms, signal),
+      });
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+    }
+  }
+  if (!plan && !opts.relayUrl) {
+    // The relay the route's last rollout used (and where its key came from), before $CANARY_RELAY_URL.
+    const last = live.readRouteRollout(stateDir, routeIds[0] as string)?.run.header;
+    if (last && !last.inProcessEmulator) {
+      planUrl = last.relay;
+      if (opts.apiKeyEnv === 'RELAY_API_KEY') apiKeyEnv = last.apiKeyEnv;
+      apiKeyFile = apiKeyFile ?? last.apiKeyFile;
+    }
+  }
 
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
@@ -158,7 +201,13 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
           }
         },
       );
-      if (opts.watch && mode === 'tty') io.stdout.write('\x1b[2J\x1b[H');
+      const now = systemClock.now();
+      const interval = opts.interval ?? WATCH_INTERVAL_MS;
+      if (opts.watch) {
+        const header = `every ${Math.round(interval / 100) / 10}s · ${new Date(now).toISOString().replace('T', ' ').slice(0, 19)}Z · Ctrl-C stops`;
+        if (mode === 'tty') io.stdout.write(`\x1b[2J\x1b[H${header}\n\n`);
+        else if (mode !== 'json') io.stdout.write(`--- ${header}\n`);
+      }
       let failure: CanaryError | undefined;
       for (const [index, outcome] of outcomes.entries()) {
         if (!outcome.ok) {
@@ -168,14 +217,17 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
           continue;
         }
         const snap = outcome.snap;
+        const rollout = live.readRouteRollout(stateDir, routeIds[index] ?? snap.route.route_id);
+        const running = live.inProgress(rollout) ? rollout : undefined;
         if (mode === 'json') {
           io.stdout.write(
-            `${JSON.stringify({ type: 'status', version: 1, time: new Date(systemClock.now()).toISOString(), source: metricsSource.name, window_ms: windowMs, ...snap })}\n`,
+            `${JSON.stringify({ type: 'status', version: 1, time: new Date(now).toISOString(), source: metricsSource.name, window_ms: windowMs, ...snap, rollout: running ? live.liveRecord(running, now) : null })}\n`,
           );
         } else {
           io.stdout.write(
             `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: metricsSource.description, window: opts.window, color })}\n`,
           );
+          io.stdout.write(running ? `${live.renderLive(running, now)}\n` : '');
           for (const [tag, message] of Object.entries(snap.errors)) {
             io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
           }
@@ -184,7 +236,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       if (failure && !opts.watch) return failure.exitCode;
       if (!opts.watch) return ExitCode.Ok;
       try {
-        await systemClock.sleep(WATCH_INTERVAL_MS, controller.signal);
+        await systemClock.sleep(opts.interval ?? WATCH_INTERVAL_MS, controller.signal);
       } catch {
         return ExitCode.Interrupted;
       }

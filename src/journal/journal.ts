@@ -20,7 +20,7 @@ import {
   readFileSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
@@ -63,6 +63,10 @@ export interface RunHeader {
   startStage?: number | undefined;
   /** The run this one resumes, when it picked up an interrupted rollout. */
   resumes?: string | undefined;
+  /** `rollback -m`: why, as the person running it said. */
+  reason?: string | undefined;
+  /** Who ran it: the login name (pid and host are above). */
+  user?: string | undefined;
 }
 
 /** Written when a run ends without the engine's own `rollout_finished` (e.g. a pre-flight error). */
@@ -76,6 +80,15 @@ export interface RunEnded {
 export type JournalBody = RunHeader | RunEnded | RolloutEvent;
 /** A record as stored: the body plus the run it belongs to, its sequence number and schema version. */
 export type JournalRecord = JournalBody & { run: string; seq: number; v: number };
+
+/** The login name, for the journal's "who"; the environment's when there is no passwd entry. */
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
 
 function newRunId(at: number): string {
   const stamp = new Date(at)
@@ -114,7 +127,13 @@ export class JournalWriter {
     } catch (error) {
       this.fail(error);
     }
-    this.append({ type: 'run_started', ...header, pid: process.pid, host: hostname() });
+    this.append({
+      type: 'run_started',
+      ...header,
+      pid: process.pid,
+      host: hostname(),
+      user: header.user ?? loginName(),
+    });
   }
 
   /** Appends and fsyncs one record; never throws. */
@@ -214,6 +233,16 @@ export interface RunSummary {
   decisive: string | null;
   summary: string | null;
   next: string | null;
+  /** Requests from other shells (`canary promote|pause|resume|abort`), oldest first. */
+  control: {
+    at: number;
+    action: string;
+    full: boolean;
+    reason: string | null;
+    user: string;
+    host: string;
+    pid: number;
+  }[];
 }
 
 function decisiveOf(records: JournalRecord[]): string | null {
@@ -252,8 +281,20 @@ export function summarizeRuns(records: JournalRecord[]): RunSummary[] {
     let rules: RouteRule[] | null = null;
     let summary: string | null = null;
     let next: string | null = null;
+    const control: RunSummary['control'] = [];
     for (const r of list) {
       switch (r.type) {
+        case 'control_request':
+          control.push({
+            at: r.at,
+            action: r.action,
+            full: r.full === true,
+            reason: r.reason ?? null,
+            user: r.user,
+            host: r.host,
+            pid: r.pid,
+          });
+          break;
         case 'rollout_started':
           stageCount = r.stages.length;
           break;
@@ -302,6 +343,7 @@ export function summarizeRuns(records: JournalRecord[]): RunSummary[] {
       decisive: decisiveOf(list),
       summary,
       next,
+      control,
     });
   }
   return runs.sort((a, b) => a.startedAt - b.startedAt);

@@ -41,8 +41,23 @@ export interface ResumeInfo {
   description: string;
 }
 
-export function describeResume(plan: Plan, stage: number, runs: RunSummary[]): ResumeInfo {
-  const previous = lastRollout(runs);
+/**
+ * Only a run that set this route's weights on this relay can have left it where it is: not one
+ * that stopped before its first stage, nor one on another relay or an in-process emulator.
+ */
+function touchedRoute(run: RunSummary, relay: string | undefined): boolean {
+  if (run.header.inProcessEmulator) return false;
+  if (relay !== undefined && run.header.relay !== relay) return false;
+  return run.stage !== null || run.rules !== null;
+}
+
+export function describeResume(
+  plan: Plan,
+  stage: number,
+  runs: RunSummary[],
+  relay?: string | undefined,
+): ResumeInfo {
+  const previous = lastRollout(runs.filter((r) => touchedRoute(r, relay)));
   const where = `route ${plan.route} is at stage ${stage + 1}/${plan.stages.length} (canary ${plan.canary.tag} ${plan.stages[stage]?.weight} %)`;
   let story = 'the journal has no run that explains it';
   if (previous) {

@@ -68,7 +68,7 @@ async function detectResume(opts: SessionOptions): Promise<{ stage: number; resu
   const stage = stageOfRoute(plan, rules);
   if (stage === null) return undefined;
   const runs = summarizeRuns(readJournal(journalPath(opts.stateDir, plan.route)));
-  const info = describeResume(plan, stage, runs);
+  const info = describeResume(plan, stage, runs, opts.relayUrl);
   const question = `${info.description}. Resume the rollout at stage ${stage + 1}?`;
   if (!opts.yes) {
     if (!opts.interactive) {

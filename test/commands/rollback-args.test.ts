@@ -49,6 +49,8 @@ const VALUE_FLAGS = [
   '--api-key-env',
   '--api-key-file',
   '--state-dir',
+  '--message',
+  '-m',
   '--output',
   '-o',
 ];
@@ -73,6 +75,7 @@ describe('parseRollbackArgs', () => {
       '--api-key-env',
       '--api-key-file',
       '--state-dir',
+      '--message',
       'output',
       '--allow-insecure-http',
       '--no-color',
@@ -82,8 +85,8 @@ describe('parseRollbackArgs', () => {
         optional,
         value,
         value,
-        fc.array(value, { minLength: 8, maxLength: 8 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.array(value, { minLength: 9, maxLength: 9 }),
+        fc.array(fc.boolean(), { minLength: 11, maxLength: 11 }),
         fc.nat(),
         async (extra, route, to, values, inline, seed) => {
           const parts: string[][] = [];
