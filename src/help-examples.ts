@@ -28,6 +28,10 @@ const EXAMPLES: Record<string, string[]> = {
     'canary rollback canary.yaml -m "p99 regression"',
     'canary rollback --route chat --to chat-v1 --relay-url https://relay.example.com/v1',
   ],
+  simulate: [
+    'canary simulate canary.yaml',
+    'canary simulate canary.yaml --scenario examples/scenarios/bad-canary.yaml --seeds 500 --output json',
+  ],
   history: ['canary history', 'canary history --route chat --output json'],
   init: [
     'canary init',

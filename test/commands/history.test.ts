@@ -14,7 +14,12 @@ import { JournalWriter } from '../../src/journal/journal.js';
 function io(stateDir: string) {
   let out = '';
   const made = createIo({
-    stdout: { write: (s: string) => ((out += s), true) },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    },
     stderr: { write: () => true },
     stdin: process.stdin,
     env: { CANARY_STATE_DIR: stateDir },

@@ -3,22 +3,22 @@
  * view's keys and what Ctrl-C does, read from the built CLI as a user runs it.
  */
 import { describe, expect, it } from 'vitest';
+import { commandTable } from '../../src/cli.js';
+import { createIo } from '../../src/io.js';
 import { runCli } from './spawn.js';
 
-const COMMANDS = [
-  'validate',
-  'emulator',
-  'rollout',
-  'rollback',
-  'history',
-  'init',
-  'status',
-  'promote',
-  'pause',
-  'resume',
-  'abort',
-  'completion',
-];
+/** Every visible command, from the program's own table: a new command without examples fails here. */
+const COMMANDS = commandTable(
+  createIo({
+    stdout: { write: () => true },
+    stderr: { write: () => true },
+    stdin: process.stdin,
+    env: {},
+    cwd: '.',
+  }),
+)
+  .commands.filter((c) => !c.name().startsWith('_'))
+  .map((c) => c.name());
 
 describe('help pages end with examples', () => {
   it.each([[[] as string[]], ...COMMANDS.map((c) => [[c]])])('canary %j --help', async (command) => {
