@@ -4,3 +4,7 @@ export declare function checkImportText(file: string, text: string): Record<stri
 export declare const ROLLBACK_EXCLUDES: string[];
 export declare function checkRollbackInputs(inputs: readonly string[]): void;
 export declare function checkBundleText(file: string, text: string): void;
+export declare const LIGHT_COMMANDS: Record<string, string[]>;
+export declare function belongsToCommand(command: string, path: string): boolean;
+export declare const LIGHT_EXCLUDES: string[];
+export declare function checkLightInputs(command: string, inputs: readonly string[]): void;

@@ -56,6 +56,53 @@ export function checkImportText(file, text) {
 }
 
 /**
+ * Commands that start with only what they need. Each gets a bundle of its own, dist/<name>.cjs,
+ * built from src/cli.ts itself (the same program, flags, help and errors), in which every
+ * module src/cli.ts imports lazily for another command is left out (see onlyCommand in
+ * scripts/build.mjs); bin/canary.cjs runs it when the first argument is the command's name.
+ * A command joins by its name here, as long as src/cli.ts loads it with
+ * `await import('./commands/<name>.js')` (or the modules listed with it).
+ */
+export const LIGHT_COMMANDS = {
+  validate: ['./commands/validate.js'],
+  status: ['./commands/status.js'],
+  history: ['./commands/history.js'],
+};
+
+/**
+ * For the bundle of `command`: whether src/cli.ts's lazy import of `path` belongs to it. Only
+ * the command's own modules do; anything else src/cli.ts loads lazily belongs to other commands.
+ */
+export function belongsToCommand(command, path) {
+  return (LIGHT_COMMANDS[command] ?? []).includes(path);
+}
+
+/**
+ * What no command bundle may carry: undici (a WebAssembly parser compiled on every start, and
+ * V8 flags set before the bundle compiles; short commands talk through the socket transports),
+ * and the emulator's server, simulation and Prometheus exposition (checking a scenario needs
+ * only src/emulator/scenario.ts).
+ */
+export const LIGHT_EXCLUDES = [
+  'node_modules/undici/',
+  'node_modules/prom-client/',
+  'src/emulator/server.ts',
+  'src/emulator/simulation.ts',
+];
+
+/** Refuses a command bundle built from any of LIGHT_EXCLUDES (esbuild's metafile inputs). */
+export function checkLightInputs(command, inputs) {
+  for (const input of inputs) {
+    const banned = LIGHT_EXCLUDES.find((path) => input.includes(path));
+    if (banned) {
+      throw new Error(
+        `dist/${command}.cjs includes ${input}: a short command's code must keep ${banned} out (scripts/build-checks.mjs LIGHT_EXCLUDES)`,
+      );
+    }
+  }
+}
+
+/**
  * What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
  * on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
  * answers are checked with valibot), commander (src/commands/rollback-args.ts reads the flags),

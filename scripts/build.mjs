@@ -21,7 +21,14 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { checkBundleText, checkImportText, checkRollbackInputs } from './build-checks.mjs';
+import {
+  belongsToCommand,
+  checkBundleText,
+  checkImportText,
+  checkLightInputs,
+  checkRollbackInputs,
+  LIGHT_COMMANDS,
+} from './build-checks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/', import.meta.url);
@@ -165,6 +172,35 @@ const trim = {
   },
 };
 
+/**
+ * For a command's own bundle (LIGHT_COMMANDS in scripts/build-checks.mjs): every module src/cli.ts
+ * (or src/program.ts) imports lazily for another command becomes a module that throws, so the
+ * bundle carries the program and this one command. bin/canary.cjs runs such a bundle only when
+ * the first argument is its command, so commander never dispatches to the others; should it
+ * ever, the user sees an internal error naming this plugin rather than a wrong answer.
+ */
+const onlyCommand = (command) => ({
+  name: `only-${command}`,
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== 'dynamic-import' || !/\/src\/(cli|program)\.ts$/.test(args.importer))
+        return undefined;
+      if (belongsToCommand(command, args.path)) return undefined;
+      return {
+        path: `not-in-${command}:${args.path}`,
+        namespace: 'canary-other-command',
+        pluginData: { command, module: args.path },
+      };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'canary-other-command' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(
+        `dist/${args.pluginData.command}.cjs holds only 'canary ${args.pluginData.command}', not ${args.pluginData.module} (scripts/build.mjs onlyCommand)`,
+      )});`,
+      loader: 'js',
+    }));
+  },
+});
+
 await checkImports();
 await rm(dist, { recursive: true, force: true });
 const options = {
@@ -183,11 +219,23 @@ const options = {
 // The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same rollback
 // command without the other commands or commander, so an incident does not read, deserialise
 // and initialise code it never runs.
-const [, rollbackBuild] = await Promise.all([
+const lightNames = Object.keys(LIGHT_COMMANDS);
+const [, rollbackBuild, ...lightBuilds] = await Promise.all([
   build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
   build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),
+  ...lightNames.map((name) =>
+    build({
+      ...options,
+      entryPoints: ['src/cli.ts'],
+      outfile: `dist/${name}.cjs`,
+      metafile: true,
+      plugins: [onlyCommand(name), trim],
+    }),
+  ),
 ]);
 checkRollbackInputs(Object.keys(rollbackBuild.metafile.inputs));
+for (const [i, name] of lightNames.entries())
+  checkLightInputs(name, Object.keys(lightBuilds[i]?.metafile.inputs ?? {}));
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",
@@ -209,9 +257,13 @@ async function checkedHash(name) {
 }
 const hash = await checkedHash('cli.cjs');
 const rollbackHash = await checkedHash('rollback.cjs');
+/** Each command's own bundle, for bin/canary.cjs (which runs it when argv[0] is its name). */
+const commands = {};
+for (const name of lightNames)
+  commands[name] = { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`) };
 await writeFile(
   new URL('version.json', dist),
-  `${JSON.stringify({ version: VERSION, hash, rollbackHash })}\n`,
+  `${JSON.stringify({ version: VERSION, hash, rollbackHash, commands })}\n`,
 );
 
 // Every help page, printed by the built program itself, keyed by its argv as JSON: bin/canary.cjs

@@ -197,7 +197,10 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     }
     // The relay, or Prometheus (analysis.provider); a missing credential stops here, before any change.
     const { createMetricsSource } = await import('../metrics/index.js');
-    metrics = await createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp });
+    metrics = await createMetricsSource(plan, connection, io, {
+      allowInsecureHttp: opts.allowInsecureHttp,
+      transport: undiciTransport,
+    });
 
     // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
     if (interactive) {

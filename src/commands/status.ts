@@ -10,8 +10,8 @@ import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
+import { socketPoolTransport } from '../relay/socket-pool.js';
 import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
-import { undiciTransport } from '../relay/undici-transport.js';
 import { type Connection, connect } from './connection.js';
 
 export interface StatusCommandOptions {
@@ -172,13 +172,19 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
       baseDir,
-      transport: undiciTransport,
+      // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start than the calls.
+      transport: socketPoolTransport,
     },
     io,
   );
   // The plan's metrics source (the relay, or Prometheus per analysis.provider); the relay without a plan.
   const metricsSource = await import('../metrics/index.js')
-    .then((m) => m.createMetricsSource(plan, connection, io, { allowInsecureHttp: opts.allowInsecureHttp }))
+    .then((m) =>
+      m.createMetricsSource(plan, connection, io, {
+        allowInsecureHttp: opts.allowInsecureHttp,
+        transport: socketPoolTransport,
+      }),
+    )
     .catch(async (error: unknown) => {
       await connection.close();
       throw error;

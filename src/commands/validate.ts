@@ -91,7 +91,8 @@ async function checkScenario(loaded: LoadedPlan, planFile: string, cwd: string):
   const { plan } = loaded;
   const scenario = plan.emulator?.scenario;
   if (plan.relay.url !== 'emulator' || scenario === undefined) return [];
-  const { loadScenario, parseScenario } = await import('../emulator/index.js');
+  // The scenario parser alone: the emulator's server and simulation are not needed to check it.
+  const { loadScenario, parseScenario } = await import('../emulator/scenario.js');
   try {
     if (typeof scenario === 'string') await loadScenario(scenario);
     else parseScenario(JSON.stringify(scenario), planFile);

@@ -6,6 +6,7 @@
 import { CredentialsError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Plan, PrometheusConfig } from '../plan/types.js';
+import type { TransportFactory } from '../relay/transport.js';
 import type { MetricsSource, RelayPort } from '../relay/types.js';
 import { isLoopbackHost } from '../relay/url.js';
 import type { PrometheusAuth } from './prometheus.js';
@@ -21,6 +22,8 @@ export interface OpenedMetricsSource extends MetricsSource {
 export interface MetricsSourceOptions {
   /** Same opt-in as for the relay: credentials over plain http to another machine. */
   allowInsecureHttp?: boolean | undefined;
+  /** How Prometheus is reached (required with provider: prometheus); each command names its own. */
+  transport?: TransportFactory | undefined;
 }
 
 function secretFromEnv(io: Io, envVar: string, what: string): string {
@@ -79,8 +82,14 @@ export async function createMetricsSource(
       `Refusing plain http to Prometheus at ${url.host} with credentials: they would cross the network unencrypted. Use https, or pass --allow-insecure-http to accept the risk.`,
     );
   }
+  if (!options.transport) throw new Error('createMetricsSource: provider prometheus needs a transport');
   const { createPrometheusSource } = await import('./prometheus.js');
-  const source = createPrometheusSource({ url: config.url, queries: config.queries, auth });
+  const source = createPrometheusSource({
+    url: config.url,
+    queries: config.queries,
+    auth,
+    transport: options.transport,
+  });
   return {
     name: source.name,
     description: `prometheus at ${source.url}`,

@@ -10,9 +10,8 @@ import type { PrometheusQueryName } from '../plan/types.js';
 import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
-import { DEFAULT_LIMITS } from '../relay/transport.js';
+import { DEFAULT_LIMITS, type TransportFactory } from '../relay/transport.js';
 import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../relay/types.js';
-import { undiciTransport } from '../relay/undici-transport.js';
 import { VERSION } from '../version.js';
 import { renderQuery } from './promql.js';
 
@@ -30,6 +29,11 @@ export interface PrometheusSourceOptions {
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
   /** Jitter source in [0, 1); injectable so tests are deterministic. */
   random?: () => number;
+  /**
+   * How queries reach Prometheus: the command's own choice, as for the relay (rollout: undici's
+   * pool; status: plain sockets), so a short command's bundle need not carry undici.
+   */
+  transport: TransportFactory;
 }
 
 export interface PrometheusSource extends MetricsSource {
@@ -150,7 +154,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   // The relay client's transport: the same timeouts, limits and failure codes.
-  const transport = undiciTransport({
+  const transport = options.transport({
     origin: base.origin,
     connectTimeoutMs: timeouts.connectMs,
     headersTimeoutMs: timeouts.headersMs,

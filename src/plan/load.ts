@@ -3,7 +3,6 @@
  * Every problem is collected and thrown at once as a PlanError; an unreadable file is a
  * CanaryError(BadInput) naming the file.
  */
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CanaryError, ExitCode, PlanError, type PlanProblem } from '../errors.js';
@@ -30,7 +29,7 @@ export interface LoadedPlan {
 export async function loadPlanWithSource(file: string, options: LoadOptions = {}): Promise<LoadedPlan> {
   const absolute = resolve(options.cwd ?? process.cwd(), file);
   const bytes = await readPlanBytes(file, absolute);
-  const { plan, src } = parseSource(decode(bytes, file), file, absolute, sha256(bytes));
+  const { plan, src } = parseSource(decode(bytes, file), file, absolute, () => sha256(bytes));
   await checkScenarioFile(plan, src);
   return { plan, locate: (keys) => src.positionOf(keys) };
 }
@@ -38,18 +37,29 @@ export async function loadPlanWithSource(file: string, options: LoadOptions = {}
 /** Parses plan text; `file` names it in problems and anchors its relative paths. */
 export function parsePlan(text: string, file: string, options: LoadOptions = {}): Plan {
   const absolute = resolve(options.cwd ?? process.cwd(), file);
-  return parseSource(text, file, absolute, sha256(Buffer.from(text, 'utf8'))).plan;
+  return parseSource(text, file, absolute, () => sha256(Buffer.from(text, 'utf8'))).plan;
 }
 
 function parseSource(
   text: string,
   file: string,
   absolute: string,
-  hash: string,
+  hash: () => string,
 ): { plan: Plan; src: SourceFile } {
   const src = new SourceFile(file, text);
-  const plan = src.parse() ? readPlan(src, { absoluteFile: absolute, hash }) : undefined;
+  const plan = src.parse() ? readPlan(src, { absoluteFile: absolute, hash: '' }) : undefined;
   if (plan === undefined || src.problems.length > 0) throw planError(src.problems, file);
+  // Hashed when first read: node:crypto costs ≈ 2 ms to load, and `canary validate`, which
+  // pre-commit hooks and editors run constantly, shows the hash only in its JSON output.
+  let digest: string | undefined;
+  Object.defineProperty(plan, 'hash', {
+    get: () => {
+      digest ??= hash();
+      return digest;
+    },
+    enumerable: true,
+    configurable: true,
+  });
   return { plan, src };
 }
 
@@ -63,6 +73,7 @@ function planError(problems: PlanProblem[], file: string): PlanError {
 }
 
 function sha256(bytes: Uint8Array): string {
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkBundleText, checkImportText, checkRollbackInputs } from '../../scripts/build-checks.mjs';
+import {
+  checkBundleText,
+  checkImportText,
+  checkLightInputs,
+  checkRollbackInputs,
+  LIGHT_COMMANDS,
+} from '../../scripts/build-checks.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -79,9 +85,43 @@ describe('checkBundleText: what bin/canary.cjs can load fast', () => {
   });
 
   it('passes the bundles this build wrote', () => {
-    for (const name of ['cli.cjs', 'rollback.cjs']) {
+    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(LIGHT_COMMANDS).map((c) => `${c}.cjs`)]) {
       expect(() => checkBundleText(name, readFileSync(join(ROOT, 'dist', name), 'utf8'))).not.toThrow();
     }
+  });
+});
+
+describe('checkLightInputs: what a command bundle must not carry', () => {
+  it('passes a short command', () => {
+    expect(() =>
+      checkLightInputs('status', [
+        'src/cli.ts',
+        'src/relay/socket-pool.ts',
+        'node_modules/yaml/dist/index.js',
+      ]),
+    ).not.toThrow();
+  });
+
+  it.each([
+    'node_modules/undici/lib/dispatcher/agent.js',
+    'node_modules/prom-client/index.js',
+    'src/emulator/server.ts',
+  ])('refuses %s', (input) => {
+    expect(() => checkLightInputs('validate', ['src/cli.ts', input])).toThrow(
+      `dist/validate.cjs includes ${input}`,
+    );
+  });
+});
+
+describe('command bundles (LIGHT_COMMANDS)', () => {
+  it("hold the program but no other command's code", () => {
+    const history = readFileSync(join(ROOT, 'dist', 'history.cjs'), 'utf8');
+    // Its own command, and the program's others only as definitions that throw if ever run.
+    expect(history).toContain('function runHistoryCommand(');
+    expect(history).not.toContain('function runRolloutCommand(');
+    expect(history).toContain("dist/history.cjs holds only 'canary history', not ./commands/rollout.js");
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'version.json'), 'utf8'));
+    expect(Object.keys(meta.commands).sort()).toEqual(Object.keys(LIGHT_COMMANDS).sort());
   });
 });
 

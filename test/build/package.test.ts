@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIGHT_COMMANDS } from '../../scripts/build-checks.mjs';
 import { ROOT } from '../e2e/spawn.js';
 
 const run = promisify(execFile);
@@ -116,6 +117,8 @@ describe('npm pack', () => {
         'bin/canary.cjs',
         'dist/cli.cjs',
         'dist/rollback.cjs',
+        // The commands with a bundle of their own (scripts/build-checks.mjs LIGHT_COMMANDS).
+        ...Object.keys(LIGHT_COMMANDS).map((name) => `dist/${name}.cjs`),
         'dist/version.json',
         'dist/help.json',
         ...examples,
@@ -163,6 +166,16 @@ describe('the packed tarball, installed into an empty prefix', () => {
   it('answers canary --version', async () => {
     const { stdout } = await run('canary', ['--version'], { env, cwd: dir });
     expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('validates its own example through the command bundle', async () => {
+    const examples = join(prefix, 'lib', 'node_modules', 'relay-canary', 'examples');
+    const { stdout, stderr } = await run('canary', ['validate', join(examples, 'quickstart.yaml')], {
+      env,
+      cwd: dir,
+    });
+    expect(stdout).toContain('is valid');
+    expect(stderr).toBe('');
   });
 
   it('runs the quickstart rollout from its own examples to promotion', async () => {

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPrometheusSource, type PrometheusSource } from '../../src/metrics/prometheus.js';
 import { DEFAULT_QUERIES } from '../../src/metrics/promql.js';
+import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { startStub } from '../relay/stub-server.js';
 import { BASE, CANARY, harness, MIN, ROUTE } from '../rollout/harness.js';
 
@@ -44,7 +45,12 @@ async function prometheus(mode: 'healthy' | 'broken') {
 }
 
 function source(port: number, clock: import('../../src/clock.js').Clock): PrometheusSource {
-  const s = createPrometheusSource({ url: `http://127.0.0.1:${port}`, queries: DEFAULT_QUERIES, clock });
+  const s = createPrometheusSource({
+    url: `http://127.0.0.1:${port}`,
+    queries: DEFAULT_QUERIES,
+    clock,
+    transport: undiciTransport,
+  });
   cleanup.push(() => s.close());
   return s;
 }

@@ -12,6 +12,7 @@ import { createPrometheusSource, parseQueryAnswer } from '../../src/metrics/prom
 import { checkTemplate, DEFAULT_QUERIES, promDuration, renderQuery } from '../../src/metrics/promql.js';
 import type { Plan, PrometheusQueryName } from '../../src/plan/types.js';
 import type { RelayPort, VersionMetrics } from '../../src/relay/types.js';
+import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { startStub } from '../relay/stub-server.js';
 
 /** Answers recorded from `prometheus` 2.42.0 (Debian), trimmed only in their timestamps. */
@@ -182,6 +183,7 @@ function source(url: string, extra: Partial<Parameters<typeof createPrometheusSo
     queries: DEFAULT_QUERIES,
     clock: new FakeClock(),
     random: () => 0.5,
+    transport: undiciTransport,
     ...extra,
   });
   closeAll.push(() => s.close());
@@ -373,14 +375,16 @@ describe('createMetricsSource', () => {
 
   it('reads the credential from its env var, registers it as a secret, and says which var is missing', async () => {
     const config = { url: 'http://127.0.0.1:9', queries: DEFAULT_QUERIES, bearerTokenEnv: 'PROM_TOKEN' };
-    await expect(createMetricsSource(plan(config), { client: relay }, io())).rejects.toThrow(
-      CredentialsError,
-    );
-    await expect(createMetricsSource(plan(config), { client: relay }, io())).rejects.toThrow(
-      /PROM_TOKEN is not set/,
-    );
+    await expect(
+      createMetricsSource(plan(config), { client: relay }, io(), { transport: undiciTransport }),
+    ).rejects.toThrow(CredentialsError);
+    await expect(
+      createMetricsSource(plan(config), { client: relay }, io(), { transport: undiciTransport }),
+    ).rejects.toThrow(/PROM_TOKEN is not set/);
     const withEnv = io({ PROM_TOKEN: 'tok-123456' });
-    const s = await createMetricsSource(plan(config), { client: relay }, withEnv);
+    const s = await createMetricsSource(plan(config), { client: relay }, withEnv, {
+      transport: undiciTransport,
+    });
     closeAll.push(() => s.close());
     expect(s.name).toBe('prometheus');
     expect(s.description).toBe('prometheus at http://127.0.0.1:9');
@@ -389,11 +393,14 @@ describe('createMetricsSource', () => {
 
   it('refuses credentials over plain http to another machine unless allowed', async () => {
     const config = { url: 'http://prom.example.com:9090', queries: DEFAULT_QUERIES, bearerTokenEnv: 'T' };
-    await expect(createMetricsSource(plan(config), { client: relay }, io({ T: 'abcdef' }))).rejects.toThrow(
-      UsageError,
-    );
+    await expect(
+      createMetricsSource(plan(config), { client: relay }, io({ T: 'abcdef' }), {
+        transport: undiciTransport,
+      }),
+    ).rejects.toThrow(UsageError);
     const s = await createMetricsSource(plan(config), { client: relay }, io({ T: 'abcdef' }), {
       allowInsecureHttp: true,
+      transport: undiciTransport,
     });
     closeAll.push(() => s.close());
     expect(s.name).toBe('prometheus');

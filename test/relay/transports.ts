@@ -1,3 +1,4 @@
+import { socketPoolTransport } from '../../src/relay/socket-pool.js';
 import { socketTransport } from '../../src/relay/socket-transport.js';
 import type { TransportFactory } from '../../src/relay/transport.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
@@ -9,4 +10,5 @@ import { undiciTransport } from '../../src/relay/undici-transport.js';
 export const TRANSPORTS: { name: string; factory: TransportFactory }[] = [
   { name: 'undici', factory: undiciTransport },
   { name: 'socket', factory: socketTransport },
+  { name: 'socket pool', factory: socketPoolTransport },
 ];

@@ -1,0 +1,46 @@
+/**
+ * Several socket-transport connections behind one Transport, for commands that call the relay
+ * concurrently but briefly (`canary status` over many routes). Each connection is a
+ * src/relay/socket-transport.ts one, opened when a call finds every open one busy and fewer
+ * than `connections` open, so a status of one route opens one. Nothing to load but node:net:
+ * undici's WebAssembly HTTP parser costs a short command more than its calls do
+ * (docs/benchmarks.md). Long-lived processes (rollout) keep undici's pool.
+ */
+import { socketTransport } from './socket-transport.js';
+import type { Transport, TransportFactory } from './transport.js';
+
+interface Lane {
+  transport: Transport;
+  /** Calls sent on this connection and not yet answered. */
+  pending: number;
+}
+
+export const socketPoolTransport: TransportFactory = (options) => {
+  const lanes: Lane[] = [];
+  const most = Math.max(1, options.connections);
+
+  function pick(): Lane {
+    let lane = lanes.find((l) => l.pending === 0);
+    if (lane) return lane;
+    if (lanes.length < most) {
+      lane = { transport: socketTransport({ ...options, connections: 1 }), pending: 0 };
+      lanes.push(lane);
+      return lane;
+    }
+    // All busy: queue behind the connection with the fewest calls waiting (each runs its calls in order).
+    return lanes.reduce((best, l) => (l.pending < best.pending ? l : best));
+  }
+
+  return {
+    request(request) {
+      const lane = pick();
+      lane.pending++;
+      return lane.transport.request(request).finally(() => {
+        lane.pending--;
+      });
+    },
+    async close() {
+      await Promise.all(lanes.map((lane) => lane.transport.close()));
+    },
+  };
+};
