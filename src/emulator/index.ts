@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { CallLog } from './call-log.js';
+import { ChatCompletions } from './chat.js';
 import { FaultQueue } from './faults.js';
 import { RelayState } from './relay-state.js';
 import { BehaviourBook, loadScenario, partialBehaviourSchema, rpsSchedule } from './scenario.js';
@@ -86,6 +87,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
       faults,
       calls,
       onCall: options.onCall,
+      chat: new ChatCompletions({ state, behaviours, scenario, seed, now: () => clock.now() }),
     }),
   );
   const host = options.host ?? '127.0.0.1';

@@ -8,6 +8,7 @@ import { isMap, isNode, isScalar, LineCounter, type Node, parseDocument } from '
 import { z } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
 import { VERSION_TAG_PATTERN } from '../relay/types.js';
+import { answersSchema, dataPlaneSchema } from './answers.js';
 import {
   type Behaviour,
   type BehaviourChange,
@@ -117,6 +118,7 @@ const versionSchema = z
     latency_p99_ms: behaviourFields.latency_p99_ms.optional(),
     cost_per_token: behaviourFields.cost_per_token.optional(),
     changes: z.array(changeSchema).optional(),
+    answers: answersSchema.optional(),
   })
   .superRefine(checkPercentiles);
 
@@ -137,6 +139,8 @@ const scenarioSchema = z.strictObject({
   all_versions: z.strictObject({ changes: z.array(changeSchema) }).optional(),
   seed: z.number().int('seed must be a whole number').optional(),
   default: partialBehaviourSchema.optional(),
+  answers: answersSchema.optional(),
+  data_plane: dataPlaneSchema.optional(),
   versions: z
     .record(
       z.string().regex(VERSION_TAG_PATTERN, 'version tags are lowercase letters, digits and -, at most 64'),
@@ -171,6 +175,8 @@ function normalise(parsed: z.infer<typeof scenarioSchema>): Scenario {
     scenario.all_versions = { changes: parsed.all_versions.changes.map(normaliseChange) };
   if (parsed.rps_changes)
     scenario.rps_changes = parsed.rps_changes.map((c) => ({ after_ms: c.after, rps: c.rps }));
+  if (parsed.answers) scenario.answers = definedOnly(parsed.answers);
+  if (parsed.data_plane) scenario.data_plane = definedOnly(parsed.data_plane);
   if (parsed.versions) {
     scenario.versions = {};
     for (const [tag, version] of Object.entries(parsed.versions)) {

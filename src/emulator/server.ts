@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import { METRIC_NAMES, VERSION_TAG_PATTERN } from '../relay/types.js';
 import { ApiError, notFound, validation } from './api-error.js';
 import { type CallLog, loggedBody } from './call-log.js';
+import type { ChatCompletions, ChatReply } from './chat.js';
 import type { FaultQueue } from './faults.js';
 import { isoTime, type RelayState } from './relay-state.js';
 import { type BehaviourBook, partialBehaviourSchema } from './scenario.js';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   faults: FaultQueue;
   calls: CallLog;
   onCall?: ((record: CallRecord) => void) | undefined;
+  /** The data plane, `POST /v1/chat/completions` (./chat.ts); absent means no such endpoint. */
+  chat?: ChatCompletions | undefined;
   /** Prometheus text for `GET /metrics`; absent means no such endpoint. */
   exposition?: (() => Promise<{ contentType: string; body: string }>) | undefined;
 }
@@ -38,12 +41,15 @@ interface Request {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  headers: IncomingMessage['headers'];
 }
 
 interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** An answer written over time (the data plane's streams and delays). */
+  stream?: ChatReply;
 }
 
 type Handler = (request: Request, deps: ServerDeps) => Reply;
@@ -161,6 +167,16 @@ const ROUTES: RouteEntry[] = [
     },
   },
   { method: 'GET', pattern: /^\/v1\/metrics\/versions$/, auth: true, handler: metricsHandler },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/chat\/completions$/,
+    auth: true,
+    handler: (req, deps) => {
+      if (!deps.chat) throw notFound('no endpoint POST /v1/chat/completions');
+      const stream = deps.chat.handle(req.body, req.headers['x-relay-version']);
+      return { status: stream.status, headers: stream.headers, stream };
+    },
+  },
   {
     method: 'POST',
     pattern: /^\/_emulator\/faults$/,
@@ -355,7 +371,11 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     if (url.search) record.query = Object.fromEntries(url.searchParams);
     const finish = (reply: Reply | null, fault?: Fault) => {
       if (fault) record.fault = fault.mode;
-      if (reply) {
+      if (reply?.stream) {
+        record.status = reply.status;
+        res.writeHead(reply.status, reply.headers);
+        reply.stream.write(res).catch(() => res.destroy());
+      } else if (reply) {
         record.status = reply.status;
         send(res, reply);
       }
@@ -434,10 +454,16 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
       if (!parsed.ok) throw validation(undefined, 'the body is not valid JSON');
       // Each handler runs only the routes it reads (simulation.ts); a PATCH runs its route
       // up to the change through RelayState.beforeRulesChange.
-      finish(entry.handler({ method, path, params, query: url.searchParams, body: parsed.value }, deps));
+      finish(
+        entry.handler(
+          { method, path, params, query: url.searchParams, body: parsed.value, headers: req.headers },
+          deps,
+        ),
+      );
     } catch (error) {
       if (error instanceof ApiError) {
-        finish({ status: error.status, body: error.body() });
+        const headers = (error as ApiError & { headers?: Record<string, string> }).headers;
+        finish({ status: error.status, body: error.body(), ...(headers ? { headers } : {}) });
       } else if (error instanceof URIError) {
         finish({ status: 404, body: notFound(`no endpoint ${method} ${path}`).body() });
       } else {

@@ -3,6 +3,7 @@
  * Field names of anything that crosses HTTP follow the wire (snake_case).
  */
 import type { Route } from '../relay/types.js';
+import type { AnswerBehaviour } from './answers.js';
 
 /** How one version behaves under simulated traffic. */
 export interface Behaviour {
@@ -38,6 +39,8 @@ export interface BehaviourChange {
 
 export interface VersionScenario extends Partial<Behaviour> {
   changes?: BehaviourChange[];
+  /** How this version answers on the data plane (src/emulator/answers.ts). */
+  answers?: Partial<AnswerBehaviour>;
 }
 
 /** A change of the route's traffic from a moment on (ms since the emulator started). */
@@ -59,6 +62,10 @@ export interface Scenario {
   versions?: Record<string, VersionScenario>;
   /** The traffic schedule, in time order: each entry's rps from its moment until the next. */
   rps_changes?: RpsChange[];
+  /** Data-plane answers of every version, before each version's own `answers:`. */
+  answers?: Partial<AnswerBehaviour>;
+  /** How the data plane treats the X-Relay-Version pin (default honour). */
+  data_plane?: { pinning?: 'honour' | 'ignore' | 'no_header' };
 }
 
 export const FAULT_MODES = [

@@ -1,0 +1,217 @@
+/**
+ * The pre-traffic evaluation (`evaluation:` in a plan): before the first weight change, a prompt
+ * set goes to the baseline and to the canary through the relay's data plane, each request pinned
+ * to one version, and the answers are judged per version and side by side.
+ *
+ * Field names of anything written as JSON (events, journal) are snake_case (issue 19's rule).
+ */
+
+/** The metrics an evaluation measures per version; thresholds and comparisons name them. */
+export const EVAL_METRICS = [
+  'success_rate',
+  'expectation_pass_rate',
+  'agreement',
+  'judge_score',
+  'latency_p50_ms',
+  'latency_p99_ms',
+  'ttft_p50_ms',
+  'ttft_p99_ms',
+  'output_tokens',
+  'cost_per_answer',
+] as const;
+export type EvalMetric = (typeof EVAL_METRICS)[number];
+
+/** Metrics that only the canary has: they compare the canary's answers with the baseline's. */
+export const CANARY_ONLY_METRICS: readonly EvalMetric[] = ['agreement', 'judge_score'];
+
+/**
+ * One rule on one metric. `min`/`max` hold the canary's value; the others hold it against the
+ * baseline's on the same prompts: `max_ratio`/`min_ratio` (canary ÷ baseline) and
+ * `max_increase`/`max_decrease` (canary − baseline, in the metric's unit).
+ */
+export interface MetricRule {
+  min?: number;
+  max?: number;
+  max_ratio?: number;
+  min_ratio?: number;
+  max_increase?: number;
+  max_decrease?: number;
+}
+export const RULE_KEYS = ['min', 'max', 'max_ratio', 'min_ratio', 'max_increase', 'max_decrease'] as const;
+export type RuleKey = (typeof RULE_KEYS)[number];
+
+export interface JudgeConfig {
+  /** Shell command run by `sh -c` in the plan's folder; both answers as JSON on stdin, a score on stdout. */
+  run: string;
+  timeoutMs: number;
+  /** At most this many judge commands at once (default 2). */
+  concurrency: number;
+}
+
+export interface EvaluationConfig {
+  /** Absolute paths of the JSONL prompt files, in plan order. */
+  prompts: string[];
+  /** How often each prompt is sent to each version (default 1). */
+  repeat: number;
+  /** Send only this many prompts, picked evenly and deterministically from the set. */
+  sample?: number | undefined;
+  /** Requests in flight at once, both versions together (default 4). */
+  concurrency: number;
+  /** Per request (default 60 s). */
+  timeoutMs: number;
+  /** `max_tokens` for prompts that give none (default 512). */
+  maxTokens: number;
+  /** Ask for a streamed answer to measure time to first token (default true). */
+  stream: boolean;
+  judge?: JudgeConfig | undefined;
+  /** Per metric; defaults filled in by the schema. */
+  rules: Partial<Record<EvalMetric, MetricRule>>;
+  /** Metrics whose rules the plan wrote: a check without data fails only for these. */
+  explicit: EvalMetric[];
+  /** How many of the worst prompts a failed evaluation shows side by side (default 3). */
+  showWorst: number;
+}
+
+export type Role = 'baseline' | 'canary';
+
+export interface Expectations {
+  contains?: string[];
+  not_contains?: string[];
+  /** Source of a JavaScript regular expression, with its flags. */
+  regex?: { source: string; flags: string }[];
+  /** A JSON Schema the answer (parsed as JSON) must satisfy. */
+  json_schema?: Record<string, unknown>;
+  max_output_tokens?: number;
+}
+
+/** One prompt of a set, as read from its JSONL line. */
+export interface PromptCase {
+  /** `id` from the line, or `file:line`. */
+  id: string;
+  file: string;
+  line: number;
+  /** The chat request body without `model` (any OpenAI chat parameter the line gives passes through). */
+  request: Record<string, unknown> & { messages: unknown[] };
+  expect?: Expectations | undefined;
+}
+
+/** What the data plane answered for one request. */
+export interface ChatAnswer {
+  /** HTTP status; 0 when no answer came (network error, timeout). */
+  status: number;
+  /** The `X-Relay-Version` answer header, when the relay sent one. */
+  servedBy: string | undefined;
+  content: string | null;
+  completionTokens: number | null;
+  promptTokens: number | null;
+  /** `usage.cost` (USD) when the relay reports it, as OpenRouter-style relays do; else null. */
+  cost: number | null;
+  /** From sending to the whole answer. */
+  latencyMs: number;
+  /** From sending to the first content chunk; null when the answer was not streamed. */
+  ttftMs: number | null;
+  finishReason: string | null;
+  /** Why the request failed, in words (never holds the key). */
+  error?: string | undefined;
+  /** The relay's `error.type`, or `timeout` / `network_error`. */
+  errorType?: string | undefined;
+}
+
+export interface ChatCall {
+  version: string;
+  route: string;
+  request: PromptCase['request'];
+  timeoutMs: number;
+  stream: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** The relay's data plane, as the evaluation sees it. Implemented over HTTP in ./data-plane.ts. */
+export interface DataPlanePort {
+  complete(call: ChatCall): Promise<ChatAnswer>;
+}
+
+export interface JudgeInput {
+  prompt: PromptCase;
+  baseline: string;
+  canary: string;
+  repeat: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Scores a canary answer against the baseline's; throws JudgeError when the command fails. */
+export type JudgePort = (input: JudgeInput) => Promise<number>;
+
+/** One prompt × repeat, both versions. */
+export interface CaseResult {
+  prompt: PromptCase;
+  repeat: number;
+  baseline: ChatAnswer;
+  canary: ChatAnswer;
+  /** Expectation failures per version, in words; undefined when the prompt has none or no answer came. */
+  baselineFailures: string[] | undefined;
+  canaryFailures: string[] | undefined;
+  /** Similarity of the two answers in [0, 1]; null when either failed. */
+  agreement: number | null;
+  judgeScore: number | null;
+}
+
+export interface VersionStats {
+  version_tag: string;
+  requests: number;
+  success_rate: number | null;
+  expectation_pass_rate: number | null;
+  /** Answers that had expectations to check. */
+  expectation_checked: number;
+  latency_p50_ms: number | null;
+  latency_p99_ms: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p99_ms: number | null;
+  output_tokens: number | null;
+  cost_per_answer: number | null;
+  /** Canary only. */
+  agreement?: number | null;
+  judge_score?: number | null;
+}
+
+export interface EvalCheck {
+  /** e.g. `success_rate.min`, `latency_p99_ms.max_ratio`. */
+  id: string;
+  metric: EvalMetric;
+  rule: RuleKey;
+  status: 'pass' | 'fail' | 'no_data';
+  value: number | null;
+  baseline: number | null;
+  /** The bound the value was held against, in the metric's unit. */
+  bound: number | null;
+  reason: string;
+}
+
+export interface WorstCase {
+  prompt_id: string;
+  file: string;
+  line: number;
+  repeat: number;
+  prompt: string;
+  baseline: string;
+  canary: string;
+  /** Why this one is among the worst, in words. */
+  why: string;
+  agreement: number | null;
+  judge_score: number | null;
+}
+
+/** The whole evaluation, as events and the journal carry it. */
+export interface EvaluationReport {
+  verdict: 'pass' | 'fail';
+  prompts: number;
+  repeat: number;
+  requests_per_version: number;
+  duration_ms: number;
+  baseline: VersionStats;
+  canary: VersionStats;
+  checks: EvalCheck[];
+  worst: WorstCase[];
+  /** One sentence: what failed, or that everything passed. */
+  summary: string;
+}
