@@ -84,6 +84,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       'stop after stage n passes its bake, holding traffic there (exit 0); a later run continues',
       positiveInt('--until-stage'),
     )
+    .option(
+      '--skip-evaluation',
+      "emergencies: move traffic without the plan's pre-traffic evaluation (journaled)",
+    )
     .addOption(
       new Option(
         '--on-interrupt <action>',

@@ -9,7 +9,10 @@ export const ExitCode = {
   Internal: 1,
   /** Bad input: plan, flags, key file, scenario. Nothing was changed. */
   BadInput: 2,
-  /** The canary was rolled back to the baseline: a health check failed, or an operator said so (it did not ship). */
+  /**
+   * The canary did not ship: rolled back to the baseline (a health check failed, or an operator
+   * said so), or rejected by the pre-traffic evaluation before any traffic moved.
+   */
   RolledBack: 3,
   /** Rollback failed: traffic state is uncertain; the message says what to run by hand. */
   RollbackFailed: 4,
@@ -31,7 +34,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   0: 'success: promoted, valid, or rolled back on request',
   1: 'internal error (a bug in canary)',
   2: 'bad input: plan, flags, key file, an API key the relay rejects, or scenario; nothing was changed',
-  3: 'the canary was rolled back to the baseline: a health check failed, or an operator rolled it back',
+  3: 'the canary did not ship: rolled back to the baseline (a health check failed, or an operator rolled it back), or rejected by the pre-traffic evaluation with no traffic moved',
   4: 'rollback failed: traffic state uncertain; the message says what to run by hand',
   5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic left at the stated stage',
   6: 'no rollout of that route is running (control commands, status --wait); nothing was sent',

@@ -52,6 +52,11 @@ export interface Connection {
   apiKeyEnv: string;
   /** True when the relay is an emulator started inside this process. */
   inProcessEmulator: boolean;
+  /**
+   * The key itself, for the data plane's own HTTP pool (src/evaluation/data-plane.ts). Already
+   * registered with io.addSecret, so no output can show it.
+   */
+  apiKey: string;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
       keySource: 'the built-in emulator',
       apiKeyEnv: request.apiKeyEnv,
       inProcessEmulator: true,
+      apiKey: key,
       async close() {
         await client.close();
         await handle.close();
@@ -128,6 +134,7 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
     keySource: source,
     apiKeyEnv: request.apiKeyEnv,
     inProcessEmulator: false,
+    apiKey: key,
     close: () => client.close(),
   };
 }

@@ -48,6 +48,8 @@ export interface RolloutCommandOptions {
   apiKeyEnv?: string | undefined;
   /** Key file, over the plan's relay.api_key_file (relative to the current folder). */
   apiKeyFile?: string | undefined;
+  /** Move traffic without the plan's pre-traffic evaluation (journaled). */
+  skipEvaluation?: boolean | undefined;
   color: boolean;
 }
 
@@ -96,6 +98,11 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       `--until-stage ${opts.untilStage} is past the plan's last stage (it has ${plan.stages.length}).`,
     );
   }
+  // Prompt files are read before anything is touched: a bad line is exit 2 with file:line.
+  const prompts =
+    plan.evaluation && !opts.skipEvaluation
+      ? await (await import('../evaluation/prompts.js')).loadPrompts(plan.evaluation)
+      : undefined;
   const github = isGitHubActions(io.env);
   if (github) await maskSecrets(plan, io, opts.output === 'json' ? io.stderr : io.stdout);
   const { resolveTargets } = await import('../notify/webhook.js');
@@ -270,6 +277,26 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
     const { runRollout } = await import('../rollout/engine.js');
     const { createCheckRunner } = await import('../checks/runner.js');
+    const withhold = [
+      connection.apiKeyEnv,
+      ...(plan.notify ?? []).flatMap((n) => (n.urlEnv ? [n.urlEnv] : [])),
+    ];
+    const preTraffic =
+      plan.evaluation && prompts
+        ? (await import('../evaluation/stage.js')).createPreTraffic({
+            config: plan.evaluation,
+            prompts,
+            route: plan.route,
+            baselineTag: plan.baseline.tag,
+            canaryTag: plan.canary.tag,
+            relay: { baseUrl: connection.url, apiKey: connection.apiKey },
+            cwd: path.dirname(plan.file),
+            env: io.env,
+            withhold,
+            redact: io.redact,
+            clock: systemClock,
+          })
+        : undefined;
     terminal?.start();
     const result = await runRollout(
       plan,
@@ -289,14 +316,12 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
           route: plan.route,
           baselineTag: plan.baseline.tag,
           canaryTag: plan.canary.tag,
-          withhold: [
-            connection.apiKeyEnv,
-            ...(plan.notify ?? []).flatMap((n) => (n.urlEnv ? [n.urlEnv] : [])),
-          ],
+          withhold,
           redact: io.redact,
         }),
+        preTraffic,
       },
-      { startStage: session.startStage, untilStage: opts.untilStage },
+      { startStage: session.startStage, untilStage: opts.untilStage, skipEvaluation: opts.skipEvaluation },
     );
     if (result.outcome === 'interrupted' && signalName && !timedOut) exitCode = SIGNAL_EXIT[signalName];
     else exitCode = result.exitCode;

@@ -3,7 +3,7 @@
  * problem at once as file:line:column, or a short summary when it is valid. Never touches the
  * network: safe in a pre-commit hook or a pull-request check.
  */
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { formatDuration } from '../plan/duration.js';
@@ -58,6 +58,16 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
   }
   const scenarioProblems = await checkScenario(loaded, opts.plan, io.cwd);
   if (scenarioProblems.length > 0) return reportProblems(scenarioProblems, opts, io);
+  // The prompt sets are part of the plan too: a malformed line is reported with its file:line.
+  if (loaded.plan.evaluation) {
+    try {
+      await (await import('../evaluation/prompts.js')).loadPrompts(loaded.plan.evaluation);
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      const problems = error.problems.map((p) => ({ ...p, file: displayPath(p.file, io.cwd) }));
+      return reportProblems(problems, opts, io);
+    }
+  }
 
   const plan = loaded.plan;
   if (json) {
@@ -147,6 +157,11 @@ function checksLine(plan: Plan): string {
   return `every ${formatDuration(a.intervalMs)} over ${formatDuration(a.windowMs)}: ${what}`;
 }
 
+function evaluationLine(e: NonNullable<Plan['evaluation']>, planFile: string): string {
+  const files = e.prompts.map((f) => relative(dirname(resolve(planFile)), f) || f).join(', ');
+  return `before any traffic: ${files}${e.sample ? ` (sample ${e.sample})` : ''}${e.repeat > 1 ? ` × ${e.repeat}` : ''} on both versions, pinned${e.judge ? ', judged by a command' : ''}`;
+}
+
 function summaryText(plan: Plan, file: string, color: boolean): string {
   const c = createChalk(color);
   const schedule = planSchedule(plan, 0);
@@ -162,6 +177,9 @@ function summaryText(plan: Plan, file: string, color: boolean): string {
         (schedule.pauses > 0 ? ', plus manual gates' : ''),
     ],
     ['checks', checksLine(plan)],
+    ...(plan.evaluation
+      ? ([['evaluate', evaluationLine(plan.evaluation, file)]] as Array<[string, string]>)
+      : []),
   ];
   return [`${c.green('✓')} ${file} is valid`, ...rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`)].join('\n');
 }

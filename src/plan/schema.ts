@@ -21,6 +21,7 @@ import {
   type VersionSpec,
 } from '../relay/types.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { readEvaluation } from './evaluation-schema.js';
 import {
   type AnalysisConfig,
   type ComparisonRule,
@@ -45,7 +46,7 @@ import type { SourceFile, ValueNode } from './yaml-source.js';
 
 /** Route ids are model aliases, which relays allow to be a little freer than version tags. */
 export const ROUTE_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FACTOR_PATTERN = /^(\d+(?:\.\d+)?)x$/;
 
 export const DEFAULTS = {
@@ -83,6 +84,7 @@ const KEYS = {
     'rollback',
     'checks',
     'notify',
+    'evaluation',
   ],
   relay: ['url', 'api_key_env', 'api_key_file'],
   emulator: ['scenario', 'rps', 'seed'],
@@ -122,14 +124,14 @@ const KEYS = {
 } as const;
 
 /** A key and its value as written; `node` is the value as written (maybe an alias), `value` resolved. */
-interface Entry {
+export interface Entry {
   path: string;
   keyNode: Node | undefined;
   node: unknown;
   value: ValueNode | undefined;
 }
 
-interface Fields {
+export interface Fields {
   owner: Entry;
   entries: Map<string, Entry>;
 }
@@ -172,11 +174,11 @@ function describeOwner(path: string): string {
   return path === '' ? 'at the top level' : `in ${path}`;
 }
 
-function expandHome(file: string): string {
+export function expandHome(file: string): string {
   return file === '~' || file.startsWith('~/') ? homedir() + file.slice(1) : file;
 }
 
-class PlanReader {
+export class PlanReader {
   constructor(private readonly src: SourceFile) {}
 
   /** Where to point for a value: the value itself, or its key when the value is empty. */
@@ -455,6 +457,8 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   const checks = readChecks(r, checksEntry);
   const notifyEntry = r.optional(top, 'notify');
   const notify = readNotify(r, notifyEntry);
+  const evaluationEntry = r.optional(top, 'evaluation');
+  const evaluation = readEvaluation(r, evaluationEntry, baseDir);
 
   if (
     src.problems.length > 0 ||
@@ -464,7 +468,8 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
     !canary ||
     !stages ||
     !analysis ||
-    !routeDefaults
+    !routeDefaults ||
+    (evaluationEntry && !evaluation)
   ) {
     return undefined;
   }
@@ -482,6 +487,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
     rollback: { deadlineMs: rollbackDeadline },
     ...(checks && checks.length > 0 ? { checks } : {}),
     ...(notify && notify.length > 0 ? { notify } : {}),
+    ...(evaluation ? { evaluation } : {}),
   };
 }
 
@@ -620,7 +626,7 @@ function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarget[] | u
   return targets.length === seq.items.length ? targets : undefined;
 }
 
-function optionalMapping(
+export function optionalMapping(
   r: PlanReader,
   entry: Entry | undefined,
   known: readonly string[],

@@ -2,6 +2,7 @@
  * The validated, normalised plan the core runs. `src/plan/load.ts` turns a YAML file into
  * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
  */
+import type { EvaluationConfig } from '../evaluation/types.js';
 import type { CreateRouteRequest, JsonValue, VersionSpec } from '../relay/types.js';
 
 /** Metrics that thresholds and comparisons can judge, named as in the plan file. */
@@ -160,4 +161,6 @@ export interface Plan {
   /** Checks run before leaving every stage (each stage may add its own). */
   checks?: StageCheck[] | undefined;
   notify?: NotifyTarget[] | undefined;
+  /** The pre-traffic evaluation on a prompt set (src/evaluation/), run before the first weight change. */
+  evaluation?: EvaluationConfig | undefined;
 }

@@ -6,6 +6,8 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { CheckResult, Evaluation } from '../analysis/types.js';
+import { evaluationMarkdown } from '../evaluation/format.js';
+import type { EvaluationReport } from '../evaluation/types.js';
 import type { OutStream } from '../io.js';
 import type { Outcome, RolloutEvent, StageCheckResult } from '../rollout/events.js';
 import {
@@ -66,6 +68,8 @@ export class GitHubReporter implements Reporter {
   private lastFailedChecks: CheckResult[] = [];
   private failedStageCheck: StageCheckResult | null = null;
   private finished: Extract<RolloutEvent, { type: 'rollout_finished' }> | null = null;
+  /** The pre-traffic evaluation's report, or why it was skipped. */
+  private promptEval: EvaluationReport | string | null = null;
   private closed = false;
 
   constructor(
@@ -91,6 +95,11 @@ export class GitHubReporter implements Reporter {
   event(event: RolloutEvent): void {
     try {
       this.track(event);
+      if (event.type === 'prompt_eval_started') {
+        this.write('::group::Pre-traffic evaluation\n');
+        this.groupOpen = true;
+      }
+      if (event.type === 'prompt_eval_finished') this.endGroup();
       if (event.type === 'stage_started') {
         this.endGroup();
         this.write(
@@ -136,6 +145,14 @@ export class GitHubReporter implements Reporter {
         if (failed.length > 0) this.lastFailedChecks = failed;
         break;
       }
+      case 'prompt_eval_finished':
+        this.promptEval = event.report;
+        if (event.report.verdict === 'fail')
+          this.rollbackReason = `the pre-traffic evaluation failed: ${event.report.summary}`;
+        break;
+      case 'prompt_eval_skipped':
+        this.promptEval = event.detail;
+        break;
       case 'stage_check': {
         this.stages[event.stage]?.checks.push(event.check);
         if (event.check.status === 'fail') this.failedStageCheck = event.check;
@@ -163,17 +180,19 @@ export class GitHubReporter implements Reporter {
 
   /** `::error::` naming what failed: the failing checks when health failed, else the summary. */
   private errorLine(event: Extract<RolloutEvent, { type: 'rollout_finished' }>): string | undefined {
-    const bad: Outcome[] = ['rolled_back', 'rollback_failed', 'aborted'];
+    const bad: Outcome[] = ['rolled_back', 'rollback_failed', 'aborted', 'rejected'];
     if (!bad.includes(event.outcome) && !(event.outcome === 'interrupted' && this.rollbackReason))
       return undefined;
     const title =
       event.outcome === 'rolled_back'
         ? `canary rolled back ${this.route}`
-        : event.outcome === 'rollback_failed'
-          ? `canary rollback FAILED on ${this.route}`
-          : event.outcome === 'interrupted'
-            ? `canary interrupted on ${this.route}`
-            : `canary aborted on ${this.route}`;
+        : event.outcome === 'rejected'
+          ? `canary rejected before any traffic on ${this.route}`
+          : event.outcome === 'rollback_failed'
+            ? `canary rollback FAILED on ${this.route}`
+            : event.outcome === 'interrupted'
+              ? `canary interrupted on ${this.route}`
+              : `canary aborted on ${this.route}`;
     let message = this.rollbackReason ?? event.summary;
     if (this.failedStageCheck && this.rollbackReason?.includes(`'${this.failedStageCheck.name}'`)) {
       message = `${this.rollbackReason}\n${this.failedStageCheck.output}`;
@@ -201,6 +220,9 @@ export class GitHubReporter implements Reporter {
       if (f.next) lines.push(`**Next:** ${mdText(f.next)}`);
       lines.push('');
     }
+    if (typeof this.promptEval === 'string')
+      lines.push(`**Pre-traffic evaluation:** ${mdText(this.promptEval)}`, '');
+    else if (this.promptEval) lines.push(evaluationMarkdown(this.promptEval));
     lines.push('| Stage | Canary weight | Bake | Verdict | Checks |');
     lines.push('|---|---|---|---|---|');
     this.stages.forEach((s, i) => {

@@ -4,7 +4,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { CheckResult } from '../analysis/types.js';
-import type { RolloutEvent } from '../rollout/events.js';
+import { evaluationLines } from '../evaluation/format.js';
+import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
 import {
   describeCheck,
   formatCount,
@@ -210,6 +211,11 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
       if (event.next) lines.push({ tag: '', text: `next: ${event.next}`, tone: 'normal' });
       return lines;
     }
+    case 'prompt_eval_started':
+    case 'prompt_eval_progress':
+    case 'prompt_eval_finished':
+    case 'prompt_eval_skipped':
+      return describePromptEval(event);
     case 'log':
       return [
         {
@@ -247,4 +253,24 @@ export function paint(chalk: ChalkInstance, line: EventLine): string {
 export function weightsPhrase(state: ViewState): string {
   const { canary, baseline } = currentWeights(state);
   return `canary ${formatWeight(canary)} · baseline ${formatWeight(baseline)}`;
+}
+
+/** The pre-traffic evaluation's events (src/evaluation/). */
+function describePromptEval(event: PromptEvalEvent): EventLine[] {
+  switch (event.type) {
+    case 'prompt_eval_started':
+      return [
+        {
+          tag: 'evaluation',
+          text: `sending ${event.prompts} prompt${event.prompts === 1 ? '' : 's'}${event.repeat > 1 ? ` × ${event.repeat}` : ''} to ${event.baseline} and ${event.canary}, pinned, ${event.concurrency} at a time${event.judge ? ', then the judge' : ''}; no traffic moves before it passes`,
+          tone: 'normal',
+        },
+      ];
+    case 'prompt_eval_progress':
+      return [{ tag: 'evaluation', text: `${event.done}/${event.total} answers`, tone: 'dim' }];
+    case 'prompt_eval_finished':
+      return evaluationLines(event.report).map((line) => ({ tag: 'evaluation', ...line }));
+    case 'prompt_eval_skipped':
+      return [{ tag: 'evaluation', text: event.detail, tone: event.reason === 'flag' ? 'warn' : 'normal' }];
+  }
 }

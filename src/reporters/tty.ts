@@ -4,6 +4,7 @@
  * `event()` only folds state and returns: the core is never delayed by the terminal.
  */
 import type { ChalkInstance } from 'chalk';
+import { renderEvaluationTable } from '../evaluation/format.js';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import {
@@ -256,6 +257,8 @@ function worthLogging(event: RolloutEvent, state: ViewState): boolean {
       return state.waiting === undefined;
     case 'rollout_finished':
       return false;
+    case 'prompt_eval_finished':
+      return false; // printed whole above the live view instead (see event())
     default:
       return true;
   }
@@ -310,6 +313,7 @@ export class TtyReporter implements Reporter {
   event(event: RolloutEvent): void {
     if (this.closed) return;
     try {
+      if (event.type === 'prompt_eval_finished') this.persistEvaluation(event.report);
       const lines = describeEvent(event, this.state);
       const log = worthLogging(event, this.state);
       applyEvent(this.state, event);
@@ -429,6 +433,22 @@ export class TtyReporter implements Reporter {
     this.render.draw(
       renderFrame({ state: this.state, log: this.log, chalk: this.chalk, width, now, footer, height }),
     );
+  }
+
+  /**
+   * The evaluation's table stays in the scrollback above the live view, which the next frame
+   * redraws below it.
+   */
+  private persistEvaluation(report: import('../evaluation/types.js').EvaluationReport): void {
+    const width = this.out.columns && this.out.columns > 0 ? this.out.columns : DEFAULT_WIDTH;
+    const text = renderEvaluationTable(report, this.chalk, width);
+    // Written past log-update, whose persist() would cut a table taller than the terminal.
+    try {
+      if (!this.suspended) this.render.clear();
+    } catch {
+      // The terminal went away.
+    }
+    this.out.write(`${text}\n`);
   }
 
   private finished(): boolean {

@@ -21,6 +21,7 @@ import { evaluate, verdictReason } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { Clock } from '../clock.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
+import type { EvaluationReport } from '../evaluation/types.js';
 import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
 import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
 import type { EmitFn, Outcome, RollbackCause, StageCheckResult } from './events.js';
@@ -103,6 +104,16 @@ export interface RolloutDeps {
    * the I/O so the engine stays pure. Required when the plan has checks.
    */
   stageChecks?: ((ctx: StageChecksContext) => Promise<StageCheckResult[]>) | undefined;
+  /**
+   * Runs the plan's pre-traffic `evaluation:` (src/evaluation/stage.ts) and emits its events;
+   * required when the plan has one and the run starts before any traffic moved.
+   */
+  preTraffic?: ((ctx: PreTrafficContext) => Promise<EvaluationReport>) | undefined;
+}
+
+export interface PreTrafficContext {
+  emit: EmitFn;
+  signal: AbortSignal | undefined;
 }
 
 export interface StageChecksContext {
@@ -120,6 +131,8 @@ export interface RolloutOptions {
   startStage?: number | undefined;
   /** 1-based stage after whose bake the run stops, holding traffic there. */
   untilStage?: number | undefined;
+  /** `--skip-evaluation`: move traffic without the plan's pre-traffic evaluation (journaled). */
+  skipEvaluation?: boolean | undefined;
 }
 
 export type FinishCause =
@@ -128,7 +141,8 @@ export type FinishCause =
   | 'relay_error'
   | 'gate_error'
   | 'gate_hold'
-  | 'until_stage';
+  | 'until_stage'
+  | 'evaluation';
 
 export interface RolloutResult {
   outcome: Outcome;
@@ -347,6 +361,12 @@ class RolloutRun {
         ExitCode.Internal,
       );
     }
+    if (plan.evaluation && !this.options.skipEvaluation && !this.deps.preTraffic) {
+      throw new CanaryError(
+        'this plan has an evaluation but the engine was given no runner for it.',
+        ExitCode.Internal,
+      );
+    }
     if (gated && !this.deps.gate) {
       throw new CanaryError(
         'this plan has a pause: true stage but the engine was given no gate to ask.',
@@ -381,6 +401,7 @@ class RolloutRun {
     }
 
     try {
+      if (plan.evaluation) await this.preTrafficEvaluation();
       for (let index = startIndex; index < this.stageCount; index++) {
         const stage = plan.stages[index] as StagePlan;
         await this.enterStage(stage);
@@ -562,6 +583,53 @@ class RolloutRun {
     this.reached = match.stage;
     this.confirmed = { rules: route.route_rules, revision: route.revision };
     step('start', `starting from ${this.describeTraffic(route.route_rules)}`);
+  }
+
+  /**
+   * The plan's `evaluation:` before the first weight change. Skipped, and journaled as such, on
+   * `--skip-evaluation` or when the run starts where traffic has already moved; a failed one
+   * ends the run with nothing moved (outcome rejected, exit 3).
+   */
+  private async preTrafficEvaluation(): Promise<void> {
+    const skip = (reason: 'flag' | 'resumed', detail: string) =>
+      this.emit({ type: 'prompt_eval_skipped', at: this.clock.now(), reason, detail });
+    if (this.options.skipEvaluation) {
+      return skip('flag', 'skipped with --skip-evaluation: traffic moves without the pre-traffic evaluation');
+    }
+    if (this.reached !== null) {
+      return skip(
+        'resumed',
+        `resuming at ${this.stageLabel(this.reached)}: the canary already carries traffic`,
+      );
+    }
+    const run = this.deps.preTraffic as NonNullable<RolloutDeps['preTraffic']>; // checked in execute()
+    let report: EvaluationReport;
+    try {
+      report = await run({ emit: this.emit, signal: this.deps.signal });
+    } catch (error) {
+      if (this.deps.signal?.aborted || !(error instanceof CanaryError)) throw error;
+      // A broken judge or prompt is the plan's problem (exit 2); a relay that cannot be pinned, 5.
+      const code = error.exitCode === ExitCode.BadInput ? ExitCode.BadInput : ExitCode.Aborted;
+      const result = this.leftInPlace(
+        'aborted',
+        code,
+        `the pre-traffic evaluation stopped: ${error.message}`,
+        'evaluation',
+      );
+      throw new Finish({ ...result, next: error.hint ?? result.next });
+    }
+    if (this.deps.signal?.aborted) throw this.deps.signal.reason;
+    if (report.verdict === 'pass') return;
+    const traffic = this.confirmed?.rules ?? null;
+    throw new Finish({
+      outcome: 'rejected',
+      exitCode: ExitCode.RolledBack,
+      traffic,
+      summary: `the pre-traffic evaluation failed: ${report.summary}; no traffic was moved (${this.describeTraffic(traffic)})`,
+      next: 'fix the canary (or the prompt set) and run the plan again; in an emergency, --skip-evaluation moves traffic without it',
+      cause: 'evaluation',
+      stage: null,
+    });
   }
 
   /** Stops without writing when the route is not what this run last set. */

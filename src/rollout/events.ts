@@ -3,11 +3,20 @@
  * writes them as NDJSON with `version: EVENT_SCHEMA_VERSION` added.
  */
 import type { Evaluation } from '../analysis/types.js';
+import type { EvaluationReport } from '../evaluation/types.js';
 import type { RouteRule } from '../relay/types.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export type Outcome = 'promoted' | 'rolled_back' | 'aborted' | 'rollback_failed' | 'interrupted' | 'held';
+/** `rejected`: the pre-traffic evaluation failed, so no traffic was ever moved (exit 3). */
+export type Outcome =
+  | 'promoted'
+  | 'rolled_back'
+  | 'aborted'
+  | 'rollback_failed'
+  | 'interrupted'
+  | 'held'
+  | 'rejected';
 
 export type RollbackCause =
   | 'health'
@@ -140,7 +149,32 @@ export type RolloutEvent =
       /** What to run next, if anything. */
       next?: string | undefined;
     }
-  | { type: 'log'; at: number; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; at: number; level: 'info' | 'warn' | 'error'; message: string }
+  | PromptEvalEvent;
+
+/** The pre-traffic evaluation (src/evaluation/); snake_case fields, as every new record has. */
+export type PromptEvalEvent =
+  | {
+      type: 'prompt_eval_started';
+      at: number;
+      baseline: string;
+      canary: string;
+      prompts: number;
+      repeat: number;
+      /** Requests each version gets: prompts × repeat. */
+      requests_per_version: number;
+      concurrency: number;
+      judge: boolean;
+    }
+  | { type: 'prompt_eval_progress'; at: number; done: number; total: number }
+  | { type: 'prompt_eval_finished'; at: number; report: EvaluationReport }
+  | {
+      type: 'prompt_eval_skipped';
+      at: number;
+      /** `flag` (--skip-evaluation) or `resumed` (traffic had already moved). */
+      reason: 'flag' | 'resumed';
+      detail: string;
+    };
 
 export type RolloutEventType = RolloutEvent['type'];
 

@@ -622,7 +622,7 @@ describe('hostile input', () => {
       '  i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]',
     );
     expect(problemsOf(text)).toEqual([
-      "9:1: unknown key 'junk' at the top level; expected one of relay, emulator, route, baseline, canary, stages, bake, analysis, route_defaults, rollback, checks, notify",
+      "9:1: unknown key 'junk' at the top level; expected one of relay, emulator, route, baseline, canary, stages, bake, analysis, route_defaults, rollback, checks, notify, evaluation",
     ]);
   });
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { loadPrompts } from '../../src/evaluation/prompts.js';
+import { createPreTraffic } from '../../src/evaluation/stage.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { createRelayClient, type RelayClient } from '../../src/relay/client.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
@@ -56,11 +58,28 @@ async function run(example: string) {
     clock,
   });
   const events: RolloutEvent[] = [];
+  // The pre-traffic evaluation talks to the emulator's data plane over HTTP, as in a real run.
+  const preTraffic = plan.evaluation
+    ? createPreTraffic({
+        config: plan.evaluation,
+        prompts: await loadPrompts(plan.evaluation),
+        route: plan.route,
+        baselineTag: plan.baseline.tag,
+        canaryTag: plan.canary.tag,
+        relay: { baseUrl: emulator.baseUrl, apiKey: KEY },
+        cwd: path.dirname(plan.file),
+        env: {},
+        withhold: [],
+        redact: (t) => t,
+        clock,
+      })
+    : undefined;
   const result = await runRollout(plan, {
     clock,
     relay: client,
     emit: (e) => events.push(e),
     relayUrl: emulator.baseUrl,
+    preTraffic,
   });
   const route = emulator.control.getRoute(plan.route);
   const weights = Object.fromEntries((route?.route_rules ?? []).map((r) => [r.version_tag, r.weight]));
