@@ -6,8 +6,9 @@
  * json_schema, max_output_tokens}, ...any other OpenAI chat parameter}`. `model` is refused: the
  * route alias and the pin decide which model answers.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { PlanError, type PlanProblem } from '../errors.js';
+import { readFailure } from '../plan/load.js';
 import { compileExpectations } from './expectations.js';
 import type { EvaluationConfig, Expectations, PromptCase } from './types.js';
 
@@ -195,23 +196,23 @@ export function parsePromptLines(text: string, file: string, problems: PlanProbl
   return cases;
 }
 
+/** Larger prompt files are refused: a prompt set is a sample, and it is held in memory whole. */
+export const MAX_PROMPT_FILE_BYTES = 64 * 1024 * 1024;
+
 async function readText(file: string): Promise<string> {
+  let reason: string;
   try {
-    return await readFile(file, 'utf8');
+    const info = await stat(file);
+    if (!info.isFile()) reason = 'not a file';
+    else if (info.size > MAX_PROMPT_FILE_BYTES)
+      reason = `it is ${Math.round(info.size / 1024 / 1024)} MiB, more than the ${MAX_PROMPT_FILE_BYTES / 1024 / 1024} MiB a prompt set may be`;
+    else return await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a folder, not a file'
-            : (error as Error).message;
-    throw new PlanError([problem(file, 1, `cannot read the prompt file: ${reason}`)], {
-      hint: 'evaluation.prompts paths are resolved next to the plan file',
-    });
+    reason = readFailure(error);
   }
+  throw new PlanError([problem(file, 1, `cannot read the prompt file: ${reason}`)], {
+    hint: 'evaluation.prompts paths are resolved next to the plan file',
+  });
 }
 
 /** Every prompt of the plan's sets, in order; throws PlanError (exit 2) listing every bad line. */

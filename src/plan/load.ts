@@ -91,19 +91,21 @@ async function readPlanBytes(file: string, absolute: string): Promise<Buffer> {
   } catch (error) {
     if (error instanceof CanaryError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'not a file'
-            : ((error as Error).message ?? String(error));
+    const reason = readFailure(error);
     throw new CanaryError(`cannot read plan ${file}: ${reason}`, ExitCode.BadInput, {
       hint: code === 'ENOENT' ? 'check the path; `canary init` writes a starter plan' : undefined,
       cause: error,
     });
   }
+}
+
+/** Why a file could not be read, in words (for plans and the files they name). */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'not a file';
+  return (error as Error).message ?? String(error);
 }
 
 function tooLarge(file: string, size: number): PlanError {

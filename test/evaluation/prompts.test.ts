@@ -79,7 +79,7 @@ describe('prompt sets (JSONL)', () => {
     const problems = await problemsOf([missing, folder, empty]);
     expect(problems.map((p) => [p.file, p.message])).toEqual([
       [missing, 'cannot read the prompt file: no such file'],
-      [folder, 'cannot read the prompt file: it is a folder, not a file'],
+      [folder, 'cannot read the prompt file: not a file'],
       [empty, 'the prompt file holds no prompts (one JSON object per line)'],
     ]);
     if (process.getuid?.() !== 0) {
