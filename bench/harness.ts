@@ -51,6 +51,8 @@ async function benchPlan(root: string, overrides: Partial<Plan>): Promise<Plan> 
   const loaded = await loadPlan(`${root}/examples/quickstart.yaml`);
   return {
     ...loaded,
+    // The benchmark times the stage engine; the example's prompt evaluation is not part of it.
+    evaluation: undefined,
     route: 'bench-route',
     baseline: { tag: 'bench-v1', spec: { version_tag: 'bench-v1', model: 'bench/model' } },
     canary: { tag: 'bench-v2', spec: { version_tag: 'bench-v2', model: 'bench/model' } },

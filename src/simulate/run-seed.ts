@@ -57,7 +57,8 @@ export function scrambledSeed(n: number): number {
  * (the simulation judges the analysis, not the commands), which the caller says.
  */
 export function simulationPlan(plan: Plan): Plan {
-  const { notify: _notify, checks: _checks, ...rest } = plan;
+  // The pre-traffic evaluation is left out too: it judges answers, the simulation judges traffic.
+  const { notify: _notify, checks: _checks, evaluation: _evaluation, ...rest } = plan;
   return {
     ...rest,
     relay: { ...plan.relay, url: 'emulator' },
