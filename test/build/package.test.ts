@@ -108,6 +108,8 @@ describe('npm pack', () => {
         .filter((f) => f.endsWith('.yaml'))
         .map((f) => `examples/${f}`),
       ...(await readdir(join(ROOT, 'examples', 'scenarios'))).map((f) => `examples/scenarios/${f}`),
+      // The prompt sets the examples' evaluation: blocks name.
+      ...(await readdir(join(ROOT, 'examples', 'prompts'))).map((f) => `examples/prompts/${f}`),
     ];
     expect(paths).toEqual(
       [
