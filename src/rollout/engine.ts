@@ -194,6 +194,7 @@ function abortReason(signal: AbortSignal | undefined): RolloutAbortReason {
   const cause = reason?.cause === 'timeout' ? 'timeout' : 'interrupt';
   const result: RolloutAbortReason = { action, cause };
   if (typeof reason?.exitCode === 'number') result.exitCode = reason.exitCode;
+  if (typeof reason?.why === 'string') result.why = reason.why;
   return result;
 }
 

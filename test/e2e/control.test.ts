@@ -250,3 +250,36 @@ describe('the README quickstart, then the incident commands from the repo root',
     expect(back.stderr).not.toContain('no rollout');
   });
 });
+
+describe('canary rollout takes --api-key-env and --api-key-file, as the missing-key hint says', () => {
+  it('a key from the named env var or from the key file gets past pre-flight; a wrong one in the file exits 2', async () => {
+    writePlan('ctl-keys');
+    const args = ['rollout', 'deploy/canary.yaml', '--output', 'plain', '--timeout', '3s'];
+    const none = await runCli(args, { cwd: repo, env: baseEnv({ HOME: repo }) });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--api-key-file');
+
+    const fromEnv = await runCli([...args, '--api-key-env', 'MY_RELAY_KEY'], {
+      cwd: repo,
+      env: baseEnv({ HOME: repo, MY_RELAY_KEY: KEY }),
+    });
+    expect(fromEnv.stdout).toContain('[stage 1/3]');
+    expect(fromEnv.code, fromEnv.stderr).toBe(5); // the --timeout, after stage 1 began
+
+    writeFileSync(path.join(repo, 'relay.key'), `${KEY}\n`, { mode: 0o600 });
+    const fromFile = await runCli([...args, '--api-key-file', 'relay.key'], {
+      cwd: repo,
+      env: baseEnv({ HOME: repo, RELAY_API_KEY: 'not-this-one' }), // a file named on the command line wins
+    });
+    expect(fromFile.stdout).toContain('[stage 1/3]');
+    expect(fromFile.code, fromFile.stderr).toBe(5);
+
+    writeFileSync(path.join(repo, 'wrong.key'), 'wrong-key-0000\n', { mode: 0o600 });
+    const wrong = await runCli([...args, '--api-key-file', 'wrong.key'], {
+      cwd: repo,
+      env: baseEnv({ HOME: repo }),
+    });
+    expect(wrong.code).toBe(2);
+    for (const r of [none, fromEnv, fromFile, wrong]) expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { createIo } from '../../src/io.js';
 import { JournalWriter, readStateDir } from '../../src/journal/journal.js';
-import { stageOfRoute } from '../../src/journal/resume.js';
+import { describeResume, stageOfRoute } from '../../src/journal/resume.js';
 import { openRolloutSession } from '../../src/journal/session.js';
 import { findRollbackTarget } from '../../src/journal/target.js';
 import { runRollout } from '../../src/rollout/engine.js';
@@ -296,5 +296,39 @@ describe('findRollbackTarget', () => {
       exitCode: 2,
       hint: expect.stringContaining('--route'),
     });
+  });
+});
+
+describe('describeResume blames only a run that set this route’s weights on this relay', () => {
+  it('skips a later run on an in-process emulator, on another relay, or one that never reached a stage', () => {
+    const plan = makePlan();
+    const stateDir = tmp();
+    const { io } = makeIo();
+    const write = (start: number, extra: Record<string, unknown>, weights: boolean) => {
+      const w = new JournalWriter(
+        { stateDir, route: ROUTE, redact: io.redact, warn: () => {} },
+        {
+          command: 'rollout',
+          at: start,
+          route: ROUTE,
+          baseline: BASE,
+          canary: CANARY,
+          relay: 'http://r/v1',
+          apiKeyEnv: 'K',
+          ...extra,
+        },
+      );
+      if (weights) w.append({ type: 'weights_set', at: start + 1, stage: 1, rules: at(25) });
+      w.close();
+      return w.run;
+    };
+    const culprit = write(1_000, {}, true);
+    write(2_000, { inProcessEmulator: true, relay: 'http://127.0.0.1:5555/v1' }, true);
+    write(3_000, { relay: 'http://other/v1' }, true);
+    write(4_000, {}, false); // stopped in pre-flight
+    const [journal] = readStateDir(stateDir);
+    const info = describeResume(plan, 1, journal?.runs ?? [], 'http://r/v1');
+    expect(info.previous?.run).toBe(culprit);
+    expect(info.description).toContain(`run ${culprit}`);
   });
 });

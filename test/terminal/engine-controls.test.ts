@@ -107,3 +107,77 @@ describe('operator controls', () => {
     expect(result.outcome).toBe('interrupted');
   });
 });
+
+describe('requests from the control channel (canary promote|abort from another shell)', () => {
+  it('promote --full: every later stage leaves at its first passing check, gates included; no check is skipped', async () => {
+    const h = harness({
+      stages: [
+        { weight: 5, bakeMs: 10 * HOUR },
+        { weight: 25, bakeMs: 10 * HOUR, pause: true },
+        { weight: 50, bakeMs: 10 * HOUR },
+        { weight: 100 },
+      ],
+    });
+    const controls = new ControlQueue();
+    sendAt(h, controls, 5 * MIN, { command: 'promote', full: true, by: 'ana@box pid 7' });
+    // --full answers the gate: the gate function is never asked.
+    let asked = 0;
+    const gate = async () => {
+      asked++;
+      return 'rollback' as const;
+    };
+    const result = await h.run({ controls, gate });
+    expect(asked).toBe(0);
+    expect(result.outcome).toBe('promoted');
+    expect(h.elapsed()).toBeLessThan(HOUR);
+    // Each stage was left on a passing evaluation of its own.
+    for (const stage of [0, 1, 2]) {
+      expect(h.of('evaluation').some((e) => e.stage === stage && e.evaluation.verdict === 'pass')).toBe(true);
+    }
+    expect(h.of('paused')).toHaveLength(0);
+    expect(h.of('operator_action')[0]?.detail).toContain('later stages leave at their first passing check');
+  });
+
+  it('a plain promote still bakes the later stages in full', async () => {
+    const h = harness({
+      stages: [{ weight: 5, bakeMs: HOUR }, { weight: 25, bakeMs: HOUR }, { weight: 100 }],
+    });
+    const controls = new ControlQueue();
+    sendAt(h, controls, 5 * MIN, 'promote');
+    await h.run({ controls });
+    const second = h.of('stage_started')[1]?.at ?? 0;
+    const third = h.of('stage_started')[2]?.at ?? 0;
+    expect(third - second).toBeGreaterThanOrEqual(HOUR);
+  });
+
+  it('abort with a reason: who and why are the rollback reason, said once in the summary', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    sendAt(h, controls, 2 * MIN, { command: 'rollback', by: 'ana@box pid 7', reason: 'bad answers' });
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'operator', exitCode: 3 });
+    expect(h.of('rollback_started')[0]?.reason).toBe('ana@box pid 7 asked (canary abort): bad answers');
+    expect(result.summary).toMatch(
+      /^rolled back at stage 1\/4: ana@box pid 7 asked \(canary abort\): bad answers; /,
+    );
+    expect(result.summary.match(/rolled back/g)).toHaveLength(1);
+  });
+});
+
+describe('interrupt summary', () => {
+  it('says what triggered the rollback once, without repeating "interrupted"', async () => {
+    const h = harness();
+    const controller = new AbortController();
+    void h.clock
+      .sleep(15 * MIN)
+      .then(() =>
+        controller.abort({ action: 'rollback', cause: 'interrupt', exitCode: 143, why: 'SIGTERM received' }),
+      );
+    const result = await h.run({ signal: controller.signal });
+    expect(result.outcome).toBe('interrupted');
+    expect(result.summary).toMatch(/^rolled back at stage 2\/4: SIGTERM received; traffic at baseline/);
+    const { outcomeHeadline } = await import('../../src/reporters/format.js');
+    const headline = outcomeHeadline(result.outcome, result.summary);
+    expect(headline.match(/interrupt/g)).toHaveLength(1);
+  });
+});
