@@ -67,6 +67,11 @@ export const LIGHT_COMMANDS = {
   validate: ['./commands/validate.js'],
   status: ['./commands/status.js'],
   history: ['./commands/history.js'],
+  // The control commands (src/control-program.ts): a socket and the state folder, nothing else.
+  promote: ['./commands/control.js'],
+  pause: ['./commands/control.js'],
+  resume: ['./commands/control.js'],
+  abort: ['./commands/control.js'],
 };
 
 /**

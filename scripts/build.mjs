@@ -174,7 +174,7 @@ const trim = {
 
 /**
  * For a command's own bundle (LIGHT_COMMANDS in scripts/build-checks.mjs): every module src/cli.ts
- * (or src/program.ts) imports lazily for another command becomes a module that throws, so the
+ * (or src/program.ts, or src/control-program.ts) imports lazily for another command becomes a module that throws, so the
  * bundle carries the program and this one command. bin/canary.cjs runs such a bundle only when
  * the first argument is its command, so commander never dispatches to the others; should it
  * ever, the user sees an internal error naming this plugin rather than a wrong answer.
@@ -183,7 +183,7 @@ const onlyCommand = (command) => ({
   name: `only-${command}`,
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (args.kind !== 'dynamic-import' || !/\/src\/(cli|program)\.ts$/.test(args.importer))
+      if (args.kind !== 'dynamic-import' || !/\/src\/(cli|program|control-program)\.ts$/.test(args.importer))
         return undefined;
       if (belongsToCommand(command, args.path)) return undefined;
       return {

@@ -15,10 +15,9 @@
  * Socket paths are limited to ~104 bytes; a deep state folder falls back to a path under
  * /tmp named by a hash of the folder and route, which every command computes the same way.
  *
- * This module is the client's whole dependency set (node:net, node:os, node:crypto), so the
- * control commands load nothing else.
+ * This module is the client's whole dependency set (node:net, node:os), so the control
+ * commands load nothing else (not even node:crypto: a socket's name needs no cryptographic hash).
  */
-import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
@@ -69,9 +68,21 @@ export interface ControlAnswer {
 /** Longest reason accepted: a sentence, not a file. */
 export const MAX_REASON = 500;
 
+/** 64 bits of FNV-1a (two 32-bit lanes) as 16 hex digits: a stable short name, not a secret. */
+function shortHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193 + 2) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
 export function controlSocketPath(stateDir: string, route: string): string {
   const dir = path.resolve(stateDir);
-  const hash = createHash('sha256').update(`${dir}\0${route}`).digest('hex').slice(0, 16);
+  const hash = shortHash(`${dir}\0${route}`);
   if (process.platform === 'win32') return `\\\\.\\pipe\\canary-${hash}`;
   const local = path.join(dir, `${safeRouteName(route)}.sock`);
   // sun_path holds 104 bytes on macOS, 108 on Linux, terminator included.

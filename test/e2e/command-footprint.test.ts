@@ -43,12 +43,12 @@ afterAll(async () => {
 });
 
 /** The built-in modules a run loaded, by name (`NativeModule net` → `net`). */
-async function builtins(args: string[], name: string): Promise<string[]> {
+async function builtins(args: string[], name: string, code = 0): Promise<string[]> {
   const out = path.join(dir, `${name}.json`);
   const run = await runCli(args, {
     env: baseEnv({ RELAY_API_KEY: KEY, NODE_OPTIONS: `--require ${preload}`, FOOTPRINT_OUT: out }),
   });
-  expect(run.code, run.stderr).toBe(0);
+  expect(run.code, run.stderr).toBe(code);
   return (JSON.parse(readFileSync(out, 'utf8')) as string[])
     .filter((m) => m.startsWith('NativeModule '))
     .map((m) => m.slice('NativeModule '.length));
@@ -78,6 +78,12 @@ describe('commands with a bundle of their own load only what they use', () => {
 
   it('history: no HTTP, no crypto, no V8 flags', async () => {
     const loaded = await builtins(['history', '--state-dir', dir], 'history');
+    for (const name of ['http', 'crypto', 'v8']) expect(loaded).not.toContain(name);
+  });
+
+  it('pause (and the other control commands): a socket, no HTTP, no crypto, no V8 flags', async () => {
+    // No rollout is running: the command looks, finds no socket, and exits 6.
+    const loaded = await builtins(['pause', '--route', 'light-route', '--state-dir', dir], 'pause', 6);
     for (const name of ['http', 'crypto', 'v8']) expect(loaded).not.toContain(name);
   });
 });
