@@ -1,3 +1,4 @@
+import type { CustomCheck } from '../custom-metrics/types.js';
 import type { JudgedMetric } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
 
@@ -39,4 +40,6 @@ export interface Evaluation {
   checks: CheckResult[];
   /** `fail` if any check failed; else `no_data` if data is short or any check lacks data; else `pass`. */
   verdict: CheckStatus;
+  /** `analysis.metrics:` checks (src/custom-metrics/judge.ts), dry-run ones included; absent without any. */
+  custom?: CustomCheck[] | undefined;
 }

@@ -118,6 +118,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
   let reporter: Reporter | undefined;
   let connection: Connection | undefined;
   let metrics: OpenedMetricsSource | undefined;
+  let customMetrics: import('../custom-metrics/reader.js').OpenedCustomMetrics | undefined;
   let notifier: Notifier | undefined;
   let terminal: TerminalSession | undefined;
   let session: RolloutSession | undefined;
@@ -208,6 +209,14 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       allowInsecureHttp: opts.allowInsecureHttp,
       transport: undiciTransport,
     });
+    // analysis.metrics: their env secrets are read (and registered as secrets) before any change.
+    if ((plan.analysis.customMetrics?.length ?? 0) > 0) {
+      const { openCustomMetrics } = await import('../custom-metrics/reader.js');
+      customMetrics = await openCustomMetrics(plan, io, {
+        transport: undiciTransport,
+        allowInsecureHttp: opts.allowInsecureHttp,
+      });
+    }
 
     // Keys, the Ctrl-C menu and gate prompts for a person at the terminal (src/terminal/session.ts).
     if (interactive) {
@@ -304,6 +313,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         clock: systemClock,
         relay: connection.client,
         metrics,
+        customMetrics,
         emit,
         signal: controller.signal,
         gate: (opts.approveGates || !terminal ? autoApprove : terminal.gate) as never,
@@ -346,6 +356,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     await reporter?.close();
     await connection?.close();
     await metrics?.close();
+    await customMetrics?.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
     // Last, after everything else: where the journal is, then what a signal or the timeout did,
     // for whoever reads the log's end.

@@ -70,12 +70,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
   const faults = new FaultQueue();
   const calls = new CallLog();
 
+  const chat = new ChatCompletions({ state, behaviours, scenario, seed, now: () => clock.now() });
   // prom-client loads only when something scrapes.
   let exposition: Promise<import('./prometheus.js').Exposition> | undefined;
   const server = createServer(
     createRequestListener({
       exposition: async () => {
-        exposition ??= import('./prometheus.js').then((m) => m.createExposition(simulation));
+        exposition ??= import('./prometheus.js').then((m) =>
+          m.createExposition(simulation, {
+            answers: (tag) => chat.behaviour(tag),
+            latencyP50Ms: (tag) => behaviours.resolve(tag, 100, clock.now()).latency_p50_ms,
+          }),
+        );
         const e = await exposition;
         return { contentType: e.contentType, body: await e.render() };
       },
@@ -87,7 +93,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
       faults,
       calls,
       onCall: options.onCall,
-      chat: new ChatCompletions({ state, behaviours, scenario, seed, now: () => clock.now() }),
+      chat,
     }),
   );
   const host = options.host ?? '127.0.0.1';

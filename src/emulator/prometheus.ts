@@ -24,7 +24,20 @@ export const PROMETHEUS_METRIC_NAMES = {
   duration: 'relay_request_duration_seconds',
   cost: 'relay_cost_dollars_total',
   tokens: 'relay_tokens_total',
+  ttft: 'relay_time_to_first_token_seconds',
+  rateLimited: 'relay_rate_limited_total',
 } as const;
+
+/**
+ * What the exposition needs beyond the simulated totals: each version's data-plane answers
+ * (`ttft_ms`, `rate_limit_rate`) and its latency p50. Time to first token is the latency
+ * distribution scaled so that its median is `ttft_ms` (a slower model is slower to start too);
+ * rate-limited requests are `rate_limit_rate` of the requests served.
+ */
+export interface ExpositionExtras {
+  answers(tag: string): { ttft_ms: number; rate_limit_rate: number };
+  latencyP50Ms(tag: string): number;
+}
 
 /**
  * Upper bound of each latency bin in ms. Taken from histogramQuantile (the 100th percentile
@@ -56,14 +69,31 @@ interface HistogramValue {
   value: number;
 }
 
-function histogramValues(totals: Readonly<CumulativeTotals>): HistogramValue[] {
+/** Latency bin counts moved to the bins their latencies × `scale` fall in (their middles decide). */
+function scaledBins(latency: ArrayLike<number>, scale: number): number[] {
+  const out = new Array<number>(LATENCY_BINS).fill(0);
+  let j = 0;
+  for (let i = 0; i < LATENCY_BINS; i++) {
+    const count = latency[i] ?? 0;
+    if (count === 0) continue;
+    const ms = (MIDDLES_S[i] ?? 0) * 1000 * scale;
+    j = BOUNDS_MS.findIndex((upper) => ms <= upper);
+    out[j < 0 ? LATENCY_BINS - 1 : j] = (out[j < 0 ? LATENCY_BINS - 1 : j] ?? 0) + count;
+  }
+  return out;
+}
+
+function histogramValues(
+  totals: Readonly<CumulativeTotals>,
+  name: string = PROMETHEUS_METRIC_NAMES.duration,
+  bins: ArrayLike<number> = totals.latency,
+): HistogramValue[] {
   const base = { route: totals.routeId, version_tag: totals.versionTag };
-  const name = PROMETHEUS_METRIC_NAMES.duration;
   const values: HistogramValue[] = [];
   let cumulative = 0;
   let sum = 0;
   for (let i = 0; i < LATENCY_BINS; i++) {
-    const count = totals.latency[i] ?? 0;
+    const count = bins[i] ?? 0;
     cumulative += count;
     sum += count * (MIDDLES_S[i] ?? 0);
     values.push({
@@ -85,7 +115,7 @@ export interface Exposition {
   render(): Promise<string>;
 }
 
-export function createExposition(simulation: TrafficSimulation): Exposition {
+export function createExposition(simulation: TrafficSimulation, extras?: ExpositionExtras): Exposition {
   const registry = new Registry();
   const labelNames = ['route', 'version_tag'] as const;
 
@@ -143,10 +173,45 @@ export function createExposition(simulation: TrafficSimulation): Exposition {
       help,
       type: 'histogram',
       aggregator: 'sum',
-      values: [...simulation.cumulative()].flatMap(histogramValues),
+      values: [...simulation.cumulative()].flatMap((t) => histogramValues(t)),
     }),
   };
   registry.registerMetric(duration as unknown as Metric);
+
+  if (extras) {
+    new Counter({
+      name: PROMETHEUS_METRIC_NAMES.rateLimited,
+      help: 'Simulated requests answered 429 by the upstream, by route and version.',
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of simulation.cumulative()) {
+          const share = extras.answers(t.versionTag).rate_limit_rate;
+          this.inc({ route: t.routeId, version_tag: t.versionTag }, Math.floor(t.requests * share));
+        }
+      },
+    });
+    const ttftHelp = 'Simulated time to the first token in seconds, by route and version.';
+    const ttftName = PROMETHEUS_METRIC_NAMES.ttft;
+    const ttft = {
+      name: ttftName,
+      help: ttftHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => ({
+        name: ttftName,
+        help: ttftHelp,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [...simulation.cumulative()].flatMap((t) => {
+          const scale = extras.answers(t.versionTag).ttft_ms / Math.max(1, extras.latencyP50Ms(t.versionTag));
+          return histogramValues(t, ttftName, scaledBins(t.latency, scale));
+        }),
+      }),
+    };
+    registry.registerMetric(ttft as unknown as Metric);
+  }
 
   return {
     contentType: registry.contentType,

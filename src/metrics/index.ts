@@ -40,7 +40,7 @@ function secretFromEnv(io: Io, envVar: string, what: string): string {
   return value;
 }
 
-function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | undefined {
+export function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | undefined {
   if (config.bearerTokenEnv !== undefined) {
     const token = secretFromEnv(io, config.bearerTokenEnv, 'The bearer token');
     return { kind: 'bearer', token, source: `env ${config.bearerTokenEnv}` };

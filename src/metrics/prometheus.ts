@@ -39,6 +39,11 @@ export interface PrometheusSourceOptions {
 export interface PrometheusSource extends MetricsSource {
   readonly name: 'prometheus';
   readonly url: string;
+  /**
+   * One user-defined query (`analysis.metrics:`), placeholders filled for the version and the
+   * window, evaluated at the window's end: a number, or null for no data; throws like a read.
+   */
+  readQuery(name: string, template: string, q: MetricsQuery, call?: CallOptions): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -277,6 +282,20 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
         latency_p99_ms: p99,
         cost_per_token: cost,
       };
+    },
+
+    async readQuery(name, template, q, call) {
+      let promql: string;
+      try {
+        promql = renderQuery(template, {
+          versionTag: q.versionTag,
+          route: q.route,
+          windowMs: q.end - q.start,
+        });
+      } catch (error) {
+        throw failure(name, 'bad_query', error instanceof Error ? error.message : String(error), 0);
+      }
+      return query(name, promql, q.end / 1000, call);
     },
 
     close: () => transport.close(),

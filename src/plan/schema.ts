@@ -22,6 +22,7 @@ import {
 } from '../relay/types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { readEvaluation } from './evaluation-schema.js';
+import { readCustomMetrics } from './metrics-schema.js';
 import {
   type AnalysisConfig,
   type ComparisonRule,
@@ -112,6 +113,7 @@ const KEYS = {
     'baseline_comparison',
     'provider',
     'prometheus',
+    'metrics',
   ],
   prometheus: ['url', 'bearer_token_env', 'username', 'password_env', 'queries'],
   threshold: ['max'],
@@ -878,7 +880,11 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
   }
 
   let onMetricErrors: 'rollback' | 'hold' = DEFAULTS.onMetricErrors;
-  const source = readMetricsSource(r, fields);
+  const customEntry = r.optional(fields, 'metrics');
+  const customMetrics = readCustomMetrics(r, customEntry, minRequests ?? DEFAULTS.minRequests);
+  if (customMetrics === false) ok = false;
+  const promqlMetrics = customMetrics ? customMetrics.filter((m) => m.source.kind === 'prometheus') : [];
+  const source = readMetricsSource(r, fields, promqlMetrics.length > 0 ? customEntry : undefined);
   if (source === undefined) ok = false;
 
   const policyEntry = r.optional(fields, 'on_metric_errors');
@@ -955,6 +961,7 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     baselineComparison: comparison,
     ...(significance ? { significance } : {}),
     ...source,
+    ...(customMetrics && customMetrics.length > 0 ? { customMetrics } : {}),
   };
 }
 
@@ -962,6 +969,8 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
 function readMetricsSource(
   r: PlanReader,
   fields: Fields | undefined,
+  /** `analysis.metrics` when some of them are PromQL: they need analysis.prometheus whatever the provider. */
+  promqlMetrics?: Entry | undefined,
 ): Pick<AnalysisConfig, 'provider' | 'prometheus'> | undefined {
   const providerEntry = r.optional(fields, 'provider');
   const promEntry = r.optional(fields, 'prometheus');
@@ -972,6 +981,10 @@ function readMetricsSource(
     else return r.fail(providerEntry, 'relay or prometheus');
   }
   if (!promEntry) {
+    if (promqlMetrics) {
+      r.problemAtKey(promqlMetrics, 'analysis.metrics: PromQL metrics (query:) need analysis.prometheus.url');
+      return undefined;
+    }
     if (provider === 'prometheus' && providerEntry) {
       r.problem(providerEntry, 'analysis.provider is prometheus but there is no analysis.prometheus.url');
       return undefined;
@@ -982,7 +995,7 @@ function readMetricsSource(
   const f = r.mapping(promEntry, KEYS.prometheus, { secrets: true });
   if (!f) return undefined;
   let ok = true;
-  if (provider !== 'prometheus') {
+  if (provider !== 'prometheus' && !promqlMetrics) {
     r.problemAtKey(
       promEntry,
       'analysis.prometheus is only used with analysis.provider: prometheus; add it, or remove this block',
@@ -1056,7 +1069,8 @@ function readMetricsSource(
   const prometheus: PrometheusConfig = { url, queries };
   if (bearerTokenEnv !== undefined) prometheus.bearerTokenEnv = bearerTokenEnv;
   if (username !== undefined && passwordEnv !== undefined) prometheus.basicAuth = { username, passwordEnv };
-  return { provider: 'prometheus', prometheus };
+  // With provider relay, the block serves only the PromQL ones of analysis.metrics.
+  return { provider: provider === 'prometheus' || !promqlMetrics ? 'prometheus' : 'relay', prometheus };
 }
 
 /** Chosen with `npm run judge` (docs/judgement.md): the settings that scored best on its scenarios. */

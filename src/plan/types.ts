@@ -2,6 +2,7 @@
  * The validated, normalised plan the core runs. `src/plan/load.ts` turns a YAML file into
  * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
  */
+import type { CustomMetricConfig } from '../custom-metrics/types.js';
 import type { EvaluationConfig } from '../evaluation/types.js';
 import type { CreateRouteRequest, JsonValue, VersionSpec } from '../relay/types.js';
 
@@ -40,8 +41,10 @@ export interface AnalysisConfig {
   significance?: SignificanceConfig | undefined;
   /** Where metrics come from; absent means `relay` (the relay's metrics API). */
   provider?: 'relay' | 'prometheus' | undefined;
-  /** Present when provider is `prometheus`. */
+  /** Present when provider is `prometheus`, or when `customMetrics` has PromQL ones. */
   prometheus?: PrometheusConfig | undefined;
+  /** `analysis.metrics:`, user-defined metrics (src/custom-metrics/). */
+  customMetrics?: CustomMetricConfig[] | undefined;
 }
 
 /** PromQL per metric the Prometheus source reads; `{{version_tag}}`, `{{route}}`, `{{window}}` are filled in. */

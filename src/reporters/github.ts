@@ -254,10 +254,14 @@ export class GitHubReporter implements Reporter {
         );
       }
       lines.push('');
-      if (last.checks.length > 0) {
+      if (last.checks.length > 0 || (last.custom?.length ?? 0) > 0) {
         lines.push('| Check | Verdict | Why |');
         lines.push('|---|---|---|');
         for (const c of last.checks) lines.push(`| \`${c.id}\` | ${c.status} | ${mdText(c.reason)} |`);
+        // analysis.metrics: a dry-run check is shown, and says it decides nothing.
+        for (const c of last.custom ?? []) {
+          lines.push(`| \`${c.id}\`${c.dry_run ? ' (dry run)' : ''} | ${c.status} | ${mdText(c.reason)} |`);
+        }
         lines.push('');
       }
     }

@@ -4,6 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { CheckResult } from '../analysis/types.js';
+import type { CustomCheck } from '../custom-metrics/types.js';
 import { evaluationLines } from '../evaluation/format.js';
 import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
 import {
@@ -25,6 +26,17 @@ export interface EventLine {
 function checksText(checks: readonly CheckResult[], status?: CheckResult['status']): string {
   const chosen = status ? checks.filter((c) => c.status === status) : checks;
   return chosen.map(describeCheck).join(' · ');
+}
+
+/**
+ * `analysis.metrics` checks as they read in a line: their reasons, dry-run ones marked. A
+ * dry-run check is shown with every verdict (it never decides one), so a trial is always visible.
+ */
+function customText(checks: readonly CustomCheck[] | undefined, status?: CustomCheck['status']): string {
+  const chosen = (checks ?? []).filter((c) => c.dry_run || status === undefined || c.status === status);
+  return chosen
+    .map((c) => (c.dry_run && c.status === 'fail' ? `${c.reason} (would fail)` : c.reason))
+    .join(' · ');
 }
 
 function join(...parts: Array<string | undefined | false>): string {
@@ -76,8 +88,11 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
       const bake = `bake ${formatDuration(event.bakeElapsedMs)}/${formatDuration(event.bakeMs)}`;
       const requests =
         e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
+      const custom = customText(e.custom);
       if (e.verdict === 'pass') {
-        return [{ tag: 'check', text: join('pass', checksText(e.checks), requests, bake), tone: 'good' }];
+        return [
+          { tag: 'check', text: join('pass', checksText(e.checks), custom, requests, bake), tone: 'good' },
+        ];
       }
       if (e.verdict === 'fail') {
         return [
@@ -86,6 +101,7 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
             text: join(
               `FAIL ${event.consecutiveFailures}/${event.failureLimit}`,
               checksText(e.checks, 'fail'),
+              customText(e.custom, 'fail'),
             ),
             tone: 'bad',
           },
@@ -96,7 +112,17 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
           ? `${formatCount(e.canaryRequests)}/${formatCount(e.minRequests)} canary requests`
           : undefined;
       return [
-        { tag: 'check', text: join('no data', short, checksText(e.checks, 'no_data'), bake), tone: 'warn' },
+        {
+          tag: 'check',
+          text: join(
+            'no data',
+            short,
+            checksText(e.checks, 'no_data'),
+            customText(e.custom, 'no_data'),
+            bake,
+          ),
+          tone: 'warn',
+        },
       ];
     }
     case 'waiting_for_data': {

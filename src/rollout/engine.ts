@@ -20,6 +20,8 @@
 import { evaluate, verdictReason } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { Clock } from '../clock.js';
+import { customReason, judgeCustom, withCustomChecks } from '../custom-metrics/judge.js';
+import type { CustomMetricsPort, CustomValues } from '../custom-metrics/types.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
@@ -104,6 +106,11 @@ export interface RolloutDeps {
    * the I/O so the engine stays pure. Required when the plan has checks.
    */
   stageChecks?: ((ctx: StageChecksContext) => Promise<StageCheckResult[]>) | undefined;
+  /**
+   * Reads `analysis.metrics:` (src/custom-metrics/reader.ts); required when the plan has some.
+   * Rejects only when a metric that can fail a check could not be read.
+   */
+  customMetrics?: CustomMetricsPort | undefined;
   /**
    * Runs the plan's pre-traffic `evaluation:` (src/evaluation/stage.ts) and emits its events;
    * required when the plan has one and the run starts before any traffic moved.
@@ -196,6 +203,15 @@ function abortReason(signal: AbortSignal | undefined): RolloutAbortReason {
   if (typeof reason?.exitCode === 'number') result.exitCode = reason.exitCode;
   if (typeof reason?.why === 'string') result.why = reason.why;
   return result;
+}
+
+/** Why an evaluation came out as it did, the built-in checks' reasons and then the custom ones'. */
+function reasonOf(evaluation: Evaluation): string {
+  const custom = customReason(evaluation);
+  const builtIn = verdictReason(evaluation);
+  if (!custom) return builtIn;
+  const ownDeciding = evaluation.checks.some((c) => c.status === evaluation.verdict);
+  return ownDeciding ? `${builtIn}; ${custom}` : custom;
 }
 
 function message(error: unknown): string {
@@ -359,6 +375,12 @@ class RolloutRun {
     if (hasChecks && !this.deps.stageChecks) {
       throw new CanaryError(
         'this plan has checks but the engine was given no runner for them.',
+        ExitCode.Internal,
+      );
+    }
+    if ((plan.analysis.customMetrics?.length ?? 0) > 0 && !this.deps.customMetrics) {
+      throw new CanaryError(
+        'this plan has analysis.metrics but the engine was given no reader for them.',
         ExitCode.Internal,
       );
     }
@@ -798,12 +820,19 @@ class RolloutRun {
     const withBaseline = 100 - stage.weight > WEIGHT_TOLERANCE;
     const read = (tag: string) =>
       this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, { signal });
-    const [route, canary, baseline] = await Promise.allSettled([
+    const custom = this.deps.customMetrics;
+    const readCustom = (tag: string) =>
+      custom
+        ? custom.read({ versionTag: tag, start, end, route: plan.route }, { signal })
+        : Promise.resolve(null);
+    const [route, canary, baseline, customCanary, customBaseline] = await Promise.allSettled([
       this.deps.relay.getRoute(plan.route, { signal }),
       read(plan.canary.tag),
       withBaseline ? read(plan.baseline.tag) : Promise.resolve(null),
+      readCustom(plan.canary.tag),
+      withBaseline ? readCustom(plan.baseline.tag) : Promise.resolve(null),
     ]);
-    return { route, canary, baseline, withBaseline };
+    return { route, canary, baseline, customCanary, customBaseline, withBaseline };
   }
 
   /** Bakes a stage until it may be left; anything else unwinds with a `Finish`. */
@@ -941,7 +970,13 @@ class RolloutRun {
         const reads = await this.readWindow(stage, windowStart, windowEnd);
 
         if (reads.route.status === 'fulfilled') this.checkDrift(reads.route.value, stage.index);
-        const failed = [reads.route, reads.canary, reads.baseline].find((r) => r.status === 'rejected');
+        const failed = [
+          reads.route,
+          reads.canary,
+          reads.baseline,
+          reads.customCanary,
+          reads.customBaseline,
+        ].find((r) => r.status === 'rejected');
         if (failed) {
           if (this.deps.signal?.aborted) throw this.deps.signal.reason;
           readErrors++;
@@ -965,7 +1000,7 @@ class RolloutRun {
         } else {
           readErrors = 0;
           const config = reads.withBaseline ? analysis : { ...analysis, baselineComparison: {} };
-          const evaluation = evaluate({
+          const builtIn = evaluate({
             canary: (reads.canary as PromiseFulfilledResult<VersionMetrics>).value,
             baseline: (reads.baseline as PromiseFulfilledResult<VersionMetrics | null>).value,
             config,
@@ -974,6 +1009,17 @@ class RolloutRun {
             windowStart,
             windowEnd,
           });
+          // analysis.metrics: judged on the same window, folded into the same verdict (dry-run ones shown only).
+          const evaluation = withCustomChecks(
+            builtIn,
+            judgeCustom({
+              metrics: analysis.customMetrics ?? [],
+              canary: (reads.customCanary as PromiseFulfilledResult<CustomValues | null>).value,
+              baseline: (reads.customBaseline as PromiseFulfilledResult<CustomValues | null>).value,
+              canaryRequests: builtIn.canaryRequests,
+              significance: config.significance !== undefined,
+            }),
+          );
           latest = evaluation;
           history.push(evaluation);
           if (history.length > 240) history.shift();
@@ -991,7 +1037,7 @@ class RolloutRun {
             nextCheckAt: clock.now() + analysis.intervalMs,
           };
           if (evaluation.verdict === 'fail' && failures >= analysis.failureLimit) {
-            const why = `${verdictReason(evaluation)} (${failures} failed evaluation${failures === 1 ? '' : 's'} in a row)`;
+            const why = `${reasonOf(evaluation)} (${failures} failed evaluation${failures === 1 ? '' : 's'} in a row)`;
             await this.rollback(stage.index, 'health', why, () => this.emit(event));
           }
           this.emit(event);
@@ -1018,7 +1064,7 @@ class RolloutRun {
         const verdict = latest?.verdict ?? 'no_data';
         if (verdict === 'no_data' && gate.state !== 'pending' && !this.held && clock.now() >= dataDeadline) {
           const why = latest
-            ? `not enough data by the deadline: ${verdictReason(latest)}`
+            ? `not enough data by the deadline: ${reasonOf(latest)}`
             : 'not enough data by the deadline: the latest metrics read failed';
           await this.rollback(stage.index, 'insufficient_data', why);
         }

@@ -63,7 +63,8 @@ export function simulationPlan(plan: Plan): Plan {
     ...rest,
     relay: { ...plan.relay, url: 'emulator' },
     stages: plan.stages.map(({ checks: _stageChecks, ...stage }) => stage),
-    analysis: { ...plan.analysis, provider: 'relay', prometheus: undefined },
+    // analysis.metrics read outside sources (Prometheus, score APIs) the simulation does not have.
+    analysis: { ...plan.analysis, provider: 'relay', prometheus: undefined, customMetrics: undefined },
   };
 }
 

@@ -7,13 +7,13 @@
  * Needs the `prometheus` binary (.ci/run installs Debian's package). Without it the suite is
  * skipped with a loud message, except under CI, where it fails so a broken install is noticed.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { type RunningPrometheus, startPrometheus, waitFor } from './prometheus-helpers.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-prom-key-4b7d2e9a';
@@ -35,91 +35,6 @@ describe.runIf(!installed && inCi)('Prometheus end-to-end (CI)', () => {
     expect.fail('`prometheus` is not on PATH under CI: the install step in .ci/run did not work');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls until `check` holds: Prometheus is an external process, so this is real waiting, capped. */
-async function waitFor(what: string, check: () => Promise<boolean>, capMs = 30_000): Promise<void> {
-  const until = Date.now() + capMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${capMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-interface RunningPrometheus {
-  url: string;
-  process: ChildProcess;
-  log: () => string;
-  query(promql: string): Promise<{ status: string; data?: { result: unknown[] } }>;
-  stop(): Promise<void>;
-}
-
-async function startPrometheus(dir: string, targets: string[]): Promise<RunningPrometheus> {
-  const port = await freePort();
-  const config = [
-    'global:',
-    '  scrape_interval: 1s',
-    '  evaluation_interval: 1s',
-    'scrape_configs:',
-    '  - job_name: emulator',
-    '    metrics_path: /metrics',
-    '    static_configs:',
-    `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
-    '',
-  ].join('\n');
-  await writeFile(path.join(dir, 'prometheus.yml'), config);
-  const child = spawn(
-    'prometheus',
-    [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    log = (log + chunk).slice(-20_000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running: RunningPrometheus = {
-    url,
-    process: child,
-    log: () => log,
-    async query(promql) {
-      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-      return (await res.json()) as { status: string; data?: { result: unknown[] } };
-    },
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-  try {
-    await waitFor('Prometheus to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited: ${log}`);
-      return (await fetch(`${url}/-/ready`)).ok;
-    });
-  } catch (error) {
-    await running.stop();
-    throw new Error(`${(error as Error).message}\n${log}`);
-  }
-  return running;
-}
 
 function planText(promUrl: string, route: string): string {
   return [

@@ -87,6 +87,8 @@ describe('emulator /metrics', () => {
       relay_cost_dollars_total: 'counter',
       relay_tokens_total: 'counter',
       relay_request_duration_seconds: 'histogram',
+      relay_time_to_first_token_seconds: 'histogram',
+      relay_rate_limited_total: 'counter',
     });
     expect(h.emulator.control.calls().length).toBe(callsBefore);
   });
@@ -148,6 +150,44 @@ describe('emulator /metrics', () => {
       const mean = one(samples, 'relay_request_duration_seconds_sum', labels) / api.request_count;
       expect(mean).toBeGreaterThan(api.latency_p50_ms / 1000);
       expect(mean).toBeLessThan(api.latency_p99_ms / 1000);
+    }
+  });
+
+  it("time to first token has its median at the version's ttft_ms; 429s are rate_limit_rate of its requests", async () => {
+    h = await startHarness({
+      rps: 400,
+      scenario: {
+        versions: {
+          [BASELINE]: { latency_p50_ms: 400, latency_p99_ms: 1800, answers: { ttft_ms: 100 } },
+          [CANARY]: {
+            latency_p50_ms: 400,
+            latency_p99_ms: 1800,
+            answers: { ttft_ms: 300, rate_limit_rate: 0.05 },
+          },
+        },
+      },
+    });
+    await h.registerBoth();
+    await h.createRoute(50);
+    h.clock.advance(10 * MINUTE);
+    const { samples } = parseExposition((await scrape(h)).text);
+    for (const [tag, ttft, share] of [
+      [BASELINE, 100, 0],
+      [CANARY, 300, 0.05],
+    ] as const) {
+      const labels = { route: ROUTE, version_tag: tag };
+      const buckets = pick(samples, 'relay_time_to_first_token_seconds_bucket', labels)
+        .map((s) => ({
+          le: s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le),
+          count: s.value,
+        }))
+        .filter((b) => Number.isFinite(b.le));
+      // Re-binned from the latency bins (~11 % wide): within a bin of the configured median.
+      expect(Math.abs(histogramQuantile(0.5, buckets) * 1000 - ttft) / ttft).toBeLessThan(0.15);
+      const requests =
+        one(samples, 'relay_requests_total', { ...labels, status: 'ok' }) +
+        one(samples, 'relay_requests_total', { ...labels, status: 'error' });
+      expect(one(samples, 'relay_rate_limited_total', labels)).toBe(Math.floor(requests * share));
     }
   });
 

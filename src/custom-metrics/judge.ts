@@ -1,0 +1,140 @@
+/**
+ * Judges user-defined metrics and folds them into the stage's evaluation. Pure.
+ *
+ * The same rules as the built-in checks: too few canary requests (the metric's own
+ * `min_requests`) or no value is `no_data`, never healthy; a non-dry-run failure fails the
+ * evaluation (and counts toward `failure_limit`); a non-dry-run `no_data` keeps a passing
+ * evaluation from counting as a pass. A dry-run metric is computed, shown and journaled and
+ * never changes the verdict. Comparisons are plain (canary against the baseline's value over
+ * the same window): a custom metric comes without per-request counts or window series, so the
+ * significance test cannot apply, and the reason says so when the plan turned it on.
+ */
+import type { Evaluation } from '../analysis/types.js';
+import { RULE_KEYS } from '../evaluation/types.js';
+import type { CustomCheck, CustomMetricConfig, CustomValue, CustomValues } from './types.js';
+
+function show(value: number): string {
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  return abs >= 1e-4 && abs < 1e9 ? String(Number(value.toPrecision(4))) : value.toExponential(3);
+}
+
+function readValue(v: CustomValue | undefined): { value: number | null; why: string | undefined } {
+  if (v === undefined) return { value: null, why: 'not read' };
+  if ('error' in v) return { value: null, why: v.error };
+  return { value: v.value, why: v.value === null ? (v.note ?? 'no value') : undefined };
+}
+
+export interface CustomJudgeInput {
+  metrics: readonly CustomMetricConfig[];
+  canary: CustomValues | null;
+  /** Null at a 100 % stage (no baseline traffic): comparisons are then skipped. */
+  baseline: CustomValues | null;
+  canaryRequests: number | null;
+  /** The plan's significance setting is on: say why it does not apply here. */
+  significance: boolean;
+}
+
+export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
+  const checks: CustomCheck[] = [];
+  for (const metric of input.metrics) {
+    const c = readValue(input.canary?.[metric.name]);
+    const b = readValue(input.baseline?.[metric.name]);
+    const short =
+      input.canaryRequests === null || input.canaryRequests < metric.minRequests
+        ? `${input.canaryRequests ?? 'unknown'}/${metric.minRequests} canary requests in window`
+        : undefined;
+    for (const rule of RULE_KEYS) {
+      const limit = metric.rule[rule];
+      if (limit === undefined) continue;
+      const relative = rule !== 'min' && rule !== 'max';
+      // No baseline traffic (a 100 % stage): comparisons are skipped, as for the built-in ones.
+      if (relative && input.baseline === null) continue;
+      const base = {
+        id: `${metric.name}.${rule}`,
+        metric: metric.name,
+        rule,
+        dry_run: metric.dryRun,
+        value: c.value,
+        baseline: relative ? b.value : null,
+      };
+      const tag = metric.dryRun ? ' [dry run]' : '';
+      if (short || c.value === null || (relative && b.value === null)) {
+        const why =
+          short ??
+          (c.value === null
+            ? `canary: ${c.why}`
+            : input.baseline === null
+              ? 'no baseline traffic'
+              : `baseline: ${b.why}`);
+        checks.push({
+          ...base,
+          status: 'no_data',
+          bound: null,
+          reason: `${metric.name} no data: ${why}${tag}`,
+        });
+        continue;
+      }
+      const bv = b.value as number;
+      let bound: number;
+      let pass: boolean;
+      let words: string;
+      switch (rule) {
+        case 'min':
+          [bound, pass, words] = [limit, c.value >= limit, `min ${show(limit)}`];
+          break;
+        case 'max':
+          [bound, pass, words] = [limit, c.value <= limit, `max ${show(limit)}`];
+          break;
+        case 'max_ratio':
+          bound = bv * limit;
+          [pass, words] = [c.value <= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
+          break;
+        case 'min_ratio':
+          bound = bv * limit;
+          [pass, words] = [c.value >= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
+          break;
+        case 'max_increase':
+          bound = bv + limit;
+          [pass, words] = [c.value <= bound, `baseline ${show(bv)} + ${show(limit)}`];
+          break;
+        case 'max_decrease':
+          bound = bv - limit;
+          [pass, words] = [c.value >= bound, `baseline ${show(bv)} − ${show(limit)}`];
+          break;
+      }
+      const upper = rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
+      const relation = pass ? (upper ? '≤' : '≥') : upper ? '>' : '<';
+      const noTest =
+        relative && input.significance
+          ? ' (no significance test: a custom metric has no counts to test)'
+          : '';
+      checks.push({
+        ...base,
+        status: pass ? 'pass' : 'fail',
+        bound,
+        reason: `${metric.name} ${show(c.value)} ${relation} ${words}${noTest}${tag}`,
+      });
+    }
+  }
+  return checks;
+}
+
+/**
+ * The evaluation with the custom checks beside the built-in ones. Only non-dry-run checks move
+ * the verdict: a failure fails it; no data turns a pass into no data.
+ */
+export function withCustomChecks(evaluation: Evaluation, checks: CustomCheck[]): Evaluation {
+  if (checks.length === 0) return evaluation;
+  const counted = checks.filter((c) => !c.dry_run);
+  let verdict = evaluation.verdict;
+  if (counted.some((c) => c.status === 'fail')) verdict = 'fail';
+  else if (verdict === 'pass' && counted.some((c) => c.status === 'no_data')) verdict = 'no_data';
+  return { ...evaluation, verdict, custom: checks };
+}
+
+/** What decided the verdict among the custom checks, for the rollback reason; '' when nothing. */
+export function customReason(evaluation: Evaluation): string {
+  const deciding = (evaluation.custom ?? []).filter((c) => !c.dry_run && c.status === evaluation.verdict);
+  return deciding.map((c) => c.reason).join('; ');
+}

@@ -1,0 +1,229 @@
+/**
+ * `analysis.metrics:` in a plan: user-defined metrics (src/custom-metrics/), read with the plan
+ * walker so every problem is reported at its line:column. Secrets are refused everywhere but
+ * in env var names: a header that looks like a credential must come from `{env: NAME}`.
+ */
+import { isMap, isScalar, isSeq } from 'yaml';
+import { HTTP_PLACEHOLDERS } from '../custom-metrics/http-source.js';
+import type { CustomMetricConfig, CustomSource, HttpHeader } from '../custom-metrics/types.js';
+import { type MetricRule, RULE_KEYS } from '../evaluation/types.js';
+import { checkTemplate } from '../metrics/promql.js';
+import { ENV_NAME_PATTERN, type Entry, looksLikeSecretKey, type PlanReader } from './schema.js';
+
+const KEYS = {
+  metric: ['name', 'query', 'http', 'min_requests', 'dry_run', ...RULE_KEYS],
+  http: ['url', 'method', 'headers', 'body', 'value'],
+  header: ['env', 'prefix'],
+} as const;
+const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password|cookie/i;
+
+function entryAt(r: PlanReader, node: unknown, path: string): Entry {
+  return { path, keyNode: undefined, node, value: r.resolveNode(node, path) };
+}
+
+function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
+  if (!isMap(entry.value)) return r.fail(entry, 'a mapping of header names to values or {env: VAR}');
+  const headers: HttpHeader[] = [];
+  let ok = true;
+  for (const pair of entry.value.items) {
+    const key = r.resolveNode(pair.key, entry.path);
+    const name = isScalar(key) ? String(key.value) : '';
+    const path = `${entry.path}.${name}`;
+    const value = entryAt(r, pair.value, path);
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+      r.problem(value, `${path}: not a valid HTTP header name`);
+      ok = false;
+      continue;
+    }
+    if (isMap(value.value)) {
+      const fields = r.mapping(value, KEYS.header);
+      const envEntry = r.required(fields, 'env');
+      const env = r.pattern(
+        envEntry,
+        ENV_NAME_PATTERN,
+        'the name of an environment variable (not the secret itself)',
+      );
+      const prefix = r.optional(fields, 'prefix');
+      const prefixText = prefix && isScalar(prefix.value) ? String(prefix.value.value) : undefined;
+      if (env === undefined) ok = false;
+      else headers.push({ name, env, ...(prefixText !== undefined ? { prefix: prefixText } : {}) });
+      continue;
+    }
+    if (SECRET_HEADER.test(name) || looksLikeSecretKey(name)) {
+      // The value is not echoed: it may be the secret.
+      r.problem(
+        value,
+        `${path}: a credential never goes in a plan; write {env: VAR} (and prefix: "Bearer " if needed)`,
+      );
+      ok = false;
+      continue;
+    }
+    const text = r.string(value, 'a header value, or {env: VAR}');
+    if (text === undefined) ok = false;
+    else headers.push({ name, value: text });
+  }
+  return ok ? headers : undefined;
+}
+
+function readHttp(r: PlanReader, entry: Entry): Extract<CustomSource, { kind: 'http' }> | undefined {
+  const fields = r.mapping(entry, KEYS.http, { secrets: false });
+  if (!fields) return undefined;
+  let ok = true;
+  const urlEntry = r.required(fields, 'url');
+  const urlText = r.string(urlEntry, 'an http(s) URL');
+  if (urlText !== undefined && urlEntry) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(urlText.replace(/\{\{[^}]*\}\}/g, 'x'));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      r.problem(
+        urlEntry,
+        `${urlEntry.path}: expected an http(s) URL like https://scores.example.com/api?version={{version_tag}}`,
+      );
+      ok = false;
+    } else if (
+      parsed.username ||
+      parsed.password ||
+      [...parsed.searchParams.keys()].some((k) => SECRET_HEADER.test(k))
+    ) {
+      r.problem(
+        urlEntry,
+        `${urlEntry.path}: no credentials in the URL; send them in a header from {env: VAR}`,
+      );
+      ok = false;
+    } else if (/\{\{/.test(urlText.split('/').slice(0, 3).join('/'))) {
+      r.problem(urlEntry, `${urlEntry.path}: the host cannot be a placeholder`);
+      ok = false;
+    }
+    for (const m of urlText.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
+      if (!HTTP_PLACEHOLDERS.includes(m[1] ?? '')) {
+        r.problemWithin(
+          urlEntry,
+          m[0],
+          `${urlEntry.path}: unknown placeholder ${m[0]}; known: ${HTTP_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+        );
+        ok = false;
+      }
+    }
+  } else ok = false;
+  let method: 'GET' | 'POST' = 'GET';
+  const methodEntry = r.optional(fields, 'method');
+  if (methodEntry) {
+    const v = methodEntry.value;
+    const text = isScalar(v) ? String(v.value).toUpperCase() : '';
+    if (text === 'GET' || text === 'POST') method = text;
+    else {
+      r.fail(methodEntry, 'GET or POST');
+      ok = false;
+    }
+  }
+  const headersEntry = r.optional(fields, 'headers');
+  const headers = headersEntry ? readHeaders(r, headersEntry) : [];
+  if (!headers) ok = false;
+  const bodyEntry = r.optional(fields, 'body');
+  const body = bodyEntry ? r.json(bodyEntry) : undefined;
+  if (bodyEntry && body === undefined) ok = false;
+  if (bodyEntry && method !== 'POST') {
+    r.problemAtKey(bodyEntry, `${bodyEntry.path}: a body is sent only with method: POST`);
+    ok = false;
+  }
+  const path = r.string(r.required(fields, 'value'), 'a JSONPath to the number, like $.data.mean');
+  if (path !== undefined && !path.startsWith('$')) {
+    r.problem(
+      fields.entries.get('value') as Entry,
+      `${entry.path}.value: a JSONPath starts with $, like $.data.mean`,
+    );
+    ok = false;
+  }
+  if (!ok || urlText === undefined || path === undefined || !headers) return undefined;
+  return { kind: 'http', url: urlText, method, headers, ...(body !== undefined ? { body } : {}), path };
+}
+
+/** Undefined when absent; false when a problem was reported. */
+export function readCustomMetrics(
+  r: PlanReader,
+  entry: Entry | undefined,
+  minRequests: number,
+): CustomMetricConfig[] | undefined | false {
+  if (!entry) return undefined;
+  if (!isSeq(entry.value))
+    return r.fail(entry, 'a list of metrics like [{name: ttft_p99_ms, query: ..., max: 2000}]') ?? false;
+  const metrics: CustomMetricConfig[] = [];
+  const names = new Set<string>();
+  let ok = true;
+  entry.value.items.forEach((item, i) => {
+    const itemEntry = entryAt(r, item, `${entry.path}[${i}]`);
+    const fields = r.mapping(itemEntry, KEYS.metric);
+    if (!fields) {
+      ok = false;
+      return;
+    }
+    const nameEntry = r.required(fields, 'name');
+    const name = r.pattern(nameEntry, NAME, 'a name of lowercase letters, digits and _, like ttft_p99_ms');
+    if (name !== undefined && names.has(name)) {
+      r.problem(nameEntry as Entry, `${itemEntry.path}.name: another metric is already named '${name}'`);
+      ok = false;
+    }
+    if (name !== undefined) names.add(name);
+    const queryEntry = r.optional(fields, 'query');
+    const httpEntry = r.optional(fields, 'http');
+    let source: CustomSource | undefined;
+    if (queryEntry && httpEntry) {
+      r.problemAtKey(httpEntry, `${itemEntry.path}: give query (PromQL) or http, not both`);
+    } else if (queryEntry) {
+      const query = r.string(queryEntry, 'a PromQL query');
+      if (query !== undefined) {
+        const problems = checkTemplate(name ?? 'metric', query);
+        for (const p of problems) {
+          if (p.use) r.problemWithin(queryEntry, p.use.text, `${queryEntry.path}: ${p.message}`);
+          else r.problem(queryEntry, `${queryEntry.path}: ${p.message}`);
+        }
+        if (problems.length === 0) source = { kind: 'prometheus', query };
+      }
+    } else if (httpEntry) {
+      source = readHttp(r, httpEntry);
+    } else {
+      r.problem(
+        itemEntry,
+        `${itemEntry.path}: needs query (PromQL through analysis.prometheus) or http (a JSON API)`,
+      );
+    }
+    const rule: MetricRule = {};
+    for (const key of RULE_KEYS) {
+      const e = r.optional(fields, key);
+      if (!e) continue;
+      const ratio = key === 'max_ratio' || key === 'min_ratio';
+      const n = r.number(
+        e,
+        ratio
+          ? 'a ratio above 0, e.g. 1.3'
+          : key === 'min' || key === 'max'
+            ? 'a number'
+            : 'a number of at least 0',
+        (v) => (ratio ? v > 0 : key === 'min' || key === 'max' ? true : v >= 0),
+      );
+      if (n === undefined) ok = false;
+      else rule[key] = n;
+    }
+    if (!RULE_KEYS.some((k) => fields.entries.has(k))) {
+      r.problem(itemEntry, `${itemEntry.path}: needs at least one of ${RULE_KEYS.join(', ')}`);
+      ok = false;
+    }
+    const mrEntry = r.optional(fields, 'min_requests');
+    const mr = r.number(mrEntry, 'a whole number of at least 0', (v) => Number.isSafeInteger(v) && v >= 0);
+    if (mrEntry && mr === undefined) ok = false;
+    const dryEntry = r.optional(fields, 'dry_run');
+    const dryRun = r.boolean(dryEntry);
+    if (dryEntry && dryRun === undefined) ok = false;
+    if (!source || name === undefined) {
+      ok = false;
+      return;
+    }
+    metrics.push({ name, source, rule, minRequests: mr ?? minRequests, dryRun: dryRun ?? false });
+  });
+  return ok ? metrics : false;
+}
