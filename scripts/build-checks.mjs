@@ -136,6 +136,29 @@ export function checkRollbackInputs(inputs) {
   }
 }
 
+/** What only dist/report.cjs may carry: the charting library and the renderer that uses it. */
+export const REPORT_ONLY = [
+  'node_modules/echarts/',
+  'node_modules/zrender/',
+  'src/report/render.ts',
+  'src/report/html.ts',
+];
+
+/**
+ * Refuses a CLI or rollback bundle built with the report's charting library in it: it would be
+ * read and compiled on every start of every command (esbuild's metafile inputs).
+ */
+export function checkReportOutside(bundle, inputs) {
+  for (const input of inputs) {
+    const banned = REPORT_ONLY.find((path) => input.includes(path));
+    if (banned) {
+      throw new Error(
+        `${bundle} includes ${input}: import src/report/render.js only through \`await import()\`, which the build turns into dist/report.cjs`,
+      );
+    }
+  }
+}
+
 /**
  * Checks a bundle's text. bin/canary.cjs hands the bundles its own require, which is right only
  * for Node's built-ins. One character beyond Latin-1 (esbuild escapes strings, not regex

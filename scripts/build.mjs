@@ -17,7 +17,7 @@
 // - dist/version.json lets bin/canary.cjs answer --version without loading anything, and
 //   dist/help.json the same for every help page.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,6 +26,7 @@ import {
   checkBundleText,
   checkImportText,
   checkLightInputs,
+  checkReportOutside,
   checkRollbackInputs,
   LIGHT_COMMANDS,
 } from './build-checks.mjs';
@@ -216,26 +217,91 @@ const options = {
   logLevel: 'warning',
   plugins: [trim],
 };
+// The report (`canary report`, `rollout --report`) draws its charts with Apache ECharts: its own
+// bundle, dist/report.cjs, which the CLI requires from next to itself only when it makes a
+// report, so ECharts never adds to any other command's start. The page's script (ECharts'
+// browser runtime, for hover values) is built first and goes into the report bundle as text;
+// dist/report-client.js is kept for running from source (src/report/client-script.ts).
+const clientBuild = await build({
+  entryPoints: ['src/report/client.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+const clientText = clientBuild.outputFiles[0].text;
+await mkdir(dist, { recursive: true });
+await writeFile(new URL('report-client.js', dist), clientText);
+const reportParts = {
+  name: 'report-parts',
+  setup(b) {
+    // In the report bundle: the browser script inline, not read from disk.
+    b.onResolve({ filter: /\/client-script\.js$/ }, (args) =>
+      args.importer.endsWith('src/report/render.ts')
+        ? { path: 'client-script', namespace: 'canary-report' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'canary-report' }, () => ({
+      contents: `export function clientScript() { return ${JSON.stringify(clientText)}; }`,
+      loader: 'js',
+    }));
+  },
+};
+const reportEntry = {
+  name: 'report-entry',
+  setup(b) {
+    // In the CLI bundle: the report renderer is dist/report.cjs, required when first used.
+    b.onResolve({ filter: /^\.\/render\.js$/ }, (args) =>
+      !args.importer.endsWith('src/report/write.ts')
+        ? undefined
+        : { path: 'report-render', namespace: 'canary-report' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'canary-report' }, () => ({
+      contents: "module.exports = require(require('node:path').join(__dirname, 'report.cjs'));",
+      loader: 'js',
+    }));
+  },
+};
 // The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same rollback
 // command without the other commands or commander, so an incident does not read, deserialise
 // and initialise code it never runs.
 const lightNames = Object.keys(LIGHT_COMMANDS);
-const [, rollbackBuild, ...lightBuilds] = await Promise.all([
-  build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' }),
+const [cliBuild, rollbackBuild, , ...lightBuilds] = await Promise.all([
+  build({
+    ...options,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.cjs',
+    metafile: true,
+    plugins: [reportEntry, trim],
+  }),
   build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),
+  build({
+    ...options,
+    entryPoints: ['src/report/render.ts'],
+    outfile: 'dist/report.cjs',
+    plugins: [reportParts, trim],
+  }),
   ...lightNames.map((name) =>
     build({
       ...options,
       entryPoints: ['src/cli.ts'],
       outfile: `dist/${name}.cjs`,
       metafile: true,
-      plugins: [onlyCommand(name), trim],
+      plugins: [onlyCommand(name), reportEntry, trim],
     }),
   ),
 ]);
 checkRollbackInputs(Object.keys(rollbackBuild.metafile.inputs));
 for (const [i, name] of lightNames.entries())
   checkLightInputs(name, Object.keys(lightBuilds[i]?.metafile.inputs ?? {}));
+checkReportOutside('dist/cli.cjs', Object.keys(cliBuild.metafile.inputs));
+checkReportOutside('dist/rollback.cjs', Object.keys(rollbackBuild.metafile.inputs));
+for (const [i, name] of lightNames.entries())
+  checkReportOutside(`dist/${name}.cjs`, Object.keys(lightBuilds[i]?.metafile.inputs ?? {}));
 await writeFile(
   new URL('cli.js', dist),
   "export { main, reportError, run, positiveInt } from './cli.cjs';\n",

@@ -107,6 +107,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
         .default('rollback'),
     )
     .option('--output-file <file>', 'also write every event as NDJSON to this file')
+    .option(
+      '--report <file>',
+      'write an HTML report of the run to this file at the end, whatever the outcome',
+    )
     .addOption(outputOption())
     .option('--relay-url <url>', 'override relay.url from the plan')
     .option('--api-key-env <name>', "env var holding the API key (default: the plan's relay.api_key_env)")
@@ -170,6 +174,25 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
       await runCommand(async () => {
         const { runHistoryCommand } = await import('./commands/history.js');
         return (io) => runHistoryCommand(opts as never, io);
+      });
+    });
+
+  program
+    .command('report')
+    .description(
+      'one self-contained HTML page of a rollout: timeline, a chart per judged metric, the plan as run',
+    )
+    .argument(
+      '[run]',
+      'a journal or --output-file NDJSON, a run id from `canary history`, or a route (default: the latest rollout)',
+    )
+    .option('-o, --out <file>', 'HTML file to write (default: canary-report-<route>-<run>.html)')
+    .option('--open', 'open it in the browser, when there is one')
+    .option('--state-dir <dir>', 'journal folder (default: ./.canary; $CANARY_STATE_DIR)')
+    .action(async (run: string | undefined, opts: Record<string, unknown>) => {
+      await runCommand(async () => {
+        const { runReportCommand } = await import('./commands/report.js');
+        return (io) => runReportCommand({ run, ...opts } as never, io);
       });
     });
 

@@ -50,6 +50,8 @@ export interface RolloutCommandOptions {
   apiKeyFile?: string | undefined;
   /** Move traffic without the plan's pre-traffic evaluation (journaled). */
   skipEvaluation?: boolean | undefined;
+  /** Write the HTML report here when the run ends, whatever the outcome. */
+  report?: string | undefined;
   color: boolean;
 }
 
@@ -151,6 +153,9 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     };
     controller.abort(reason);
   };
+  const runReport = opts.report
+    ? (await import('../report/rollout-report.js')).createRunReport(plan, opts.report, io, systemClock.now)
+    : undefined;
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');
   const onHup = onSignal('SIGHUP');
@@ -173,6 +178,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       const { GitHubReporter } = await import('../reporters/github.js');
       reporter = new GitHubReporter(reporter, mode === 'json' ? io.stderr : io.stdout, {
         summaryFile: io.env.GITHUB_STEP_SUMMARY,
+        reportFile: opts.report,
         redact: io.redact,
         warn: (text) => io.stderr.write(`warning: ${text}\n`),
       });
@@ -263,6 +269,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         if (event.type === 'rolled_back') rolledBack = true;
         terminal?.observe(event);
         control?.observe(event);
+        runReport?.observe(event);
         live.event(event);
       } catch {
         // A rendering bug must never stop or delay the rollout itself.
@@ -358,6 +365,7 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     await metrics?.close();
     await customMetrics?.close();
     await notifier?.drain(NOTIFY_DRAIN_MS);
+    await runReport?.write(exitCode, failure);
     // Last, after everything else: where the journal is, then what a signal or the timeout did,
     // for whoever reads the log's end.
     io.stderr.write(`journal: ${stateLine}\n`);

@@ -25,7 +25,11 @@ import path from 'node:path';
 import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 
-export const JOURNAL_VERSION = 1;
+/**
+ * 2: `rollout_started` carries `plan` (the plan as run, secrets replaced) and `run_by` (user,
+ * host, pid, CI); `canary report` names what a version 1 journal lacks.
+ */
+export const JOURNAL_VERSION = 2;
 
 import { JOURNAL_SUFFIX, journalPath } from './paths.js';
 

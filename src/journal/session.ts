@@ -12,6 +12,7 @@ import type { RolloutEvent } from '../rollout/events.js';
 import { JournalWriter, journalPath, readJournal, summarizeRuns } from './journal.js';
 import { acquireLock, type RouteLock } from './lock.js';
 import { describeResume, stageOfRoute } from './resume.js';
+import { withRunContext } from './run-context.js';
 
 export interface SessionOptions {
   plan: Plan;
@@ -131,7 +132,8 @@ export async function openRolloutSession(opts: SessionOptions): Promise<RolloutS
   return {
     startStage,
     wrapEmit(next) {
-      return (event) => {
+      return (raw) => {
+        const event = withRunContext(raw, plan, io.env);
         journal.append(event);
         next(event);
       };

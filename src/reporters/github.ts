@@ -9,6 +9,7 @@ import type { CheckResult, Evaluation } from '../analysis/types.js';
 import { evaluationMarkdown } from '../evaluation/format.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { OutStream } from '../io.js';
+import { decidingMetricChart } from '../report/mermaid.js';
 import type { Outcome, RolloutEvent, StageCheckResult } from '../rollout/events.js';
 import {
   describeCheck,
@@ -55,6 +56,8 @@ export interface GitHubReporterOptions {
   warn?: ((text: string) => void) | undefined;
   /** Scrubs secrets from the summary, which bypasses the Io's streams. */
   redact?: ((text: string) => string) | undefined;
+  /** `--report FILE`: named in the summary so it can be uploaded as an artifact. */
+  reportFile?: string | undefined;
 }
 
 export class GitHubReporter implements Reporter {
@@ -71,6 +74,8 @@ export class GitHubReporter implements Reporter {
   /** The pre-traffic evaluation's report, or why it was skipped. */
   private promptEval: EvaluationReport | string | null = null;
   private closed = false;
+  /** Every event, for the deciding metric's chart (src/report/mermaid.ts). */
+  private readonly events: RolloutEvent[] = [];
 
   constructor(
     private readonly inner: Reporter,
@@ -94,6 +99,7 @@ export class GitHubReporter implements Reporter {
 
   event(event: RolloutEvent): void {
     try {
+      this.events.push(event);
       this.track(event);
       if (event.type === 'prompt_eval_started') {
         this.write('::group::Pre-traffic evaluation\n');
@@ -264,6 +270,14 @@ export class GitHubReporter implements Reporter {
         }
         lines.push('');
       }
+    }
+    const chart = decidingMetricChart(this.events as never);
+    if (chart) lines.push(chart);
+    if (this.options.reportFile) {
+      lines.push(
+        `**Report:** \`${mdText(this.options.reportFile)}\`: timeline, a chart per judged metric and the plan as run, in one HTML file (upload it with \`actions/upload-artifact\`).`,
+      );
+      lines.push('');
     }
     if (this.failedStageCheck) {
       lines.push(`### Failed check \`${this.failedStageCheck.name}\``);

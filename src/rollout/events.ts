@@ -39,6 +39,17 @@ export interface StageCheckResult {
   output: string;
 }
 
+/** Who started a rollout and where: names only, never a credential or a link. */
+export interface RunBy {
+  user: string | null;
+  host: string;
+  pid: number;
+  /** The CI service (ci-info's name), or null at a workstation. */
+  ci: string | null;
+  /** GitHub Actions: actor, repository, workflow, run id and ref, when set. */
+  github?: Record<string, string> | undefined;
+}
+
 export interface StageSummary {
   weight: number;
   bakeMs: number;
@@ -57,6 +68,12 @@ export type RolloutEvent =
       relay: string;
       metricsSource: string;
       startStage: number;
+      /**
+       * Added at the edge (src/journal/run-context.ts), not by the engine: the plan as run, secrets
+       * replaced (src/plan/record.ts), and who and where started it. Absent in journals before v2.
+       */
+      plan?: Record<string, unknown> | undefined;
+      run_by?: RunBy | undefined;
     }
   | { type: 'preflight'; at: number; step: string; detail: string }
   | {
