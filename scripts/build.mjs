@@ -226,6 +226,7 @@ const clientBuild = await build({
   entryPoints: ['src/report/client.ts'],
   bundle: true,
   format: 'iife',
+  globalName: 'canaryCharts',
   platform: 'browser',
   target: 'es2020',
   minify: true,

@@ -1,7 +1,9 @@
 /**
- * Runs in the report's page: redraws each server-rendered chart with ECharts in the browser,
- * from the same option, so hovering shows exact values. Without scripts the SVG stays as it is.
- * Bundled by scripts/build.mjs for the browser; no Node APIs here.
+ * ECharts, once, for both sides. In the report's page it redraws each server-rendered chart
+ * from the same option, so hovering shows exact values (without scripts the SVG stays as it is).
+ * On the server, src/report/render.ts runs this same script for its `init` and draws the SVG
+ * with it, so the package carries one copy of ECharts, not two. Bundled by scripts/build.mjs as
+ * an IIFE whose exports land on `canaryCharts`; no Node APIs here.
  */
 import { LineChart, ScatterChart } from 'echarts/charts';
 import {
@@ -39,18 +41,25 @@ interface Doc {
 interface Win {
   addEventListener(type: string, listener: () => void): void;
 }
-const { document, window } = globalThis as unknown as { document: Doc; window: Win };
+const page = globalThis as unknown as { document?: Doc; window?: Win };
 
-const charts: { resize(): void }[] = [];
-for (const el of document.querySelectorAll('[data-chart]')) {
-  const payload = document.getElementById(`${el.dataset.chart}-option`)?.textContent;
-  if (!payload) continue;
-  const { unit, option } = JSON.parse(payload) as { unit: Unit; option: Record<string, unknown> };
-  el.innerHTML = '';
-  const chart = init(el as never, null, { renderer: 'svg' });
-  chart.setOption(withFormatters(option, unit) as never);
-  charts.push(chart);
+function hydrate(document: Doc, window: Win): void {
+  const charts: { resize(): void }[] = [];
+  for (const el of document.querySelectorAll('[data-chart]')) {
+    const payload = document.getElementById(`${el.dataset.chart}-option`)?.textContent;
+    if (!payload) continue;
+    const { unit, option } = JSON.parse(payload) as { unit: Unit; option: Record<string, unknown> };
+    el.innerHTML = '';
+    const chart = init(el as never, null, { renderer: 'svg' });
+    chart.setOption(withFormatters(option, unit) as never);
+    charts.push(chart);
+  }
+  window.addEventListener('resize', () => {
+    for (const chart of charts) chart.resize();
+  });
 }
-window.addEventListener('resize', () => {
-  for (const chart of charts) chart.resize();
-});
+
+if (page.document && page.window) hydrate(page.document, page.window);
+
+/** For the server-side render (src/report/render.ts). */
+export { init };

@@ -159,7 +159,7 @@ function blastRadius(evals: Raw[]): ReportModel['blast'] {
     requests += served;
     errors += served * rate;
     // At 100 % the baseline serves nothing: its last known rate stands in for it.
-    const baseRate = num(pick(b, 'error_rate')) ?? lastBaseRate;
+    const baseRate: number | null = num(pick(b, 'error_rate')) ?? lastBaseRate;
     lastBaseRate = baseRate;
     if (baseRate === null) excessKnown = false;
     else excess += served * (rate - baseRate);

@@ -7,16 +7,6 @@
  * `canary report` and `canary rollout --report`: ECharts never slows any other command's start.
  */
 
-import { LineChart, ScatterChart } from 'echarts/charts';
-import {
-  GridComponent,
-  LegendComponent,
-  MarkAreaComponent,
-  MarkLineComponent,
-  TooltipComponent,
-} from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
 import { type ChartSpec, reportCharts } from './charts.js';
 import { clientScript } from './client-script.js';
 import type { Raw } from './fields.js';
@@ -24,26 +14,31 @@ import { reportHtml } from './html.js';
 import { buildReportModel, type ReportModel } from './model.js';
 import { withFormatters } from './units.js';
 
-use([
-  LineChart,
-  ScatterChart,
-  GridComponent,
-  LegendComponent,
-  MarkAreaComponent,
-  MarkLineComponent,
-  TooltipComponent,
-  SVGRenderer,
-]);
+interface Charts {
+  init(
+    dom: null,
+    theme: null,
+    opts: { renderer: 'svg'; ssr: true; width: number; height: number },
+  ): { setOption(option: unknown): void; renderToSVGString(): string; dispose(): void };
+}
+
+let charts: Charts | undefined;
+
+/** ECharts, from the page's own script (src/report/client.ts): one copy serves both sides. */
+function echarts(): Charts {
+  charts ??= new Function(`${clientScript()}\nreturn canaryCharts;`)() as Charts;
+  return charts;
+}
 
 export const CHART_WIDTH = 960;
 export const CHART_HEIGHT = 320;
 
 /** One chart as an SVG string, drawn by ECharts' server-side renderer. */
 export function renderChartSvg(spec: ChartSpec, width = CHART_WIDTH, height = CHART_HEIGHT): string {
-  const chart = init(null as never, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     // A copy: the formatters are functions, and the option also goes to the page as JSON.
-    chart.setOption(withFormatters(structuredClone(spec.option), spec.unit) as never);
+    chart.setOption(withFormatters(structuredClone(spec.option), spec.unit));
     return chart.renderToSVGString();
   } finally {
     // Without it ECharts keeps an animation timer alive and the process cannot exit.

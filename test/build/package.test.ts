@@ -121,6 +121,8 @@ describe('npm pack', () => {
         'dist/rollback.cjs',
         // The commands with a bundle of their own (scripts/build-checks.mjs LIGHT_COMMANDS).
         ...Object.keys(LIGHT_COMMANDS).map((name) => `dist/${name}.cjs`),
+        // The report renderer and ECharts, loaded only by `canary report` and `rollout --report`.
+        'dist/report.cjs',
         'dist/version.json',
         'dist/help.json',
         ...examples,
