@@ -8,3 +8,5 @@ export declare const LIGHT_COMMANDS: Record<string, string[]>;
 export declare function belongsToCommand(command: string, path: string): boolean;
 export declare const LIGHT_EXCLUDES: string[];
 export declare function checkLightInputs(command: string, inputs: readonly string[]): void;
+export declare const REPORT_ONLY: string[];
+export declare function checkReportOutside(bundle: string, inputs: readonly string[]): void;

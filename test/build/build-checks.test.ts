@@ -8,6 +8,7 @@ import {
   checkBundleText,
   checkImportText,
   checkLightInputs,
+  checkReportOutside,
   checkRollbackInputs,
   LIGHT_COMMANDS,
 } from '../../scripts/build-checks.mjs';
@@ -62,6 +63,35 @@ describe('checkRollbackInputs: what the rollback bundle must not carry', () => {
     expect(() => checkRollbackInputs(['src/rollback-entry.ts', input])).toThrow(
       `dist/rollback.cjs includes ${input}`,
     );
+  });
+});
+
+describe('checkReportOutside: the charting library stays in dist/report.cjs', () => {
+  it('passes the report command and the pure report model', () => {
+    expect(() =>
+      checkReportOutside('dist/cli.cjs', [
+        'src/commands/report.ts',
+        'src/report/model.ts',
+        'src/report/write.ts',
+      ]),
+    ).not.toThrow();
+  });
+
+  it.each([
+    'node_modules/echarts/lib/core/echarts.js',
+    'node_modules/zrender/lib/zrender.js',
+    'src/report/render.ts',
+    'src/report/html.ts',
+  ])('refuses %s', (input) => {
+    expect(() => checkReportOutside('dist/cli.cjs', ['src/cli.ts', input])).toThrow(
+      `dist/cli.cjs includes ${input}`,
+    );
+  });
+
+  it('holds for the built bundles: the CLI and the rollback do not carry ECharts, the report does', () => {
+    const text = (name: string) => readFileSync(join(ROOT, 'dist', name), 'utf8');
+    for (const name of ['cli.cjs', 'rollback.cjs']) expect(text(name).includes('canaryCharts')).toBe(false);
+    expect(text('report.cjs').includes('canaryCharts')).toBe(true);
   });
 });
 
