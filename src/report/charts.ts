@@ -188,7 +188,13 @@ export function trafficChart(model: ReportModel): ChartSpec {
   const last = model.weights[model.weights.length - 1];
   if (last && model.endedAt !== null && model.endedAt > last.at) data.push([model.endedAt, last.weight]);
   const markers = model.timeline
-    .filter((e) => MARKED.includes(e.kind) && !(e.kind === 'check' && !e.label.endsWith('fail')))
+    // One marker per rollback (its start, with the cause), and only failed checks: labels must not pile up.
+    .filter(
+      (e) =>
+        MARKED.includes(e.kind) &&
+        !(e.kind === 'check' && !e.label.endsWith('fail')) &&
+        e.label !== 'rolled back',
+    )
     .map((e) => {
       const color = (COLORS as Record<string, string>)[e.kind] ?? COLORS.text;
       return {

@@ -91,7 +91,7 @@ ${row('Blast radius', blastText)}
 ${model.resumes ? row('Resumes run', model.resumes) : ''}
 ${row('Relay', model.relay ?? 'unknown')}
 ${row('Metrics from', model.metricsSource ?? 'unknown')}
-${row('Run id', model.run ?? 'not recorded (an event stream, not a journal)')}
+${row('Run id', model.run ?? 'not in an event stream (the journal has it: `canary history`)')}
 </table>
 </header>`;
 }
@@ -240,12 +240,12 @@ ${rollback}
 <section><h2>Timeline</h2>
 ${traffic ? chartFigure(traffic.spec, traffic.svg) : ''}
 ${stagesTable(model)}
-<details open><summary>Every event (${model.timeline.length})</summary>${timelineTable(model)}</details>
 </section>
 <section><h2>Metrics</h2>
 <p class="muted">${model.evaluationCount} evaluation(s). Each chart: the canary and the baseline per evaluation, the threshold (solid red) and the comparison bound (dashed), stage bands, and each evaluation's verdict marked. Hover for exact values.</p>
 ${metricSection(model, charts)}
 </section>
+<section><h2>Every event (${model.timeline.length})</h2>${timelineTable(model)}</section>
 ${preTrafficSection(model)}
 ${planSection(model)}
 <footer>Made by canary ${escapeHtml(options.version)} at ${escapeHtml(iso(options.generatedAt))} from ${escapeHtml(model.source)}. Self-contained: it loads nothing from the network.</footer>
