@@ -311,6 +311,19 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
       case 'gate_decision':
         push(r, 'gate', `gate: ${str(pick(r, 'decision'))}`, `by ${str(pick(r, 'by')) ?? 'unknown'}`);
         break;
+      case 'control_request': {
+        // From another shell (canary promote|pause|resume|abort): who, where and why.
+        const who = `${str(pick(r, 'user')) ?? 'someone'}@${str(pick(r, 'host')) ?? '?'} (pid ${num(pick(r, 'pid')) ?? '?'})`;
+        const why = str(pick(r, 'reason'));
+        const full = pick(r, 'full') === true ? ' --full' : '';
+        push(
+          r,
+          'operator',
+          `operator: ${str(pick(r, 'action')) ?? 'request'}${full}`,
+          `by ${who}${why ? `; why: ${why}` : ''}`,
+        );
+        break;
+      }
       case 'operator_action':
       case 'control_action':
       case 'operator_command': {
@@ -419,7 +432,7 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
       lacks.push('who ran it and where (the user, host and CI are recorded from journal version 2 on).');
     else if (pick(started, 'run_by') === undefined)
       lacks.push(
-        'the user and CI that ran it (recorded from journal version 2 on); the host and pid are known.',
+        `the ${header && str(pick(header, 'user')) ? '' : 'user and '}CI that ran it (recorded from journal version 2 on); the host and pid are known.`,
       );
   }
   if (finished === null && ended === null)
@@ -447,7 +460,7 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
       started && pick(started, 'run_by') !== undefined
         ? obj(pick(started, 'run_by'))
         : header
-          ? { host: pick(header, 'host'), pid: pick(header, 'pid') }
+          ? { user: pick(header, 'user'), host: pick(header, 'host'), pid: pick(header, 'pid') }
           : null,
     resumes: str(pick(header ?? {}, 'resumes')),
     traffic,

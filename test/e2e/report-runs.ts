@@ -11,6 +11,7 @@ import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY } from '
 import { baseEnv, ROOT, type RunResult, runCli } from './spawn.js';
 
 export const REPORT_KEY = 'e2e-report-key-5d1c9a77f3';
+export const ABORT_REASON = 'answers look wrong to support';
 export { BASELINE, CANARY };
 
 export type RunKind = 'promoted' | 'rolled_back' | 'drift' | 'operator_abort' | 'shared_incident';
@@ -93,6 +94,8 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
   const reportFile = path.join(dir, 'rollout-report.html');
   const outputFile = path.join(dir, 'events.ndjson');
   let acted = false;
+  let aborted: Promise<RunResult> | undefined;
+  const stateDir = path.join(dir, '.canary');
   try {
     const result = await runCli(
       [
@@ -106,14 +109,21 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
         reportFile,
         '--output-file',
         outputFile,
+        '--state-dir',
+        stateDir,
       ],
       {
         env: baseEnv({ RELAY_API_KEY: REPORT_KEY }),
         cwd: dir,
-        onStdout: (chunk, child) => {
+        onStdout: (chunk) => {
           if (acted || !chunk.includes('[stage 2/3]')) return;
           acted = true;
-          if (kind === 'operator_abort') child.kill('SIGINT');
+          // `canary abort` from another shell, through the rollout's control channel.
+          if (kind === 'operator_abort')
+            aborted = runCli(['abort', '--route', route, '-m', ABORT_REASON, '--state-dir', stateDir], {
+              env: baseEnv(),
+              cwd: dir,
+            });
           if (kind === 'drift') {
             void fetch(`${em.baseUrl}/routes/traffic`, {
               method: 'PATCH',
@@ -130,6 +140,8 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
         },
       },
     );
+    const abort = await aborted;
+    if (abort && abort.code !== 0) throw new Error(`canary abort exited ${abort.code}: ${abort.stderr}`);
     return {
       kind,
       dir,
@@ -138,7 +150,7 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
       html: readFileSync(reportFile, 'utf8'),
       reportFile,
       outputFile,
-      stateDir: path.join(dir, '.canary'),
+      stateDir,
     };
   } finally {
     await em.close();

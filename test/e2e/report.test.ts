@@ -9,7 +9,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/report/html.js';
 import { type Browser, CHROMIUM, launchBrowser, pixels } from './browser.js';
-import { BASELINE, CANARY, REPORT_KEY, type ReportRun, reportRun, urlsIn } from './report-runs.js';
+import {
+  ABORT_REASON,
+  BASELINE,
+  CANARY,
+  REPORT_KEY,
+  type ReportRun,
+  reportRun,
+  urlsIn,
+} from './report-runs.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const runs = new Map<string, ReportRun>();
@@ -140,14 +148,12 @@ describe('rollout --report, from real runs', () => {
     expectSafe(run.html);
   });
 
-  it('operator abort (Ctrl-C, nobody to ask): rolled back, the interrupt on the timeline', () => {
+  it('operator abort (`canary abort -m` from another shell): rolled back, who and why on the timeline', () => {
     const run = get('operator_abort');
-    expect(run.result.code, run.result.stderr).toBe(130);
-    expect(
-      has(run.html, /Rolled back at stage 2 \(interrupt\)/),
-      String(/Rolled back at stage 2 \(interrupt\)/),
-    ).toBe(true);
-    expect(has(run.html, 'rollback (interrupt)'), String('rollback (interrupt)')).toBe(true);
+    expect(run.result.code, run.result.stderr).toBe(3);
+    expect(has(run.html, /Rolled back at stage 2 \(operator\)/), 'rollback cause').toBe(true);
+    expect(has(run.html, '<td>operator: abort</td>'), 'the request on the timeline').toBe(true);
+    expect(has(run.html, `why: ${ABORT_REASON}`), 'the reason').toBe(true);
     expectSafe(run.html);
   });
 
