@@ -5,12 +5,12 @@
 import { stringify } from 'yaml';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import type { ChartSpec } from './charts.js';
+import { escapeHtml } from './escape.js';
 import type { ReportModel, StageView } from './model.js';
+import { preTrafficSection } from './pre-traffic.js';
 import { formatValue, unitOf } from './units.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+export { escapeHtml };
 
 /** JSON inside a <script> element: no `</script>` or `<!--` can end it early. */
 function scriptJson(value: unknown): string {
@@ -171,14 +171,6 @@ ${rowsHtml}
     .join('\n');
 }
 
-function preTrafficSection(model: ReportModel): string {
-  if (model.preTraffic.length === 0) return '';
-  const body = model.preTraffic
-    .map((r) => `<pre>${escapeHtml(stringify(r, { lineWidth: 100 }))}</pre>`)
-    .join('\n');
-  return `<section><h2>Pre-traffic evaluation</h2>${body}</section>`;
-}
-
 function planSection(model: ReportModel): string {
   const where = model.planFile
     ? `<p>${escapeHtml(model.planFile)}${model.planHash ? ` (sha256 ${escapeHtml(model.planHash)})` : ''}</p>`
@@ -206,6 +198,7 @@ table.grid{font-size:.85rem}table.grid thead th{background:var(--band)}
 figure{margin:0}figcaption{color:var(--muted);font-size:.85rem}
 tr.verdict-fail td,tr.stage-failed td,tr.ev-rollback td,tr.ev-drift td{color:var(--bad)}
 details summary{cursor:pointer;color:var(--muted)}
+.side-by-side{display:grid;grid-template-columns:1fr 1fr;gap:12px}.worst h4{margin:1rem 0 .3rem;font-weight:600}pre.prompt{border-left:3px solid var(--neutral)}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem}
 @media print{:root{--fg:#000;--bg:#fff;--muted:#444;--line:#bbb;--band:#f2f2f2}body{max-width:none;padding:0}figure,.metric,table{break-inside:avoid}details>*{display:block}}`;
 
@@ -246,7 +239,7 @@ ${stagesTable(model)}
 ${metricSection(model, charts)}
 </section>
 <section><h2>Every event (${model.timeline.length})</h2>${timelineTable(model)}</section>
-${preTrafficSection(model)}
+${preTrafficSection(model.preTraffic)}
 ${planSection(model)}
 <footer>Made by canary ${escapeHtml(options.version)} at ${escapeHtml(iso(options.generatedAt))} from ${escapeHtml(model.source)}. Self-contained: it loads nothing from the network.</footer>
 <script>${options.script.replace(/<\/(script)/gi, '<\\/$1')}</script>

@@ -403,8 +403,19 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
           push(r, 'note', str(pick(r, 'level')) ?? 'log', str(pick(r, 'message')) ?? '');
         break;
       default:
-        // Pre-traffic evaluation (an `evaluation:` stage) records, whatever their exact names.
-        if (typeof r.type === 'string' && /^(pre_?traffic|eval(uation)?_)/.test(r.type)) preTraffic.push(r);
+        // The pre-traffic evaluation (`evaluation:` in the plan): src/report/pre-traffic.ts shows it.
+        if (typeof r.type === 'string' && /^prompt_eval_/.test(r.type)) preTraffic.push(r);
+        if (r.type === 'prompt_eval_finished') {
+          const report = obj(pick(r, 'report'));
+          push(
+            r,
+            'check',
+            `pre-traffic evaluation: ${str(pick(report, 'verdict')) ?? '?'}`,
+            str(pick(report, 'summary')) ?? '',
+          );
+        }
+        if (r.type === 'prompt_eval_skipped')
+          push(r, 'note', 'pre-traffic evaluation skipped', str(pick(r, 'detail')) ?? '');
         break;
     }
   }

@@ -37,7 +37,7 @@ const SCENARIOS: Record<RunKind, string> = {
 };
 
 /** Both versions fail together from 1 s on: an upstream incident, not the canary's fault. */
-const SHARED_INCIDENT = `rps: 1000
+const SHARED_INCIDENT = `rps: 2000
 default: { error_rate: 0.004, latency_p50_ms: 400, latency_p99_ms: 1800, cost_per_token: 0.000015 }
 all_versions:
   changes:
@@ -60,8 +60,9 @@ stages: [5, 25, 100]
 bake: 3s
 analysis:
   interval: 1s
-  window: 2s
-  min_requests: 20
+  window: 3s
+  # As the quickstart: a p99 of fewer requests is mostly its largest sample (a false rollback).
+  min_requests: 250
   failure_limit: 2
   thresholds:
     error_rate: { max: 0.05 }
@@ -85,7 +86,7 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
     port: 0,
     apiKey: REPORT_KEY,
     scenario,
-    rps: 1000,
+    rps: 2000,
     seed: 11,
   });
   const route = `report-${kind.replace(/_/g, '-')}`;

@@ -4,7 +4,8 @@
  * a route and the --output-file, checked for content: every stage, every rollback reason, the
  * thresholds, no secret, no external URL.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/report/html.js';
@@ -18,7 +19,7 @@ import {
   reportRun,
   urlsIn,
 } from './report-runs.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const runs = new Map<string, ReportRun>();
 
@@ -173,6 +174,36 @@ describe('rollout --report, from real runs', () => {
     expect(drawn(`baseline ${BASELINE}`)).toEqual(evaluations.map((e) => e.baseline?.error_rate ?? null));
     expect(Math.max(...drawn(`baseline ${BASELINE}`).map((v) => v ?? 0))).toBeGreaterThan(0.01);
     expectSafe(run.html);
+  });
+});
+
+describe('rollout --report with a pre-traffic evaluation', () => {
+  it('examples/bad-answers.yaml: both versions side by side, the failed checks, the worst prompts with both answers', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'canary-report-eval-'));
+    const file = path.join(dir, 'eval.html');
+    const result = await runCli(
+      [
+        'rollout',
+        path.join(ROOT, 'examples/bad-answers.yaml'),
+        '--output',
+        'plain',
+        '--report',
+        file,
+        '--state-dir',
+        path.join(dir, '.canary'),
+      ],
+      { env: baseEnv(), cwd: dir },
+    );
+    expect(result.code, result.stderr).toBe(3);
+    const html = readFileSync(file, 'utf8');
+    expect(has(html, '<h2>Pre-traffic evaluation</h2>')).toBe(true);
+    expect(has(html, '<span class="badge bad">fail</span>')).toBe(true);
+    expect(has(html, '<code>expectation_pass_rate.min</code>')).toBe(true);
+    expect(has(html, '<h3>Worst prompts, side by side</h3>')).toBe(true);
+    // The canary's refusal beside the baseline's answer.
+    expect(has(html, escapeHtml("I'm sorry, but I can't help with that request."))).toBe(true);
+    expect(has(html, 'pre-traffic evaluation: fail')).toBe(true);
+    expectSafe(html);
   });
 });
 
