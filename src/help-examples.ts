@@ -33,6 +33,11 @@ const EXAMPLES: Record<string, string[]> = {
     'canary simulate canary.yaml --scenario examples/scenarios/bad-canary.yaml --seeds 500 --output json',
   ],
   history: ['canary history', 'canary history --route chat --output json'],
+  report: [
+    'canary report --open',
+    'canary report chat -o post-mortem.html',
+    'canary report canary-events.ndjson -o pr-report.html',
+  ],
   init: [
     'canary init',
     'canary init deploy/canary.yaml --route chat --baseline chat-v1 --canary chat-v2 --yes',
