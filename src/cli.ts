@@ -80,6 +80,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     )
     .option('--approve-gates', 'promote through pause: true gates once their checks pass (no other answers)')
     .option(
+      '--wait-at-gates',
+      'with no terminal: hold at pause: true gates until `canary promote` (or `abort`) from another shell',
+    )
+    .option(
       '--until-stage <n>',
       'stop after stage n passes its bake, holding traffic there (exit 0); a later run continues',
       positiveInt('--until-stage'),

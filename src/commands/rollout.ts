@@ -33,6 +33,8 @@ export interface RolloutCommandOptions {
   allowInsecureHttp?: boolean | undefined;
   /** Promote through pause gates once their checks pass (`--yes` does too). */
   approveGates?: boolean | undefined;
+  /** Without a terminal, hold at pause gates until `canary promote` (or `abort`) from another shell. */
+  waitAtGates?: boolean | undefined;
   /** 1-based stage after whose bake the run stops and holds (exit 0). */
   untilStage?: number | undefined;
   /** What SIGINT/SIGTERM does when nobody can be asked (default rollback). */
@@ -82,16 +84,20 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 
   // Never a prompt in CI or without a terminal: every question needs a flag that answers it.
   const interactive = canPrompt(io);
-  const approveGates = opts.yes === true || opts.approveGates === true;
+  if (opts.waitAtGates && opts.approveGates) {
+    throw new UsageError('--wait-at-gates and --approve-gates each answer the gates: choose one.');
+  }
+  // --wait-at-gates leaves the gates to `canary promote`; --yes then answers only the rest.
+  const approveGates = opts.approveGates === true || (opts.yes === true && !opts.waitAtGates);
   // A gate at the --until-stage is never asked: the run stops there.
   const lastIndex = (opts.untilStage ?? plan.stages.length) - 1;
   const gated = plan.stages.filter((s) => s.pause && s.index < lastIndex);
   // Refuse before touching anything, rather than hang or fail at stage 3 an hour from now.
-  if (gated.length > 0 && !interactive && !approveGates) {
+  if (gated.length > 0 && !interactive && !approveGates && !opts.waitAtGates) {
     throw new UsageError(
       `this plan has a pause: true gate at stage ${gated.map((s) => s.index + 1).join(', ')} and there is no terminal to ask (stdin/stdout is not a TTY, or CI is set).`,
       {
-        hint: 'pass --approve-gates (or --yes) to promote through gates once their checks pass, or stop before the gate with --until-stage.',
+        hint: 'pass --approve-gates (or --yes) to promote through gates once their checks pass, --wait-at-gates to hold there until `canary promote` from another shell, or stop before the gate with --until-stage.',
       },
     );
   }
@@ -291,6 +297,15 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       warn: (text) => io.stderr.write(`${text}\n`),
     });
 
+    if (opts.waitAtGates && !terminal && control.socketPath === undefined && gated.length > 0) {
+      throw new CanaryError(
+        '--wait-at-gates needs the control channel, which could not be opened (see the warning above); nothing was changed.',
+        ExitCode.BadInput,
+      );
+    }
+    const { waitForPromote } = await import('../control/remote-gate.js');
+    const remoteGate = waitForPromote(plan.route, (text) => io.stderr.write(`${text}\n`));
+
     const { runRollout } = await import('../rollout/engine.js');
     const { createCheckRunner } = await import('../checks/runner.js');
     const withhold = [
@@ -323,7 +338,11 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         customMetrics,
         emit,
         signal: controller.signal,
-        gate: (opts.approveGates || !terminal ? autoApprove : terminal.gate) as never,
+        gate: (terminal && !opts.approveGates
+          ? terminal.gate
+          : opts.waitAtGates && !terminal
+            ? remoteGate
+            : autoApprove) as never,
         controls: control.controls,
         relayUrl: connection.url,
         apiKeyEnv: connection.apiKeyEnv,

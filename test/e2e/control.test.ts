@@ -42,7 +42,7 @@ afterEach(() => {
 
 const env = () => baseEnv({ RELAY_API_KEY: KEY, HOME: repo });
 
-function writePlan(route: string, stages = '[10, 50, 100]'): void {
+function writePlan(route: string, stages = '[10, 50, 100]', bake = '10m'): void {
   writeFileSync(
     path.join(repo, 'deploy', 'canary.yaml'),
     `relay:
@@ -51,7 +51,7 @@ route: ${route}
 baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
 canary: { version_tag: ${CAN}, model: anthropic/claude-sonnet-4-20250514 }
 stages: ${stages}
-bake: 10m
+bake: ${bake}
 analysis:
   interval: 1s
   window: 2s
@@ -67,13 +67,17 @@ interface Started {
 }
 
 /** `canary rollout deploy/canary.yaml` from the repo root, in the background. */
-function startRollout(route: string): Started {
-  writePlan(route);
-  const child = spawn(process.execPath, [BIN, 'rollout', 'deploy/canary.yaml', '--output', 'plain'], {
-    cwd: repo,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startRollout(route: string, extra: string[] = [], plan?: { stages: string; bake: string }): Started {
+  writePlan(route, plan?.stages, plan?.bake);
+  const child = spawn(
+    process.execPath,
+    [BIN, 'rollout', 'deploy/canary.yaml', '--output', 'plain', ...extra],
+    {
+      cwd: repo,
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   rollout = child;
   let stdout = '';
   let stderr = '';
@@ -281,5 +285,34 @@ describe('canary rollout takes --api-key-env and --api-key-file, as the missing-
     });
     expect(wrong.code).toBe(2);
     for (const r of [none, fromEnv, fromFile, wrong]) expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+});
+
+describe('rollout --wait-at-gates: a gate in CI answered by canary promote from another job', () => {
+  it('without it a gated plan is refused (exit 2); with it the gate holds until promote, then the canary ships', async () => {
+    const stages = '[{ weight: 10, bake: 2s, pause: true }, { weight: 100 }]';
+    writePlan('ctl-gate', stages, '2s');
+    const refused = await cli(['rollout', 'deploy/canary.yaml', '--output', 'plain']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--wait-at-gates');
+
+    const run = startRollout('ctl-gate', ['--wait-at-gates', '--timeout', '2m'], { stages, bake: '2s' });
+    const paused = await recorded('ctl-gate', 'the gate', (r) => r.type === 'paused');
+    // Held: more checks pass, nothing moves, until someone answers.
+    await recorded(
+      'ctl-gate',
+      'a check after the gate opened',
+      (r) => r.type === 'evaluation' && r.at > paused.at + 1500,
+    );
+    expect(await emulator.weights('ctl-gate')).toEqual({ [BASE]: 90, [CAN]: 10 });
+    const status = await cli(['status', '--route', 'ctl-gate']);
+    expect(status.stdout).toContain('at its manual gate');
+
+    const promoted = await cli(['promote', '-m', 'smoke tests green']);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const result = await run.done;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toContain('canary promote --route ctl-gate');
+    expect(await emulator.weights('ctl-gate')).toEqual({ [BASE]: 0, [CAN]: 100 });
   });
 });
