@@ -15,6 +15,7 @@ import type { OpenedMetricsSource } from '../metrics/index.js';
 import type { Notifier } from '../notify/webhook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
+import { socketPoolTransport } from '../relay/socket-pool.js';
 import { undiciTransport } from '../relay/undici-transport.js';
 import { isGitHubActions } from '../reporters/github.js';
 import { toJsonLine } from '../reporters/json.js';
@@ -202,7 +203,9 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         allowInsecureHttp: opts.allowInsecureHttp,
         emulator: plan.emulator,
         startEmulator: async (options) => (await import('../emulator/index.js')).startEmulator(options),
-        transport: undiciTransport,
+        // Plain sockets, a few at a time: undici's pool, streams and WebAssembly parser cost a
+        // rollout more CPU per evaluation than judging it (docs/benchmarks.md).
+        transport: socketPoolTransport,
         baseDir: path.dirname(plan.file),
       },
       io,

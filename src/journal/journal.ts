@@ -1,8 +1,11 @@
 /**
  * The append-only journal: one NDJSON file per route under the state dir, one record per
- * RolloutEvent, each written with writeSync + fsyncSync from the emit path so it is on disk
- * before the engine takes its next action. Resume, `canary rollback` with no arguments and
- * `canary history` read it back.
+ * RolloutEvent, each written with writeSync from the emit path, so a killed process loses
+ * nothing. Every record that changes what resume or a rollback would do is also fsynced before
+ * the engine takes its next action; observations (evaluations and the like, one every few
+ * seconds for hours) are fsynced with the next such record, or within OBSERVATION_SYNC_MS:
+ * a power cut may lose the last seconds of readings, never a weight change. Resume,
+ * `canary rollback` with no arguments and `canary history` read it back.
  *
  * Two rules shape this file:
  * - The journal serves the rollout, never the other way round: a failed write warns once on
@@ -30,6 +33,20 @@ import type { RolloutEvent } from '../rollout/events.js';
  * host, pid, CI); `canary report` names what a version 1 journal lacks.
  */
 export const JOURNAL_VERSION = 2;
+
+/**
+ * Records that report what was seen rather than what was done. fsync cost a rollout 2 ms of
+ * every evaluation here (docs/benchmarks.md), more than judging it.
+ */
+const OBSERVATIONS: ReadonlySet<string> = new Set([
+  'evaluation',
+  'waiting_for_data',
+  'stage_check',
+  'metrics_error',
+  'log',
+]);
+/** Observations are on disk at most this long after they are written. */
+export const OBSERVATION_SYNC_MS = 5_000;
 
 import { JOURNAL_SUFFIX, journalPath } from './paths.js';
 
@@ -109,7 +126,13 @@ export interface JournalWriterOptions {
   redact: (text: string) => string;
   /** Where a failed write is reported, once. */
   warn: (message: string) => void;
+  /** Flushes the file to disk (fsyncSync; tests count the calls). */
+  sync?: (fd: number) => void;
+  /** Monotonic ms for OBSERVATION_SYNC_MS (default: process.hrtime). */
+  now?: () => number;
 }
+
+const monotonicMs = () => Number(process.hrtime.bigint() / 1_000_000n);
 
 export class JournalWriter {
   readonly file: string;
@@ -118,6 +141,8 @@ export class JournalWriter {
   private seq = 0;
   private warned = false;
   private finished = false;
+  /** When records written since the last fsync started waiting for one; null when none wait. */
+  private unsyncedSince: number | null = null;
 
   constructor(
     private readonly opts: JournalWriterOptions,
@@ -140,17 +165,31 @@ export class JournalWriter {
     });
   }
 
-  /** Appends and fsyncs one record; never throws. */
+  /** Appends one record, and fsyncs it unless it is an observation that may wait; never throws. */
   append(body: JournalBody): void {
     if (body.type === 'rollout_finished' || body.type === 'run_ended') this.finished = true;
     if (this.fd === null) return;
     const record = { v: JOURNAL_VERSION, run: this.run, seq: this.seq++, ...body };
     try {
       writeSync(this.fd, `${this.opts.redact(JSON.stringify(record))}\n`);
-      fsyncSync(this.fd);
+      const now = (this.opts.now ?? monotonicMs)();
+      if (
+        OBSERVATIONS.has(body.type) &&
+        (this.unsyncedSince === null || now - this.unsyncedSince < OBSERVATION_SYNC_MS)
+      ) {
+        this.unsyncedSince ??= now;
+        return;
+      }
+      this.flush();
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  private flush(): void {
+    if (this.fd === null) return;
+    (this.opts.sync ?? fsyncSync)(this.fd);
+    this.unsyncedSince = null;
   }
 
   /** True once the run's outcome is recorded. */
@@ -161,9 +200,10 @@ export class JournalWriter {
   close(): void {
     if (this.fd === null) return;
     try {
+      if (this.unsyncedSince !== null) this.flush();
       closeSync(this.fd);
     } catch {
-      // Already reported or harmless: every record was fsynced when written.
+      // Already reported or harmless: every record was fsynced when written or here.
     }
     this.fd = null;
   }

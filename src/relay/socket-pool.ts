@@ -1,10 +1,11 @@
 /**
  * Several socket-transport connections behind one Transport, for commands that call the relay
- * concurrently but briefly (`canary status` over many routes). Each connection is a
- * src/relay/socket-transport.ts one, opened when a call finds every open one busy and fewer
- * than `connections` open, so a status of one route opens one. Nothing to load but node:net:
- * undici's WebAssembly HTTP parser costs a short command more than its calls do
- * (docs/benchmarks.md). Long-lived processes (rollout) keep undici's pool.
+ * concurrently (`canary status` over many routes, a rollout reading the route and two versions'
+ * metrics at once). Each connection is a src/relay/socket-transport.ts one, opened when a call
+ * finds every open one busy and fewer than `connections` open, so a status of one route opens
+ * one. Nothing to load but node:net: undici's WebAssembly parser costs a short command more
+ * than its calls do, and its pool and streams cost a rollout a third of its CPU per evaluation
+ * (docs/benchmarks.md).
  */
 import { socketTransport } from './socket-transport.js';
 import type { Transport, TransportFactory } from './transport.js';

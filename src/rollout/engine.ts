@@ -73,6 +73,9 @@ export interface GateContext {
   signal: AbortSignal;
 }
 
+/** Ends a wait's sleep once the wait is over (nobody sees it: the sleep's rejection is ignored). */
+const WAIT_OVER = Object.freeze({ reason: 'wait over' });
+
 /** What a caller puts in `AbortController.abort(reason)` to say how to stop. */
 export interface RolloutAbortReason {
   action: 'rollback' | 'leave';
@@ -783,15 +786,22 @@ class RolloutRun {
       await this.clock.sleep(ms, signal);
       return { kind: 'tick' };
     }
+    // The run's abort reaches the sleep through a listener, not AbortSignal.any, which would tie
+    // one more dependent signal to the run's for every wait of an hours-long bake.
     const local = new AbortController();
-    const sleep = this.clock.sleep(ms, signal ? AbortSignal.any([signal, local.signal]) : local.signal);
+    const onAbort = () => local.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const sleep = this.clock.sleep(ms, local.signal);
     sleep.catch(() => {});
     try {
       const wake = await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
       if (wake.kind === 'command') this.command = null;
       return wake;
     } finally {
-      local.abort();
+      signal?.removeEventListener('abort', onAbort);
+      // A reason of our own: abort() without one builds a DOMException, stack and all, per wait.
+      if (!local.signal.aborted) local.abort(WAIT_OVER);
     }
   }
 

@@ -123,6 +123,45 @@ describe('JournalWriter', () => {
     expect(warnings[0]).toMatch(/cannot write the journal .* continues/);
   });
 
+  it('fsyncs every record that changes what resume would do, and observations within 5 s', () => {
+    const dir = tmp();
+    const { io: made } = io();
+    const synced: number[] = [];
+    let now = 0;
+    const w = new JournalWriter(
+      {
+        stateDir: dir,
+        route: 'r',
+        redact: made.redact,
+        warn: () => {},
+        sync: () => synced.push(now),
+        now: () => now,
+      },
+      header(),
+    );
+    expect(synced).toEqual([0]); // the header
+    const log = (at: number) => w.append({ type: 'log', at, level: 'info', message: `m${at}` });
+    for (let i = 1; i <= 4; i++) {
+      now = i * 1_000;
+      log(now);
+    }
+    expect(synced).toEqual([0]); // four observations, none past 5 s
+    now = 6_500;
+    log(now);
+    expect(synced).toEqual([0, 6_500]); // the first waited 5.5 s: all five go to disk
+    now = 7_000;
+    log(now);
+    now = 7_100;
+    w.append({ type: 'stage_passed', at: now, stage: 0, weight: 5 });
+    expect(synced).toEqual([0, 6_500, 7_100]); // a state record takes the waiting one with it
+    now = 8_000;
+    log(now);
+    w.close();
+    expect(synced).toEqual([0, 6_500, 7_100, 8_000]); // closing leaves nothing unsynced
+    // Written at once all the same: a killed process loses nothing.
+    expect(readFileSync(journalPath(dir, 'r'), 'utf8').trim().split('\n')).toHaveLength(9);
+  });
+
   it('summaries name the decisive check and the last traffic', () => {
     const dir = tmp();
     const { io: made } = io();
