@@ -149,6 +149,7 @@ async function longRollout(root: string, hours: number) {
     baselineComparison: {},
   };
   let heapAfterFirst: number | undefined;
+  let rssAfterFirst: number | undefined;
   let evaluations = 0;
   let evaluationsAtFirst = 0;
   const cpu0 = cpuUsage();
@@ -158,6 +159,7 @@ async function longRollout(root: string, hours: number) {
     if (e.type === 'evaluation') evaluations++;
     if (e.type === 'stage_passed' && e.stage === 0) {
       heapAfterFirst = heapAfterGc();
+      rssAfterFirst = memoryUsage().rss;
       evaluationsAtFirst = evaluations;
       cpuAtFirst = cpuUsage();
     }
@@ -167,6 +169,7 @@ async function longRollout(root: string, hours: number) {
   // more here than the others, which read -0.2 to +1.1 MiB.
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
   const heapEnd = heapAfterGc();
+  const rssEnd = memoryUsage().rss;
   void emulator;
   if (result.outcome !== 'promoted')
     throw new Error(`expected promotion, got ${result.outcome}: ${result.summary}`);
@@ -177,6 +180,8 @@ async function longRollout(root: string, hours: number) {
     heapAfterFirstStage: heapAfterFirst ?? 0,
     heapEnd,
     heapGrowth: heapEnd - (heapAfterFirst ?? heapEnd),
+    rssAfterFirstStage: rssAfterFirst ?? 0,
+    rssGrowth: rssEnd - (rssAfterFirst ?? rssEnd),
     cpuMsPerEvaluation: later > 0 ? (cpu.user + cpu.system) / 1000 / later : 0,
     wallMs: performance.now() - wall0,
     totalCpuMs: (cpuUsage(cpu0).user + cpuUsage(cpu0).system) / 1000,
@@ -236,11 +241,79 @@ async function emulatorLoad(queries: number) {
   }
 }
 
+/**
+ * The emulator's cost per metrics call with 200 routes against 1, each route with its own two
+ * versions. `one`: route 0 is read every 2 s of fake time while the others sit idle (a call
+ * used to simulate every route first). `all`: every route is read every 2 s, round-robin (200
+ * rollouts at once). CPU is the whole process's (client, HTTP and emulator), the same work at
+ * either size apart from the emulator's.
+ */
+async function emulatorScale(calls: number) {
+  const measure = async (routes: number, mode: 'one' | 'all') => {
+    const clock = new FakeClock();
+    const emulator = await startEmulator({ port: 0, apiKey: KEY, clock, rps: 200, seed: 9 });
+    const client = benchClient(emulator.baseUrl, clock);
+    try {
+      for (let i = 0; i < routes; i++) {
+        for (const tag of [`r${i}-a`, `r${i}-b`])
+          await client.registerVersion({ version_tag: tag, model: 'm' });
+        await client.createRoute({
+          model_alias: `r${i}`,
+          route_rules: [
+            { version_tag: `r${i}-a`, weight: 50 },
+            { version_tag: `r${i}-b`, weight: 50 },
+          ],
+        });
+      }
+      const read = async (c: number) => {
+        clock.advance(mode === 'one' ? 2_000 : 2_000 / routes);
+        const end = clock.now();
+        const route = mode === 'one' ? 0 : c % routes;
+        await client.readMetrics({ versionTag: `r${route}-b`, start: end - 300_000, end });
+      };
+      for (let c = 0; c < Math.min(200, calls); c++) await read(c);
+      const latencies: number[] = [];
+      const cpu0 = cpuUsage();
+      for (let c = 0; c < calls; c++) {
+        const start = performance.now();
+        await read(c);
+        latencies.push(performance.now() - start);
+      }
+      const cpu = cpuUsage(cpu0);
+      const cpuUs = cpu.user + cpu.system;
+      return {
+        medianMs: median(latencies),
+        cpuUsPerCall: cpuUs / calls,
+        callsPerCpuS: calls / (cpuUs / 1e6),
+        rss: memoryUsage().rss,
+      };
+    } finally {
+      await client.close();
+      await emulator.close();
+    }
+  };
+  // Interleaved twice; each figure is the better of its two runs (load only ever adds CPU).
+  const best = <T extends { cpuUsPerCall: number }>(a: T, b: T) => (a.cpuUsPerCall <= b.cpuUsPerCall ? a : b);
+  const result: Record<
+    'one' | 'all',
+    { at1: Awaited<ReturnType<typeof measure>>; at200: Awaited<ReturnType<typeof measure>> }
+  > = {} as never;
+  for (const mode of ['one', 'all'] as const) {
+    const a1 = await measure(1, mode);
+    const a200 = await measure(200, mode);
+    const b1 = await measure(1, mode);
+    const b200 = await measure(200, mode);
+    result[mode] = { at1: best(a1, b1), at200: best(a200, b200) };
+  }
+  return result;
+}
+
 const [task, root = process.cwd(), arg = ''] = process.argv.slice(2);
 const tasks: Record<string, () => Promise<unknown>> = {
   detection: () => detection(root, Number(arg) || 5),
   long: () => longRollout(root, Number(arg) || 24),
   emulator: () => emulatorLoad(Number(arg) || 300),
+  'emulator-scale': () => emulatorScale(Number(arg) || 2000),
 };
 const run = task ? tasks[task] : undefined;
 if (!run) {

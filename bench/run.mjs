@@ -4,7 +4,7 @@
 // baseline (`node -e 0`) is interleaved with the command measured so load changes hit both.
 // --quick: fewer runs (start-up keeps its 21), a 2-hour rollout instead of 24, and exit 1 only
 // when a figure is more than 2x worse than its target (machines are noisy). --only
-// startup|status|detection|long|emulator runs one group of figures. Writes bench/results.json.
+// startup|status|process|detection|long|emulator runs one group of figures. Writes bench/results.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { rolloutCpu } from './rollout-cpu.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'canary.cjs');
 const quick = process.argv.includes('--quick');
-const GROUPS = ['startup', 'status', 'detection', 'long', 'emulator'];
+const GROUPS = ['startup', 'status', 'process', 'detection', 'long', 'emulator'];
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !GROUPS.includes(only)) {
   console.error(`--only takes one of ${GROUPS.join(', ')}; got ${only ?? 'nothing'}`);
@@ -59,7 +60,7 @@ const cleanEnv = Object.fromEntries(
 );
 
 /** Runs a command to completion and returns its wall time in ms (async, so in-process servers keep answering). */
-function timed(cmd, args, env = {}, base = process.env) {
+function timed(cmd, args, env = {}, base = process.env, codes = [0]) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, {
@@ -74,7 +75,8 @@ function timed(cmd, args, env = {}, base = process.env) {
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 400)}`));
+      if (!codes.includes(code))
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 400)}`));
       else resolve(ms);
     });
   });
@@ -92,7 +94,7 @@ async function compare(subjects, base = process.env) {
     if (i >= WARMUP) baseline.push(b);
     for (const [j, s] of subjects.entries()) {
       await s.before?.();
-      const t = await timed(process.execPath, [s.file ?? BIN, ...s.args], s.env, base);
+      const t = await timed(process.execPath, [s.file ?? BIN, ...s.args], s.env, base, s.codes);
       if (i >= WARMUP) times[j].push(t);
     }
   }
@@ -216,6 +218,8 @@ if (wanted('startup')) {
   // Each timed rollback really moves traffic: put the route back at 50/50 first.
   const reset = () =>
     api('PATCH', '/routes/traffic', { route_id: 'bench-rollback', route_rules: half }, rollbackUrl);
+  // An empty state folder: `history` reads it, `pause` finds no rollout to reach in it (exit 6).
+  const emptyState = mkdtempSync(join(work, 'state-'));
   const subjects = [
     { args: ['--version'] },
     { args: ['--help'] },
@@ -230,6 +234,11 @@ if (wanted('startup')) {
       env,
       before: reset,
     },
+    // Every other command a person or a pipeline waits on, each from its own bundle.
+    { args: ['validate', 'examples/quickstart.yaml'] },
+    { args: ['status', '--route', 'bench-rollback', '--relay-url', rollbackUrl, '-o', 'plain'], env },
+    { args: ['history', '--state-dir', emptyState] },
+    { args: ['pause', '--state-dir', emptyState], codes: [6] },
   ];
   // The rollback's target is the floor measured in the same run plus a margin: the issue asked
   // for 1.5x node -e 0, but the floor (two calls from a bare node:net script, nothing checked)
@@ -244,6 +253,10 @@ if (wanted('startup')) {
     ['canary --help', () => 1.2],
     ['canary rollback --route R --to TAG', (ratios, s) => ratios[FLOOR] + MARGIN * s],
     ['  floor: the same two calls from a bare node:net script', () => null],
+    ['canary validate examples/quickstart.yaml', (_, s) => 1 + 0.5 * s],
+    ['canary status --route R (one route)', (_, s) => 1 + 0.6 * s],
+    ['canary history (empty state folder)', (_, s) => 1 + 0.6 * s],
+    ['canary pause (control command, no rollout: exit 6)', (_, s) => 1 + 0.6 * s],
   ];
   const judge = (m, s) => {
     const ratios = m.medians.map((t) => t / m.baseline);
@@ -322,6 +335,46 @@ if (wanted('status')) {
   row('status: most connections open at once', maxOpen, null, null, 8, 'connections', maxOpen <= 8, '');
 }
 
+if (wanted('process')) {
+  // CPU per evaluation of a real `canary rollout` process against a relay in another process,
+  // beside the floor (bench/evaluation-floor.cjs: the same three calls per evaluation from a
+  // bare script), both as slopes between a short and a long bake so start-up cancels out.
+  const cpu = await rolloutCpu({
+    root: ROOT,
+    baseUrl,
+    key: KEY,
+    rounds: quick ? 1 : 3,
+    shortS: 2,
+    longS: quick ? 6 : 10,
+    intervalMs: 100,
+    modes: ['json', 'plain'],
+  });
+  const floorMs = cpu.floor.cpuMsPerEvaluation;
+  for (const mode of ['json', 'plain']) {
+    const ms = cpu[mode].cpuMsPerEvaluation;
+    row(
+      `rollout process CPU per evaluation (-o ${mode})`,
+      ms,
+      floorMs,
+      ms / floorMs,
+      1.5,
+      'ms',
+      ms <= 1.5 * slack,
+      `slope over ${cpu[mode].evaluations} evaluations, median of ${quick ? 1 : 3}; each ${cpu[mode].all.map((x) => x.toFixed(2)).join(', ')}`,
+    );
+  }
+  row(
+    '  floor: the same three calls per evaluation, bare script',
+    floorMs,
+    null,
+    null,
+    null,
+    'ms',
+    true,
+    'reference, no target',
+  );
+}
+
 function harness(task, arg) {
   const r = spawnSync(process.execPath, ['--expose-gc', harnessFile, task, ROOT, String(arg)], {
     cwd: ROOT,
@@ -360,6 +413,16 @@ if (wanted('long')) {
     `${long.evaluations} evaluations in ${(long.wallMs / 1000).toFixed(1)} s`,
   );
   row(
+    `${hours} h rollout: RSS growth after stage 1`,
+    long.rssGrowth / MiB,
+    long.rssAfterFirstStage / MiB,
+    null,
+    10,
+    'MiB',
+    long.rssGrowth <= 10 * MiB * slack,
+    'flat: what the process holds from the OS, allocator and all',
+  );
+  row(
     'CPU per evaluation (rollout + in-process emulator)',
     long.cpuMsPerEvaluation,
     null,
@@ -393,6 +456,27 @@ if (wanted('emulator')) {
     'ms (median)',
     emu.queryMedianMs <= 5 * slack,
     `p90 ${emu.queryP90Ms.toFixed(1)} ms over ${emu.queries} queries`,
+  );
+  const scale = harness('emulator-scale', quick ? 400 : 2000);
+  row(
+    'emulator: one metrics call, 200 routes vs 1',
+    scale.one.at200.cpuUsPerCall,
+    scale.one.at1.cpuUsPerCall,
+    scale.one.at200.cpuUsPerCall / scale.one.at1.cpuUsPerCall,
+    1.2,
+    'us CPU/call',
+    scale.one.at200.cpuUsPerCall / scale.one.at1.cpuUsPerCall <= 1.2 * slack,
+    `one route read every 2 s while 199 others exist; wall median ${scale.one.at200.medianMs.toFixed(2)} vs ${scale.one.at1.medianMs.toFixed(2)} ms`,
+  );
+  row(
+    'emulator: throughput, 200 routes vs 1 (each read every 2 s)',
+    scale.all.at200.callsPerCpuS,
+    scale.all.at1.callsPerCpuS,
+    scale.all.at200.callsPerCpuS / scale.all.at1.callsPerCpuS,
+    0.9,
+    'calls per CPU s',
+    scale.all.at200.callsPerCpuS / scale.all.at1.callsPerCpuS >= 1 - 0.1 * slack,
+    `ratio: at least 0.9; RSS at 200 routes ${(scale.all.at200.rss / MiB).toFixed(0)} MiB`,
   );
 }
 
