@@ -162,6 +162,16 @@ function evaluationLine(e: NonNullable<Plan['evaluation']>, planFile: string): s
   return `before any traffic: ${files}${e.sample ? ` (sample ${e.sample})` : ''}${e.repeat > 1 ? ` × ${e.repeat}` : ''} on both versions, pinned${e.judge ? ', judged by a command' : ''}`;
 }
 
+/** `analysis.metrics`, one phrase each: `ttft_p99_ms (PromQL)`, `quality (HTTP, dry run)`. */
+function customMetricsLine(plan: Plan): string {
+  return (plan.analysis.customMetrics ?? [])
+    .map(
+      (m) =>
+        `${m.name} (${m.source.kind === 'prometheus' ? 'PromQL' : 'HTTP'}${m.dryRun ? ', dry run' : ''})`,
+    )
+    .join(', ');
+}
+
 function summaryText(plan: Plan, file: string, color: boolean): string {
   const c = createChalk(color);
   const schedule = planSchedule(plan, 0);
@@ -179,6 +189,9 @@ function summaryText(plan: Plan, file: string, color: boolean): string {
     ['checks', checksLine(plan)],
     ...(plan.evaluation
       ? ([['evaluate', evaluationLine(plan.evaluation, file)]] as Array<[string, string]>)
+      : []),
+    ...((plan.analysis.customMetrics?.length ?? 0) > 0
+      ? ([['metrics', customMetricsLine(plan)]] as Array<[string, string]>)
       : []),
   ];
   return [`${c.green('✓')} ${file} is valid`, ...rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`)].join('\n');

@@ -143,6 +143,17 @@ function verdictLine(input: FrameInput): string {
     const paint = c.status === 'pass' ? chalk.green : c.status === 'fail' ? chalk.red : chalk.yellow;
     return { text: `${STATUS_MARK[c.status]} ${describeCheck(c)}`, paint };
   });
+  // analysis.metrics: a dry-run check in grey whatever it says (it decides nothing).
+  for (const c of e.custom ?? []) {
+    const paint = c.dry_run
+      ? chalk.dim
+      : c.status === 'pass'
+        ? chalk.green
+        : c.status === 'fail'
+          ? chalk.red
+          : chalk.yellow;
+    items.push({ text: `${STATUS_MARK[c.status]} ${c.reason}`, paint });
+  }
   return items.length > 0 ? wrapItems(`${head}:`, items, input.width) : head;
 }
 

@@ -1,0 +1,63 @@
+/** analysis.metrics checks in the human output: the live view's verdict line and the plain lines. */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CustomCheck } from '../../src/custom-metrics/types.js';
+import { PlainReporter } from '../../src/reporters/plain.js';
+import { TtyReporter } from '../../src/reporters/tty.js';
+import type { RolloutEvent } from '../../src/rollout/events.js';
+import { CollectingStream, ESC, promotedRun, stripColor, T0 } from './helpers.js';
+
+const custom: CustomCheck[] = [
+  {
+    id: 'ttft_p99_ms.max',
+    metric: 'ttft_p99_ms',
+    rule: 'max',
+    status: 'pass',
+    dry_run: false,
+    value: 190,
+    baseline: null,
+    bound: 2000,
+    reason: 'ttft_p99_ms 190 ≤ max 2000',
+  },
+  {
+    id: 'quality.min',
+    metric: 'quality',
+    rule: 'min',
+    status: 'fail',
+    dry_run: true,
+    value: 0.5,
+    baseline: null,
+    bound: 0.8,
+    reason: 'quality 0.5 < min 0.8 [dry run]',
+  },
+];
+
+/** The promoted run with the custom checks on every (passing) evaluation. */
+function withCustom(): RolloutEvent[] {
+  return promotedRun().map((e) =>
+    e.type === 'evaluation' ? { ...e, evaluation: { ...e.evaluation, custom } } : e,
+  );
+}
+
+describe('custom checks in human output', () => {
+  beforeEach(() => vi.useFakeTimers({ now: T0 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('the live view lists them after the built-in checks, the dry-run one included', async () => {
+    const out = new CollectingStream(true, 160, 40);
+    const r = new TtyReporter(out, { color: false });
+    for (const e of withCustom()) r.event(e);
+    await r.close();
+    const screen = stripColor(out.text).split(`${ESC}[?2026h`).pop() ?? '';
+    expect(screen).toContain('✓ ttft_p99_ms 190 ≤ max 2000');
+    expect(screen).toContain('✗ quality 0.5 < min 0.8 [dry run]');
+  });
+
+  it('plain lines carry them, and a failing dry-run check says it would fail though the check passes', async () => {
+    const out = new CollectingStream(false, 200, 40);
+    const r = new PlainReporter(out, { color: false });
+    for (const e of withCustom()) r.event(e);
+    await r.close();
+    const pass = out.text.split('\n').find((l) => l.includes('[check] pass'));
+    expect(pass).toContain('ttft_p99_ms 190 ≤ max 2000 · quality 0.5 < min 0.8 [dry run] (would fail)');
+  });
+});
