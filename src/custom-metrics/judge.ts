@@ -56,7 +56,8 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
         rule,
         dry_run: metric.dryRun,
         value: c.value,
-        baseline: relative ? b.value : null,
+        // The baseline's value beside the canary's, for absolute rules too.
+        baseline: b.value,
       };
       const tag = metric.dryRun ? ' [dry run]' : '';
       if (short || c.value === null || (relative && b.value === null)) {
@@ -109,11 +110,26 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
         relative && input.significance
           ? ' (no significance test: a custom metric has no counts to test)'
           : '';
+      const beside = !relative && b.value !== null ? ` (baseline ${show(b.value)})` : '';
+      // Both versions past an absolute bound over the same window: a shared incident (the
+      // upstream, not the canary). Not a pass, not the canary's failure: no data, which holds
+      // the stage until the canary is judged on its own or the data deadline rolls back.
+      const baselineBreaches =
+        !relative && b.value !== null && (rule === 'max' ? b.value > limit : b.value < limit);
+      if (!pass && baselineBreaches) {
+        checks.push({
+          ...base,
+          status: 'no_data',
+          bound,
+          reason: `${metric.name}: both versions degraded (shared incident): canary ${show(c.value)}, baseline ${show(b.value as number)}, ${words}${tag}`,
+        });
+        continue;
+      }
       checks.push({
         ...base,
         status: pass ? 'pass' : 'fail',
         bound,
-        reason: `${metric.name} ${show(c.value)} ${relation} ${words}${noTest}${tag}`,
+        reason: `${metric.name} ${show(c.value)} ${relation} ${words}${beside}${noTest}${tag}`,
       });
     }
   }

@@ -143,4 +143,29 @@ describe('custom metric checks', () => {
     });
     expect(withCustomChecks(passing, dry).verdict).toBe('pass');
   });
+
+  it('both versions past an absolute bound is a shared incident: no data with both values, never the canary failing', () => {
+    const [max, ratio] = judgeCustom({
+      metrics: [metric({})],
+      canary: { ttft_p99_ms: { value: 2600 } },
+      baseline: { ttft_p99_ms: { value: 2500 } },
+      canaryRequests: 500,
+      significance: false,
+    });
+    expect(max).toMatchObject({
+      status: 'no_data',
+      baseline: 2500,
+      reason: 'ttft_p99_ms: both versions degraded (shared incident): canary 2600, baseline 2500, max 2000',
+    });
+    // The comparison still judges the canary against the baseline: 2600 ≤ 1.5 × 2500.
+    expect(ratio?.status).toBe('pass');
+    const alone = judgeCustom({
+      metrics: [metric({})],
+      canary: { ttft_p99_ms: { value: 2600 } },
+      baseline: { ttft_p99_ms: { value: 1000 } },
+      canaryRequests: 500,
+      significance: false,
+    });
+    expect(alone[0]).toMatchObject({ status: 'fail', reason: 'ttft_p99_ms 2600 > max 2000 (baseline 1000)' });
+  });
 });
