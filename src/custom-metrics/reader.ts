@@ -6,7 +6,7 @@
  */
 import { CredentialsError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { resolveAuth } from '../metrics/index.js';
+import { openPrometheus } from '../metrics/index.js';
 import type { PrometheusSource } from '../metrics/prometheus.js';
 import type { Plan } from '../plan/types.js';
 import type { TransportFactory } from '../relay/transport.js';
@@ -60,20 +60,7 @@ export async function openCustomMetrics(
       if (!prometheus) {
         const config = plan.analysis.prometheus;
         if (!config) throw new UsageError(`analysis.metrics ${metric.name} needs analysis.prometheus.url`);
-        const auth = resolveAuth(config, io);
-        const url = new URL(config.url);
-        if (auth && url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !options.allowInsecureHttp) {
-          throw new UsageError(
-            `Refusing plain http to Prometheus at ${url.host} with credentials; use https, or pass --allow-insecure-http.`,
-          );
-        }
-        const { createPrometheusSource } = await import('../metrics/prometheus.js');
-        const opened = createPrometheusSource({
-          url: config.url,
-          queries: config.queries,
-          auth,
-          transport: options.transport,
-        });
+        const opened = await openPrometheus(config, io, options);
         prometheus = opened;
         closers.push(() => opened.close());
       }

@@ -40,7 +40,7 @@ function secretFromEnv(io: Io, envVar: string, what: string): string {
   return value;
 }
 
-export function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | undefined {
+function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | undefined {
   if (config.bearerTokenEnv !== undefined) {
     const token = secretFromEnv(io, config.bearerTokenEnv, 'The bearer token');
     return { kind: 'bearer', token, source: `env ${config.bearerTokenEnv}` };
@@ -55,6 +55,32 @@ export function resolveAuth(config: PrometheusConfig, io: Io): PrometheusAuth | 
     };
   }
   return undefined;
+}
+
+/**
+ * A Prometheus client for the plan's `analysis.prometheus`, its credentials read from env vars
+ * (and registered as secrets); refuses them over plain http to another machine unless allowed.
+ * Used for the built-in metrics (provider: prometheus) and for PromQL `analysis.metrics`.
+ */
+export async function openPrometheus(
+  config: PrometheusConfig,
+  io: Io,
+  options: { allowInsecureHttp?: boolean | undefined; transport: TransportFactory },
+): Promise<import('./prometheus.js').PrometheusSource> {
+  const url = new URL(config.url);
+  const auth = resolveAuth(config, io);
+  if (auth && url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !options.allowInsecureHttp) {
+    throw new UsageError(
+      `Refusing plain http to Prometheus at ${url.host} with credentials: they would cross the network unencrypted. Use https, or pass --allow-insecure-http to accept the risk.`,
+    );
+  }
+  const { createPrometheusSource } = await import('./prometheus.js');
+  return createPrometheusSource({
+    url: config.url,
+    queries: config.queries,
+    auth,
+    transport: options.transport,
+  });
 }
 
 export async function createMetricsSource(
@@ -75,21 +101,8 @@ export async function createMetricsSource(
       close: async () => {},
     };
   }
-  const url = new URL(config.url);
-  const auth = resolveAuth(config, io);
-  if (auth && url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !options.allowInsecureHttp) {
-    throw new UsageError(
-      `Refusing plain http to Prometheus at ${url.host} with credentials: they would cross the network unencrypted. Use https, or pass --allow-insecure-http to accept the risk.`,
-    );
-  }
   if (!options.transport) throw new Error('createMetricsSource: provider prometheus needs a transport');
-  const { createPrometheusSource } = await import('./prometheus.js');
-  const source = createPrometheusSource({
-    url: config.url,
-    queries: config.queries,
-    auth,
-    transport: options.transport,
-  });
+  const source = await openPrometheus(config, io, { ...options, transport: options.transport });
   return {
     name: source.name,
     description: `prometheus at ${source.url}`,
