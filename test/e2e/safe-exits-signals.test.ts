@@ -7,12 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { CallRecord } from '../../src/emulator/types.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
 import { env, journal, KEY, lastLine, lastRun, lockExists, scratch, when } from './safe-exits-helpers.js';
 import { ROOT, runCli } from './spawn.js';
 
 describe('signals and resumed runs (spawned)', () => {
   let emulator: StartedEmulator;
+  /** Called after each API call the emulator answers, in this process, before it reads the next one. */
+  let afterCall: ((call: CallRecord) => void) | undefined;
   beforeAll(async () => {
     emulator = await startEmulator({
       port: 0,
@@ -20,6 +23,7 @@ describe('signals and resumed runs (spawned)', () => {
       scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
       rps: 1000,
       seed: 15,
+      onCall: (call) => afterCall?.(call),
     });
   });
   afterAll(async () => {
@@ -162,11 +166,31 @@ describe('signals and resumed runs (spawned)', () => {
 
   it('kill -9 right after the 100 % PATCH: a re-run resumes the last stage, judges it and closes the run', async () => {
     const s = scratch('kill-at-100-route', { bake: '2s' });
+    // Once the 100 % PATCH is answered, every metrics read hangs: the run reads its route back,
+    // journals stage 3 and prints it, then cannot leave the stage before the kill, however late
+    // a loaded machine delivers that line (a 2 s bake alone raced the kill).
+    afterCall = (call) => {
+      const rules =
+        (call.body as { route_id?: string; route_rules?: { weight: number }[] } | undefined) ?? {};
+      if (
+        call.method === 'PATCH' &&
+        rules.route_id === s.route &&
+        rules.route_rules?.some((r) => r.weight === 100)
+      ) {
+        emulator.control.injectFault({
+          mode: 'hang',
+          method: 'GET',
+          path_prefix: '/v1/metrics',
+          count: 1_000,
+        });
+        afterCall = undefined;
+      }
+    };
     const killed = await runCli(args(s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[stage 3\/3\]/, (child) => child.kill('SIGKILL')),
-    });
+    }).finally(() => emulator.control.clearFaults());
     expect(killed.signal).toBe('SIGKILL');
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
 
