@@ -36,7 +36,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   2: 'bad input: plan, flags, key file, an API key the relay rejects, or scenario; nothing was changed',
   3: 'the canary did not ship: rolled back to the baseline (a health check failed, or an operator rolled it back), or rejected by the pre-traffic evaluation with no traffic moved',
   4: 'rollback failed: traffic state uncertain; the message says what to run by hand',
-  5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic left at the stated stage',
+  5: 'aborted on a relay/network error, drift, a held lock or timeout; traffic as the last line states (baseline restored if the relay failed while the canary held traffic)',
   6: 'no rollout of that route is running (control commands, status --wait); nothing was sent',
   129: 'hung up (SIGHUP: the terminal or SSH session went away)',
   130: 'interrupted (SIGINT)',
@@ -109,6 +109,11 @@ export class RelayError extends CanaryError {
    * trusted, a host name that does not exist, something other than a relay answering.
    */
   readonly unreachable: boolean;
+  /**
+   * The request never reached the relay (the connection was refused or could not be made), so
+   * it cannot have changed anything.
+   */
+  readonly notSent: boolean;
   constructor(init: {
     message: string;
     type: string;
@@ -121,6 +126,7 @@ export class RelayError extends CanaryError {
     unreachable?: boolean | undefined;
     /** Exit 5 unless said otherwise: a rejected key is bad input (2), which asking again cannot fix. */
     exitCode?: ExitCode | undefined;
+    notSent?: boolean | undefined;
   }) {
     super(init.message, init.exitCode ?? ExitCode.Aborted, { hint: init.hint, cause: init.cause });
     this.status = init.status;
@@ -129,6 +135,7 @@ export class RelayError extends CanaryError {
     this.operation = init.operation;
     this.existing = init.existing;
     this.unreachable = init.unreachable ?? false;
+    this.notSent = init.notSent ?? false;
   }
 }
 

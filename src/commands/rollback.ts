@@ -9,13 +9,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
 import type { ChooseRoute } from '../journal/target.js';
 import { socketTransport } from '../relay/socket-transport.js';
 import type { RouteRule } from '../relay/types.js';
-import { type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
+import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
 import { connect } from './connection.js';
 
 export interface RollbackCommandOptions {
@@ -125,6 +125,29 @@ async function record(
   writer.close();
 }
 
+/**
+ * The relay refused the rollback itself: nothing was changed, and the same request (the curl
+ * command an unconfirmed rollback prints) would be refused again. A 4xx is the request's fault
+ * (exit 2, with the tags the route holds); a redirect is the URL's (exit 5).
+ */
+function refused(error: RollbackNotConfirmedError, route: string, to: string): CanaryError {
+  const { error: relay, rules } = error.refusal as NonNullable<RollbackNotConfirmedError['refusal']>;
+  if (relay.status !== undefined && relay.status < 400) {
+    return new CanaryError(`${relay.message} Nothing was written.`, ExitCode.Aborted, { hint: relay.hint });
+  }
+  const holds = rules && rules.length > 0 ? ` The route holds ${formatRules(rules)}.` : '';
+  const tags = (rules ?? []).map((r) => r.version_tag).filter((t) => t !== to);
+  return new UsageError(
+    `the relay refused to put ${to} at 100 % on ${route}: ${relay.message} Nothing was changed.${holds}`,
+    {
+      hint:
+        tags.length > 0
+          ? `roll back to a version the route holds: canary rollback --route ${route} --to TAG, with TAG one of ${tags.join(', ')}`
+          : relay.hint,
+    },
+  );
+}
+
 export async function runRollbackCommand(
   opts: RollbackCommandOptions,
   io: Io,
@@ -213,6 +236,8 @@ export async function runRollbackCommand(
       deadlineMs,
       baseUrl: connection.url,
       apiKeyEnv: connection.apiKeyEnv,
+    }).catch((error: unknown) => {
+      throw error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
     });
     const changed = result.changed;
     await record(opts, io, stateDir, {

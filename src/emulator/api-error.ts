@@ -1,4 +1,4 @@
-import type { RelayErrorBody, StoredVersion } from '../relay/types.js';
+import type { RelayErrorBody, Route, StoredVersion } from '../relay/types.js';
 
 /** An error the emulator answers with, in the contract's error body. */
 export class ApiError extends Error {
@@ -8,6 +8,8 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly existing?: StoredVersion,
+    /** For a 412: the route as it is now (the contract's `error.current`). */
+    readonly current?: Route,
   ) {
     super(message);
   }
@@ -16,6 +18,7 @@ export class ApiError extends Error {
     const error: RelayErrorBody['error'] = { type: this.type, message: this.message };
     if (this.field !== undefined) error.field = this.field;
     if (this.existing !== undefined) error.existing = this.existing;
+    if (this.current !== undefined) error.current = this.current;
     return { error };
   }
 }

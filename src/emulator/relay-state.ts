@@ -195,7 +195,11 @@ export class RelayState {
     return structuredClone(state.route);
   }
 
-  updateRoute(body: unknown, now: number): RouteUpdate {
+  /**
+   * `ifMatch` is the PATCH's `If-Match` header (an addition to the contract): `"7"`, `7`, `W/"7"`
+   * or `*`. A revision other than the route's answers 412 with the route as it is, and changes nothing.
+   */
+  updateRoute(body: unknown, now: number, ifMatch?: string): RouteUpdate {
     if (!isRecord(body)) throw validation(undefined, 'the body must be a JSON object');
     const routeId = body.route_id;
     if (routeId === undefined) throw validation('route_id', 'route_id is required');
@@ -204,6 +208,20 @@ export class RelayState {
     const state = this.routes.get(routeId);
     if (!state) throw notFound(`route ${routeId} not found`);
     const rules = this.validateRules(body.route_rules);
+    const expected = ifMatch
+      ?.trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1');
+    if (expected !== undefined && expected !== '*' && expected !== String(state.route.revision)) {
+      throw new ApiError(
+        412,
+        'precondition_failed',
+        `route ${routeId} is at revision ${state.route.revision}, not ${expected}; nothing was changed`,
+        undefined,
+        undefined,
+        structuredClone(state.route),
+      );
+    }
     this.setRules(state, rules, now);
     return {
       status: 'updated',

@@ -152,7 +152,7 @@ const ROUTES: RouteEntry[] = [
       const id = (req.body as { route_id?: unknown } | undefined)?.route_id;
       const route = typeof id === 'string' ? deps.state.routes.get(id) : undefined;
       if (route) deps.simulation.advanceRoute(route, deps.clock.now());
-      return ok(deps.state.updateRoute(req.body, deps.clock.now()));
+      return ok(deps.state.updateRoute(req.body, deps.clock.now(), ifMatchHeader(req.headers)));
     },
   },
   {
@@ -308,6 +308,12 @@ function send(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
   });
   res.end(text);
+}
+
+/** The PATCH's If-Match header (an addition to the contract), one value. */
+function ifMatchHeader(headers: IncomingMessage['headers']): string | undefined {
+  const value = headers['if-match'];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function faultReply(fault: Fault): Reply {

@@ -28,6 +28,10 @@ export interface AttemptsOptions {
   policy: RetryPolicy;
   /** Jitter source in [0, 1). */
   random: () => number;
+  /** At most this many attempts, when fewer than the policy's. */
+  maxAttempts?: number | undefined;
+  /** Whether a 2xx carries a usable body; one that does not is retried like a 5xx (GET only). */
+  accept?: ((response: TransportResponse) => boolean) | undefined;
 }
 
 interface Tally {
@@ -89,12 +93,16 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
         timeoutMs: Math.max(1, deadlineMs - (clock.now() - start)),
       });
       last = { kind: 'response', response, attempts, retriedBlind, stopNote: undefined };
-      if (response.status >= 200 && response.status < 300) return last;
-      outcome = {
-        kind: 'response',
-        status: response.status,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after'], clock.now()),
-      };
+      if (response.status >= 200 && response.status < 300) {
+        if (options.accept === undefined || options.accept(response)) return last;
+        outcome = { kind: 'malformed', status: response.status };
+      } else {
+        outcome = {
+          kind: 'response',
+          status: response.status,
+          retryAfterMs: parseRetryAfter(response.headers['retry-after'], clock.now()),
+        };
+      }
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const code = errorCode(error);
@@ -114,7 +122,8 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
     }
 
     const delay = retryDelay(method, outcome, attempts, policy, random);
-    if (delay === undefined || attempts >= policy.maxAttempts) return last;
+    const most = Math.min(policy.maxAttempts, options.maxAttempts ?? policy.maxAttempts);
+    if (delay === undefined || attempts >= most) return last;
     if (clock.now() - start + delay >= deadlineMs) {
       return {
         ...last,

@@ -3,7 +3,7 @@ import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { seconds, sendWithRetries } from './attempts.js';
 import { describeDifferences, diffVersion, sameRules } from './compare.js';
-import { DEFAULT_RETRY_POLICY, type RetryMethod, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY_POLICY, isNotSentCode, type RetryMethod, type RetryPolicy } from './retry.js';
 import {
   type AnswerSchema,
   describeIssues,
@@ -90,6 +90,8 @@ interface Answer {
   retriedBlind: boolean;
   /** Why retrying stopped early (deadline), for the message. */
   stopNote: string | undefined;
+  /** A redirect's Location header, for the message. */
+  location: string | undefined;
 }
 
 function isTlsCode(code: string): boolean {
@@ -216,13 +218,20 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     return attempts > 1 ? ` (after ${attempts} attempts)` : '';
   }
 
-  async function send(req: Request, call: CallOptions | undefined): Promise<Answer> {
+  async function send(
+    req: Request,
+    call: CallOptions | undefined,
+    accept?: (text: string) => boolean,
+  ): Promise<Answer> {
     const operation = `${req.method} ${req.path}`;
     const signal = call?.signal;
     const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
     const query = req.query === undefined ? '' : `?${new URLSearchParams(req.query).toString()}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent };
     if (req.auth !== false) headers.authorization = `Bearer ${apiKey}`;
+    // The precondition (an addition to the contract): a relay that does not support it ignores it.
+    if (req.method === 'PATCH' && call?.ifRevision !== undefined)
+      headers['if-match'] = `"${call.ifRevision}"`;
     let payload: string | undefined;
     if (req.body !== undefined) {
       payload = JSON.stringify(req.body);
@@ -240,11 +249,14 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       clock,
       policy,
       random,
+      maxAttempts: call?.maxAttempts,
+      accept: accept === undefined ? undefined : (response) => accept(response.text),
     });
     const { attempts, stopNote } = last;
     if (last.kind === 'response') {
       const { status, text } = last.response;
-      return { status, text, attempts, retriedBlind: last.retriedBlind, stopNote };
+      const location = last.response.headers.location;
+      return { status, text, attempts, retriedBlind: last.retriedBlind, stopNote, location };
     }
     const { type, reason } = last.deadline
       ? {
@@ -263,6 +275,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       type,
       operation,
       unreachable: !last.deadline && last.code !== undefined && isLastingNetworkCode(last.code),
+      notSent: !last.deadline && !last.responded && isNotSentCode(last.code),
       hint:
         type === 'timeout'
           ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
@@ -328,6 +341,21 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         hint: field === undefined ? undefined : `Fix ${field} in the plan or flags and run again.`,
       });
     }
+    if (status === 412) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: ${req.subject} changed since the revision canary last read (412 ${type}${said}).`,
+      });
+    }
+    if (status >= 300 && status < 400) {
+      const where = answer.location === undefined ? '' : ` to ${scrub(answer.location)}`;
+      return new RelayError({
+        ...common,
+        message: `${operation}: the relay answered ${status}, a redirect${where}; canary does not follow redirects (it would send the key elsewhere).`,
+        hint: `Set the relay URL to where the API really is${where ? ` (the redirect points${where})` : ''}.`,
+        unreachable: true,
+      });
+    }
     if (status === 429) {
       return new RelayError({
         ...common,
@@ -385,8 +413,22 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
    * request on its way (or is connecting) when it returns, so the schema costs no wall time.
    */
   async function call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T> {
-    const sent = send(req, opts);
-    const schema = schemaOf();
+    let schema: AnswerSchema<T> | undefined;
+    // A GET whose 2xx body is not JSON of the expected shape (truncated by a proxy, a relay
+    // restarting) is retried like a 5xx within the call's deadline.
+    const accept =
+      req.method === 'GET'
+        ? (text: string) => {
+            try {
+              schema ??= schemaOf();
+              return validate(schema, JSON.parse(text)).success;
+            } catch {
+              return false;
+            }
+          }
+        : undefined;
+    const sent = send(req, opts, accept);
+    schema ??= schemaOf();
     const answer = await sent;
     if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
     return parseBody(req, answer, schema);

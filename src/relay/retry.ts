@@ -86,16 +86,41 @@ export function isTransientNetworkCode(code: string | undefined): boolean {
   return code !== undefined && TRANSIENT_CODES.has(code);
 }
 
+/** Failures before any byte of the request could reach the server: nothing was sent. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+export function isNotSentCode(code: string | undefined): boolean {
+  return code !== undefined && NOT_SENT_CODES.has(code);
+}
+
+/** Answers from something that is not a relay answering well; a GET may meet a better one next time. */
+const BROKEN_ANSWER_CODES = new Set(['BAD_RESPONSE', 'BODY_TOO_LARGE']);
+
 export type RetryMethod = 'GET' | 'POST' | 'PATCH';
 
 /** What happened on one attempt, as far as the retry decision cares. */
 export type AttemptOutcome =
   | { kind: 'response'; status: number; retryAfterMs: number | undefined }
   /** `responded` is false when nothing came back: the relay may or may not have acted. */
-  | { kind: 'network'; code: string | undefined; responded: boolean };
+  | { kind: 'network'; code: string | undefined; responded: boolean }
+  /** A 2xx whose body is not what the call expects (not JSON, the wrong shape). */
+  | { kind: 'malformed'; status: number };
 
 /**
- * The contract's retry rules. GET and PATCH are idempotent. A POST is retried when no
+ * The contract's retry rules. GET is idempotent and retried after a 5xx, a 429, a malformed
+ * 2xx or a lost connection. A PATCH is retried only where nothing can have been applied (a 429,
+ * a connection never made): after a 5xx, a timeout, a lost connection or a malformed answer
+ * the change may or may not have landed, and the contract says to read the route back before
+ * deciding anything, which is the caller's to do (src/rollout/stage-change.ts, rollback.ts).
+ * A POST is retried when no
  * response arrived at all, and after a 429: a rate limit is refused before the relay does
  * anything, and the contract's 429 row says to wait and retry (a repeat that lands twice
  * comes back 409 for the same body, which the client counts as success). A 5xx answer to
@@ -109,18 +134,23 @@ export function retryDelay(
   policy: RetryPolicy,
   random: () => number,
 ): number | undefined {
+  if (outcome.kind === 'malformed') return method === 'GET' ? backoffDelay(retry, policy, random) : undefined;
   if (outcome.kind === 'response') {
     if (outcome.status === 429) {
       return outcome.retryAfterMs === undefined
         ? backoffDelay(retry, policy, random)
         : rateLimitDelay(outcome.retryAfterMs, policy, random);
     }
-    if (method === 'POST') return undefined;
+    if (method !== 'GET') return undefined;
     if (outcome.status >= 500 && outcome.status <= 599) return backoffDelay(retry, policy, random);
     return undefined;
   }
+  if (method === 'GET' && outcome.code !== undefined && BROKEN_ANSWER_CODES.has(outcome.code)) {
+    return backoffDelay(retry, policy, random);
+  }
   if (!isTransientNetworkCode(outcome.code)) return undefined;
   if (method === 'POST' && outcome.responded) return undefined;
+  if (method === 'PATCH' && !isNotSentCode(outcome.code)) return undefined;
   return backoffDelay(retry, policy, random);
 }
 

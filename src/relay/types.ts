@@ -116,6 +116,8 @@ export interface RelayErrorBody {
     message: string;
     field?: string;
     existing?: StoredVersion;
+    /** With a 412 (an addition): the route as it is now. */
+    current?: Route;
   };
 }
 
@@ -124,6 +126,13 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overall deadline for this call including retries, in ms. */
   deadlineMs?: number;
+  /** At most this many attempts (default: the client's policy); 1 for callers that retry themselves. */
+  maxAttempts?: number;
+  /**
+   * PATCH only: the route revision this change is based on, sent as `If-Match` (an addition to
+   * the contract): a relay that supports it answers 412 instead of overwriting someone else's change.
+   */
+  ifRevision?: number | undefined;
 }
 
 /** Where per-version metrics come from: the relay's API by default, or Prometheus. */

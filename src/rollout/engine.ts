@@ -26,8 +26,10 @@ import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
 import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
+import { changeDeadlineMs, preflightDeadlineMs, readDeadlineMs } from './deadlines.js';
 import type { EmitFn, Outcome, RollbackCause, StageCheckResult } from './events.js';
 import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';
+import { changeWeights } from './stage-writes.js';
 
 export type GateDecision = 'promote' | 'rollback' | 'hold';
 
@@ -471,6 +473,21 @@ class RolloutRun {
   private async settle(error: unknown): Promise<RolloutResult> {
     if (error instanceof Finish) return error.result;
     if (this.deps.signal?.aborted) return this.onAbort();
+    if (error instanceof RelayError && (this.changedWeights || this.reached !== null)) {
+      // The relay failed while this run owns the canary's traffic: nobody would be watching it
+      // once this run ends, so the baseline goes back (and the exit says it was the relay, 5).
+      const where = this.reached === null ? 'the start' : this.stageLabel(this.reached);
+      try {
+        await this.rollback(
+          this.reached ?? 0,
+          'relay_error',
+          `a relay call failed at ${where}: ${error.message}`,
+        );
+      } catch (finish) {
+        if (finish instanceof Finish) return finish.result;
+        throw finish;
+      }
+    }
     if (error instanceof CanaryError) {
       const why =
         error instanceof RelayError
@@ -518,12 +535,13 @@ class RolloutRun {
   }
 
   private async preflight(startIndex: number): Promise<void> {
-    const { relay, signal } = this.deps;
+    const { relay } = this.deps;
     const { plan } = this;
     const step = (name: string, detail: string) =>
       this.emit({ type: 'preflight', at: this.clock.now(), step: name, detail });
+    const call = { signal: this.deps.signal, deadlineMs: preflightDeadlineMs(plan.analysis.intervalMs) };
 
-    await relay.health({ signal });
+    await relay.health(call);
     step('relay', `relay reachable${this.deps.relayUrl ? ` at ${this.deps.relayUrl}` : ''}`);
 
     for (const [role, ref] of [
@@ -531,7 +549,7 @@ class RolloutRun {
       ['canary', plan.canary],
     ] as const) {
       if (ref.spec) {
-        const { created } = await relay.registerVersion(ref.spec, { signal });
+        const { created } = await relay.registerVersion(ref.spec, call);
         step(
           'version',
           created
@@ -540,7 +558,7 @@ class RolloutRun {
         );
       } else {
         try {
-          await relay.getVersion(ref.tag, { signal });
+          await relay.getVersion(ref.tag, call);
         } catch (error) {
           if (error instanceof RelayError && error.status === 404) {
             throw new CanaryError(
@@ -559,7 +577,7 @@ class RolloutRun {
 
     let route: Route;
     try {
-      route = await relay.getRoute(plan.route, { signal });
+      route = await relay.getRoute(plan.route, call);
       step('route', `route ${plan.route} found: ${formatRules(route.route_rules)}`);
     } catch (error) {
       if (!(error instanceof RelayError && error.status === 404)) throw error;
@@ -572,7 +590,7 @@ class RolloutRun {
           ],
           ...plan.routeDefaults,
         },
-        { signal },
+        call,
       );
       step('route', `route ${plan.route} created with ${plan.baseline.tag} at 100 %`);
     }
@@ -659,13 +677,13 @@ class RolloutRun {
   }
 
   /** Stops without writing when the route is not what this run last set. */
-  private checkDrift(route: Route, stage: number): void {
+  private checkDrift(route: Route, stage: number, seen = false): void {
     const last = this.confirmed;
     if (!last) return;
     const weightsMoved = !sameWeights(route.route_rules, last.rules);
     const revisionMoved =
       last.revision !== undefined && route.revision !== undefined && route.revision !== last.revision;
-    if (!weightsMoved && !revisionMoved) return;
+    if (!seen && !weightsMoved && !revisionMoved) return;
     const rev = (r: number | undefined) => (r === undefined ? '' : ` (revision ${r})`);
     const when = route.updated_at ? ` at ${route.updated_at}` : '';
     const why =
@@ -686,50 +704,35 @@ class RolloutRun {
   private async enterStage(stage: StagePlan): Promise<void> {
     const { relay } = this.deps;
     const { plan } = this;
-    const current = await relay.getRoute(plan.route, { signal: this.deps.signal });
+    const callMs = readDeadlineMs(plan.analysis.intervalMs);
+    const current = await relay.getRoute(plan.route, { signal: this.deps.signal, deadlineMs: callMs });
     this.checkDrift(current, stage.index);
     const target = this.stageRules(current.route_rules, stage.weight);
-    let revision = current.revision;
     if (!sameWeights(current.route_rules, target)) {
       // Counted as reached before the write: the canary may hold this weight from here on.
       this.reached = stage.index;
       this.changedWeights = true;
       // No signal: a weight change cut off mid-flight would leave the route's state unknown.
-      try {
-        const update = await relay.updateRoute({ route_id: plan.route, route_rules: target });
-        revision = update.revision;
-        // The relay accepted it: the best knowledge of the route until the read-back confirms.
-        this.confirmed = { rules: update.route_rules ?? target, revision };
-      } catch (error) {
-        if (error instanceof CanaryError) {
-          const why = `could not set ${this.stageLabel(stage.index)} (canary ${pct(stage.weight)}): ${error.message}`;
-          const previous = stage.index > 0 ? this.stageLabel(stage.index - 1) : 'the start';
-          this.emit({
-            type: 'aborted',
-            at: this.clock.now(),
-            stage: stage.index,
-            reason: why,
-            rules: this.confirmed?.rules ?? null,
-          });
-          throw new Finish({
-            outcome: 'aborted',
-            exitCode: ExitCode.Aborted,
-            traffic: null,
-            summary: `aborted: ${why}; traffic is at ${previous} (${this.describeTraffic(this.confirmed?.rules ?? null)}) or, if the change landed, at canary ${pct(stage.weight)}`,
-            next: this.rollbackHint(),
-            cause: 'relay_error',
-            stage: stage.index,
-          });
-        }
-        throw error;
-      }
+      // A failure that survives the re-sends and read-backs (src/rollout/stage-writes.ts) is a
+      // relay error while this run owns the traffic: settle() rolls back.
+      const change = await changeWeights({
+        relay,
+        clock: this.clock,
+        route: plan.route,
+        target,
+        previous: { rules: current.route_rules, revision: current.revision },
+        deadlineMs: changeDeadlineMs(plan.analysis.intervalMs, plan.rollback.deadlineMs),
+        callDeadlineMs: callMs,
+      });
+      if (change.kind === 'drift') this.checkDrift(change.route, stage.index, true);
+      else this.confirmed = { rules: change.rules, revision: change.revision };
     }
     this.reached = stage.index;
-    const back = await relay.getRoute(plan.route);
-    if (!sameWeights(back.route_rules, target)) {
-      this.checkDrift(back, stage.index); // the weights did not hold: someone (or the relay) moved them
-    }
-    this.confirmed = { rules: back.route_rules, revision: back.revision ?? revision };
+    // The weights must hold, and the revision must be the one this change made: another run
+    // writing the same weights at the same moment shows up here as a revision that moved.
+    const back = await relay.getRoute(plan.route, { deadlineMs: callMs });
+    this.checkDrift(back, stage.index);
+    this.confirmed = { rules: back.route_rules, revision: back.revision ?? this.confirmed?.revision };
     this.emit({
       type: 'stage_started',
       at: this.clock.now(),
@@ -826,17 +829,19 @@ class RolloutRun {
 
   private async readWindow(stage: StagePlan, start: number, end: number) {
     const { plan } = this;
-    const { signal } = this.deps;
+    // Every read ends within its interval plus a small grace (src/rollout/deadlines.ts), so a
+    // hung relay cannot hold the next check, or a rollback, for the client's default minute.
+    const call = { signal: this.deps.signal, deadlineMs: readDeadlineMs(plan.analysis.intervalMs) };
     const withBaseline = 100 - stage.weight > WEIGHT_TOLERANCE;
     const read = (tag: string) =>
-      this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, { signal });
+      this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, call);
     const custom = this.deps.customMetrics;
     const readCustom = (tag: string) =>
       custom
-        ? custom.read({ versionTag: tag, start, end, route: plan.route }, { signal })
+        ? custom.read({ versionTag: tag, start, end, route: plan.route }, call)
         : Promise.resolve(null);
     const [route, canary, baseline, customCanary, customBaseline] = await Promise.allSettled([
-      this.deps.relay.getRoute(plan.route, { signal }),
+      this.deps.relay.getRoute(plan.route, call),
       read(plan.canary.tag),
       withBaseline ? read(plan.baseline.tag) : Promise.resolve(null),
       readCustom(plan.canary.tag),
@@ -980,6 +985,15 @@ class RolloutRun {
         const reads = await this.readWindow(stage, windowStart, windowEnd);
 
         if (reads.route.status === 'fulfilled') this.checkDrift(reads.route.value, stage.index);
+        else if (!this.deps.signal?.aborted) {
+          // The route could not be read (after the call's own retries): nothing shows the canary
+          // still holds only its stage, and no drift was seen. Restore the baseline.
+          await this.rollback(
+            stage.index,
+            'relay_error',
+            `the route could not be read: ${message(reads.route.reason)}`,
+          );
+        }
         const failed = [
           reads.route,
           reads.canary,
@@ -1163,7 +1177,8 @@ class RolloutRun {
       this.confirmed = { rules: result.after, revision: result.revision };
       throw new Finish({
         outcome: 'rolled_back',
-        exitCode: ExitCode.RolledBack,
+        // The canary was not judged bad: the relay failed. 5 tells a pipeline to look at the relay.
+        exitCode: cause === 'relay_error' ? ExitCode.Aborted : ExitCode.RolledBack,
         traffic: result.after,
         summary: `rolled back at ${this.stageLabel(stage)}: ${reason}; traffic at ${this.describeTraffic(result.after)}`,
         cause,

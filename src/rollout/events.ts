@@ -22,6 +22,8 @@ export type RollbackCause =
   | 'health'
   | 'insufficient_data'
   | 'metrics_unavailable'
+  /** The relay could not be read or changed while the canary held traffic (exit 5, baseline restored). */
+  | 'relay_error'
   | 'operator'
   | 'interrupt'
   | 'timeout'

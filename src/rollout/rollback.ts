@@ -9,7 +9,15 @@
 import type { Clock } from '../clock.js';
 import { RelayError, RollbackFailedError } from '../errors.js';
 import { curlForUpdate } from '../relay/curl.js';
-import type { RelayPort, Route, RouteRule, RouteUpdate, UpdateRouteRequest } from '../relay/types.js';
+import type {
+  CallOptions,
+  RelayPort,
+  Route,
+  RouteRule,
+  RouteUpdate,
+  UpdateRouteRequest,
+} from '../relay/types.js';
+import { rollbackAttemptMs } from './deadlines.js';
 import type { EmitFn, RollbackCause } from './events.js';
 
 export interface RollbackOptions {
@@ -53,15 +61,28 @@ export interface RollbackResult {
 /** The rollback could not be confirmed; carries the command that does it by hand. */
 export class RollbackNotConfirmedError extends RollbackFailedError {
   readonly manualCommand: string;
-  constructor(message: string, manualCommand: string, cause?: unknown) {
-    super(message, { hint: `restore it by hand:\n  ${manualCommand}`, cause });
+  /**
+   * Set when the relay refused the rollback itself (a 3xx, or a 4xx such as an unknown tag):
+   * nothing was changed, and sending the same request again, by hand or not, would not help.
+   */
+  readonly refusal: { error: RelayError; rules: RouteRule[] | null } | undefined;
+  constructor(
+    message: string,
+    manualCommand: string,
+    cause?: unknown,
+    refusal?: { error: RelayError; rules: RouteRule[] | null },
+  ) {
+    super(message, { hint: refusal ? undefined : `restore it by hand:\n  ${manualCommand}`, cause });
     this.manualCommand = manualCommand;
+    this.refusal = refusal;
   }
 }
 
 const WEIGHT_TOLERANCE = 0.001;
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
+/** An attempt with less time than this left would only fail for lack of it: the deadline has come. */
+const MIN_ATTEMPT_MS = 250;
 
 /** `to` at 100, every other tag the route names at 0 (a PATCH replaces the rule list). */
 export function rollbackRules(current: RouteRule[] | null, to: string): RouteRule[] {
@@ -79,26 +100,37 @@ export function isRolledBack(rules: RouteRule[], to: string): boolean {
   return rules.every((r) => r.version_tag === to || Math.abs(r.weight) <= WEIGHT_TOLERANCE);
 }
 
-/** 4xx answers other than 408/429 will not change on retry: the request itself is refused. */
-function isDefinitive(error: unknown): boolean {
-  return (
-    error instanceof RelayError &&
-    error.status !== undefined &&
-    error.status >= 400 &&
-    error.status < 500 &&
-    error.status !== 408 &&
-    error.status !== 429
-  );
+/**
+ * Answers that will not change on retry: a redirect (canary does not follow one with the key),
+ * or a 4xx other than 408/409/412/429 (the request itself is refused: an unknown tag, a bad key).
+ */
+function isRefusal(error: unknown): error is RelayError {
+  if (!(error instanceof RelayError) || error.status === undefined) return false;
+  const s = error.status;
+  if (s >= 300 && s < 400) return true;
+  return s >= 400 && s < 500 && s !== 408 && s !== 409 && s !== 412 && s !== 429;
 }
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function formatRules(rules: RouteRule[]): string {
+  return rules.map((r) => `${r.version_tag} ${r.weight} %`).join(', ');
+}
+
 export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResult> {
   const { relay, clock, route, to } = opts;
   const startedAt = clock.now();
   const deadline = startedAt + opts.deadlineMs;
+  // One hung call is abandoned and tried again well before the deadline (src/rollout/deadlines.ts).
+  const attemptMs = rollbackAttemptMs(opts.deadlineMs);
+  // Every call is one attempt: this loop does the retrying, reading the route between tries.
+  const call = (): CallOptions => ({
+    deadlineMs: Math.max(1, Math.min(attemptMs, deadline - clock.now())),
+    maxAttempts: 1,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const request = (rules: RouteRule[] | null): UpdateRouteRequest => ({
     route_id: route,
     route_rules: rollbackRules(rules, to),
@@ -109,8 +141,7 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
   let patched = false;
   if (before) {
     // Nothing may come between the decision and this call: no await, no emit.
-    // Bounded by the rollback's own deadline, not the client's default, so exit 4 comes on time.
-    inFlight = relay.updateRoute(request(before), { deadlineMs: opts.deadlineMs });
+    inFlight = relay.updateRoute(request(before), call());
     inFlight.catch(() => {}); // observed below; avoid an unhandled rejection meanwhile
     patched = true;
   }
@@ -126,68 +157,97 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
 
   const manualCommand = () =>
     curlForUpdate(opts.baseUrl ?? '<relay-url>/v1', request(before), opts.apiKeyEnv);
-  const fail = (message: string, cause?: unknown): never => {
+  const fail = (
+    message: string,
+    cause?: unknown,
+    refusal?: { error: RelayError; rules: RouteRule[] | null },
+  ): never => {
     const command = manualCommand();
     opts.emit?.({ type: 'rollback_failed', at: clock.now(), message, manualCommand: command });
-    throw new RollbackNotConfirmedError(message, command, cause);
+    throw new RollbackNotConfirmedError(message, command, cause, refusal);
   };
 
   let attempts = 0;
-  let lastError: unknown;
+  /** The last thing that went wrong for a reason of its own, not for want of time. */
+  let lastCause: string | undefined;
+  /** What the route read back after a PATCH that failed, when it was not rolled back. */
+  let notApplied: string | undefined;
+  const cause = () =>
+    `${lastCause ?? 'no answer'}${notApplied ? `; the route then read ${notApplied}: the PATCH did not apply` : ''}`;
+  /** Anything but a first PATCH answered with the rollback: the result is then confirmed by a read. */
+  let offCourse = false;
   let wait = FIRST_RETRY_MS;
   for (;;) {
     attempts++;
-    const remaining = () => Math.max(1, deadline - clock.now());
     try {
       if (!inFlight) {
-        const current: Route = await relay.getRoute(route, { signal: opts.signal, deadlineMs: remaining() });
+        const current: Route = await relay.getRoute(route, call());
         if (before === null) before = current.route_rules.map((r) => ({ ...r }));
-        if (isRolledBack(current.route_rules, to)) {
-          return confirmed(current, patched);
-        }
-        inFlight = relay.updateRoute(request(current.route_rules), { deadlineMs: remaining() });
+        if (isRolledBack(current.route_rules, to)) return confirmed(current, patched);
+        if (patched) notApplied = formatRules(current.route_rules);
+        inFlight = relay.updateRoute(request(current.route_rules), call());
         patched = true;
       }
       const written = await inFlight;
       inFlight = null;
-      // The relay's answer to the PATCH is its word on the route after the write: when it shows
-      // the rollback, reading the route back would cost an incident one more round trip to the
-      // relay for nothing. An answer that does not show it is checked by reading the route.
-      if (isRolledBack(written.route_rules, to)) return confirmed(written, patched);
-      const back = await relay.getRoute(route, { signal: opts.signal, deadlineMs: remaining() });
+      // The relay's answer to the PATCH is the route after the write (the contract): when it
+      // shows the rollback and nothing looked off, reading the route back would cost an
+      // incident one more round trip for nothing. Otherwise a read confirms it.
+      if (isRolledBack(written.route_rules, to) && !offCourse) return confirmed(written, patched);
+      const back = await relay.getRoute(route, call());
       if (isRolledBack(back.route_rules, to)) return confirmed(back, patched);
-      lastError = new Error(
-        `read back ${back.route_rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ')} after the PATCH`,
-      );
+      lastCause = `the relay accepted the PATCH but the route reads back ${formatRules(back.route_rules)}`;
     } catch (error) {
       inFlight = null;
-      lastError = error;
+      offCourse = true;
       if (
         !patched &&
         error instanceof RelayError &&
-        (error.status === 404 || error.status === 401 || error.unreachable)
+        (error.status === 404 || error.status === 401 || error.unreachable || error.notSent)
       ) {
-        // Nothing was written: an unknown route, a refused key, or a relay that cannot be
-        // reached as configured (an untrusted certificate, a host that does not exist) is the
-        // caller's error to report now, not after the deadline as an uncertain rollback.
-        throw error;
+        // Nothing was written: an unknown route, a refused key, a relay that cannot be reached
+        // as configured, or a connection that was never made (refused, no route to the host).
+        // That is the caller's to report now, not after the deadline as an uncertain rollback.
+        throw new RelayError({
+          message: `${error.message} Nothing was written: the rollback of ${route} did not reach the relay.`,
+          type: error.type,
+          operation: error.operation,
+          status: error.status,
+          hint: error.hint,
+          cause: error,
+          unreachable: error.unreachable,
+          notSent: error.notSent,
+          exitCode: error.exitCode,
+        });
       }
-      if (isDefinitive(error)) {
-        fail(`the relay refused the rollback of ${route} to ${to}: ${describe(error)}`, error);
+      if (isRefusal(error)) {
+        fail(`the relay refused the rollback of ${route} to ${to}: ${describe(error)}`, error, {
+          error,
+          rules: before,
+        });
+      }
+      // A call cut short only because the deadline was about to end says nothing new.
+      if (
+        !(error instanceof RelayError && error.type === 'timeout' && deadline - clock.now() < MIN_ATTEMPT_MS)
+      ) {
+        lastCause = describe(error);
       }
     }
     if (opts.signal?.aborted) {
-      fail(`rollback of ${route} to ${to} was interrupted before it was confirmed`, lastError);
+      fail(
+        `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${cause()})`,
+        lastCause,
+      );
     }
-    if (clock.now() >= deadline) {
+    if (deadline - clock.now() < MIN_ATTEMPT_MS + Math.min(wait, MIN_ATTEMPT_MS)) {
       fail(
         `rollback of ${route} to ${to} could not be confirmed within ${Math.round(opts.deadlineMs / 1000)} s ` +
-          `(${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${describe(lastError)}); traffic state is uncertain`,
-        lastError,
+          `(${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${cause()}); traffic state is uncertain`,
+        lastCause,
       );
     }
     try {
-      await clock.sleep(Math.min(wait, Math.max(0, deadline - clock.now())), opts.signal);
+      await clock.sleep(Math.min(wait, Math.max(0, deadline - clock.now() - MIN_ATTEMPT_MS)), opts.signal);
     } catch {
       // Interrupted while waiting to retry: report below on the next pass.
     }

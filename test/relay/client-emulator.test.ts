@@ -261,13 +261,32 @@ describe.each(TRANSPORTS)('over the $name transport', ({ factory }) => {
       expect(statuses).toEqual([429, 200]);
     });
 
-    it('503 on GET and PATCH is retried, then succeeds', async () => {
+    it("503 on GET is retried, then succeeds; on PATCH it is the caller's to read back", async () => {
       await seed();
       emulator.control.clearCalls();
       emulator.control.injectFault({ mode: 'server_error', count: 2, status: 503 });
-      const update = await client.updateRoute({ route_id: 'code-review', route_rules: rules(50) });
-      expect(update.route_rules).toEqual(rules(50));
+      const route = await client.getRoute('code-review');
+      expect(route.route_rules).toEqual(rules(5));
       expect(emulator.control.calls().map((c) => c.status)).toEqual([503, 503, 200]);
+      emulator.control.injectFault({ mode: 'server_error', count: 1, status: 503 });
+      const e = await relayError(client.updateRoute({ route_id: 'code-review', route_rules: rules(50) }));
+      expect(e.status).toBe(503);
+    });
+
+    it('If-Match: a PATCH based on an old revision is refused with 412 and changes nothing', async () => {
+      await seed();
+      const before = await client.getRoute('code-review');
+      const stale = (before.revision ?? 0) - 1;
+      const e = await relayError(
+        client.updateRoute({ route_id: 'code-review', route_rules: rules(50) }, { ifRevision: stale }),
+      );
+      expect(e.status).toBe(412);
+      expect((await client.getRoute('code-review')).route_rules).toEqual(rules(5));
+      const ok = await client.updateRoute(
+        { route_id: 'code-review', route_rules: rules(50) },
+        { ifRevision: before.revision },
+      );
+      expect(ok.revision).toBe((before.revision ?? 0) + 1);
     });
 
     it('POST is not retried after a 5xx response', async () => {

@@ -304,19 +304,62 @@ describe.each(TRANSPORTS)('over the $name transport', ({ factory }) => {
       expect(clock.now()).toBe(T0);
     });
 
-    it('503 on PATCH is retried with growing backoff', async () => {
+    it('503 on GET is retried with growing backoff', async () => {
       const { stub, clock, client } = await setup(
         (_c, res, i) => {
           if (i < 2) relayError(res, 503, 'server_error', 'busy');
-          else json(res, 200, { status: 'updated', route_id: 'prod', route_rules: route.route_rules });
+          else json(res, 200, route);
         },
         { retry: { baseDelayMs: 1_000 } },
       );
-      const got = await client.updateRoute({ route_id: 'prod', route_rules: route.route_rules });
-      expect(got.status).toBe('updated');
+      const got = await client.getRoute('prod');
+      expect(got.route_rules).toEqual(route.route_rules);
       expect(stub.calls).toHaveLength(3);
       // random() = 0: half steps of 1 s then 2 s.
       expect(clock.now() - T0).toBe(500 + 1_000);
+    });
+
+    it('503 on PATCH is not sent again: it may have landed, and the caller reads the route first', async () => {
+      const { stub, client } = await setup((_c, res) => relayError(res, 503, 'server_error', 'busy'));
+      const e = await rejection(client.updateRoute({ route_id: 'prod', route_rules: route.route_rules }));
+      expect(e.status).toBe(503);
+      expect(stub.calls).toHaveLength(1);
+    });
+
+    it('a 200 to GET with a body of the wrong shape is retried like a 5xx', async () => {
+      const { stub, client } = await setup((_c, res, i) => {
+        if (i === 0) json(res, 200, { route_id: 42, route_rules: 'all' });
+        else json(res, 200, route);
+      });
+      const got = await client.getRoute('prod');
+      expect(got.route_rules).toEqual(route.route_rules);
+      expect(stub.calls).toHaveLength(2);
+    });
+
+    it('sends If-Match with the revision a PATCH is based on, and words a 412', async () => {
+      const { stub, client } = await setup((_c, res) =>
+        relayError(res, 412, 'precondition_failed', 'route prod is at revision 9, not 7'),
+      );
+      const e = await rejection(
+        client.updateRoute({ route_id: 'prod', route_rules: route.route_rules }, { ifRevision: 7 }),
+      );
+      expect(stub.calls[0]?.headers['if-match']).toBe('"7"');
+      expect(e.status).toBe(412);
+      expect(e.message).toMatch(
+        /route prod changed since the revision canary last read \(412 precondition_failed/,
+      );
+    });
+
+    it('a redirect is not followed, and says where it points', async () => {
+      const { stub, client } = await setup((_c, res) => {
+        res.writeHead(301, { location: 'https://elsewhere.example/v1/' });
+        res.end();
+      });
+      const e = await rejection(client.getRoute('prod'));
+      expect(e.status).toBe(301);
+      expect(e.unreachable).toBe(true);
+      expect(e.message).toContain('a redirect to https://elsewhere.example/v1/');
+      expect(stub.calls).toHaveLength(1);
     });
 
     it('POST is not retried after a 503 answer', async () => {

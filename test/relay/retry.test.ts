@@ -63,13 +63,28 @@ describe('retryDelay (the contract rules)', () => {
     ({ kind: 'response', status, retryAfterMs }) as const;
   const net = (code: string, responded: boolean) => ({ kind: 'network', code, responded }) as const;
 
-  it('retries GET and PATCH on 429 (honouring Retry-After) and 5xx', () => {
+  it('retries GET on 429 (honouring Retry-After) and 5xx; PATCH on 429 only', () => {
     for (const m of ['GET', 'PATCH'] as const) {
       expect(retryDelay(m, resp(429, 4_000), 1, policy, zero)).toBe(4_000);
       expect(retryDelay(m, resp(429), 1, policy, zero)).toBe(50);
-      expect(retryDelay(m, resp(503), 2, policy, zero)).toBe(100);
-      expect(retryDelay(m, resp(500), 1, policy, zero)).toBeDefined();
     }
+    expect(retryDelay('GET', resp(503), 2, policy, zero)).toBe(100);
+    expect(retryDelay('GET', resp(500), 1, policy, zero)).toBeDefined();
+    // After a 5xx the PATCH may have landed: the caller reads the route back first (the contract).
+    expect(retryDelay('PATCH', resp(503), 1, policy, zero)).toBeUndefined();
+  });
+
+  it('retries a PATCH only where nothing can have been sent', () => {
+    for (const code of ['ECONNREFUSED', 'CONNECT_TIMEOUT', 'EHOSTUNREACH'])
+      expect(retryDelay('PATCH', net(code, false), 1, policy, zero)).toBe(50);
+    for (const code of ['ECONNRESET', 'SOCKET_CLOSED', 'HEADERS_TIMEOUT', 'BODY_TIMEOUT'])
+      expect(retryDelay('PATCH', net(code, false), 1, policy, zero)).toBeUndefined();
+  });
+
+  it('retries a GET whose 2xx body was malformed, never a PATCH or POST', () => {
+    expect(retryDelay('GET', { kind: 'malformed', status: 200 }, 1, policy, zero)).toBe(50);
+    expect(retryDelay('PATCH', { kind: 'malformed', status: 200 }, 1, policy, zero)).toBeUndefined();
+    expect(retryDelay('POST', { kind: 'malformed', status: 201 }, 1, policy, zero)).toBeUndefined();
   });
 
   it('never retries other statuses', () => {
@@ -96,14 +111,15 @@ describe('retryDelay (the contract rules)', () => {
   });
 
   it('does not retry failures that will not heal', () => {
-    for (const code of [
-      'ENOTFOUND',
-      'CERT_HAS_EXPIRED',
-      'BAD_RESPONSE',
-      'BODY_TOO_LARGE',
-      'UND_ERR_INVALID_ARG',
-    ]) {
+    for (const code of ['ENOTFOUND', 'CERT_HAS_EXPIRED', 'UND_ERR_INVALID_ARG']) {
       expect(retryDelay('GET', net(code, false), 1, policy, zero)).toBeUndefined();
+    }
+  });
+
+  it('retries a GET whose answer was broken (truncated, oversized), like a malformed one', () => {
+    for (const code of ['BAD_RESPONSE', 'BODY_TOO_LARGE']) {
+      expect(retryDelay('GET', net(code, true), 1, policy, zero)).toBe(50);
+      expect(retryDelay('PATCH', net(code, true), 1, policy, zero)).toBeUndefined();
     }
   });
 });
