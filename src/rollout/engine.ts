@@ -985,9 +985,10 @@ class RolloutRun {
         const reads = await this.readWindow(stage, windowStart, windowEnd);
 
         if (reads.route.status === 'fulfilled') this.checkDrift(reads.route.value, stage.index);
-        else if (!this.deps.signal?.aborted) {
+        else if (!this.deps.signal?.aborted && analysis.onMetricErrors === 'rollback') {
           // The route could not be read (after the call's own retries): nothing shows the canary
-          // still holds only its stage, and no drift was seen. Restore the baseline.
+          // still holds only its stage, and no drift was seen. Restore the baseline. A plan that
+          // says `on_metric_errors: hold` asked to ride out relay outages: it is counted below.
           await this.rollback(
             stage.index,
             'relay_error',
