@@ -35,7 +35,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     liftoffOnly();
     return load('cli.cjs', meta.hash).main;
   });
-} else if (typeof meta.commands?.[args[0]]?.hash === 'string') {
+} else if (typeof meta.commands?.[args[0]]?.hash === 'string' && !(args[0] === 'status' && proxied())) {
   // A command with a bundle of its own (LIGHT_COMMANDS in scripts/build-checks.mjs): the whole
   // program, flags and help, with only this command's code. \`canary validate\` in a pre-commit
   // hook reads, deserialises and initialises what validating runs, not 1.8 MB of CLI.
@@ -45,6 +45,17 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 } else {
   liftoffOnly();
   load('cli.cjs', meta.hash).run();
+}
+
+/**
+ * Whether a forwarding proxy is configured (src/relay/proxy.ts reads the same variables): the
+ * light `status` bundle talks through plain sockets, which know no proxies, so the full CLI
+ * (with undici's proxy agent) runs it instead.
+ */
+function proxied() {
+  return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some(
+    (n) => (process.env[n] ?? '').trim() !== '',
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { isBuiltin } from 'node:module';
 
 /** What the trimmed packages in scripts/build.mjs export; src/ may import nothing else from them. */
 export const ALLOWED_IMPORTS = {
-  undici: ['Agent', 'Dispatcher'],
+  undici: ['Agent', 'Dispatcher', 'EnvHttpProxyAgent'],
   '@inquirer/prompts': [
     'select',
     'confirm',

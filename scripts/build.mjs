@@ -53,7 +53,14 @@ const UNDICI_SLIM = `'use strict';
 const Dispatcher = require('./lib/dispatcher/dispatcher');
 // What undici's index does with its whole api/ folder, so agent.request() exists.
 Dispatcher.prototype.request = require('./lib/api/api-request');
-module.exports = { Agent: require('./lib/dispatcher/agent'), Dispatcher };
+module.exports = {
+  Agent: require('./lib/dispatcher/agent'),
+  Dispatcher,
+  // Loaded only when a proxy is configured (src/relay/proxy.ts): most runs never pay for it.
+  get EnvHttpProxyAgent() {
+    return require('./lib/dispatcher/env-http-proxy-agent');
+  },
+};
 `;
 
 /**

@@ -20,6 +20,8 @@ import {
   positiveInt,
   runProgram,
 } from './program.js';
+// Static: a tiny module, and the light status bundle stubs every lazy import but its own.
+import { proxySettings } from './relay/proxy.js';
 import { reportError, runProcess } from './run-process.js';
 
 export type { OutputFlag } from './program.js';
@@ -160,7 +162,11 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     const { runRollbackCommand } = await import('./commands/rollback.js');
     const readPlan = withPlan ? (await import('./commands/rollback-plan.js')).readRollbackPlan : undefined;
     const { promptForRoute } = await import('./terminal/route-prompt.js');
-    return (opts, io) => runRollbackCommand(opts, io, { readPlan, chooseRoute: promptForRoute });
+    // The socket transport knows no proxies: with one configured, rollback goes through undici's.
+    const transport = proxySettings()
+      ? (await import('./relay/undici-transport.js')).undiciTransport
+      : undefined;
+    return (opts, io) => runRollbackCommand(opts, io, { readPlan, chooseRoute: promptForRoute, transport });
   });
 
   program
@@ -269,7 +275,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
       await runCommand(async () => {
         const { runStatusCommand } = await import('./commands/status.js');
-        return (io) => runStatusCommand({ plan, ...opts, color: program.opts().color } as never, io);
+        // Through a forwarding proxy only undici will do; bin/canary.cjs runs this full CLI then.
+        const transport = proxySettings()
+          ? (await import('./relay/undici-transport.js')).undiciTransport
+          : undefined;
+        return (io) =>
+          runStatusCommand({ plan, ...opts, transport, color: program.opts().color } as never, io);
       });
     });
 

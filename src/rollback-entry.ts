@@ -12,6 +12,7 @@
 import { runRollbackCommand } from './commands/rollback.js';
 import { parseRollbackArgs } from './commands/rollback-args.js';
 import type { Io } from './io.js';
+import { proxySettings } from './relay/proxy.js';
 import { reportError, runProcess } from './run-process.js';
 
 /** The full CLI's `main` (src/cli.ts), loaded on demand. */
@@ -19,7 +20,13 @@ export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<numb
 
 export async function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
   const options = parseRollbackArgs(argv);
-  if (options === undefined || (options.to === undefined && (await someoneCanBeAsked(io)))) {
+  // Through a forwarding proxy the rollback needs undici's proxy agent, which only the full CLI
+  // carries: the fast path is for where no proxy is configured.
+  if (
+    options === undefined ||
+    proxySettings(io.env) !== undefined ||
+    (options.to === undefined && (await someoneCanBeAsked(io)))
+  ) {
     return (await loadFullCli())(argv, io);
   }
   try {

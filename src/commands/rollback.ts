@@ -14,6 +14,7 @@ import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
 import type { ChooseRoute } from '../journal/target.js';
 import { socketTransport } from '../relay/socket-transport.js';
+import type { TransportFactory } from '../relay/transport.js';
 import type { RouteRule } from '../relay/types.js';
 import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
 import { connect } from './connection.js';
@@ -59,6 +60,8 @@ export type ReadPlanTarget = (file: string, io: Io) => Promise<PlanTarget>;
 export interface RollbackExtras {
   readPlan?: ReadPlanTarget | undefined;
   chooseRoute?: ChooseRoute | undefined;
+  /** How calls reach the relay when the socket transport cannot (a forwarding proxy). */
+  transport?: TransportFactory | undefined;
 }
 
 export function formatRules(rules: RouteRule[] | null): string {
@@ -223,7 +226,7 @@ export async function runRollbackCommand(
       // Read, change, confirm: one call at a time over one connection, and nothing to load
       // but node:net (src/relay/socket-transport.ts).
       connections: 1,
-      transport: socketTransport,
+      transport: extras.transport ?? socketTransport,
     },
     io,
   );

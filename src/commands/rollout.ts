@@ -17,7 +17,7 @@ import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
 import { undiciTransport } from '../relay/undici-transport.js';
-import { isGitHubActions } from '../reporters/github.js';
+import { isGitHubActions, maySendMasks } from '../reporters/github.js';
 import { toJsonLine } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
@@ -113,7 +113,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
       ? await (await import('../evaluation/prompts.js')).loadPrompts(plan.evaluation)
       : undefined;
   const github = isGitHubActions(io.env);
-  if (github) await maskSecrets(plan, io, opts.output === 'json' ? io.stderr : io.stdout);
+  const maskOut = opts.output === 'json' ? io.stderr : io.stdout;
+  if (maySendMasks(io.env, maskOut.isTTY === true)) await maskSecrets(plan, io, maskOut);
   const { resolveTargets } = await import('../notify/webhook.js');
   const webhooks = resolveTargets(plan.notify, io);
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');

@@ -16,6 +16,11 @@ import { type Connection, connect } from './connection.js';
 
 export interface StatusCommandOptions {
   plan?: string | undefined;
+  /**
+   * How calls reach the relay; default the socket pool. The full CLI passes undici's when a
+   * forwarding proxy is configured (src/relay/proxy.ts): only undici knows proxies.
+   */
+  transport?: import('../relay/transport.js').TransportFactory | undefined;
   /** One route id, or several (`--route` repeated). */
   route?: string | string[] | undefined;
   window: string;
@@ -163,6 +168,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
   const { renderStatus } = await import('../reporters/status.js');
 
+  const transport = opts.transport ?? socketPoolTransport;
   const connection = await connect(
     {
       flagUrl: opts.relayUrl,
@@ -172,8 +178,9 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
       baseDir,
-      // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start than the calls.
-      transport: socketPoolTransport,
+      // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start
+      // than the calls; but only undici knows proxies (src/relay/proxy.ts).
+      transport,
     },
     io,
   );
@@ -182,7 +189,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
     .then((m) =>
       m.createMetricsSource(plan, connection, io, {
         allowInsecureHttp: opts.allowInsecureHttp,
-        transport: socketPoolTransport,
+        transport,
       }),
     )
     .catch(async (error: unknown) => {

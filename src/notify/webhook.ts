@@ -4,9 +4,10 @@
  * `observe` never waits, so a slow or dead webhook cannot delay a rollback or a promotion.
  * At exit `drain` gives what is still in flight a bounded time, then gives up on it.
  */
-import { Agent } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import type { Io } from '../io.js';
 import type { NotifyEvent, NotifyTarget, Plan } from '../plan/types.js';
+import { proxySettings } from '../relay/proxy.js';
 import { EVENT_SCHEMA_VERSION, type RolloutEvent } from '../rollout/events.js';
 
 export interface ResolvedTarget {
@@ -161,7 +162,7 @@ export interface NotifierOptions {
 }
 
 export class Notifier {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
   private readonly pending = new Set<Promise<void>>();
   private readonly stop = new AbortController();
   private readonly mapper: NoticeMapper;
@@ -174,12 +175,17 @@ export class Notifier {
   ) {
     this.mapper = new NoticeMapper(plan);
     const longest = Math.max(1_000, ...targets.map((t) => t.timeoutMs));
-    this.agent = new Agent({
+    const agentOptions = {
       connect: { timeout: longest },
       headersTimeout: longest,
       bodyTimeout: longest,
       keepAliveTimeout: 1_000,
-    });
+    };
+    // Webhooks go through HTTPS_PROXY / HTTP_PROXY like every other call (src/relay/proxy.ts).
+    const proxy = proxySettings(io.env);
+    this.agent = proxy
+      ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
+      : new Agent(agentOptions);
   }
 
   /** Called with every event; returns at once. */

@@ -3,6 +3,7 @@ import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { seconds, sendWithRetries } from './attempts.js';
 import { describeDifferences, diffVersion, sameRules } from './compare.js';
+import { proxyForDisplay, proxySettings } from './proxy.js';
 import { DEFAULT_RETRY_POLICY, isNotSentCode, type RetryMethod, type RetryPolicy } from './retry.js';
 import {
   type AnswerSchema,
@@ -204,6 +205,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       case 'BAD_RESPONSE':
       case 'BODY_TOO_LARGE':
         return { type: 'invalid_response', reason: `${raw}` };
+      case 'PROXY':
+        return { type: 'network_error', reason: raw };
       default:
         if (code !== undefined && isTlsCode(code)) {
           return { type: 'network_error', reason: `TLS failure (${code}): ${raw}` };
@@ -363,10 +366,18 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         hint: 'Wait a moment and run again, or lower the polling rate (analysis.interval).',
       });
     }
+    if (status === 407) {
+      return new RelayError({
+        ...common,
+        message: `${operation}: the proxy asked for credentials (407 Proxy Authentication Required${said}).`,
+        hint: 'Put them in the proxy URL: HTTPS_PROXY=http://user:password@proxy:port (and HTTP_PROXY for http relays).',
+        notSent: true,
+      });
+    }
     if (status >= 500) {
       return new RelayError({
         ...common,
-        message: `${operation}: the relay failed with ${status} ${type}${said}${tail}.`,
+        message: `${operation}: the relay failed with ${status} ${type}${said}${tail}${viaProxy(status)}.`,
         hint:
           req.method === 'POST'
             ? 'POST calls are not retried after an answer; check the relay and run again (re-running is safe).'
@@ -377,6 +388,17 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       ...common,
       message: `${operation}: unexpected answer ${status} ${type}${said}.`,
     });
+  }
+
+  /** A 502 or 504 through a proxy may be the proxy's own answer: say so. */
+  function viaProxy(status: number): string {
+    if (status !== 502 && status !== 504) return '';
+    const proxy = proxySettings();
+    if (proxy === undefined) return '';
+    const url = base.protocol === 'https:' ? (proxy.httpsProxy ?? proxy.httpProxy) : proxy.httpProxy;
+    return url === undefined
+      ? ''
+      : ` (through ${proxyForDisplay(url)}: the proxy may not have reached the relay)`;
   }
 
   function invalid(req: Request, answer: Answer, problem: string, cause?: unknown): RelayError {

@@ -88,6 +88,7 @@ export function isTransientNetworkCode(code: string | undefined): boolean {
 
 /** Failures before any byte of the request could reach the server: nothing was sent. */
 const NOT_SENT_CODES = new Set([
+  'PROXY',
   'ECONNREFUSED',
   'CONNECT_TIMEOUT',
   'EHOSTUNREACH',

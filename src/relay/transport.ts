@@ -77,7 +77,9 @@ export type TransportErrorCode =
   | 'SOCKET_CLOSED'
   /** What came back is not an HTTP/1.1 response canary can read. */
   | 'BAD_RESPONSE'
-  | 'BODY_TOO_LARGE';
+  | 'BODY_TOO_LARGE'
+  /** The forwarding proxy (HTTPS_PROXY/HTTP_PROXY) failed: nothing reached the relay. */
+  | 'PROXY';
 
 export class TransportError extends Error {
   readonly code: TransportErrorCode;

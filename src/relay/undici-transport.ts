@@ -4,7 +4,8 @@
  * own failure codes are translated into the transport's (src/relay/transport.ts), so callers
  * read one set whichever transport they were given.
  */
-import { Agent } from 'undici';
+import { Agent, EnvHttpProxyAgent } from 'undici';
+import { type ProxySettings, proxyForDisplay, proxyPort, proxySettings } from './proxy.js';
 import {
   brokenAnswer,
   type Transport,
@@ -30,8 +31,43 @@ function undiciCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * A failure of the proxy rather than of the relay: the proxy refused the connection or could not
+ * be found, or refused to tunnel (its answer to CONNECT). Worded as the proxy's, and sent as
+ * PROXY, a failure before anything reached the relay.
+ */
+function proxyFailure(error: unknown, proxy: ProxySettings | undefined): TransportError | undefined {
+  if (proxy === undefined) return undefined;
+  const e = error as { code?: unknown; port?: unknown; hostname?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : '';
+  const tunnel = /^Proxy response \((\d+)\)/.exec(message);
+  const urls = [proxy.httpProxy, proxy.httpsProxy].filter((u): u is string => u !== undefined);
+  if (tunnel) {
+    return new TransportError(
+      'PROXY',
+      `${proxyForDisplay(urls[0])} refused to open a tunnel to the relay (it answered ${tunnel[1]} to CONNECT)`,
+      { responded: false, cause: error },
+    );
+  }
+  for (const url of urls) {
+    const host = new URL(url).hostname;
+    const samePort = typeof e?.port === 'number' && e.port === proxyPort(url);
+    if ((e?.code === 'ECONNREFUSED' && samePort) || (e?.code === 'ENOTFOUND' && e.hostname === host)) {
+      const what =
+        e.code === 'ECONNREFUSED' ? 'refused the connection' : 'has a host name that does not resolve';
+      return new TransportError('PROXY', `${proxyForDisplay(url)} ${what} (${String(e.code)})`, {
+        responded: false,
+        cause: error,
+      });
+    }
+  }
+  return undefined;
+}
+
 /** undici's own errors become TransportErrors; the system's and TLS's pass through unchanged. */
-function translate(error: unknown, responded: boolean): unknown {
+function translate(error: unknown, responded: boolean, proxy?: ProxySettings): unknown {
+  const viaProxy = proxyFailure(error, proxy);
+  if (viaProxy) return viaProxy;
   const code = undiciCode(error);
   if (code === undefined) return error;
   const mapped = UNDICI_CODES[code] ?? (code.startsWith('HPE_') ? 'BAD_RESPONSE' : undefined);
@@ -46,7 +82,7 @@ function translate(error: unknown, responded: boolean): unknown {
 const DEADLINE_PASSED = Object.freeze({ reason: 'deadline' });
 
 export const undiciTransport: TransportFactory = (options: TransportOptions): Transport => {
-  const agent = new Agent({
+  const agentOptions = {
     connect: { timeout: options.connectTimeoutMs },
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
@@ -55,7 +91,12 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
     // Named so that undici need not load node:http to look up Node's default (scripts/build.mjs).
     maxHeaderSize: options.maxHeaderBytes,
     maxResponseSize: options.maxBodyBytes,
-  });
+  };
+  // HTTPS_PROXY / HTTP_PROXY / NO_PROXY (src/relay/proxy.ts); a plain Agent when none is set.
+  const proxy = proxySettings();
+  const agent = proxy
+    ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
+    : new Agent(agentOptions);
   return {
     async request(req) {
       let responded = false;
@@ -101,7 +142,7 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
             cause: error,
           });
         }
-        throw translate(error, responded);
+        throw translate(error, responded, proxy);
       } finally {
         clearTimeout(timer);
         req.signal?.removeEventListener('abort', onAbort);

@@ -41,6 +41,15 @@ export function isGitHubActions(env: Record<string, string | undefined>): boolea
   return env.GITHUB_ACTIONS === 'true';
 }
 
+/**
+ * Whether `::add-mask::` may be written: it prints the secret itself, which is right only where
+ * a GitHub runner reads the log and hides it. GITHUB_ACTIONS alone can be set anywhere (a copied
+ * environment, a test); a runner also sets RUNNER_TEMP, and never gives a job a terminal.
+ */
+export function maySendMasks(env: Record<string, string | undefined>, outputIsTerminal: boolean): boolean {
+  return isGitHubActions(env) && (env.RUNNER_TEMP?.trim() ?? '') !== '' && !outputIsTerminal;
+}
+
 interface StageRow {
   weight: number;
   bakeMs: number;

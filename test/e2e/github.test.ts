@@ -64,6 +64,7 @@ describe('canary rollout on GitHub Actions (spawned)', () => {
         RELAY_API_KEY: KEY,
         CI: 'true',
         GITHUB_ACTIONS: 'true',
+        RUNNER_TEMP: tmpdir(),
         GITHUB_STEP_SUMMARY: plan.summary,
       }),
     });
