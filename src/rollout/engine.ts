@@ -837,9 +837,7 @@ class RolloutRun {
       this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, call);
     const custom = this.deps.customMetrics;
     const readCustom = (tag: string) =>
-      custom
-        ? custom.read({ versionTag: tag, start, end, route: plan.route }, call)
-        : Promise.resolve(null);
+      custom ? custom.read({ versionTag: tag, start, end, route: plan.route }, call) : Promise.resolve(null);
     const [route, canary, baseline, customCanary, customBaseline] = await Promise.allSettled([
       this.deps.relay.getRoute(plan.route, call),
       read(plan.canary.tag),
