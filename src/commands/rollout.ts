@@ -15,6 +15,7 @@ import type { OpenedMetricsSource } from '../metrics/index.js';
 import type { Notifier } from '../notify/webhook.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/types.js';
+import { proxySettings } from '../relay/proxy.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
 import { undiciTransport } from '../relay/undici-transport.js';
 import { isGitHubActions, maySendMasks } from '../reporters/github.js';
@@ -205,8 +206,9 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
         emulator: plan.emulator,
         startEmulator: async (options) => (await import('../emulator/index.js')).startEmulator(options),
         // Plain sockets, a few at a time: undici's pool, streams and WebAssembly parser cost a
-        // rollout more CPU per evaluation than judging it (docs/benchmarks.md).
-        transport: socketPoolTransport,
+        // rollout more CPU per evaluation than judging it (docs/benchmarks.md). Only undici knows
+        // forwarding proxies (src/relay/proxy.ts): with one configured, it is undici's.
+        transport: proxySettings() ? undiciTransport : socketPoolTransport,
         baseDir: path.dirname(plan.file),
       },
       io,
