@@ -74,6 +74,18 @@ module.exports = function connectH2() {
 };
 `;
 
+/**
+ * undici's proxy agent (src/relay/proxy.ts) also speaks SOCKS5, with a client of its own; canary
+ * reads only HTTP(S)_PROXY, whose URLs are http(s), so a socks:// proxy is refused, not bundled.
+ */
+const NO_SOCKS = `'use strict';
+module.exports = class Socks5ProxyAgent {
+  constructor() {
+    throw new Error('canary supports http:// and https:// proxies, not SOCKS (scripts/build.mjs)');
+  }
+};
+`;
+
 /** A built-in loaded on first use: commander needs child_process only for executable subcommands. */
 const lazyBuiltin = (name) => `'use strict';
 let loaded;
@@ -131,6 +143,11 @@ const trim = {
       pluginData: { contents, resolveDir },
     });
     b.onResolve({ filter: /^undici$/ }, () => virtual('undici', UNDICI_SLIM, `${root}node_modules/undici`));
+    b.onResolve({ filter: /socks5-proxy-agent(\.js)?$/ }, (args) =>
+      args.importer.includes('/node_modules/undici/')
+        ? virtual('undici-no-socks', NO_SOCKS, args.resolveDir)
+        : undefined,
+    );
     b.onResolve({ filter: /client-h2(\.js)?$/ }, (args) =>
       args.importer.includes('/node_modules/undici/')
         ? virtual('undici-no-h2', NO_H2, args.resolveDir)
