@@ -36,7 +36,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     return load('cli.cjs', meta.hash).main;
   });
 } else if (typeof meta.commands?.[args[0]]?.hash === 'string' && !(args[0] === 'status' && proxied())) {
-  // A command with a bundle of its own (LIGHT_COMMANDS in scripts/build-checks.mjs): the whole
+  // A command with a bundle of its own (lightBundles() in scripts/build-checks.mjs): the whole
   // program, flags and help, with only this command's code. \`canary validate\` in a pre-commit
   // hook reads, deserialises and initialises what validating runs, not 1.8 MB of CLI.
   const own = meta.commands[args[0]];

@@ -5,6 +5,7 @@ export declare const ROLLBACK_EXCLUDES: string[];
 export declare function checkRollbackInputs(inputs: readonly string[]): void;
 export declare function checkBundleText(file: string, text: string): void;
 export declare const LIGHT_COMMANDS: Record<string, string[]>;
+export declare function lightBundles(): Record<string, string[]>;
 export declare function belongsToCommand(command: string, path: string): boolean;
 export declare const LIGHT_EXCLUDES: string[];
 export declare function checkLightInputs(command: string, inputs: readonly string[]): void;

@@ -75,6 +75,26 @@ export const LIGHT_COMMANDS = {
 };
 
 /**
+ * The command bundles to build: commands that load the same modules share one bundle, named
+ * after its first module (the four control commands are one `dist/control.cjs`, not four copies
+ * of the same 90 kB). Returns bundle name → the commands it serves.
+ */
+export function lightBundles() {
+  const bundles = {};
+  for (const [command, modules] of Object.entries(LIGHT_COMMANDS)) {
+    const name = /([^/]+)\.js$/.exec(modules[0] ?? '')?.[1] ?? command;
+    const served = bundles[name] ?? [];
+    if (served.length > 0 && LIGHT_COMMANDS[served[0]].join() !== modules.join()) {
+      throw new Error(
+        `LIGHT_COMMANDS: ${command} and ${served[0]} would share dist/${name}.cjs with other modules`,
+      );
+    }
+    bundles[name] = [...served, command];
+  }
+  return bundles;
+}
+
+/**
  * For the bundle of `command`: whether src/cli.ts's lazy import of `path` belongs to it. Only
  * the command's own modules do; anything else src/cli.ts loads lazily belongs to other commands.
  */

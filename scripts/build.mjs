@@ -28,7 +28,7 @@ import {
   checkLightInputs,
   checkReportOutside,
   checkRollbackInputs,
-  LIGHT_COMMANDS,
+  lightBundles,
 } from './build-checks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -198,28 +198,29 @@ const trim = {
 };
 
 /**
- * For a command's own bundle (LIGHT_COMMANDS in scripts/build-checks.mjs): every module src/cli.ts
- * (or src/program.ts, or src/control-program.ts) imports lazily for another command becomes a module that throws, so the
- * bundle carries the program and this one command. bin/canary.cjs runs such a bundle only when
+ * For a command bundle (lightBundles() in scripts/build-checks.mjs): every module src/cli.ts
+ * (or src/program.ts, or src/control-program.ts) imports lazily for another command becomes a
+ * module that throws, so the bundle carries the program and the commands it serves (one, or
+ * several that load the same modules). bin/canary.cjs runs such a bundle only when
  * the first argument is its command, so commander never dispatches to the others; should it
  * ever, the user sees an internal error naming this plugin rather than a wrong answer.
  */
-const onlyCommand = (command) => ({
-  name: `only-${command}`,
+const onlyCommand = (bundle, commands) => ({
+  name: `only-${bundle}`,
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind !== 'dynamic-import' || !/\/src\/(cli|program|control-program)\.ts$/.test(args.importer))
         return undefined;
-      if (belongsToCommand(command, args.path)) return undefined;
+      if (belongsToCommand(commands[0], args.path)) return undefined;
       return {
-        path: `not-in-${command}:${args.path}`,
+        path: `not-in-${bundle}:${args.path}`,
         namespace: 'canary-other-command',
-        pluginData: { command, module: args.path },
+        pluginData: { module: args.path },
       };
     });
     b.onLoad({ filter: /.*/, namespace: 'canary-other-command' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(
-        `dist/${args.pluginData.command}.cjs holds only 'canary ${args.pluginData.command}', not ${args.pluginData.module} (scripts/build.mjs onlyCommand)`,
+        `dist/${bundle}.cjs holds only ${commands.map((c) => `'canary ${c}'`).join(', ')}, not ${args.pluginData.module} (scripts/build.mjs onlyCommand)`,
       )});`,
       loader: 'js',
     }));
@@ -294,7 +295,8 @@ const reportEntry = {
 // The whole CLI, and the fast entry bin/canary.cjs loads for `canary rollback`: the same rollback
 // command without the other commands or commander, so an incident does not read, deserialise
 // and initialise code it never runs.
-const lightNames = Object.keys(LIGHT_COMMANDS);
+const bundles = lightBundles();
+const lightNames = Object.keys(bundles);
 const [cliBuild, rollbackBuild, , ...lightBuilds] = await Promise.all([
   build({
     ...options,
@@ -316,7 +318,7 @@ const [cliBuild, rollbackBuild, , ...lightBuilds] = await Promise.all([
       entryPoints: ['src/cli.ts'],
       outfile: `dist/${name}.cjs`,
       metafile: true,
-      plugins: [onlyCommand(name), reportEntry, trim],
+      plugins: [onlyCommand(name, bundles[name]), reportEntry, trim],
     }),
   ),
 ]);
@@ -348,10 +350,12 @@ async function checkedHash(name) {
 }
 const hash = await checkedHash('cli.cjs');
 const rollbackHash = await checkedHash('rollback.cjs');
-/** Each command's own bundle, for bin/canary.cjs (which runs it when argv[0] is its name). */
+/** Each command's bundle, for bin/canary.cjs (which runs it when argv[0] is the command's name). */
 const commands = {};
-for (const name of lightNames)
-  commands[name] = { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`) };
+for (const name of lightNames) {
+  const own = { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`) };
+  for (const command of bundles[name]) commands[command] = own;
+}
 await writeFile(
   new URL('version.json', dist),
   `${JSON.stringify({ version: VERSION, hash, rollbackHash, commands })}\n`,

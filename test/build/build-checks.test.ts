@@ -11,6 +11,7 @@ import {
   checkReportOutside,
   checkRollbackInputs,
   LIGHT_COMMANDS,
+  lightBundles,
 } from '../../scripts/build-checks.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -90,7 +91,7 @@ describe('checkReportOutside: the charting library stays in dist/report.cjs', ()
 
   it('holds for the built bundles: the CLI, the rollback and the light commands do not carry ECharts, the report does', () => {
     const text = (name: string) => readFileSync(join(ROOT, 'dist', name), 'utf8');
-    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(LIGHT_COMMANDS).map((n) => `${n}.cjs`)])
+    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(lightBundles()).map((n) => `${n}.cjs`)])
       expect(text(name).includes('canaryCharts'), name).toBe(false);
     expect(text('report.cjs').includes('canaryCharts')).toBe(true);
   });
@@ -116,7 +117,7 @@ describe('checkBundleText: what bin/canary.cjs can load fast', () => {
   });
 
   it('passes the bundles this build wrote', () => {
-    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(LIGHT_COMMANDS).map((c) => `${c}.cjs`)]) {
+    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(lightBundles()).map((c) => `${c}.cjs`)]) {
       expect(() => checkBundleText(name, readFileSync(join(ROOT, 'dist', name), 'utf8'))).not.toThrow();
     }
   });
@@ -153,6 +154,23 @@ describe('command bundles (LIGHT_COMMANDS)', () => {
     expect(history).toContain("dist/history.cjs holds only 'canary history', not ./commands/rollout.js");
     const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'version.json'), 'utf8'));
     expect(Object.keys(meta.commands).sort()).toEqual(Object.keys(LIGHT_COMMANDS).sort());
+  });
+
+  it('share one bundle between commands that load the same modules', () => {
+    expect(lightBundles()).toEqual({
+      validate: ['validate'],
+      status: ['status'],
+      history: ['history'],
+      control: ['promote', 'pause', 'resume', 'abort'],
+    });
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'version.json'), 'utf8'));
+    for (const command of ['promote', 'pause', 'resume', 'abort'])
+      expect(meta.commands[command]).toEqual(meta.commands.control ?? meta.commands.promote);
+    expect(meta.commands.pause.file).toBe('control.cjs');
+    const control = readFileSync(join(ROOT, 'dist', 'control.cjs'), 'utf8');
+    expect(control).toContain(
+      "dist/control.cjs holds only 'canary promote', 'canary pause', 'canary resume', 'canary abort', not ./commands/rollout.js",
+    );
   });
 });
 

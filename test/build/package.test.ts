@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIGHT_COMMANDS } from '../../scripts/build-checks.mjs';
+import { lightBundles } from '../../scripts/build-checks.mjs';
 import { ROOT } from '../e2e/spawn.js';
 
 const run = promisify(execFile);
@@ -119,8 +119,8 @@ describe('npm pack', () => {
         'bin/canary.cjs',
         'dist/cli.cjs',
         'dist/rollback.cjs',
-        // The commands with a bundle of their own (scripts/build-checks.mjs LIGHT_COMMANDS).
-        ...Object.keys(LIGHT_COMMANDS).map((name) => `dist/${name}.cjs`),
+        // The command bundles (scripts/build-checks.mjs lightBundles): one per set of modules.
+        ...Object.keys(lightBundles()).map((name) => `dist/${name}.cjs`),
         // The report renderer and ECharts, loaded only by `canary report` and `rollout --report`.
         'dist/report.cjs',
         'dist/version.json',
