@@ -10,6 +10,8 @@ import { JUDGED_METRICS } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
 import { compareToBaseline, compareWithSignificance, type WindowSample, withinBound } from './compare.js';
 import { formatMetric, metricLabel } from './format.js';
+import type { ErrorBudget } from './sequential.js';
+import { evaluateSequential } from './sequential-evaluate.js';
 import type { CheckResult, CheckStatus, Evaluation } from './types.js';
 
 export interface EvaluateInput {
@@ -24,6 +26,13 @@ export interface EvaluateInput {
   at: number;
   windowStart: number;
   windowEnd: number;
+  /**
+   * Significance on: the stage so far read as one window, and where the stage stands. With
+   * both, the look is judged by ./sequential-evaluate.ts (pooled counts, error control per
+   * stage and per rollout); without, by the per-window tests below.
+   */
+  pool?: { canary: VersionMetrics | null; baseline: VersionMetrics | null } | undefined;
+  stage?: { bakeFraction: number; budget: ErrorBudget } | undefined;
 }
 
 type Read = { ok: true; value: number } | { ok: false; why: string };
@@ -72,7 +81,12 @@ function errorCount(metrics: VersionMetrics | null, requests: number | null): nu
  * last one taken starts: overlapping windows would count the same traffic twice. Earlier
  * windows short of `minRequests` are left out, as they would be judged on their own.
  */
-function significanceWindows(input: EvaluateInput, metric: JudgedMetric): WindowSample[] {
+function significanceWindows(
+  input: EvaluateInput,
+  metric: JudgedMetric,
+  minRequests?: number,
+): WindowSample[] {
+  const least = minRequests ?? input.config.minRequests;
   const current = {
     canary: input.canary,
     baseline: input.baseline,
@@ -84,7 +98,7 @@ function significanceWindows(input: EvaluateInput, metric: JudgedMetric): Window
   for (const past of [...(input.history ?? [])].reverse()) {
     if (past.windowEnd > earliest || past.windowStart >= past.windowEnd) continue;
     const requests = requestCount(past.canary);
-    if (requests === null || requests < input.config.minRequests) continue;
+    if (requests === null || requests < least) continue;
     chosen.push(past);
     earliest = past.windowStart;
   }
@@ -107,6 +121,26 @@ function significanceWindows(input: EvaluateInput, metric: JudgedMetric): Window
 
 export function evaluate(input: EvaluateInput): Evaluation {
   const { canary, baseline, config } = input;
+  if (config.significance && input.pool && input.stage) {
+    const previous = input.history?.[input.history.length - 1]?.error_control;
+    return evaluateSequential({
+      canary,
+      baseline,
+      pool: input.pool,
+      // Every window with traffic pairs: min_requests counts the stage's pool, not each window.
+      windows: (metric) =>
+        significanceWindows(input, metric, 1).map((w) => ({ canary: w.canary, baseline: w.baseline })),
+      config,
+      bakeFraction: input.stage.bakeFraction,
+      budget: input.stage.budget,
+      spending: previous
+        ? { spentFraction: previous.spent_fraction, extraLooks: previous.extra_looks }
+        : undefined,
+      at: input.at,
+      windowStart: input.windowStart,
+      windowEnd: input.windowEnd,
+    });
+  }
   const canaryRequests = requestCount(canary);
   const baselineRequests = requestCount(baseline);
   const short = shortOfData(canary, canaryRequests, config.minRequests);
@@ -122,14 +156,24 @@ export function evaluate(input: EvaluateInput): Evaluation {
       continue;
     }
     const ok = withinBound(c.value, rule.max);
+    // The baseline's value in the same window, shown beside the canary's; when it breaches
+    // too, both versions are degraded (a shared incident) and the canary is not to blame.
+    const b = baseline === null ? null : read(baseline, metric);
+    const baseValue = b?.ok ? b.value : null;
+    const fmt = (v: number) => formatMetric(metric, v);
+    const shared = !ok && baseValue !== null && !withinBound(baseValue, rule.max);
+    const baseText = baseValue === null ? '' : ` (baseline ${fmt(baseValue)})`;
     checks.push({
       id,
       metric,
       kind: 'threshold',
-      status: ok ? 'pass' : 'fail',
+      status: shared ? 'hold' : ok ? 'pass' : 'fail',
       value: c.value,
+      baseline: baseValue,
       bound: rule.max,
-      reason: `${metricLabel(metric)} ${formatMetric(metric, c.value)} ${ok ? '≤' : '>'} max ${formatMetric(metric, rule.max)}`,
+      reason: shared
+        ? `both versions degraded (shared incident): ${metricLabel(metric)} canary ${fmt(c.value)}, baseline ${fmt(baseValue ?? 0)}, both > max ${fmt(rule.max)}`
+        : `${metricLabel(metric)} ${fmt(c.value)} ${ok ? '≤' : '>'} max ${fmt(rule.max)}${baseText}`,
     });
   }
 
@@ -189,6 +233,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
 
   let verdict: CheckStatus = 'pass';
   if (checks.some((c) => c.status === 'fail')) verdict = 'fail';
+  else if (checks.some((c) => c.status === 'hold')) verdict = 'hold';
   else if (short !== null || checks.some((c) => c.status === 'no_data')) verdict = 'no_data';
 
   return {
@@ -209,6 +254,7 @@ export function verdictReason(evaluation: Evaluation): string {
   const deciding = evaluation.checks.filter((c) => c.status === evaluation.verdict);
   if (deciding.length > 0) return deciding.map((c) => c.reason).join('; ');
   if (evaluation.verdict === 'no_data') {
+    if (evaluation.waiting_for) return `no data: ${evaluation.waiting_for}`;
     return shortOfData(evaluation.canary, evaluation.canaryRequests, evaluation.minRequests) ?? 'no data';
   }
   return 'all checks passed';

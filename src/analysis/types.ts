@@ -2,8 +2,12 @@ import type { CustomCheck } from '../custom-metrics/types.js';
 import type { JudgedMetric } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
 
-/** `no_data` is never healthy: too few requests, or the metric is null/missing. */
-export type CheckStatus = 'pass' | 'fail' | 'no_data';
+/**
+ * `no_data` is never healthy: too few requests, or the metric is null/missing. `hold`: both
+ * versions breach the same threshold at once (a shared incident); the stage waits, its bake
+ * clock paused, and neither passes nor fails on it.
+ */
+export type CheckStatus = 'pass' | 'fail' | 'no_data' | 'hold';
 
 export interface CheckResult {
   /** Stable id, e.g. `error_rate.max` or `latency_p99_ms.vs_baseline`. */
@@ -25,6 +29,26 @@ export interface CheckResult {
   confidence?: number;
   /** With a significance test: which test, and over how much data, e.g. `two-proportion z over 4 windows`. */
   test?: string;
+  /** With error control per stage: the alpha this look's test was given (its p-value must be below it to fail). */
+  alpha?: number;
+}
+
+/** How the analysis controls false failures (significance on): per rollout, per stage, this look. */
+export interface ErrorControl {
+  /** Chance that a canary within its bounds is not rolled back for health, over the whole rollout (at least). */
+  rollout_confidence: number;
+  /** The same for this stage alone. */
+  stage_confidence: number;
+  /** The alpha each test used at this look (0 when nothing could be tested). */
+  look_alpha: number;
+  /** Share of the stage's bake elapsed, held time excluded. */
+  bake_fraction: number;
+  /** How much of the stage's planned spending is used (1 when the bake is over). */
+  spent_fraction: number;
+  /** Looks that tested after the bake ended (each spends half the one before from a small reserve). */
+  extra_looks: number;
+  tests_per_stage: number;
+  judged_stages: number;
 }
 
 export interface Evaluation {
@@ -38,8 +62,18 @@ export interface Evaluation {
   canaryRequests: number | null;
   minRequests: number;
   checks: CheckResult[];
-  /** `fail` if any check failed; else `no_data` if data is short or any check lacks data; else `pass`. */
+  /** `fail` if any check failed; else `hold` on a shared incident; else `no_data` if data is short or any check lacks data; else `pass`. */
   verdict: CheckStatus;
   /** `analysis.metrics:` checks (src/custom-metrics/judge.ts), dry-run ones included; absent without any. */
   custom?: CustomCheck[] | undefined;
+  /** Significance on: the stage's counts so far, which error-rate comparisons and min_requests judge. */
+  pooled?: {
+    canary_requests: number | null;
+    baseline_requests: number | null;
+    canary_errors: number | null;
+    baseline_errors: number | null;
+  };
+  error_control?: ErrorControl;
+  /** With verdict `no_data`: what is missing, in words (requests, windows). */
+  waiting_for?: string;
 }

@@ -4,6 +4,7 @@
  * network: safe in a pre-commit hook or a pull-request check.
  */
 import { dirname, relative, resolve } from 'node:path';
+import { feasibility } from '../analysis/feasibility.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { formatDuration } from '../plan/duration.js';
@@ -70,11 +71,39 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
   }
 
   const plan = loaded.plan;
+  // A plan valid key by key can still never reach a verdict: refuse that, warn about the rest.
+  const findings = feasibility(plan).map((f) => ({ ...f, ...loaded.locate(f.at) }));
+  const errors = findings.filter((f) => f.level === 'error');
+  if (errors.length > 0) {
+    return reportProblems(
+      errors.map((f) => ({
+        file: opts.plan,
+        line: f.line,
+        column: f.column,
+        path: f.at.join('.'),
+        message: f.message,
+      })),
+      opts,
+      io,
+    );
+  }
+  const warnings = findings.map((f) => ({
+    file: opts.plan,
+    line: f.line,
+    column: f.column,
+    path: f.at.join('.'),
+    message: f.message,
+  }));
   if (json) {
-    io.stdout.write(`${JSON.stringify({ valid: true, problems: [], summary: summaryObject(plan) })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ valid: true, problems: [], warnings, summary: summaryObject(plan) })}\n`,
+    );
   } else {
     const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY });
     io.stdout.write(`${summaryText(plan, opts.plan, color)}\n`);
+    const c = createChalk(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
+    for (const w of warnings)
+      io.stderr.write(`${c.bold(`${w.file}:${w.line}:${w.column}:`)} ${c.yellow(`warning: ${w.message}`)}\n`);
   }
   return ExitCode.Ok;
 }
@@ -151,6 +180,12 @@ function checksLine(plan: Plan): string {
   for (const [metric, rule] of Object.entries(a.baselineComparison)) {
     if (rule.max_increase !== undefined) rules.push(`${metric} ≤ baseline + ${rule.max_increase}`);
     if (rule.max_ratio !== undefined) rules.push(`${metric} ≤ baseline × ${rule.max_ratio}`);
+    if (rule.floor !== undefined) rules.push(`(at least baseline + ${rule.floor})`);
+  }
+  if (a.significance) {
+    rules.push(
+      `beyond noise at ${Number((a.significance.confidence * 100).toPrecision(4))}% confidence per rollout`,
+    );
   }
   const what =
     rules.length > 0 ? rules.join(', ') : 'no thresholds set (only the relay can stop this rollout)';

@@ -57,6 +57,9 @@ export const DEFAULTS = {
   windowMs: 5 * 60_000,
   minRequests: 200,
   failureLimit: 2,
+  /** With significance on, each look's test is already held to its share of the error budget. */
+  failureLimitWithSignificance: 1,
+  holdDeadlineMs: 30 * 60_000,
   dataDeadlineFactor: 2,
   maxMetricErrors: 3,
   onMetricErrors: 'rollback',
@@ -106,6 +109,7 @@ const KEYS = {
     'window',
     'min_requests',
     'failure_limit',
+    'hold_deadline',
     'data_deadline',
     'max_metric_errors',
     'on_metric_errors',
@@ -117,7 +121,7 @@ const KEYS = {
   ],
   prometheus: ['url', 'bearer_token_env', 'username', 'password_env', 'queries'],
   threshold: ['max'],
-  comparison: ['max_increase', 'max_ratio'],
+  comparison: ['max_increase', 'max_ratio', 'floor'],
   significance: ['enabled', 'confidence', 'min_windows'],
   routeDefaults: ['sticky_sessions', 'health_check'],
   sticky: ['enabled', 'cookie_name', 'ttl_seconds'],
@@ -863,7 +867,11 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     return n;
   };
   const minRequests = wholeAtLeastOne('min_requests', DEFAULTS.minRequests);
-  const failureLimit = wholeAtLeastOne('failure_limit', DEFAULTS.failureLimit);
+  // The default depends on significance, read below; 0 stands for "not given" until then.
+  const failureLimitGiven = wholeAtLeastOne('failure_limit', 0);
+  const holdEntry = r.optional(fields, 'hold_deadline');
+  const holdDeadline = r.duration(holdEntry, { positive: true });
+  if (holdEntry && holdDeadline === undefined) ok = false;
   const maxMetricErrors = wholeAtLeastOne('max_metric_errors', DEFAULTS.maxMetricErrors);
 
   let factor: number = DEFAULTS.dataDeadlineFactor;
@@ -936,9 +944,21 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
         ? r.number(increaseEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
         : r.number(increaseEntry, 'a number of at least 0', (n) => n >= 0);
     const ratio = r.number(ratioEntry, 'a ratio above 0', (n) => n > 0);
-    if ((increaseEntry && increase === undefined) || (ratioEntry && ratio === undefined)) ok = false;
+    const floorEntry = r.optional(ruleFields, 'floor');
+    const floor =
+      metric === 'error_rate'
+        ? r.number(floorEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
+        : r.number(floorEntry, 'a number of at least 0', (n) => n >= 0);
+    if (
+      (increaseEntry && increase === undefined) ||
+      (ratioEntry && ratio === undefined) ||
+      (floorEntry && floor === undefined)
+    ) {
+      ok = false;
+    }
     if (increase !== undefined) rule.max_increase = increase;
     if (ratio !== undefined) rule.max_ratio = ratio;
+    if (floor !== undefined) rule.floor = floor;
     if (!increaseEntry && !ratioEntry) {
       r.problem(e, `${e.path}: expected max_increase or max_ratio (or both)`);
       ok = false;
@@ -946,14 +966,21 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     comparison[metric as JudgedMetric] = rule;
   }
 
-  if (!ok || minRequests === undefined || failureLimit === undefined || maxMetricErrors === undefined) {
+  if (!ok || minRequests === undefined || failureLimitGiven === undefined || maxMetricErrors === undefined) {
     return undefined;
   }
+  const failureLimit =
+    failureLimitGiven > 0
+      ? failureLimitGiven
+      : significance
+        ? DEFAULTS.failureLimitWithSignificance
+        : DEFAULTS.failureLimit;
   return {
     intervalMs,
     windowMs,
     minRequests,
     failureLimit,
+    holdDeadlineMs: holdDeadline ?? DEFAULTS.holdDeadlineMs,
     dataDeadlineFactor: factor,
     maxMetricErrors,
     onMetricErrors,
@@ -1074,7 +1101,7 @@ function readMetricsSource(
 }
 
 /** Chosen with `npm run judge` (docs/judgement.md): the settings that scored best on its scenarios. */
-export const SIGNIFICANCE_DEFAULTS: SignificanceConfig = { confidence: 0.98, minWindows: 4 };
+export const SIGNIFICANCE_DEFAULTS: SignificanceConfig = { confidence: 0.99, minWindows: 4 };
 
 /**
  * `significance: true`, or `{ enabled, confidence, min_windows }`; undefined when off, false

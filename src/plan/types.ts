@@ -20,6 +20,11 @@ export interface ComparisonRule {
   max_increase?: number;
   /** canary / baseline must be at most this. */
   max_ratio?: number;
+  /**
+   * The bound is never below baseline + floor: a ratio alone allows almost nothing above a
+   * baseline near 0 (1.25 × 0.1 % errors is 0.125 %), which fails good canaries on a few errors.
+   */
+  floor?: number;
 }
 
 export interface AnalysisConfig {
@@ -27,8 +32,10 @@ export interface AnalysisConfig {
   windowMs: number;
   /** Canary requests in the window before a verdict counts. */
   minRequests: number;
-  /** Consecutive failed evaluations before rollback. */
+  /** Failed evaluations within one stage before rollback (not reset by a pass). */
   failureLimit: number;
+  /** How long a shared incident (both versions over a threshold) may hold a stage before rolling back. */
+  holdDeadlineMs: number;
   /** How long a stage may wait for enough data, as a multiple of its bake (default 2). */
   dataDeadlineFactor: number;
   /** Consecutive unreadable metrics reads before the metrics-error policy applies (default 3). */
@@ -70,7 +77,10 @@ export interface PrometheusConfig {
 
 /** `analysis.baseline_comparison.significance`: one-sided tests of H0 canary ≤ bound. */
 export interface SignificanceConfig {
-  /** Confidence a check needs to fail, e.g. 0.95 (p-value below 1 − confidence). */
+  /**
+   * Per rollout: a canary within its bounds is rolled back for health with probability at most
+   * 1 − confidence, however many stages, metrics and looks (src/analysis/sequential.ts).
+   */
   confidence: number;
   /** Non-overlapping windows per side before a latency or cost test can judge. */
   minWindows: number;

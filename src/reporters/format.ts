@@ -146,6 +146,12 @@ export function formatMetric(metric: JudgedMetric, value: number | null | undefi
  * why it could not run. Without it a pass of `3.2% vs 3.06%` would read as a lie.
  */
 function significanceNote(check: CheckResult): string {
+  if (check.alpha !== undefined && check.pValue != null) {
+    // Error control per stage: the p-value is held to this look's share of the budget.
+    const alpha = Number(check.alpha.toPrecision(2));
+    if (check.pValue < 0.0001) return ` p < 0.0001${check.status === 'fail' ? ` < ${alpha}` : ''}`;
+    return ` p ${Number(check.pValue.toPrecision(2))} ${check.status === 'fail' ? '<' : '≥'} ${alpha}`;
+  }
   if (check.confidence === undefined) return '';
   const alpha = Number((1 - check.confidence).toPrecision(6));
   if (check.pValue == null) {
@@ -159,10 +165,12 @@ export function describeCheck(check: CheckResult): string {
   const label = metricLabel(check.metric);
   if (check.status === 'no_data' || check.value == null) return `${label} no data${significanceNote(check)}`;
   const value = formatMetric(check.metric, check.value);
-  const baseline =
-    check.kind === 'comparison' && check.baseline != null
-      ? ` (baseline ${formatMetric(check.metric, check.baseline)})`
-      : '';
+  // Every verdict shows the baseline's value beside the canary's, thresholds too.
+  const baseline = check.baseline != null ? ` (baseline ${formatMetric(check.metric, check.baseline)})` : '';
+  if (check.status === 'hold') {
+    const bound = check.bound != null ? formatMetric(check.metric, check.bound) : '?';
+    return `${label} ${value}${baseline} both > max ${bound}: shared incident`;
+  }
   if (check.bound == null) {
     // Without a bound the analysis's own sentence is the only faithful account.
     return check.status === 'fail' ? `${label} ${value}: ${check.reason}` : `${label} ${value}${baseline}`;

@@ -44,6 +44,11 @@ function join(...parts: Array<string | undefined | false>): string {
 }
 
 /** Lines for one event; `rollout_finished` with a `next` gives two, everything else one. */
+/** 0.9967 → `99.67%`. */
+function formatPct(share: number): string {
+  return `${Number((share * 100).toPrecision(4))}%`;
+}
+
 export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[] {
   switch (event.type) {
     case 'rollout_started': {
@@ -89,9 +94,25 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
       const requests =
         e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
       const custom = customText(e.custom);
+      const control = e.error_control
+        ? `confidence ${formatPct(e.error_control.stage_confidence)} per stage, ${formatPct(e.error_control.rollout_confidence)} per rollout`
+        : undefined;
       if (e.verdict === 'pass') {
         return [
-          { tag: 'check', text: join('pass', checksText(e.checks), custom, requests, bake), tone: 'good' },
+          { tag: 'check', text: join('pass', checksText(e.checks), custom, requests, bake, control), tone: 'good' },
+        ];
+      }
+      if (e.verdict === 'hold') {
+        return [
+          {
+            tag: 'check',
+            text: join(
+              'HOLD both versions degraded (shared incident)',
+              checksText(e.checks, 'hold'),
+              `${bake} (paused)`,
+            ),
+            tone: 'warn',
+          },
         ];
       }
       if (e.verdict === 'fail') {
@@ -108,9 +129,10 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
         ];
       }
       const short =
-        e.canaryRequests != null && e.canaryRequests < e.minRequests
+        e.waiting_for ??
+        (e.canaryRequests != null && e.canaryRequests < e.minRequests
           ? `${formatCount(e.canaryRequests)}/${formatCount(e.minRequests)} canary requests`
-          : undefined;
+          : undefined);
       return [
         {
           tag: 'check',
@@ -128,10 +150,12 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
     case 'waiting_for_data': {
       const have = event.requests == null ? 'unknown' : formatCount(event.requests);
       const left = Math.max(0, event.deadlineAt - event.at);
+      // Say what is actually missing: requests, the paired test's windows, or the baseline's traffic.
+      const what = event.needs ?? `traffic: ${have}/${formatCount(event.minRequests)} canary requests`;
       return [
         {
           tag: 'wait',
-          text: `waiting for traffic: ${have}/${formatCount(event.minRequests)} canary requests (deadline in ${formatDuration(left)})`,
+          text: `waiting for ${what} (deadline in ${formatDuration(left)})`,
           tone: 'warn',
         },
       ];

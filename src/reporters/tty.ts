@@ -57,7 +57,7 @@ export interface FrameInput {
   height?: number | undefined;
 }
 
-const STATUS_MARK = { pass: '✓', fail: '✗', no_data: '?' } as const;
+const STATUS_MARK = { pass: '✓', fail: '✗', no_data: '?', hold: '‖' } as const;
 
 function toneColor(chalk: ChalkInstance, tone: EventLine['tone'], text: string): string {
   switch (tone) {
@@ -138,7 +138,9 @@ function verdictLine(input: FrameInput): string {
       ? chalk.green('checks pass')
       : e.verdict === 'fail'
         ? chalk.red(`checks FAIL ${ev.consecutiveFailures}/${ev.failureLimit}`)
-        : chalk.yellow('checks: no data');
+        : e.verdict === 'hold'
+          ? chalk.yellow('both versions degraded (shared incident): holding, bake paused')
+          : chalk.yellow('checks: no data');
   const items = e.checks.map((c) => {
     const paint = c.status === 'pass' ? chalk.green : c.status === 'fail' ? chalk.red : chalk.yellow;
     return { text: `${STATUS_MARK[c.status]} ${describeCheck(c)}`, paint };

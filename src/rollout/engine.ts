@@ -18,12 +18,14 @@
  *   failed check still rolls back and cancels the gate.
  */
 import { evaluate, verdictReason } from '../analysis/evaluate.js';
+import { errorBudgetFor } from '../analysis/sequential.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { Clock } from '../clock.js';
 import { customReason, judgeCustom, withCustomChecks } from '../custom-metrics/judge.js';
 import type { CustomMetricsPort, CustomValues } from '../custom-metrics/types.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import type { EvaluationReport } from '../evaluation/types.js';
+import { formatDuration } from '../plan/duration.js';
 import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
 import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
 import { changeDeadlineMs, preflightDeadlineMs, readDeadlineMs } from './deadlines.js';
@@ -827,25 +829,42 @@ class RolloutRun {
       );
   }
 
-  private async readWindow(stage: StagePlan, start: number, end: number) {
+  private async readWindow(stage: StagePlan, start: number, end: number, stageStart: number) {
     const { plan } = this;
     // Every read ends within its interval plus a small grace (src/rollout/deadlines.ts), so a
     // hung relay cannot hold the next check, or a rollback, for the client's default minute.
     const call = { signal: this.deps.signal, deadlineMs: readDeadlineMs(plan.analysis.intervalMs) };
     const withBaseline = 100 - stage.weight > WEIGHT_TOLERANCE;
-    const read = (tag: string) =>
-      this.metrics.readMetrics({ versionTag: tag, start, end, route: plan.route }, call);
+    const read = (tag: string, from = start) =>
+      this.metrics.readMetrics({ versionTag: tag, start: from, end, route: plan.route }, call);
     const custom = this.deps.customMetrics;
     const readCustom = (tag: string) =>
       custom ? custom.read({ versionTag: tag, start, end, route: plan.route }, call) : Promise.resolve(null);
-    const [route, canary, baseline, customCanary, customBaseline] = await Promise.allSettled([
-      this.deps.relay.getRoute(plan.route, call),
-      read(plan.canary.tag),
-      withBaseline ? read(plan.baseline.tag) : Promise.resolve(null),
-      readCustom(plan.canary.tag),
-      withBaseline ? readCustom(plan.baseline.tag) : Promise.resolve(null),
-    ]);
-    return { route, canary, baseline, customCanary, customBaseline, withBaseline };
+    // With significance on, the stage so far is read too: its pooled counts are what the
+    // error-rate comparison and min_requests judge (src/analysis/sequential-evaluate.ts).
+    const pooled = plan.analysis.significance !== undefined;
+    const none = Promise.resolve(null);
+    const [route, canary, baseline, customCanary, customBaseline, poolCanary, poolBaseline] =
+      await Promise.allSettled([
+        this.deps.relay.getRoute(plan.route, call),
+        read(plan.canary.tag),
+        withBaseline ? read(plan.baseline.tag) : none,
+        readCustom(plan.canary.tag),
+        withBaseline ? readCustom(plan.baseline.tag) : none,
+        pooled ? read(plan.canary.tag, stageStart) : none,
+        pooled && withBaseline ? read(plan.baseline.tag, stageStart) : none,
+      ]);
+    return {
+      route,
+      canary,
+      baseline,
+      customCanary,
+      customBaseline,
+      poolCanary,
+      poolBaseline,
+      withBaseline,
+      pooled,
+    };
   }
 
   /** Bakes a stage until it may be left; anything else unwinds with a `Finish`. */
@@ -854,8 +873,14 @@ class RolloutRun {
     const { plan } = this;
     const analysis: AnalysisConfig = plan.analysis;
     const stageStart = clock.now();
-    const bakeEnd = stageStart + stage.bakeMs;
+    // Moves later while a shared incident holds the stage: its bake clock is paused.
+    let bakeEnd = stageStart + stage.bakeMs;
     let dataDeadline = stageStart + stage.dataDeadlineMs;
+    let heldMs = 0;
+    let holdSince: number | null = null;
+    let previousLook = stageStart;
+    const budget = errorBudgetFor(plan.stages, analysis);
+    /** Failed evaluations in this stage: counted over the stage, not reset by a pass. */
     let failures = 0;
     let readErrors = 0;
     let latest: Evaluation | null = null;
@@ -980,7 +1005,7 @@ class RolloutRun {
         lastPoll = clock.now();
         const windowEnd = lastPoll;
         const windowStart = Math.max(windowEnd - analysis.windowMs, stageStart);
-        const reads = await this.readWindow(stage, windowStart, windowEnd);
+        const reads = await this.readWindow(stage, windowStart, windowEnd, stageStart);
 
         if (reads.route.status === 'fulfilled') this.checkDrift(reads.route.value, stage.index);
         else if (!this.deps.signal?.aborted && analysis.onMetricErrors === 'rollback') {
@@ -999,6 +1024,8 @@ class RolloutRun {
           reads.baseline,
           reads.customCanary,
           reads.customBaseline,
+          reads.poolCanary,
+          reads.poolBaseline,
         ].find((r) => r.status === 'rejected');
         if (failed) {
           if (this.deps.signal?.aborted) throw this.deps.signal.reason;
@@ -1023,14 +1050,24 @@ class RolloutRun {
         } else {
           readErrors = 0;
           const config = reads.withBaseline ? analysis : { ...analysis, baselineComparison: {} };
+          const value = <T>(r: PromiseSettledResult<T>) => (r as PromiseFulfilledResult<T>).value;
           const builtIn = evaluate({
-            canary: (reads.canary as PromiseFulfilledResult<VersionMetrics>).value,
-            baseline: (reads.baseline as PromiseFulfilledResult<VersionMetrics | null>).value,
+            canary: value(reads.canary),
+            baseline: value(reads.baseline),
             config,
             history,
             at: clock.now(),
             windowStart,
             windowEnd,
+            ...(reads.pooled
+              ? {
+                  pool: { canary: value(reads.poolCanary), baseline: value(reads.poolBaseline) },
+                  stage: {
+                    bakeFraction: (clock.now() - stageStart - heldMs) / Math.max(1, stage.bakeMs),
+                    budget,
+                  },
+                }
+              : {}),
           });
           // analysis.metrics: judged on the same window, folded into the same verdict (dry-run ones shown only).
           const evaluation = withCustomChecks(
@@ -1047,7 +1084,17 @@ class RolloutRun {
           history.push(evaluation);
           if (history.length > 240) history.shift();
           if (evaluation.verdict === 'fail') failures++;
-          else if (evaluation.verdict === 'pass') failures = 0;
+          if (evaluation.verdict === 'hold') {
+            // Both versions degraded: the time since the last look does not count as bake.
+            const paused = clock.now() - previousLook;
+            heldMs += paused;
+            bakeEnd += paused;
+            dataDeadline += paused;
+            holdSince ??= previousLook;
+          } else {
+            holdSince = null;
+          }
+          previousLook = clock.now();
           const event = {
             type: 'evaluation' as const,
             at: clock.now(),
@@ -1060,18 +1107,27 @@ class RolloutRun {
             nextCheckAt: clock.now() + analysis.intervalMs,
           };
           if (evaluation.verdict === 'fail' && failures >= analysis.failureLimit) {
-            const why = `${reasonOf(evaluation)} (${failures} failed evaluation${failures === 1 ? '' : 's'} in a row)`;
+            const why = `${reasonOf(evaluation)} (${failures} failed evaluation${failures === 1 ? '' : 's'} in this stage)`;
             await this.rollback(stage.index, 'health', why, () => this.emit(event));
           }
           this.emit(event);
+          if (holdSince !== null && clock.now() - holdSince >= analysis.holdDeadlineMs) {
+            await this.rollback(
+              stage.index,
+              'shared_incident',
+              `both versions degraded for ${formatDuration(clock.now() - holdSince)}, past the hold deadline of ` +
+                `${formatDuration(analysis.holdDeadlineMs)} (analysis.hold_deadline): ${verdictReason(evaluation)}`,
+            );
+          }
           if (evaluation.verdict === 'no_data') {
             this.emit({
               type: 'waiting_for_data',
               at: clock.now(),
               stage: stage.index,
-              requests: evaluation.canaryRequests,
+              requests: evaluation.pooled?.canary_requests ?? evaluation.canaryRequests,
               minRequests: evaluation.minRequests,
               deadlineAt: dataDeadline,
+              ...(evaluation.waiting_for ? { needs: evaluation.waiting_for } : {}),
             });
           }
         }

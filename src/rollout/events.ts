@@ -21,6 +21,8 @@ export type Outcome =
 export type RollbackCause =
   | 'health'
   | 'insufficient_data'
+  /** Both versions stayed over a threshold (a shared incident) past analysis.hold_deadline. */
+  | 'shared_incident'
   | 'metrics_unavailable'
   /** The relay could not be read or changed while the canary held traffic (exit 5, baseline restored). */
   | 'relay_error'
@@ -107,6 +109,8 @@ export type RolloutEvent =
       requests: number | null;
       minRequests: number;
       deadlineAt: number;
+      /** What is missing, in words (e.g. `canary requests 120/200 in the stage`); absent: requests. */
+      needs?: string | undefined;
     }
   | { type: 'metrics_error'; at: number; stage: number; message: string; consecutive: number; limit: number }
   | { type: 'stage_check'; at: number; stage: number; check: StageCheckResult }

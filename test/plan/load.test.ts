@@ -435,6 +435,7 @@ describe('normalised plan', () => {
       windowMs: 300_000,
       minRequests: 200,
       failureLimit: 2,
+      holdDeadlineMs: 1_800_000,
       dataDeadlineFactor: 2,
       maxMetricErrors: 3,
       onMetricErrors: 'rollback',
@@ -521,6 +522,7 @@ describe('normalised plan', () => {
       windowMs: 60_000,
       minRequests: 50,
       failureLimit: 3,
+      holdDeadlineMs: 1_800_000,
       dataDeadlineFactor: 1.5,
       maxMetricErrors: 5,
       onMetricErrors: 'hold',
@@ -739,15 +741,19 @@ describe('the examples', () => {
     expect(plan.canary.tag).toBe('claude-sonnet-4-5-v2');
     const totalBake = plan.stages.reduce((sum, s) => sum + s.bakeMs, 0);
     expect(totalBake).toBeLessThan(30_000);
-    // At 5 % of the emulator's traffic, one window holds enough canary requests for a verdict.
+    // At 5 % of the emulator's traffic, a stage pools well over the requests a verdict needs,
+    // and its bake holds the windows the paired latency test needs.
     const rps = plan.emulator?.rps ?? 0;
-    expect(rps * 0.05 * (plan.analysis.windowMs / 1000)).toBeGreaterThan(plan.analysis.minRequests * 2);
+    const bake = plan.stages[0]?.bakeMs ?? 0;
+    expect(rps * 0.05 * (bake / 1000)).toBeGreaterThan(plan.analysis.minRequests * 2);
+    expect(bake / plan.analysis.windowMs).toBeGreaterThanOrEqual(plan.analysis.significance?.minWindows ?? 0);
   });
 
   it('bad-canary uses the failing scenario', async () => {
     const plan = await loadPlan('examples/bad-canary.yaml', { cwd: REPO });
     expect(plan.emulator?.scenario).toBe(join(REPO, 'examples/scenarios/failing.yaml'));
-    expect(plan.analysis.failureLimit).toBe(2);
+    // Significance on: one failed check (already beyond noise) rolls back.
+    expect(plan.analysis.failureLimit).toBe(1);
   });
 
   it('production uses a real relay with realistic bakes and a manual gate', async () => {

@@ -210,25 +210,25 @@ describe('rollback on failed checks', () => {
   });
 });
 
-describe('failure_limit counts consecutive failures', () => {
-  function alternating(h: ReturnType<typeof harness>, pattern: ('fail' | 'pass' | 'none')[]) {
+describe('failure_limit counts failures over the stage', () => {
+  function alternating(h: ReturnType<typeof harness>, pattern: ('fail' | 'pass' | 'none')[], repeat = true) {
     let n = 0;
     h.relay.setBehaviour(CANARY, () => {
-      const step = pattern[n++ % pattern.length];
+      const step = repeat ? pattern[n++ % pattern.length] : (pattern[n++] ?? 'pass');
       if (step === 'fail') return { error_rate: 0.5 };
       if (step === 'none') return { request_count: 3 };
       return undefined;
     });
   }
 
-  it('fail, pass, fail … never rolls back with a limit of 2', async () => {
+  it('fail, pass, fail rolls back with a limit of 2: a pass between does not reset the count', async () => {
     const h = harness({ analysis: { minRequests: 10 } });
     alternating(h, ['fail', 'pass']);
     const result = await h.run();
-    expect(result.outcome).toBe('promoted');
-    const counts = h.of('evaluation').map((e) => e.consecutiveFailures);
-    expect(Math.max(...counts)).toBe(1);
-    expect(counts.filter((c) => c === 1).length).toBeGreaterThan(10);
+    expect(result.outcome).toBe('rolled_back');
+    expect(h.of('evaluation').map((e) => e.evaluation.verdict)).toEqual(['fail', 'pass', 'fail']);
+    expect(h.of('evaluation').map((e) => e.consecutiveFailures)).toEqual([1, 1, 2]);
+    expect(result.summary).toMatch(/2 failed evaluations in this stage/);
   });
 
   it('fail, fail rolls back with a limit of 2', async () => {
@@ -247,10 +247,11 @@ describe('failure_limit counts consecutive failures', () => {
     expect(h.of('evaluation').map((e) => e.evaluation.verdict)).toEqual(['pass', 'fail', 'no_data', 'fail']);
   });
 
-  it('a limit of 3 tolerates two in a row', async () => {
+  it('a limit of 3 tolerates two failures in a stage, and a new stage starts from 0', async () => {
     const h = harness({ analysis: { minRequests: 10, failureLimit: 3 } });
-    alternating(h, ['fail', 'fail', 'pass']);
+    alternating(h, ['fail', 'pass', 'fail'], false);
     expect((await h.run()).outcome).toBe('promoted');
+    expect(Math.max(...h.of('evaluation').map((e) => e.consecutiveFailures))).toBe(2);
   });
 });
 

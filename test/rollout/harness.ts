@@ -50,6 +50,7 @@ export function makePlan(opts: PlanOptions = {}): Plan {
       windowMs: 5 * MIN,
       minRequests: 200,
       failureLimit: 2,
+      holdDeadlineMs: 30 * MIN,
       dataDeadlineFactor: 2,
       maxMetricErrors: 3,
       onMetricErrors: 'rollback',
