@@ -228,14 +228,26 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     )
     .option('--max-p99-ms <ms>', `canary p99 latency limit (default: ${DEFAULT_LIMITS.maxP99Ms})`)
     .option(
-      '--max-error-increase <fraction>',
-      `error rate above the baseline's (default: ${DEFAULT_LIMITS.maxErrorIncrease})`,
+      '--max-error-ratio <ratio>',
+      `error rate as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxErrorRatio})`,
+    )
+    .option(
+      '--error-floor <fraction>',
+      `least allowed error rate above the baseline's (default: ${DEFAULT_LIMITS.errorFloor})`,
+    )
+    .option(
+      '--max-p50-ratio <ratio>',
+      `p50 as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxP50Ratio})`,
     )
     .option(
       '--max-p99-ratio <ratio>',
       `p99 as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxP99Ratio})`,
     )
-    .option('--min-requests <n>', `canary requests a check needs (default: ${DEFAULT_LIMITS.minRequests})`)
+    .option(
+      '--max-cost-ratio <ratio>',
+      `cost per token as a multiple of the baseline's (default: ${DEFAULT_LIMITS.maxCostRatio})`,
+    )
+    .option('--min-requests <n>', `canary requests a stage needs (default: ${DEFAULT_LIMITS.minRequests})`)
     .option('-y, --yes', 'ask nothing: defaults for every question not given as a flag')
     .option('--force', 'overwrite the file if it exists')
     .action(async (file: string, opts: Record<string, unknown>) => {

@@ -29,8 +29,11 @@ export interface InitOptions {
   bake?: string | undefined;
   maxErrorRate?: string | undefined;
   maxP99Ms?: string | undefined;
-  maxErrorIncrease?: string | undefined;
+  maxErrorRatio?: string | undefined;
+  errorFloor?: string | undefined;
+  maxP50Ratio?: string | undefined;
   maxP99Ratio?: string | undefined;
+  maxCostRatio?: string | undefined;
   minRequests?: string | undefined;
   yes?: boolean | undefined;
   force?: boolean | undefined;
@@ -39,7 +42,7 @@ export interface InitOptions {
 export const DEFAULT_PLAN_FILE = 'canary.yaml';
 const DEFAULT_RELAY = 'emulator';
 
-interface Answers {
+export interface Answers {
   route: string;
   baseline: string;
   canary: string;
@@ -114,11 +117,23 @@ const LIMIT_FLAGS: Record<
     check: (n) => n > 0,
     expect: 'a number of milliseconds above 0',
   },
-  maxErrorIncrease: {
-    flag: '--max-error-increase',
-    question: 'Most the canary error rate may exceed the baseline’s (0.01 = 1 point)',
+  maxErrorRatio: {
+    flag: '--max-error-ratio',
+    question: 'Most the canary error rate may be, as a multiple of the baseline’s',
+    check: (n) => n >= 1,
+    expect: 'a ratio of at least 1',
+  },
+  errorFloor: {
+    flag: '--error-floor',
+    question: 'Least the allowed error rate may be above the baseline’s (0.002 = 0.2 points)',
     check: (n) => n >= 0 && n <= 1,
     expect: 'a fraction from 0 to 1',
+  },
+  maxP50Ratio: {
+    flag: '--max-p50-ratio',
+    question: 'Most the canary p50 may be, as a multiple of the baseline’s',
+    check: (n) => n >= 1,
+    expect: 'a ratio of at least 1',
   },
   maxP99Ratio: {
     flag: '--max-p99-ratio',
@@ -126,9 +141,15 @@ const LIMIT_FLAGS: Record<
     check: (n) => n >= 1,
     expect: 'a ratio of at least 1',
   },
+  maxCostRatio: {
+    flag: '--max-cost-ratio',
+    question: 'Most the canary cost per token may be, as a multiple of the baseline’s',
+    check: (n) => n >= 1,
+    expect: 'a ratio of at least 1',
+  },
   minRequests: {
     flag: '--min-requests',
-    question: 'Canary requests a check needs before it counts',
+    question: 'Canary requests a stage needs (pooled) before it can pass',
     check: (n) => Number.isInteger(n) && n >= 1,
     expect: 'a whole number of at least 1',
   },
@@ -255,7 +276,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
 
   if (!limitsGiven) {
     const keep = await confirm({
-      message: `Health limits: error rate ≤ ${limits.maxErrorRate}, p99 ≤ ${limits.maxP99Ms} ms, error rate ≤ baseline + ${limits.maxErrorIncrease}, p99 ≤ ${limits.maxP99Ratio} × baseline, ${limits.minRequests} requests per check. Keep these?`,
+      message: `Health limits: error rate ≤ ${limits.maxErrorRate}, p99 ≤ ${limits.maxP99Ms} ms; against the baseline: error rate ≤ ${limits.maxErrorRatio} × (at least + ${limits.errorFloor}), p50 ≤ ${limits.maxP50Ratio} ×, p99 ≤ ${limits.maxP99Ratio} ×, cost/token ≤ ${limits.maxCostRatio} ×; ${limits.minRequests} requests per stage. Keep these?`,
       default: true,
     });
     if (!keep) {
@@ -315,19 +336,23 @@ bake: ${scalar(a.bake)} # how long each stage holds its weight while the checks 
 analysis:
   interval: 30s # how often the canary is checked
   window: 30s # each check reads metrics over the trailing window; equal to interval, so the
-  #            significance test below sees independent windows
-  min_requests: ${a.limits.minRequests} # canary requests in the window before a check counts
-  failure_limit: 2 # failed checks in a row that trigger the rollback
-  thresholds: # absolute limits on the canary
+  #            paired latency and cost tests see one new window per check
+  min_requests: ${a.limits.minRequests} # canary requests pooled over the stage before it can pass
+  failure_limit: 1 # failed checks in a stage that trigger the rollback (each is already beyond noise)
+  hold_deadline: 30m # both versions over a limit (a shared incident) holds the stage, bake paused, this long at most
+  thresholds: # absolute limits on the canary; when the baseline breaches one too, the stage holds instead
     error_rate: { max: ${a.limits.maxErrorRate} } # a fraction: 0.02 = 2 %
     latency_p99_ms: { max: ${a.limits.maxP99Ms} }
-  baseline_comparison: # limits relative to the baseline over the same window
-    # Fail only when the canary is worse beyond the margin AND beyond the noise (one-sided tests at
-    # 98 % confidence over the stage's windows); too little data is "no data", never a pass.
-    # These defaults scored best on the judgement suite (docs/judgement.md).
-    significance: { enabled: true, confidence: 0.98 }
-    error_rate: { max_increase: ${a.limits.maxErrorIncrease} } # canary − baseline, in error-rate points
-    latency_p99_ms: { max_ratio: ${a.limits.maxP99Ratio} } # canary / baseline
+  baseline_comparison: # limits relative to the baseline, judged on the whole stage so far
+    # Fail only when the canary is worse beyond the margin AND beyond the noise. confidence is per
+    # rollout: a canary within these margins is rolled back for health in at most 1 % of rollouts,
+    # however often it is checked; too little data is "no data", never a pass.
+    # These margins were chosen on the judgement suite (docs/judgement.md).
+    significance: { enabled: true, confidence: 0.99 }
+    error_rate: { max_ratio: ${a.limits.maxErrorRatio}, floor: ${a.limits.errorFloor} } # canary / baseline, at least baseline + floor
+    latency_p50_ms: { max_ratio: ${a.limits.maxP50Ratio} }
+    latency_p99_ms: { max_ratio: ${a.limits.maxP99Ratio} }
+    cost_per_token: { max_ratio: ${a.limits.maxCostRatio} }
 
 rollback:
   deadline: 2m # how long to keep retrying a rollback before giving up (exit 4)

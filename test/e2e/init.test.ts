@@ -58,7 +58,7 @@ describe('canary init with flags', () => {
         '--bake=45m',
         '--max-error-rate=0.05',
         '--max-p99-ms=4000',
-        '--max-error-increase=0.02',
+        '--max-error-ratio=1.5',
         '--max-p99-ratio=1.5',
         '--min-requests=50',
         '--yes',
@@ -82,7 +82,7 @@ describe('canary init with flags', () => {
         '--bake=45m',
         '--max-error-rate=0.05',
         '--max-p99-ms=4000',
-        '--max-error-increase=0.02',
+        '--max-error-ratio=1.5',
         '--max-p99-ratio=1.5',
         '--min-requests=50',
         '--yes',
@@ -98,11 +98,13 @@ describe('canary init with flags', () => {
       'bake: 45m',
       'error_rate: { max: 0.05 }',
       'latency_p99_ms: { max: 4000 }',
-      'error_rate: { max_increase: 0.02 }',
+      'error_rate: { max_ratio: 1.5, floor: 0.002 }',
+      'latency_p50_ms: { max_ratio: 1.2 }',
       'latency_p99_ms: { max_ratio: 1.5 }',
+      'cost_per_token: { max_ratio: 1.1 }',
       'min_requests: 50',
-      // The judgement suite's best-scoring defaults: the significance test on, windows equal to the interval.
-      'significance: { enabled: true, confidence: 0.98 }',
+      // The judgement suite's defaults: the significance test on (per rollout), windows equal to the interval.
+      'significance: { enabled: true, confidence: 0.99 }',
       'interval: 30s',
       'window: 30s',
     ]) {
@@ -201,9 +203,12 @@ describe('canary init in a terminal', () => {
       r.write(`\b\b\b\b0.04${KEY.enter}`);
       for (const question of [
         'p99 latency',
-        'exceed the baseline',
-        'multiple of the baseline',
-        'requests a check needs',
+        'error rate may be, as a multiple',
+        'above the baseline’s',
+        'p50 may be',
+        'p99 may be',
+        'cost per token may be',
+        'requests a stage needs',
       ]) {
         await r.waitFor(question);
         r.write(KEY.enter);
