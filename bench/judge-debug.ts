@@ -1,47 +1,37 @@
-// Replays one seed of one judgement scenario and prints its evaluations (debug aid).
+// Replays seeds of one plan against one scenario and prints every look (a debugging aid):
+//   npm run judge -- debug <plan.yaml> <scenario.yaml> [first-seed-index] [count] [--failed]
 import path from 'node:path';
-import { FakeClock } from '../src/clock.js';
-import { startEmulator } from '../src/emulator/index.js';
+import { loadScenario } from '../src/emulator/index.js';
 import { loadPlan } from '../src/plan/load.js';
-import { createRelayClient } from '../src/relay/client.js';
-import { undiciTransport } from '../src/relay/undici-transport.js';
-import { runRollout } from '../src/rollout/engine.js';
-import { SCENARIOS } from './judge/scenarios.js';
+import type { RolloutEvent } from '../src/rollout/events.js';
+import { runSeed, scrambledSeed } from '../src/simulate/run-seed.js';
 
-const [name, seedText, mode] = process.argv.slice(2);
-const scenario = SCENARIOS.find((s) => s.name === name);
-if (!scenario) throw new Error(`no scenario ${name}`);
-const ROOT = process.env.JUDGE_ROOT ?? process.cwd();
-const loaded = await loadPlan(path.join(ROOT, 'bench', 'judge', 'plan.yaml'));
-const plan =
-  mode === 'fixed' ? { ...loaded, analysis: { ...loaded.analysis, significance: undefined } } : loaded;
-const clock = new FakeClock();
-const emulator = await startEmulator({
-  port: 0,
-  apiKey: 'k-debug-1234',
-  clock,
-  scenario: scenario.emulator,
-  rps: scenario.rps,
-  seed: Number(seedText),
-});
-const client = createRelayClient({
-  transport: undiciTransport,
-  baseUrl: emulator.baseUrl,
-  apiKey: 'k-debug-1234',
-  keySource: 'debug',
-  clock,
-});
-const t0 = clock.now();
-const result = await runRollout(plan, {
-  clock,
-  relay: client,
-  emit: (e) => {
-    if (e.type === 'evaluation') {
-      console.log(`${(e.at - t0) / 1000}s stage ${e.stage} ${e.evaluation.verdict}`);
-      for (const c of e.evaluation.checks) console.log(`   ${c.status} ${c.reason}`);
-    } else console.log(`${(e.at - t0) / 1000}s ${e.type}`);
-  },
-});
-console.log(result.summary);
-await client.close();
-await emulator.close();
+export async function debugMain(args: string[]): Promise<void> {
+  const [planFile, scenarioFile, first = '1', count = '1'] = args.filter((a) => !a.startsWith('--'));
+  const onlyFailed = args.includes('--failed');
+  if (!planFile || !scenarioFile)
+    throw new Error('usage: debug <plan> <scenario> [first] [count] [--failed]');
+  const plan = await loadPlan(path.resolve(planFile));
+  const scenario = await loadScenario(path.resolve(scenarioFile));
+  for (let i = Number(first); i < Number(first) + Number(count); i++) {
+    const lines: string[] = [];
+    let t0: number | null = null;
+    const onEvent = (e: RolloutEvent) => {
+      t0 ??= e.at;
+      const t = `${((e.at - t0) / 1000).toFixed(0)}s`;
+      if (e.type === 'evaluation') {
+        lines.push(
+          `${t} stage ${e.stage + 1} ${e.evaluation.verdict} ${JSON.stringify(e.evaluation.error_control ?? {})}`,
+        );
+        for (const c of e.evaluation.checks) lines.push(`     ${c.status} ${c.reason}`);
+      } else if (e.type !== 'weights_set' && e.type !== 'preflight') lines.push(`${t} ${e.type}`);
+    };
+    const run = await runSeed(
+      { plan, scenario, rps: scenario.rps ?? plan.emulator?.rps ?? 200, onEvent },
+      scrambledSeed(i),
+    );
+    if (onlyFailed && run.outcome === 'promoted') continue;
+    console.log(`── seed #${i} (${run.seed}): ${run.outcome} ${run.cause ?? ''} — ${run.summary}`);
+    console.log(lines.join('\n'));
+  }
+}

@@ -8,6 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = new URL('../node_modules/.cache/canary-judge/', import.meta.url);
 await mkdir(outdir, { recursive: true });
 const outfile = fileURLToPath(new URL('judge.mjs', outdir));
+const debug = process.argv[2] === 'debug';
 await build({
   entryPoints: [fileURLToPath(new URL('judge.ts', import.meta.url))],
   outfile,
@@ -21,4 +22,5 @@ await build({
 });
 process.env.JUDGE_ROOT ??= root;
 process.env.JUDGE_RUN = '1';
-await import(pathToFileURL(outfile).href);
+const module = await import(pathToFileURL(outfile).href);
+if (debug) await module.debugMain(process.argv.slice(3));
