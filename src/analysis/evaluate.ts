@@ -31,7 +31,14 @@ export interface EvaluateInput {
    * both, the look is judged by ./sequential-evaluate.ts (pooled counts, error control per
    * stage and per rollout); without, by the per-window tests below.
    */
-  pool?: { canary: VersionMetrics | null; baseline: VersionMetrics | null } | undefined;
+  pool?:
+    | {
+        canary: VersionMetrics | null;
+        baseline: VersionMetrics | null;
+        /** At 100 %: the baseline's pooled metrics from the last stage that had one. */
+        reference?: VersionMetrics | null | undefined;
+      }
+    | undefined;
   stage?: { bakeFraction: number; budget: ErrorBudget } | undefined;
 }
 

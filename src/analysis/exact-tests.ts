@@ -43,19 +43,21 @@ export function ratioPValue(canary: Counts, baseline: Counts, ratio: number): nu
   const total = canary.errors + baseline.errors;
   if (total === 0 || canary.requests === 0) return 1;
   if (baseline.requests === 0) return 1;
+  if (ratio <= 0) return canary.errors > 0 ? 0 : 1;
   const share = (ratio * canary.requests) / (ratio * canary.requests + baseline.requests);
   return binomialUpperTail(canary.errors, total, share);
 }
 
 /**
- * H0: p_canary ≤ p_baseline + increase, with the baseline taken at its observed rate. Stated
- * as the ratio the increase amounts to at the baseline's rate, so the baseline's noise is
- * counted; with no baseline errors, as an exact test of the canary against `increase` alone.
+ * H0: p_canary ≤ p_baseline + increase, stated as the ratio the increase amounts to at the
+ * baseline's rate, so the baseline's own noise is counted. The rate is taken as
+ * (errors + ½) / (requests + 1): a baseline with 0 errors in 300 requests may well run at
+ * 0.5 %, and treating it as exactly 0 would blame the canary for the baseline's luck.
  */
 export function increasePValue(canary: Counts, baseline: Counts, increase: number): number {
-  const rate = baseline.requests > 0 ? baseline.errors / baseline.requests : 0;
-  if (rate > 0) return ratioPValue(canary, baseline, (rate + increase) / rate);
-  return thresholdPValue(canary, increase);
+  if (baseline.requests <= 0) return thresholdPValue(canary, increase);
+  const rate = (baseline.errors + 0.5) / (baseline.requests + 1);
+  return ratioPValue(canary, baseline, (rate + increase) / rate);
 }
 
 /** One-sided p-value of a paired t-test, H0: mean(d) ≤ 0, over `d`'s values. */

@@ -24,7 +24,12 @@ export interface SequentialInput {
   canary: VersionMetrics | null;
   baseline: VersionMetrics | null;
   /** Everything since the stage started, read as one window. */
-  pool: { canary: VersionMetrics | null; baseline: VersionMetrics | null };
+  pool: {
+    canary: VersionMetrics | null;
+    baseline: VersionMetrics | null;
+    /** No baseline now (100 %): its pooled metrics from the last stage that had one. */
+    reference?: VersionMetrics | null | undefined;
+  };
   /** The current window and earlier non-overlapping ones, newest first, for paired tests. */
   windows: (metric: JudgedMetric) => { canary: number; baseline: number }[];
   config: Pick<AnalysisConfig, 'minRequests' | 'thresholds' | 'baselineComparison' | 'significance'>;
@@ -110,14 +115,9 @@ function errorComparisonP(
   baseline: { errors: number; requests: number },
 ): number {
   const tight: number[] = [];
-  if (rule.max_ratio !== undefined) {
-    const rate = baseline.requests > 0 ? baseline.errors / baseline.requests : 0;
-    tight.push(
-      rate > 0 || baseline.errors > 0
-        ? ratioPValue(canary, baseline, rule.max_ratio)
-        : thresholdPValue(canary, ZERO_BASELINE_ALLOWANCE.error_rate),
-    );
-  }
+  // The conditional test needs no baseline errors to judge a ratio: 7 canary errors against 0 of
+  // the baseline's on equal traffic is p = share⁷, not a breach of a near-zero allowance.
+  if (rule.max_ratio !== undefined) tight.push(ratioPValue(canary, baseline, rule.max_ratio));
   if (rule.max_increase !== undefined) tight.push(increasePValue(canary, baseline, rule.max_increase));
   // Both given: the canary must meet both (the tighter bound), so either test may fail it.
   let p = tight.length > 0 ? Math.min(...tight) : 1;
@@ -232,13 +232,26 @@ export function evaluateSequential(input: SequentialInput): Evaluation {
     // within the plan's margin of it: then the canary is no worse than the baseline, and the
     // breach is the environment's (a slow upstream), not the canary's.
     const margin = config.baselineComparison[metric];
+    // Over the stage too: one window of a baseline running at 3 % can read 1.8 % by chance.
+    const pooledBase = comparing ? num(input.pool.baseline, metric) : null;
     const baselineBreached =
       baseValue !== null &&
       (!withinBound(baseValue, rule.max) ||
+        (pooledBase !== null && !withinBound(pooledBase, rule.max)) ||
         (margin !== undefined && withinBound(value, comparisonBound(metric, margin, baseValue))));
     let status: CheckStatus = 'pass';
     let reason = `${label} ${fmt(value)} ≤ max ${fmt(rule.max)}${baseText} ${where}`;
-    if (!withinBound(value, rule.max) && baselineBreached && !fromWindow) {
+    // At 100 % there is no baseline to compare with: the one it replaced, over its last stage.
+    const reference = comparing ? null : num(input.pool.reference ?? null, metric);
+    const referenceBreached =
+      reference !== null &&
+      (!withinBound(reference, rule.max) ||
+        (margin !== undefined && withinBound(value, comparisonBound(metric, margin, reference))));
+    if (breached && referenceBreached) {
+      reason =
+        `${label} ${fmt(value)} > max ${fmt(rule.max)} ${where}, but the baseline was at ${fmt(reference ?? 0)} ` +
+        'over its last stage: both versions degraded, the canary no worse than the baseline it replaces';
+    } else if (!withinBound(value, rule.max) && baselineBreached && !fromWindow) {
       // Over the stage, both were degraded at some time: the live windows decide holds; the
       // canary is no worse than the baseline, which is what this limit's verdict needs.
       reason =

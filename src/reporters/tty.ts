@@ -135,7 +135,11 @@ function verdictLine(input: FrameInput): string {
   const e = ev.evaluation;
   const head =
     e.verdict === 'pass'
-      ? chalk.green('checks pass')
+      ? chalk.green(
+          e.error_control
+            ? `checks pass (confidence ${Number((e.error_control.stage_confidence * 100).toPrecision(4))}% per stage, ${Number((e.error_control.rollout_confidence * 100).toPrecision(4))}% per rollout)`
+            : 'checks pass',
+        )
       : e.verdict === 'fail'
         ? chalk.red(`checks FAIL ${ev.consecutiveFailures}/${ev.failureLimit}`)
         : e.verdict === 'hold'

@@ -245,6 +245,11 @@ class RolloutRun {
   /** Furthest stage whose weights this run set (or found in place at start). */
   private reached: number | null = null;
   private changedWeights = false;
+  /**
+   * The baseline's pooled metrics from the last stage that had one: at 100 % there is no
+   * baseline, and a threshold breach the baseline shared is not the canary's fault.
+   */
+  private referenceBaseline: VersionMetrics | null = null;
   private gate: Gate | null = null;
   /** Stages whose checks have run (before a gate opens, or else before the stage counts as passed). */
   private readonly checkedStages = new Set<number>();
@@ -1061,7 +1066,11 @@ class RolloutRun {
             windowEnd,
             ...(reads.pooled
               ? {
-                  pool: { canary: value(reads.poolCanary), baseline: value(reads.poolBaseline) },
+                  pool: {
+                    canary: value(reads.poolCanary),
+                    baseline: value(reads.poolBaseline),
+                    reference: reads.withBaseline ? null : this.referenceBaseline,
+                  },
                   stage: {
                     bakeFraction: (clock.now() - stageStart - heldMs) / Math.max(1, stage.bakeMs),
                     budget,
@@ -1081,6 +1090,7 @@ class RolloutRun {
             }),
           );
           latest = evaluation;
+          if (reads.pooled && reads.withBaseline) this.referenceBaseline = value(reads.poolBaseline);
           history.push(evaluation);
           if (history.length > 240) history.shift();
           if (evaluation.verdict === 'fail') failures++;

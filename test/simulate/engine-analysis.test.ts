@@ -63,4 +63,26 @@ describe('stage analysis in the engine', () => {
     // 10 canary requests a second: the 5 % stage pools its 2 000 after its 10 minutes are nearly over.
     expect(run.outcome).toBe('promoted');
   });
+
+  it('at 100 %, with no baseline left, a limit the baseline breached too is not the canary’s fault', async () => {
+    const plan = await initPlan();
+    const events: RolloutEvent[] = [];
+    const run = await runSeed(
+      {
+        plan,
+        rps: 200,
+        scenario: { default: { ...BASE, error_rate: 0.03 } },
+        onEvent: (e) => events.push(e),
+      },
+      1958489465,
+    );
+    expect(run.outcome).toBe('promoted');
+    const last = events.filter((e) => e.type === 'evaluation').at(-1);
+    const check =
+      last?.type === 'evaluation' ? last.evaluation.checks.find((c) => c.id === 'error_rate.max') : undefined;
+    expect(check?.status).toBe('pass');
+    expect(check?.reason).toMatch(
+      /> max 2\.00% in the window, but the baseline was at [\d.]+% over its last stage/,
+    );
+  });
 });
