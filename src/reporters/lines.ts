@@ -99,7 +99,11 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
         : undefined;
       if (e.verdict === 'pass') {
         return [
-          { tag: 'check', text: join('pass', checksText(e.checks), custom, requests, bake, control), tone: 'good' },
+          {
+            tag: 'check',
+            text: join('pass', checksText(e.checks), custom, requests, bake, control),
+            tone: 'good',
+          },
         ];
       }
       if (e.verdict === 'hold') {
