@@ -12,8 +12,7 @@
  *   windows on the log ratio canary / baseline (windows are paired in time, so what moves
  *   both versions, an upstream slowdown or the hour's traffic mix, cancels out).
  */
-import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
-import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import { binomialTail, studentUpperTail } from './beta.js';
 
 export interface Counts {
   errors: number;
@@ -26,7 +25,7 @@ export function binomialUpperTail(k: number, n: number, p: number): number {
   if (k > n) return 0;
   if (p <= 0) return 0;
   if (p >= 1) return 1;
-  return Math.min(1, Math.max(0, 1 - binomialCdf(k - 1, n, p)));
+  return Math.min(1, Math.max(0, binomialTail(k, n, p)));
 }
 
 /** Is the canary's error rate above `max`? One-sided exact binomial p-value. */
@@ -69,5 +68,5 @@ export function pairedTPValue(d: readonly number[]): { pValue: number; mean: num
   const sd = Math.sqrt(variance);
   if (!(sd > 1e-12)) return { pValue: mean > 1e-12 ? 0 : 1, mean };
   const t = mean / (sd / Math.sqrt(n));
-  return { pValue: Math.min(1, Math.max(0, 1 - tCdf(t, n - 1))), mean };
+  return { pValue: Math.min(1, Math.max(0, studentUpperTail(t, n - 1))), mean };
 }
