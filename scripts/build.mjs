@@ -398,3 +398,13 @@ for (const argv of cli.helpRequests(helpIo(capture(), capture()))) {
   pages[JSON.stringify(argv)] = stdout.text;
 }
 await writeFile(new URL('help.json', dist), `${JSON.stringify({ width: cli.HELP_WIDTH, pages })}\n`);
+
+// The plan's JSON Schema, as `canary schema` prints it: the package ships it, and the URL in
+// `canary init`'s modeline (src/plan/schema-url.ts) points at this file of the published version.
+{
+  const [stdout, stderr] = [capture(), capture()];
+  const code = await cli.main(['schema'], helpIo(stdout, stderr));
+  if (code !== 0 || stderr.text !== '')
+    throw new Error(`canary schema failed (exit ${code}): ${stderr.text}`);
+  await writeFile(new URL('plan.schema.json', dist), stdout.text);
+}

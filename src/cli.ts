@@ -56,6 +56,16 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     });
 
   program
+    .command('schema')
+    .description("print the plan file's JSON Schema, for editors (see the README's Editors section)")
+    .action(async () => {
+      await runCommand(async () => {
+        const { runSchemaCommand } = await import('./commands/schema.js');
+        return (io) => runSchemaCommand(io);
+      });
+    });
+
+  program
     .command('emulator')
     .description('run the built-in relay emulator until Ctrl-C')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8787')

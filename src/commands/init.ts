@@ -15,6 +15,7 @@ import { formatDuration, parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, findPreset, type Limits, STAGE_PRESETS } from '../plan/presets.js';
 import { ROUTE_PATTERN } from '../plan/schema.js';
+import { SCHEMA_MODELINE } from '../plan/schema-url.js';
 import { VERSION_TAG_PATTERN } from '../relay/types.js';
 
 export interface InitOptions {
@@ -310,7 +311,8 @@ export function renderPlan(a: Answers): string {
     return lines.join('\n');
   };
   const emulator = a.relayUrl === 'emulator';
-  return `# Canary rollout plan, written by \`canary init\`.
+  return `${SCHEMA_MODELINE}
+# Canary rollout plan, written by \`canary init\`. The line above lets editors check it as you type.
 #
 #   canary validate ${'<this file>'}
 #   canary rollout <this file> --dry-run   # print the schedule, change nothing

@@ -5,7 +5,7 @@
  */
 import parse from 'parse-duration';
 
-const DURATION_FORMAT = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+export const DURATION_FORMAT = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /** Milliseconds for a strict duration string, or undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {

@@ -69,7 +69,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Above this the emulator would spend its time simulating rather than answering. */
-const MAX_EMULATOR_RPS = 100_000;
+export const MAX_EMULATOR_RPS = 100_000;
 
 export const SECRET_MESSAGE =
   'the API key never goes in a plan: set RELAY_API_KEY (or relay.api_key_env) or relay.api_key_file';
@@ -128,6 +128,9 @@ const KEYS = {
   healthCheck: ['enabled', 'error_rate_threshold', 'latency_p99_threshold_ms', 'auto_rollback'],
   rollback: ['deadline'],
 } as const;
+
+/** Every mapping's keys, for the plan's JSON Schema (src/plan/json-schema.ts), which must describe each. */
+export const PLAN_KEYS = KEYS;
 
 /** A key and its value as written; `node` is the value as written (maybe an alias), `value` resolved. */
 export interface Entry {

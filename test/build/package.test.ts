@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lightBundles } from '../../scripts/build-checks.mjs';
+import { PLAN_SCHEMA_URL, SCHEMA_MODELINE } from '../../src/plan/schema-url.js';
 import { ROOT } from '../e2e/spawn.js';
 
 const run = promisify(execFile);
@@ -125,6 +126,7 @@ describe('npm pack', () => {
         'dist/report.cjs',
         'dist/version.json',
         'dist/help.json',
+        'dist/plan.schema.json',
         ...examples,
       ].sort(),
     );
@@ -133,6 +135,18 @@ describe('npm pack', () => {
     // for hover values, is 190 kB of it), so the bound is 1.25 MB.
     expect(paths.filter((p) => /\.map$|\.canary|\.cache|^src\/|\.ndjson$/.test(p))).toEqual([]);
     expect(packed?.size).toBeLessThan(1.25 * 1024 * 1024);
+  });
+
+  it('ships the plan schema where the modeline canary init writes points', async () => {
+    // The URL names this version's copy of dist/plan.schema.json on a public npm CDN.
+    expect(PLAN_SCHEMA_URL).toBe(
+      `https://cdn.jsdelivr.net/npm/${pkg.name}@${pkg.version}/dist/plan.schema.json`,
+    );
+    const { stdout } = await run(process.execPath, [join(ROOT, 'bin/canary.cjs'), 'schema']);
+    expect(await readFile(join(ROOT, 'dist/plan.schema.json'), 'utf8')).toBe(stdout);
+    expect(JSON.parse(stdout).$id).toBe(PLAN_SCHEMA_URL);
+    // The README shows the modeline of this version.
+    expect(await readFile(join(ROOT, 'README.md'), 'utf8')).toContain(SCHEMA_MODELINE);
   });
 });
 
