@@ -3,18 +3,15 @@
  * dependency (the bundles carry everything), the tarball holds only what runs, and a tarball
  * installed into an empty prefix runs a whole quickstart rollout with nothing else installed.
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lightBundles } from '../../scripts/build-checks.mjs';
 import { PLAN_SCHEMA_URL, SCHEMA_MODELINE } from '../../src/plan/schema-url.js';
 import { ROOT } from '../e2e/spawn.js';
-
-const run = promisify(execFile);
+import { npm, packTarball, run } from '../helpers/pack.js';
 
 interface PackageJson {
   name: string;
@@ -34,14 +31,6 @@ interface PackageJson {
 }
 
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
-
-/** `npm` with scripts off: `npm pack` would otherwise run `prepare` and rebuild dist/ under the other tests. */
-function npm(args: string[], cwd = ROOT) {
-  return run('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-}
 
 /** Every module the built bundles load at run time that is not one of Node's built-ins. */
 async function externalRequires(): Promise<string[]> {
@@ -159,13 +148,9 @@ describe('the packed tarball, installed into an empty prefix', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'canary-pack-'));
     prefix = join(dir, 'prefix');
-    const { stdout } = await npm(['pack', '--json', '--pack-destination', dir]);
-    const [packed] = JSON.parse(stdout) as { filename: string }[];
+    const tarball = await packTarball(dir);
     // --offline: with no dependencies, installing needs nothing from a registry.
-    await npm(
-      ['install', '--global', '--offline', '--prefix', prefix, join(dir, packed?.filename ?? '')],
-      dir,
-    );
+    await npm(['install', '--global', '--offline', '--prefix', prefix, tarball], dir);
     env = {
       PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}`,
       HOME: dir,
