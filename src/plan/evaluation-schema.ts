@@ -26,7 +26,7 @@ export const EVALUATION_DEFAULTS = {
   showWorst: 3,
 } as const;
 
-const KEYS = {
+export const EVALUATION_KEYS = {
   evaluation: [
     'prompts',
     'repeat',
@@ -81,7 +81,7 @@ function readJudge(r: PlanReader, entry: Entry): JudgeConfig | undefined {
     };
   }
   if (!isMap(v)) return r.fail(entry, 'a command like ./judge.sh, or {run: ./judge.sh, timeout: 30s}');
-  const fields = r.mapping(entry, KEYS.judge);
+  const fields = r.mapping(entry, EVALUATION_KEYS.judge);
   const run = r.string(r.required(fields, 'run'), 'a shell command like ./judge.sh');
   const timeoutEntry = r.optional(fields, 'timeout');
   const timeout = r.duration(timeoutEntry, { positive: true });
@@ -130,7 +130,7 @@ export function readEvaluation(
   entry: Entry | undefined,
   baseDir: string,
 ): EvaluationConfig | undefined {
-  const fields = optionalMapping(r, entry, KEYS.evaluation);
+  const fields = optionalMapping(r, entry, EVALUATION_KEYS.evaluation);
   if (!fields) return undefined;
   let ok = true;
   const prompts = readPromptPaths(r, r.required(fields, 'prompts'), baseDir);

@@ -10,123 +10,25 @@
  */
 import { VERSION_TAG_PATTERN } from '../relay/types.js';
 import { VERSION } from '../version.js';
-import { DURATION_FORMAT } from './duration.js';
+import { evaluationSchema } from './json-schema-evaluation.js';
 import {
-  DEFAULTS,
-  ENV_NAME_PATTERN,
-  MAX_EMULATOR_RPS,
-  PLAN_KEYS,
-  ROUTE_PATTERN,
-  SIGNIFICANCE_DEFAULTS,
-} from './schema.js';
+  anyJson,
+  duration,
+  envName,
+  fraction,
+  HTTP_URL,
+  type JsonSchema,
+  object,
+  source,
+  string,
+  when,
+  whole,
+} from './json-schema-kit.js';
+import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './schema.js';
 import { PLAN_SCHEMA_URL } from './schema-url.js';
 import { JUDGED_METRICS, NOTIFY_EVENTS, PROMETHEUS_QUERY_NAMES } from './types.js';
 
-export type JsonSchema = { [key: string]: unknown };
-
-const source = (pattern: RegExp): string => pattern.source;
-
-/** `if`/`then`, built so that no object literal has a `then` (it would look like a promise). */
-const when = (condition: JsonSchema, consequence: JsonSchema): JsonSchema =>
-  Object.fromEntries([
-    ['if', condition],
-    ['then', consequence],
-  ]);
-
-const string = (description: string, extra: JsonSchema = {}): JsonSchema => ({
-  type: 'string',
-  minLength: 1,
-  description,
-  ...extra,
-});
-
-const envName = (description: string): JsonSchema => ({
-  type: 'string',
-  pattern: source(ENV_NAME_PATTERN),
-  description: `${description} (the variable's name, never its value)`,
-});
-
-/** The validator's duration format; `positive` also refuses one that is all zeros. */
-const duration = (
-  description: string,
-  options: { positive?: boolean; default?: number } = {},
-): JsonSchema => ({
-  type: 'string',
-  pattern: options.positive ? `(?=.*[1-9])${source(DURATION_FORMAT)}` : source(DURATION_FORMAT),
-  description: `${description}: a duration like 30s, 10m or 1h30m${options.positive ? ', above 0' : ''}`,
-  ...(options.default !== undefined ? { default: formatMs(options.default) } : {}),
-  examples: ['30s', '10m', '1h30m'],
-});
-
-function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
-/** A URL the validator accepts: http(s), a host, and no user or password in it. */
-const HTTP_URL = '^[hH][tT][tT][pP][sS]?://[^/?#@\\s]+(?:[/?#]\\S*)?$';
-
-const whole = (description: string, minimum: number, fallback?: number): JsonSchema => ({
-  type: 'integer',
-  minimum,
-  description,
-  ...(fallback !== undefined ? { default: fallback } : {}),
-});
-
-const fraction = (description: string): JsonSchema => ({
-  type: 'number',
-  minimum: 0,
-  maximum: 1,
-  description,
-});
-
-const anyJson = (description: string): JsonSchema => ({ type: 'object', description });
-
-/**
- * A mapping whose keys are exactly `keys` (the validator's list): every key must be described,
- * and nothing described that the validator does not know. A mismatch is a bug in this file,
- * found by the first test or build that builds the schema.
- */
-function object(
-  where: string,
-  keys: readonly string[],
-  properties: Record<string, JsonSchema>,
-  extra: JsonSchema = {},
-): JsonSchema {
-  const missing = keys.filter((k) => !(k in properties));
-  const unknown = Object.keys(properties).filter((k) => !keys.includes(k));
-  if (missing.length > 0 || unknown.length > 0) {
-    throw new Error(
-      `src/plan/json-schema.ts: ${where} ${missing.length ? `does not describe ${missing.join(', ')}` : ''}${
-        missing.length && unknown.length ? ' and ' : ''
-      }${unknown.length ? `describes ${unknown.join(', ')}, which the validator does not know` : ''}`,
-    );
-  }
-  const required = (extra.required as string[] | undefined) ?? [];
-  // The validator reads an optional key written with no value (`bake:`) as "use the default".
-  const nullable = (key: string, schema: JsonSchema): JsonSchema => {
-    if (required.includes(key)) return schema;
-    const { description, default: fallback, examples, ...rest } = schema;
-    return {
-      ...(description !== undefined ? { description } : {}),
-      ...(fallback !== undefined ? { default: fallback } : {}),
-      ...(examples !== undefined ? { examples } : {}),
-      anyOf: [rest, { type: 'null' }],
-    };
-  };
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, nullable(k, v)])),
-    ...extra,
-  };
-}
+export type { JsonSchema } from './json-schema-kit.js';
 
 function version(role: string): JsonSchema {
   const needsModel = [
@@ -509,6 +411,7 @@ export function planJsonSchema(): JsonSchema {
         ),
         checks: checks('Commands run before leaving every stage (smoke tests, evals).'),
         notify,
+        evaluation: evaluationSchema(),
       },
       {
         required: ['relay', 'route', 'baseline', 'canary', 'stages'],

@@ -85,7 +85,41 @@ const EVERYTHING = yaml(
   'notify:',
   '  - {url_env: SLACK_WEBHOOK_URL, format: slack, events: [started, failed], timeout: 5s}',
   '  - {url: "https://hooks.example.com/x", url_env: ~}',
+  'evaluation:',
+  '  prompts: [prompts/a.jsonl, prompts/b.jsonl]',
+  '  repeat: 2',
+  '  sample: 5',
+  '  concurrency: 2',
+  '  timeout: 30s',
+  '  max_tokens: 100',
+  '  stream: false',
+  '  judge: {run: ./judge.sh, timeout: 10s, concurrency: 1}',
+  '  thresholds:',
+  '    success_rate: {min: 0.9}',
+  '    agreement: {min: 0.4}',
+  '    judge_score: {min: 0.5}',
+  '    latency_p99_ms: {max: 100, max_ratio: 1.5}',
+  '    output_tokens: {min_ratio: 0.5, max_increase: 10}',
+  '  show_worst: 0',
 );
+
+/** Broken `evaluation:` blocks (the plan's other sections are in test/plan/broken-plans.ts). */
+const EVALUATION_BROKEN: Array<[string, string]> = [
+  ['no prompts', yaml(...MINIMAL, 'evaluation: {repeat: 2}')],
+  ['repeat 0', yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, repeat: 0}')],
+  ['a rate of 95', yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, thresholds: {success_rate: {min: 95}}}')],
+  [
+    'agreement against the baseline',
+    yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, thresholds: {agreement: {max_ratio: 2}}}'),
+  ],
+  [
+    'judge_score without a judge',
+    yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, thresholds: {judge_score: {min: 0.5}}}'),
+  ],
+  ['an empty rule', yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, thresholds: {latency_p99_ms: {}}}')],
+  ['an unknown metric', yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, thresholds: {bleu: {min: 1}}}')],
+  ['a blank judge', yaml(...MINIMAL, 'evaluation: {prompts: p.jsonl, judge: " "}')],
+];
 
 const VALID: Array<[string, string]> = [
   ['the minimal plan', yaml(...MINIMAL)],
@@ -187,6 +221,11 @@ describe('the plan JSON Schema', () => {
     } else {
       expect(schemaErrors(text), `${name}: the schema accepts what the validator refuses`).not.toEqual([]);
     }
+  });
+
+  it.each(EVALUATION_BROKEN)('refuses an evaluation with %s, as the validator does', (_name, text) => {
+    expect(problemsOf(text)).not.toEqual([]);
+    expect(schemaErrors(text)).not.toEqual([]);
   });
 
   it('names only real cases as validator-only', () => {
