@@ -24,6 +24,7 @@ import {
   when,
   whole,
 } from './json-schema-kit.js';
+import { customMetricsSchema } from './json-schema-metrics.js';
 import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './schema.js';
 import { PLAN_SCHEMA_URL } from './schema-url.js';
 import { JUDGED_METRICS, NOTIFY_EVENTS, PROMETHEUS_QUERY_NAMES } from './types.js';
@@ -232,6 +233,12 @@ const prometheus: JsonSchema = object(
   },
 );
 
+/** A metrics list with a PromQL metric in it. */
+const PROMQL_METRICS: JsonSchema = {
+  type: 'array',
+  contains: { type: 'object', required: ['query'], properties: { query: { type: 'string' } } },
+};
+
 const analysis: JsonSchema = object(
   'analysis',
   PLAN_KEYS.analysis,
@@ -258,6 +265,7 @@ const analysis: JsonSchema = object(
     thresholds: metricRules('analysis.thresholds', threshold),
     baseline_comparison: metricRules('analysis.baseline_comparison', comparison, { significance }),
     provider: { enum: ['relay', 'prometheus'], default: 'relay', description: 'Where metrics come from.' },
+    metrics: customMetricsSchema(),
     prometheus,
   },
   {
@@ -268,9 +276,19 @@ const analysis: JsonSchema = object(
         { type: 'object', required: ['provider'], properties: { provider: { const: 'prometheus' } } },
         { type: 'object', required: ['prometheus'], properties: { prometheus: { type: 'object' } } },
       ),
+      // A prometheus block serves provider: prometheus, or the PromQL ones of analysis.metrics.
       when(
-        { type: 'object', required: ['prometheus'], properties: { prometheus: { type: 'object' } } },
+        {
+          type: 'object',
+          required: ['prometheus'],
+          properties: { prometheus: { type: 'object' } },
+          not: { required: ['metrics'], properties: { metrics: PROMQL_METRICS } },
+        },
         { type: 'object', required: ['provider'], properties: { provider: { const: 'prometheus' } } },
+      ),
+      when(
+        { type: 'object', required: ['metrics'], properties: { metrics: PROMQL_METRICS } },
+        { type: 'object', required: ['prometheus'], properties: { prometheus: { type: 'object' } } },
       ),
     ],
   },

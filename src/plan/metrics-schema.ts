@@ -10,12 +10,12 @@ import { type MetricRule, RULE_KEYS } from '../evaluation/types.js';
 import { checkTemplate } from '../metrics/promql.js';
 import { ENV_NAME_PATTERN, type Entry, looksLikeSecretKey, type PlanReader } from './schema.js';
 
-const KEYS = {
+export const CUSTOM_METRIC_KEYS = {
   metric: ['name', 'query', 'http', 'min_requests', 'dry_run', ...RULE_KEYS],
   http: ['url', 'method', 'headers', 'body', 'value'],
   header: ['env', 'prefix'],
 } as const;
-const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export const CUSTOM_METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password|cookie/i;
 
 function entryAt(r: PlanReader, node: unknown, path: string): Entry {
@@ -37,7 +37,7 @@ function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
       continue;
     }
     if (isMap(value.value)) {
-      const fields = r.mapping(value, KEYS.header);
+      const fields = r.mapping(value, CUSTOM_METRIC_KEYS.header);
       const envEntry = r.required(fields, 'env');
       const env = r.pattern(
         envEntry,
@@ -67,7 +67,7 @@ function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
 }
 
 function readHttp(r: PlanReader, entry: Entry): Extract<CustomSource, { kind: 'http' }> | undefined {
-  const fields = r.mapping(entry, KEYS.http, { secrets: false });
+  const fields = r.mapping(entry, CUSTOM_METRIC_KEYS.http, { secrets: false });
   if (!fields) return undefined;
   let ok = true;
   const urlEntry = r.required(fields, 'url');
@@ -157,13 +157,17 @@ export function readCustomMetrics(
   let ok = true;
   entry.value.items.forEach((item, i) => {
     const itemEntry = entryAt(r, item, `${entry.path}[${i}]`);
-    const fields = r.mapping(itemEntry, KEYS.metric);
+    const fields = r.mapping(itemEntry, CUSTOM_METRIC_KEYS.metric);
     if (!fields) {
       ok = false;
       return;
     }
     const nameEntry = r.required(fields, 'name');
-    const name = r.pattern(nameEntry, NAME, 'a name of lowercase letters, digits and _, like ttft_p99_ms');
+    const name = r.pattern(
+      nameEntry,
+      CUSTOM_METRIC_NAME,
+      'a name of lowercase letters, digits and _, like ttft_p99_ms',
+    );
     if (name !== undefined && names.has(name)) {
       r.problem(nameEntry as Entry, `${itemEntry.path}.name: another metric is already named '${name}'`);
       ok = false;
