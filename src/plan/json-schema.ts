@@ -174,8 +174,18 @@ const comparison = (metric: string): JsonSchema =>
         exclusiveMinimum: 0,
         description: 'Highest canary/baseline ratio, e.g. 1.25.',
       },
+      floor:
+        metric === 'error_rate'
+          ? fraction(
+              "Least increase over the baseline's error rate ever allowed (0-1), so a near-zero baseline does not make the ratio unmeetable.",
+            )
+          : {
+              type: 'number',
+              minimum: 0,
+              description: "Least increase over the baseline's value ever allowed.",
+            },
     },
-    { minProperties: 1 },
+    { anyOf: [{ required: ['max_increase'] }, { required: ['max_ratio'] }] },
   );
 
 const significance: JsonSchema = {
@@ -249,7 +259,11 @@ const analysis: JsonSchema = object(
       default: DEFAULTS.windowMs,
     }),
     min_requests: whole('Canary requests a check needs before it can judge.', 1, DEFAULTS.minRequests),
-    failure_limit: whole('Consecutive failed checks that roll back.', 1, DEFAULTS.failureLimit),
+    failure_limit: whole('Failed checks within a stage that roll back.', 1, DEFAULTS.failureLimit),
+    hold_deadline: duration(
+      'How long a shared incident (both versions breaching the same limit) may hold a stage before rolling back',
+      { positive: true, default: DEFAULTS.holdDeadlineMs },
+    ),
     data_deadline: {
       type: 'string',
       pattern: '^0*[1-9]\\d*(?:\\.\\d+)?x$',
