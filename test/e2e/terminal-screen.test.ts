@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ScreenRun, spawnScreen } from '../terminal/screen.js';
 import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
-import { baseEnv, ROOT } from './spawn.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const API_KEY = 'screen-key-7f3a9c1e';
 const BASE = 'screen-v1';
@@ -38,16 +38,17 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function start(route: string, cols: number, rows: number): ScreenRun {
+/** A new folder holding `file`, a plan for `route` on the emulator process. */
+function writePlan(route: string, stages = '[10, 50, 100]', file = 'plan.yaml'): void {
   dir = mkdtempSync(join(tmpdir(), 'canary-screen-'));
   writeFileSync(
-    join(dir, 'plan.yaml'),
+    join(dir, file),
     `relay:
   url: ${emulator.baseUrl}
 route: ${route}
 baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
 canary: { version_tag: ${CAN}, model: anthropic/claude-sonnet-4-20250514 }
-stages: [10, 50, 100]
+stages: ${stages}
 bake: 10m
 analysis:
   interval: 1s
@@ -57,6 +58,10 @@ analysis:
     error_rate: { max: 0.05 }
 `,
   );
+}
+
+function start(route: string, cols: number, rows: number): ScreenRun {
+  writePlan(route);
   run = spawnScreen(['rollout', 'plan.yaml'], {
     cols,
     rows,
@@ -129,5 +134,42 @@ describe('the live view on a real screen', () => {
     }
     r.write('r');
     expect((await r.exited).code).toBe(3);
+  });
+});
+
+describe('status --watch at a terminal', () => {
+  it('refreshes in place under a line naming the interval and the time, and Ctrl-C ends it', async () => {
+    // A route to watch: a one-stage rollout straight to 100 %.
+    writePlan('screen-watch', '[100]', 'one.yaml');
+    const made = await runCli(['rollout', 'one.yaml', '--output', 'plain'], {
+      cwd: dir,
+      env: baseEnv({ RELAY_API_KEY: API_KEY }),
+    });
+    expect(made.code, made.stderr).toBe(0);
+
+    const watch = spawnScreen(
+      ['status', '--route', 'screen-watch', '--watch', '--interval', '1s', '--window', '1m'],
+      {
+        cols: 100,
+        rows: 30,
+        cwd: dir,
+        env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
+      },
+    );
+    run = watch;
+    await watch.waitForRow(/^every 1s · \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ · Ctrl-C stops$/);
+    const first = watch.rows().find((row) => row.startsWith('every 1s'));
+    const { until } = await import('../terminal/pty.js');
+    await until('a refresh with a later time', () => {
+      const now = watch.rows().find((row) => row.startsWith('every 1s'));
+      return now !== undefined && now !== first;
+    });
+    await watch.settle();
+    const screen = watch.rows();
+    // In place: one header and one table on screen, not a growing scroll of snapshots.
+    expect(countRows(screen, /^every 1s/), screen.join('\n')).toBe(1);
+    expect(countRows(screen, /screen-v2 \(canary\)|screen-v2/), screen.join('\n')).toBeGreaterThanOrEqual(1);
+    watch.write('\u0003');
+    expect((await watch.exited).code).toBe(130);
   });
 });
