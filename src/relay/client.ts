@@ -436,6 +436,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
    */
   async function call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T> {
     let schema: AnswerSchema<T> | undefined;
+    /** The body accept() found good: an accepted answer is the one returned, read only once. */
+    let accepted: { text: string; output: T } | undefined;
     // A GET whose 2xx body is not JSON of the expected shape (truncated by a proxy, a relay
     // restarting) is retried like a 5xx within the call's deadline.
     const accept =
@@ -443,7 +445,9 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
         ? (text: string) => {
             try {
               schema ??= schemaOf();
-              return validate(schema, JSON.parse(text)).success;
+              const parsed = validate(schema, JSON.parse(text));
+              if (parsed.success) accepted = { text, output: parsed.output };
+              return parsed.success;
             } catch {
               return false;
             }
@@ -453,6 +457,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     schema ??= schemaOf();
     const answer = await sent;
     if (answer.status < 200 || answer.status >= 300) throw failure(req, answer);
+    if (accepted !== undefined && accepted.text === answer.text) return accepted.output;
     return parseBody(req, answer, schema);
   }
 
