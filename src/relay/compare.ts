@@ -67,3 +67,18 @@ export function sameRules(a: readonly RouteRule[], b: readonly RouteRule[]): boo
     return w !== undefined && Math.abs(w - r.weight) <= 0.001;
   });
 }
+
+/** A tag's weight in `rules`; a tag the rules do not name has 0. */
+export function weightOf(rules: readonly RouteRule[], tag: string): number {
+  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
+}
+
+/**
+ * Same weight for every tag, a missing tag counting as 0 (unlike sameRules, a tag at 0 may be
+ * named or not); weights within the contract's 0.001.
+ */
+export function sameWeights(a: readonly RouteRule[], b: readonly RouteRule[]): boolean {
+  const tags = new Set([...a, ...b].map((r) => r.version_tag));
+  for (const tag of tags) if (Math.abs(weightOf(a, tag) - weightOf(b, tag)) > 0.001) return false;
+  return true;
+}

@@ -27,6 +27,7 @@ import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import { formatDuration } from '../plan/duration.js';
 import type { AnalysisConfig, Plan, StageCheck, StagePlan } from '../plan/types.js';
+import { sameWeights, weightOf } from '../relay/compare.js';
 import type { MetricsSource, RelayPort, Route, RouteRule, VersionMetrics } from '../relay/types.js';
 import { changeDeadlineMs, preflightDeadlineMs, readDeadlineMs } from './deadlines.js';
 import type { EmitFn, Outcome, RollbackCause, StageCheckResult } from './events.js';
@@ -179,19 +180,6 @@ const WEIGHT_TOLERANCE = 0.001;
 
 function roundWeight(w: number): number {
   return Math.round(w * 100) / 100;
-}
-
-function weightOf(rules: RouteRule[], tag: string): number {
-  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
-}
-
-/** Same weight for every tag, a missing tag counting as 0. */
-export function sameWeights(a: RouteRule[], b: RouteRule[]): boolean {
-  const tags = new Set([...a, ...b].map((r) => r.version_tag));
-  for (const tag of tags) {
-    if (Math.abs(weightOf(a, tag) - weightOf(b, tag)) > WEIGHT_TOLERANCE) return false;
-  }
-  return true;
 }
 
 function pct(w: number): string {

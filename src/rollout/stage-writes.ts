@@ -11,20 +11,10 @@
  */
 import type { Clock } from '../clock.js';
 import { RelayError } from '../errors.js';
+import { sameWeights } from '../relay/compare.js';
 import type { RelayPort, Route, RouteRule } from '../relay/types.js';
 
-const TOLERANCE = 0.001;
 const FIRST_WAIT_MS = 250;
-
-function weightOf(rules: RouteRule[], tag: string): number {
-  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
-}
-
-export function sameRuleWeights(a: RouteRule[], b: RouteRule[]): boolean {
-  const tags = new Set([...a, ...b].map((r) => r.version_tag));
-  for (const tag of tags) if (Math.abs(weightOf(a, tag) - weightOf(b, tag)) > TOLERANCE) return false;
-  return true;
-}
 
 export type WeightsChange =
   /** The relay holds the new weights; `revision` is the one the change made, when known. */
@@ -68,7 +58,7 @@ export async function changeWeights(opts: WeightsChangeOptions): Promise<Weights
       );
       // A 200 is the route's state after the write (the contract): when it shows our weights
       // this is done; when it does not, the read below decides.
-      if (sameRuleWeights(update.route_rules, target)) {
+      if (sameWeights(update.route_rules, target)) {
         return {
           kind: 'applied',
           rules: update.route_rules,
@@ -97,11 +87,11 @@ export async function changeWeights(opts: WeightsChangeOptions): Promise<Weights
       // A 412 with none of our attempts possibly applied: someone else moved the revision, even
       // if to the very weights we were sending (an identical rollout started at the same time).
       if (preconditionFailed && !mayHaveLanded) return { kind: 'drift', route: back };
-      if (sameRuleWeights(back.route_rules, target)) {
+      if (sameWeights(back.route_rules, target)) {
         return { kind: 'applied', rules: back.route_rules, revision: back.revision, confirmedBy: 'read' };
       }
       const untouched =
-        sameRuleWeights(back.route_rules, previous.rules) &&
+        sameWeights(back.route_rules, previous.rules) &&
         (previous.revision === undefined ||
           back.revision === undefined ||
           back.revision === previous.revision);

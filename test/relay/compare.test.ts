@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { curlForUpdate } from '../../src/relay/client.js';
-import { describeDifferences, diffVersion, sameRules } from '../../src/relay/compare.js';
+import { describeDifferences, diffVersion, sameRules, sameWeights } from '../../src/relay/compare.js';
 
 const stored = {
   version_tag: 'claude-x',
@@ -64,6 +64,19 @@ describe('sameRules', () => {
         { version_tag: 'b', weight: 10 },
       ]),
     ).toBe(false);
+  });
+});
+
+describe('sameWeights', () => {
+  it('counts a tag the rules do not name as 0, within 0.001', () => {
+    const a = [
+      { version_tag: 'a', weight: 100 },
+      { version_tag: 'b', weight: 0 },
+    ];
+    expect(sameWeights(a, [{ version_tag: 'a', weight: 100 }])).toBe(true);
+    expect(sameWeights(a, [{ version_tag: 'a', weight: 99.9995 }])).toBe(true);
+    expect(sameWeights(a, [{ version_tag: 'a', weight: 99.99 }])).toBe(false);
+    expect(sameWeights(a, [{ version_tag: 'b', weight: 100 }])).toBe(false);
   });
 });
 
