@@ -7,7 +7,7 @@
 import { LATENCY_BINS } from './latency.js';
 import { Random, streamSeed } from './random.js';
 import type { RouteState } from './relay-state.js';
-import { type Aggregate, emptyAggregate } from './series.js';
+import { type Aggregate, emptyAggregate, Ring } from './series.js';
 
 /**
  * Everything one version has served on one route since the emulator started: the running
@@ -33,14 +33,10 @@ const HEALTH_SLOTS = HEALTH_CHECK_WINDOW_MS / HEALTH_CHECK_INTERVAL_MS;
  * A version's traffic on one route over the last minute, in six 10-second buckets aligned to
  * the health check's ticks, so each check reads exactly its window. A relay judges a route's
  * health on that route's traffic; reading the version's series instead would mix in other
- * routes, simulated up to other times.
+ * routes, simulated up to other times. The same ring of buckets as a version's series.
  */
 class HealthWindow {
-  private readonly bucket = new Float64Array(HEALTH_SLOTS).fill(-1);
-  private readonly requests = new Float64Array(HEALTH_SLOTS);
-  private readonly errors = new Float64Array(HEALTH_SLOTS);
-  private readonly cost = new Float64Array(HEALTH_SLOTS);
-  private readonly latency = new Float64Array(HEALTH_SLOTS * LATENCY_BINS);
+  private readonly ring = new Ring(HEALTH_CHECK_INTERVAL_MS, HEALTH_SLOTS);
 
   record(
     t: number,
@@ -51,21 +47,8 @@ class HealthWindow {
     lo: number,
     binCount: number,
   ): void {
-    const bucket = Math.floor(t / HEALTH_CHECK_INTERVAL_MS);
-    const slot = bucket % HEALTH_SLOTS;
-    if (this.bucket[slot] !== bucket) {
-      this.bucket[slot] = bucket;
-      this.requests[slot] = 0;
-      this.errors[slot] = 0;
-      this.cost[slot] = 0;
-      this.latency.fill(0, slot * LATENCY_BINS, (slot + 1) * LATENCY_BINS);
-    }
-    this.requests[slot] = (this.requests[slot] ?? 0) + requests;
-    this.errors[slot] = (this.errors[slot] ?? 0) + errors;
-    this.cost[slot] = (this.cost[slot] ?? 0) + cost;
-    const base = slot * LATENCY_BINS + lo;
-    for (let i = 0; i < binCount; i++)
-      this.latency[base + i] = (this.latency[base + i] ?? 0) + (binCounts[i] ?? 0);
+    const slot = this.ring.slot(Math.floor(t / HEALTH_CHECK_INTERVAL_MS), true);
+    this.ring.add(slot, requests, errors, cost, binCounts, lo, binCount);
   }
 
   /** The traffic of [now - 60 s, now), `now` being a tick (a multiple of 10 s). */
@@ -73,14 +56,8 @@ class HealthWindow {
     const into = emptyAggregate();
     const last = now / HEALTH_CHECK_INTERVAL_MS - 1;
     for (let bucket = last - HEALTH_SLOTS + 1; bucket <= last; bucket++) {
-      const slot = bucket % HEALTH_SLOTS;
-      if (this.bucket[slot] !== bucket) continue;
-      into.requests += this.requests[slot] ?? 0;
-      into.errors += this.errors[slot] ?? 0;
-      into.cost += this.cost[slot] ?? 0;
-      for (let i = 0; i < LATENCY_BINS; i++) {
-        into.latency[i] = (into.latency[i] ?? 0) + (this.latency[slot * LATENCY_BINS + i] ?? 0);
-      }
+      const slot = this.ring.slot(bucket, false);
+      if (slot >= 0) this.ring.addTo(into, slot, 1);
     }
     return into;
   }

@@ -29,7 +29,11 @@ export function emptyAggregate(): Aggregate {
 /** Slots per page of latency counts: a ring's pages are allocated as time first reaches them. */
 const PAGE_SLOTS = 60;
 
-class Ring {
+/**
+ * Counters per time bucket in `size` slots, a slot reused as time wraps round. The version
+ * series below keep two; a route's health window (route-traffic.ts) keeps one of six.
+ */
+export class Ring {
   private readonly bucketIndex: Float64Array;
   readonly requests: Float64Array;
   readonly errors: Float64Array;
@@ -82,7 +86,8 @@ class Ring {
     const pageIndex = Math.floor(slot / PAGE_SLOTS);
     let page = this.pages[pageIndex];
     if (!page) {
-      page = new Float32Array(PAGE_SLOTS * LATENCY_BINS);
+      // A ring smaller than a page (a health window's six slots) gets a page of its size.
+      page = new Float32Array(Math.min(PAGE_SLOTS, this.size) * LATENCY_BINS);
       this.pages[pageIndex] = page;
     }
     const base = (slot % PAGE_SLOTS) * LATENCY_BINS + lo;
