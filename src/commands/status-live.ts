@@ -15,6 +15,7 @@ import {
   readJournal,
   summarizeRuns,
 } from '../journal/journal.js';
+import { isAlive } from '../journal/lock.js';
 import { journalPath } from '../journal/paths.js';
 import { describeCheck, formatDuration } from '../reporters/format.js';
 
@@ -26,15 +27,6 @@ export interface LiveRollout {
   lastEvaluation: Extract<JournalRecord, { type: 'evaluation' }> | null;
   held: boolean;
   gateOpen: boolean;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The route's latest rollout run from the journal, with where it stands; undefined if none. */

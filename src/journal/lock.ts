@@ -31,7 +31,8 @@ export function lockPath(stateDir: string, route: string): string {
   return path.join(stateDir, `${safeRouteName(route)}.lock`);
 }
 
-function isAlive(pid: number): boolean {
+/** Does a process with this pid run on this host? (EPERM: it does, as someone else.) */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
