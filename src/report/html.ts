@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import type { ChartSpec } from './charts.js';
 import { escapeHtml } from './escape.js';
-import type { ReportModel, StageView } from './model.js';
+import { type ReportModel, rulesText, type StageView } from './model.js';
 import { preTrafficSection } from './pre-traffic.js';
 import { formatValue, unitOf } from './units.js';
 
@@ -33,9 +33,6 @@ export function duration(ms: number | null): string {
   if (m < 60) return `${m} min ${s % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
-
-const rules = (r: { version_tag: string; weight: number }[] | null) =>
-  r === null ? 'unknown' : r.map((x) => `${x.version_tag} ${x.weight} %`).join(', ');
 
 const row = (name: string, value: string, raw = false) =>
   `<tr><th scope="row">${escapeHtml(name)}</th><td>${raw ? value : escapeHtml(value)}</td></tr>`;
@@ -86,7 +83,7 @@ ${row('Started', iso(model.startedAt))}
 ${row('Ended', iso(model.endedAt))}
 ${row('Duration', duration(model.startedAt !== null && model.endedAt !== null ? model.endedAt - model.startedAt : null))}
 ${row('Run by', who(model))}
-${row('Final traffic', rules(model.traffic))}
+${row('Final traffic', rulesText(model.traffic))}
 ${row('Blast radius', blastText)}
 ${model.resumes ? row('Resumes run', model.resumes) : ''}
 ${row('Relay', model.relay ?? 'unknown')}

@@ -130,7 +130,8 @@ function rules(value: unknown): RuleView[] | null {
   });
 }
 
-const rulesText = (r: RuleView[] | null) =>
+/** `base-v1 0 %, cand-v2 100 %`, as the timeline and the HTML summary both show traffic. */
+export const rulesText = (r: RuleView[] | null) =>
   r === null ? 'unknown' : r.map((x) => `${x.version_tag} ${x.weight} %`).join(', ');
 
 /** Canary requests and errors served, estimated from evaluation windows counted once each. */

@@ -84,6 +84,9 @@ describe('rollout --report, from real runs', () => {
     ).toBe(true);
     expectStages(html, 3);
     expect(html.match(/<tr class="stage-passed">/g)?.length).toBe(3);
+    // The summary's final traffic, worded as the timeline words it: the canary holds it all.
+    const traffic = /<th scope="row">Final traffic<\/th><td>([^<]*)<\/td>/.exec(html)?.[1];
+    expect(traffic).toContain(`${CANARY} 100 %`);
     expect(
       has(html, `${BASELINE} (baseline) → ${CANARY} (canary)`),
       String(`${BASELINE} (baseline) → ${CANARY} (canary)`),
