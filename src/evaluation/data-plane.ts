@@ -6,10 +6,12 @@
  *
  * Its own undici pool rather than the relay client's transport: the transport hands back whole
  * bodies, and a first-token time needs the chunks as they arrive. The limits are the relay
- * client's (connect 10 s; the per-request timeout covers the rest). The key is sent only in the
+ * client's (connect 10 s; the per-request timeout covers the rest), and so are its proxies
+ * (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, src/relay/proxy.ts). The key is sent only in the
  * Authorization header and scrubbed from every message.
  */
-import { Agent } from 'undici';
+import { Agent, EnvHttpProxyAgent } from 'undici';
+import { proxySettings } from '../relay/proxy.js';
 import { VERSION } from '../version.js';
 import type { ChatAnswer, ChatCall, DataPlanePort } from './types.js';
 
@@ -152,7 +154,7 @@ export function createHttpDataPlane(
   const now = options.now ?? (() => performance.now());
   const key = options.apiKey;
   const scrub = (text: string) => (key.length >= 4 ? text.split(key).join('[REDACTED]') : text);
-  const agent = new Agent({
+  const agentOptions = {
     connect: { timeout: 10_000 },
     connections: Math.max(1, options.connections),
     keepAliveTimeout: 10_000,
@@ -160,7 +162,13 @@ export function createHttpDataPlane(
     // from cutting a slow model's answer short first.
     headersTimeout: 0,
     bodyTimeout: 0,
-  });
+  };
+  // The same proxy choice as the relay client's transport, so the evaluation reaches the relay
+  // by the route the rollout's own calls take.
+  const proxy = proxySettings();
+  const agent = proxy
+    ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
+    : new Agent(agentOptions);
 
   async function complete(call: ChatCall): Promise<ChatAnswer> {
     const started = now();
