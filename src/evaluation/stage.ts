@@ -7,6 +7,7 @@ import { checkEnv } from '../checks/runner.js';
 import type { PreTrafficContext } from '../rollout/engine.js';
 import { createHttpDataPlane } from './data-plane.js';
 import { createJudge } from './judge.js';
+import { redactRows } from './per-prompt.js';
 import { samplePrompts } from './prompts.js';
 import { runEvaluation } from './run.js';
 import type { DataPlanePort, EvaluationConfig, EvaluationReport, JudgePort, PromptCase } from './types.js';
@@ -125,5 +126,6 @@ function redactReport(report: EvaluationReport, redact: (text: string) => string
       baseline: redact(w.baseline),
       canary: redact(w.canary),
     })),
+    ...(report.per_prompt && { per_prompt: redactRows(report.per_prompt, redact) }),
   };
 }

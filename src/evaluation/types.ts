@@ -201,6 +201,36 @@ export interface WorstCase {
   judge_score: number | null;
 }
 
+/** One version's answers to one prompt, over its repeats (src/evaluation/per-prompt.ts). */
+export interface PromptVersionRow {
+  /** Repeats answered (2xx with content), of the row's `repeats`. */
+  answered: number;
+  /** Why the first unanswered repeat failed (`HTTP 502: upstream failed`); absent when all answered. */
+  error?: string;
+  /** Median latency of the answered repeats; null when none was. */
+  latency_ms: number | null;
+  /** Mean `usage.completion_tokens` of the answered repeats; null when none reported it. */
+  output_tokens: number | null;
+  /** Answers checked against the prompt's `expect` (0 when it has none) and how many met all of it. */
+  expect_checked: number;
+  expect_met: number;
+  /** The distinct expectation failures, in words (at most 3, each shortened to 160 characters). */
+  failures?: string[];
+}
+
+/** One prompt of the set, both versions side by side: the report's per-prompt table. */
+export interface PromptRow {
+  prompt_id: string;
+  file: string;
+  line: number;
+  repeats: number;
+  baseline: PromptVersionRow;
+  canary: PromptVersionRow;
+  /** Means over the repeats where both answered; null when none did (or no judge ran). */
+  agreement: number | null;
+  judge_score: number | null;
+}
+
 /** The whole evaluation, as events and the journal carry it. */
 export interface EvaluationReport {
   verdict: 'pass' | 'fail';
@@ -212,6 +242,13 @@ export interface EvaluationReport {
   canary: VersionStats;
   checks: EvalCheck[];
   worst: WorstCase[];
+  /**
+   * Every prompt sent, in prompt-set order, at most PROMPT_ROWS_LIMIT (the worst-scoring are kept);
+   * `per_prompt_left_out` counts the better-scoring prompts past the limit. Both are absent in
+   * journals before version 3.
+   */
+  per_prompt?: PromptRow[];
+  per_prompt_left_out?: number;
   /** One sentence: what failed, or that everything passed. */
   summary: string;
 }

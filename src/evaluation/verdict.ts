@@ -7,6 +7,7 @@
  * asked for it and canary could not check it); a built-in default never does.
  */
 import { quantileSorted } from 'simple-statistics';
+import { promptRows } from './per-prompt.js';
 import {
   CANARY_ONLY_METRICS,
   type CaseResult,
@@ -206,27 +207,30 @@ function answerText(a: ChatAnswer): string {
 }
 
 /**
- * The prompts that hurt most, worst first: the canary failed where the baseline answered, then
- * broke expectations the baseline met, then the lowest judge score or agreement.
+ * How much one answer pair hurts (higher is worse): the canary failed where the baseline
+ * answered, then broke expectations the baseline met, then the lowest judge score or agreement.
  */
+export function caseScore(r: CaseResult): { score: number; why: string[] } {
+  let score = 0;
+  const why: string[] = [];
+  if (!ok(r.canary)) {
+    score += ok(r.baseline) ? 4 : 1;
+    why.push(`canary failed: ${r.canary.error ?? `HTTP ${r.canary.status}`}`);
+  }
+  const cf = r.canaryFailures ?? [];
+  const bf = r.baselineFailures ?? [];
+  if (cf.length > 0) {
+    score += bf.length === 0 ? 3 : 1;
+    why.push(`canary answer ${cf.join('; ')}`);
+  }
+  if (r.judgeScore !== null) score += 1 - r.judgeScore;
+  if (r.agreement !== null) score += (1 - r.agreement) / 2;
+  return { score, why };
+}
+
+/** The prompts that hurt most, worst first (by caseScore). */
 export function worstCases(results: CaseResult[], count: number): WorstCase[] {
-  const scored = results.map((r) => {
-    let score = 0;
-    const why: string[] = [];
-    if (!ok(r.canary)) {
-      score += ok(r.baseline) ? 4 : 1;
-      why.push(`canary failed: ${r.canary.error ?? `HTTP ${r.canary.status}`}`);
-    }
-    const cf = r.canaryFailures ?? [];
-    const bf = r.baselineFailures ?? [];
-    if (cf.length > 0) {
-      score += bf.length === 0 ? 3 : 1;
-      why.push(`canary answer ${cf.join('; ')}`);
-    }
-    if (r.judgeScore !== null) score += 1 - r.judgeScore;
-    if (r.agreement !== null) score += (1 - r.agreement) / 2;
-    return { r, score, why };
-  });
+  const scored = results.map((r) => ({ r, ...caseScore(r) }));
   scored.sort((a, b) => b.score - a.score || a.r.prompt.line - b.r.prompt.line);
   // One row per prompt: its repeats would only show the same failure again.
   const seen = new Set<string>();
@@ -276,6 +280,7 @@ export function buildReport(input: {
     canary,
     checks,
     worst: worstCases(input.results, verdict === 'fail' ? input.showWorst : Math.min(1, input.showWorst)),
+    ...promptRows(input.results, caseScore),
     summary:
       verdict === 'pass'
         ? `all ${checks.length} evaluation check${checks.length === 1 ? '' : 's'} passed on ${input.results.length} answer${input.results.length === 1 ? '' : 's'} per version`

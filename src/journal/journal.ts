@@ -31,8 +31,10 @@ import type { RolloutEvent } from '../rollout/events.js';
 /**
  * 2: `rollout_started` carries `plan` (the plan as run, secrets replaced) and `run_by` (user,
  * host, pid, CI); `canary report` names what a version 1 journal lacks.
+ * 3: `prompt_eval_finished`'s report carries `per_prompt` (one compact row per prompt, at most
+ * 200) and `per_prompt_left_out`, for the report's per-prompt table.
  */
-export const JOURNAL_VERSION = 2;
+export const JOURNAL_VERSION = 3;
 
 /**
  * Records that report what was seen rather than what was done. fsync cost a rollout 2 ms of
