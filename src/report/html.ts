@@ -196,8 +196,9 @@ figure{margin:0}figcaption{color:var(--muted);font-size:.85rem}
 tr.verdict-fail td,tr.stage-failed td,tr.ev-rollback td,tr.ev-drift td{color:var(--bad)}
 details summary{cursor:pointer;color:var(--muted)}
 .side-by-side{display:grid;grid-template-columns:1fr 1fr;gap:12px}.worst h4{margin:1rem 0 .3rem;font-weight:600}pre.prompt{border-left:3px solid var(--neutral)}
+.table-scroll{overflow-x:auto}table.per-prompt th[scope=row]{white-space:nowrap}tr.prompt-worse th{border-left:3px solid var(--bad)}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem}
-@media print{:root{--fg:#000;--bg:#fff;--muted:#444;--line:#bbb;--band:#f2f2f2}body{max-width:none;padding:0}figure,.metric,table{break-inside:avoid}details>*{display:block}}`;
+@media print{:root{--fg:#000;--bg:#fff;--muted:#444;--line:#bbb;--band:#f2f2f2}body{max-width:none;padding:0}figure,.metric,table:not(.per-prompt){break-inside:avoid}details>*{display:block}}`;
 
 export interface HtmlOptions {
   version: string;

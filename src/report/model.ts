@@ -6,8 +6,9 @@
  */
 import { JUDGED_METRICS } from '../plan/types.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
+import { lacksPerPrompt, PER_PROMPT_SINCE } from './pre-traffic-prompts.js';
 
-export const CURRENT_JOURNAL_VERSION = 2;
+export const CURRENT_JOURNAL_VERSION = 3;
 
 export type Verdict = string; // pass | fail | no_data | shared_incident | … (newer analyses add more)
 
@@ -438,7 +439,7 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
   else {
     if (pick(started, 'plan') === undefined)
       lacks.push(
-        `the plan as run (recorded from journal version ${CURRENT_JOURNAL_VERSION} on): only the plan's path and sha256 are known${header ? '' : ' (not even those: an --output-file stream has no journal header)'}.`,
+        `the plan as run (recorded from journal version 2 on): only the plan's path and sha256 are known${header ? '' : ' (not even those: an --output-file stream has no journal header)'}.`,
       );
     if (pick(started, 'run_by') === undefined && header === null)
       lacks.push('who ran it and where (the user, host and CI are recorded from journal version 2 on).');
@@ -447,6 +448,11 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
         `the ${header && str(pick(header, 'user')) ? '' : 'user and '}CI that ran it (recorded from journal version 2 on); the host and pid are known.`,
       );
   }
+  const evaluated = preTraffic.find((r) => r.type === 'prompt_eval_finished');
+  if (evaluated && lacksPerPrompt(obj(pick(evaluated, 'report'))))
+    lacks.push(
+      `the pre-traffic evaluation's per-prompt results (recorded from journal version ${PER_PROMPT_SINCE} on): only its worst prompts are known.`,
+    );
   if (finished === null && ended === null)
     lacks.push('an outcome: the run is still going, or its process died before recording one.');
 

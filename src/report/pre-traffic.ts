@@ -1,10 +1,12 @@
 /**
  * The pre-traffic evaluation (`evaluation:` in the plan, src/evaluation/) as the report shows
- * it: both versions' figures side by side, every check, and the worst prompts with both answers.
+ * it: both versions' figures side by side, every check, every prompt (./pre-traffic-prompts.ts) and
+ * the worst prompts with both answers.
  * Reads the `prompt_eval_*` records; a run without them has no such section.
  */
 import { escapeHtml } from './escape.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
+import { perPromptTable } from './pre-traffic-prompts.js';
 import { formatValue, type Unit } from './units.js';
 
 const STATS: [key: string, label: string, unit: Unit][] = [
@@ -77,6 +79,7 @@ ${stats}
 <table class="grid"><thead><tr><th>Check</th><th>Canary</th><th>Baseline</th><th>Bound</th><th>Verdict</th><th>Why</th></tr></thead><tbody>
 ${checks}
 </tbody></table>
+${perPromptTable(report)}
 ${worst ? `<h3>Worst prompts, side by side</h3>\n${worst}` : ''}
 </section>`;
 }

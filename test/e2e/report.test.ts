@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PromptRow } from '../../src/evaluation/types.js';
 import { escapeHtml } from '../../src/report/html.js';
+import { formatValue } from '../../src/report/units.js';
 import { type Browser, CHROMIUM, launchBrowser, pixels } from './browser.js';
 import {
   ABORT_REASON,
@@ -33,6 +35,8 @@ beforeAll(async () => {
 afterAll(() => runs.clear());
 
 const get = (kind: string) => runs.get(kind) as ReportRun;
+/** The bad-answers run's page (pre-traffic evaluation with its per-prompt table), for Chromium. */
+let evaluationPage: string | undefined;
 
 /** The JSON chart options embedded in a page, by chart id. */
 function options(
@@ -198,6 +202,7 @@ describe('rollout --report with a pre-traffic evaluation', () => {
       { env: baseEnv(), cwd: dir },
     );
     expect(result.code, result.stderr).toBe(3);
+    evaluationPage = file;
     const html = readFileSync(file, 'utf8');
     expect(has(html, '<h2>Pre-traffic evaluation</h2>')).toBe(true);
     expect(has(html, '<span class="badge bad">fail</span>')).toBe(true);
@@ -207,6 +212,70 @@ describe('rollout --report with a pre-traffic evaluation', () => {
     expect(has(html, escapeHtml("I'm sorry, but I can't help with that request."))).toBe(true);
     expect(has(html, 'pre-traffic evaluation: fail')).toBe(true);
     expectSafe(html);
+
+    // Every prompt of the set, as the journal recorded it, is a row of the per-prompt table.
+    const journal = readFileSync(path.join(dir, '.canary', 'code-review-bad-answers.journal.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const finished = journal.find((r) => r.type === 'prompt_eval_finished');
+    expect(finished.v).toBe(3);
+    const ids = readFileSync(path.join(ROOT, 'examples/prompts/code-review.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
+    const recorded = finished.report.per_prompt as PromptRow[];
+    expect(recorded.map((r) => r.prompt_id)).toEqual(ids);
+    expect(finished.report.per_prompt_left_out).toBe(0);
+    expect(has(html, '<h3>Every prompt</h3>')).toBe(true);
+    const rows = html
+      .split('<tr class="prompt-row')
+      .slice(1)
+      .map((r) => r.slice(0, r.indexOf('</tr>')));
+    expect(rows).toHaveLength(ids.length);
+    const worse = (r: PromptRow) =>
+      r.canary.answered < r.baseline.answered ||
+      (r.canary.expect_checked ? r.canary.expect_met / r.canary.expect_checked : 1) <
+        (r.baseline.expect_checked ? r.baseline.expect_met / r.baseline.expect_checked : 1);
+    recorded.forEach((r, i) => {
+      const row = rows[i] as string;
+      expect(r.repeats).toBe(2);
+      expect(row).toContain(`<code>${r.prompt_id}</code>`);
+      expect(row).toContain(`code-review.jsonl:${r.line}`);
+      for (const v of [r.baseline, r.canary]) {
+        expect(row).toContain(`${v.answered}/2 answered`);
+        expect(row).toContain(`${v.expect_met}/${v.expect_checked} met`);
+        if (v.latency_ms !== null) expect(row).toContain(formatValue('ms', v.latency_ms));
+        for (const f of v.failures ?? []) expect(row).toContain(escapeHtml(f));
+      }
+      expect(row).toContain(formatValue('rate', r.agreement));
+      expect(row.startsWith(' prompt-worse"'), `row ${r.prompt_id}`).toBe(worse(r));
+      expect(row.includes('canary worse'), `row ${r.prompt_id}`).toBe(worse(r));
+    });
+    // The canary broke expectations the baseline met: some rows say so, with the failure's words.
+    expect(recorded.filter(worse).length).toBeGreaterThan(0);
+    expect(recorded.some((r) => (r.canary.failures ?? []).length > 0)).toBe(true);
+
+    // A journal written before version 3 has no per-prompt rows: the report says so.
+    const old = path.join(dir, 'old.journal.ndjson');
+    writeFileSync(
+      old,
+      `${journal
+        .map((r) => {
+          if (r.type !== 'prompt_eval_finished') return { ...r, v: 2 };
+          const { per_prompt, per_prompt_left_out, ...report } = r.report;
+          return { ...r, v: 2, report };
+        })
+        .map((r) => JSON.stringify(r))
+        .join('\n')}\n`,
+    );
+    const again = await runCli(['report', old, '-o', 'old.html'], { env: baseEnv(), cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/does not record the pre-traffic evaluation's per-prompt results/);
+    const oldHtml = readFileSync(path.join(dir, 'old.html'), 'utf8');
+    expect(has(oldHtml, 'the per-prompt results are in the journal from version 3 on')).toBe(true);
+    expect(oldHtml.includes('<tr class="prompt-row')).toBe(false);
+    expect(has(oldHtml, '<h3>Worst prompts, side by side</h3>')).toBe(true);
   });
 });
 
@@ -350,6 +419,22 @@ describe.runIf(CHROMIUM !== undefined)('reports in headless Chromium', () => {
     },
     60_000,
   );
+
+  it('the pre-traffic evaluation page: the per-prompt table drawn, no console error, no request', async () => {
+    if (!evaluationPage) throw new Error('the bad-answers run did not write its page');
+    const { page, errors, requests } = await browser.open(evaluationPage, { width: 800 });
+    try {
+      const table = page.locator('table.per-prompt');
+      expect(await table.locator('tbody tr').count()).toBe(8);
+      // At 800 px the table scrolls inside its box instead of widening the page.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      expect(pixels(await table.screenshot()).drawn).toBeGreaterThan(0.02);
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 
   it('dark mode: a dark page, charts still drawn and readable; print: a white page', async () => {
     const run = get('rolled_back');
