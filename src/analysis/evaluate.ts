@@ -8,7 +8,7 @@
 import type { AnalysisConfig, JudgedMetric } from '../plan/types.js';
 import { JUDGED_METRICS } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
-import { compareToBaseline, compareWithSignificance, type WindowSample, withinBound } from './compare.js';
+import { compareToBaseline, withinBound } from './compare.js';
 import { formatMetric, metricLabel } from './format.js';
 import type { ErrorBudget } from './sequential.js';
 import { evaluateSequential } from './sequential-evaluate.js';
@@ -19,17 +19,18 @@ export interface EvaluateInput {
   baseline: VersionMetrics | null;
   config: Pick<AnalysisConfig, 'minRequests' | 'thresholds' | 'baselineComparison' | 'significance'>;
   /**
-   * Earlier evaluations of the same stage, oldest first. Significance tests draw on the
-   * windows among them that do not overlap the current one or each other.
+   * Earlier evaluations of the same stage, oldest first. With significance on, the paired
+   * tests draw on the windows among them that do not overlap the current one or each other.
    */
   history?: readonly Evaluation[] | undefined;
   at: number;
   windowStart: number;
   windowEnd: number;
   /**
-   * Significance on: the stage so far read as one window, and where the stage stands. With
-   * both, the look is judged by ./sequential-evaluate.ts (pooled counts, error control per
-   * stage and per rollout); without, by the per-window tests below.
+   * Significance on: the stage so far read as one window, and where the stage stands (the
+   * engine gives both whenever the plan turns significance on). With both, the look is judged
+   * by ./sequential-evaluate.ts (pooled counts, error control per stage and per rollout);
+   * without, by the fixed comparison of observed values below.
    */
   pool?:
     | {
@@ -76,24 +77,13 @@ function configured<T>(rules: Partial<Record<JudgedMetric, T>>): [JudgedMetric, 
   return JUDGED_METRICS.flatMap((m) => (rules[m] === undefined ? [] : [[m, rules[m] as T]]));
 }
 
-function errorCount(metrics: VersionMetrics | null, requests: number | null): number | null {
-  const raw: unknown = metrics?.error_count;
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
-  const rate = read(metrics, 'error_rate');
-  return rate.ok && requests !== null ? Math.round(rate.value * requests) : null;
-}
-
 /**
- * The current window and, going back, each earlier window of the stage that ends before the
- * last one taken starts: overlapping windows would count the same traffic twice. Earlier
- * windows short of `minRequests` are left out, as they would be judged on their own.
+ * Paired values of a metric for the tests with significance on: the current window and, going
+ * back, each earlier window of the stage that ends before the last one taken starts
+ * (overlapping windows would count the same traffic twice). Every window with canary traffic
+ * pairs: min_requests counts the stage's pool, not each window.
  */
-function significanceWindows(
-  input: EvaluateInput,
-  metric: JudgedMetric,
-  minRequests?: number,
-): WindowSample[] {
-  const least = minRequests ?? input.config.minRequests;
+function pairedWindows(input: EvaluateInput, metric: JudgedMetric): { canary: number; baseline: number }[] {
   const current = {
     canary: input.canary,
     baseline: input.baseline,
@@ -105,25 +95,17 @@ function significanceWindows(
   for (const past of [...(input.history ?? [])].reverse()) {
     if (past.windowEnd > earliest || past.windowStart >= past.windowEnd) continue;
     const requests = requestCount(past.canary);
-    if (requests === null || requests < least) continue;
+    if (requests === null || requests < 1) continue;
     chosen.push(past);
     earliest = past.windowStart;
   }
-  const samples: WindowSample[] = [];
+  const pairs: { canary: number; baseline: number }[] = [];
   for (const w of chosen) {
     const c = read(w.canary, metric);
     const b = read(w.baseline, metric);
-    if (!c.ok || !b.ok) continue;
-    const canaryRequests = requestCount(w.canary);
-    const baselineRequests = requestCount(w.baseline);
-    const sample: WindowSample = { canary: c.value, baseline: b.value, canaryRequests, baselineRequests };
-    if (metric === 'error_rate') {
-      sample.canaryErrors = errorCount(w.canary, canaryRequests);
-      sample.baselineErrors = errorCount(w.baseline, baselineRequests);
-    }
-    samples.push(sample);
+    if (c.ok && b.ok) pairs.push({ canary: c.value, baseline: b.value });
   }
-  return samples;
+  return pairs;
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -134,9 +116,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
       canary,
       baseline,
       pool: input.pool,
-      // Every window with traffic pairs: min_requests counts the stage's pool, not each window.
-      windows: (metric) =>
-        significanceWindows(input, metric, 1).map((w) => ({ canary: w.canary, baseline: w.baseline })),
+      windows: (metric) => pairedWindows(input, metric),
       config,
       bakeFraction: input.stage.bakeFraction,
       budget: input.stage.budget,
@@ -207,26 +187,6 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (noData === null && !b.ok) noData = `no data: baseline ${b.why}`;
     if (noData !== null || !c.ok || !b.ok) {
       checks.push({ ...base, status: 'no_data', bound: null, reason: noData ?? 'no data' });
-      continue;
-    }
-    if (config.significance) {
-      const tested = compareWithSignificance({
-        metric,
-        rule,
-        windows: significanceWindows(input, metric),
-        significance: config.significance,
-      });
-      checks.push({
-        ...base,
-        value: tested.value,
-        baseline: tested.baseline,
-        status: tested.status,
-        bound: tested.bound,
-        reason: tested.reason,
-        pValue: tested.pValue,
-        confidence: config.significance.confidence,
-        test: tested.test,
-      });
       continue;
     }
     const outcome = compareToBaseline({

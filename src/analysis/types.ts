@@ -27,7 +27,7 @@ export interface CheckResult {
   pValue?: number | null;
   /** With a significance test: the confidence a failure needs, e.g. 0.95. */
   confidence?: number;
-  /** With a significance test: which test, and over how much data, e.g. `two-proportion z over 4 windows`. */
+  /** With a significance test: which test, and over how much data, e.g. `paired t over 6 windows`. */
   test?: string;
   /** With error control per stage: the alpha this look's test was given (its p-value must be below it to fail). */
   alpha?: number;
