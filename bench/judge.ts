@@ -20,7 +20,7 @@ import { renderPlan } from '../src/commands/init.js';
 import { loadPlan } from '../src/plan/load.js';
 import { DEFAULT_LIMITS, findPreset } from '../src/plan/presets.js';
 import type { Plan } from '../src/plan/types.js';
-import { inPool, runSeed, type SeedResult, scrambledSeed } from '../src/simulate/run-seed.js';
+import { runSeeds, type SeedResult } from '../src/simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../src/simulate/summary.js';
 import { type JudgeScenario, SCENARIOS } from './judge/scenarios.js';
 
@@ -83,9 +83,8 @@ export async function judgeOne(
 ): Promise<Entry | null> {
   const built = scenario.build(plan);
   if (!built) return null;
-  const seedList = Array.from({ length: seeds }, (_, i) => scrambledSeed(i + 1));
   const input = { plan, scenario: built.scenario, rps: built.rps, outage: built.outage };
-  const runs = await inPool(seedList, options.concurrency, (seed) => runSeed(input, seed));
+  const runs = await runSeeds(input, seeds, options);
   const entry: Entry = {
     plan: planName,
     scenario: scenario.name,
@@ -101,9 +100,7 @@ export async function judgeOne(
       ...plan,
       analysis: { ...plan.analysis, significance: undefined, failureLimit: 2 },
     };
-    const fixedRuns = await inPool(seedList, options.concurrency, (seed) =>
-      runSeed({ ...input, plan: fixedPlan }, seed),
-    );
+    const fixedRuns = await runSeeds({ ...input, plan: fixedPlan }, seeds, options);
     entry.fixed = { correct_pct: correctPct(fixedRuns, 'bad'), ...summariseRuns(fixedRuns) };
   }
   return entry;

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/load.js';
-import { inPool, runSeed, scrambledSeed } from '../simulate/run-seed.js';
+import { runSeeds } from '../simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../simulate/summary.js';
 
 export interface SimulateOptions {
@@ -93,7 +93,6 @@ export async function runSimulateCommand(opts: SimulateOptions, io: Io): Promise
       ? (scenario.rps ?? plan.emulator?.rps)
       : (plan.emulator?.rps ?? scenario.rps)) ??
     DEFAULT_RPS;
-  const seeds = Array.from({ length: opts.seeds }, (_, i) => scrambledSeed(i + 1));
 
   const interactive = opts.output === 'plain' && io.stderr.isTTY === true;
   const spinner = interactive
@@ -103,11 +102,12 @@ export async function runSimulateCommand(opts: SimulateOptions, io: Io): Promise
     : undefined;
   let done = 0;
   try {
-    const runs = await inPool(seeds, CONCURRENCY, async (seed) => {
-      const run = await runSeed({ plan, scenario, rps }, seed);
-      done++;
-      if (spinner) spinner.text = `simulating rollouts: ${done}/${opts.seeds}`;
-      return run;
+    const runs = await runSeeds({ plan, scenario, rps }, opts.seeds, {
+      concurrency: CONCURRENCY,
+      onRun: () => {
+        done++;
+        if (spinner) spinner.text = `simulating rollouts: ${done}/${opts.seeds}`;
+      },
     });
     spinner?.stop();
     const summary = summariseRuns(runs);

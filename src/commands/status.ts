@@ -8,6 +8,7 @@ import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { mapBounded } from '../map-bounded.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
@@ -48,24 +49,6 @@ interface Snapshot {
   route: Route;
   metrics: Record<string, VersionMetrics | null>;
   errors: Record<string, string>;
-}
-
-/** Maps items with at most `limit` calls in flight; results keep the input order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 type RouteOutcome = { ok: true; snap: Snapshot } | { ok: false; routeId: string; error: unknown };

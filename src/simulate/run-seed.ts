@@ -8,6 +8,7 @@
 import { FakeClock } from '../clock.js';
 import { type Scenario, startEmulator } from '../emulator/index.js';
 import { mix32 } from '../emulator/scenario.js';
+import { mapBounded } from '../map-bounded.js';
 import type { Plan } from '../plan/types.js';
 import { createRelayClient } from '../relay/client.js';
 import { heldTransport } from '../relay/held-transport.js';
@@ -113,8 +114,7 @@ export async function runSeed(input: SimulationInput, seed: number): Promise<See
       relayUrl: emulator.baseUrl,
       gate: async () => 'promote',
       emit: (event) => {
-        if (event.type === 'evaluation' && (event.evaluation.verdict as string) === 'hold')
-          sharedIncidentLooks++;
+        if (event.type === 'evaluation' && event.evaluation.verdict === 'hold') sharedIncidentLooks++;
         input.onEvent?.(event);
       },
     });
@@ -146,16 +146,20 @@ export async function runSeed(input: SimulationInput, seed: number): Promise<See
   }
 }
 
-/** Runs `task` over `items` with at most `limit` in flight (runs overlap their loopback waits). */
-export async function inPool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/**
+ * The run of `count` seeds (scrambled seeds 1..count) that `canary simulate` and the judgement
+ * suite make, `concurrency` at once (runs overlap their loopback waits); `onRun` sees each
+ * finished run (a progress count).
+ */
+export function runSeeds(
+  input: SimulationInput,
+  count: number,
+  options: { concurrency: number; onRun?: ((run: SeedResult) => void) | undefined },
+): Promise<SeedResult[]> {
+  const seeds = Array.from({ length: count }, (_, i) => scrambledSeed(i + 1));
+  return mapBounded(seeds, options.concurrency, async (seed) => {
+    const run = await runSeed(input, seed);
+    options.onRun?.(run);
+    return run;
+  });
 }
