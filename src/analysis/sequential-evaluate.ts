@@ -283,15 +283,17 @@ export function evaluateSequential(input: SequentialInput): Evaluation {
     const label = metricLabel(metric);
     const fmt = (v: number) => formatMetric(metric, v);
     const base = { id, metric, kind: 'comparison' as const };
-    if (short !== null || !poolCanary || !poolBaseline) {
+    const noData = (why: string | null) =>
       checks.push({
         ...base,
         status: 'no_data',
         value: null,
         baseline: null,
         bound: null,
-        reason: `no data: ${short}`,
+        reason: `no data: ${why}`,
       });
+    if (short !== null || !poolCanary || !poolBaseline) {
+      noData(short);
       continue;
     }
     if (metric === 'error_rate') {
@@ -323,14 +325,7 @@ export function evaluateSequential(input: SequentialInput): Evaluation {
     if (pairs.length < needed) {
       const why = `${label}: ${pairs.length} of the ${needed} non-overlapping windows the paired test needs`;
       waiting.push(why);
-      checks.push({
-        ...base,
-        status: 'no_data',
-        value: null,
-        baseline: null,
-        bound: null,
-        reason: `no data: ${why}`,
-      });
+      noData(why);
       continue;
     }
     const pValue = pairedP(metric, rule, pairs);
