@@ -63,17 +63,13 @@ function atBound(metric: JudgedMetric) {
   };
 }
 
-function sharedIncident(set: Behaviour) {
+/** Both versions changed alike (an upstream incident) from `from` to `to`, as shares of T. */
+function sharedIncident(set: Behaviour, from: number, to: number) {
   return (plan: Plan): BuiltScenario => ({
     scenario: {
       ...versions(plan, {}),
       all_versions: {
-        changes: [
-          {
-            when: { between_ms: [totalBakeMs(plan) * 0.25, totalBakeMs(plan) * 0.5] },
-            set,
-          },
-        ],
+        changes: [{ when: { between_ms: [totalBakeMs(plan) * from, totalBakeMs(plan) * to] }, set }],
       },
     },
     rps: RPS,
@@ -186,7 +182,7 @@ export const SCENARIOS: JudgeScenario[] = [
     name: 'shared-incident',
     truth: 'good',
     description: 'both versions at 4 % errors and p99 3 s from T/4 to T/2 (an upstream incident)',
-    build: sharedIncident({ error_rate: 0.04, latency_p99_ms: 3000 }),
+    build: sharedIncident({ error_rate: 0.04, latency_p99_ms: 3000 }, 0.25, 0.5),
   },
   { name: 'rps-20', truth: 'good', description: 'equal versions at 20 requests/s', build: simple({}, 20) },
   {
@@ -262,20 +258,7 @@ export const SCENARIOS: JudgeScenario[] = [
     truth: 'good',
     holdout: true,
     description: 'both versions at p99 4 s and p50 700 ms from 0.1 T to 0.3 T',
-    build: (plan) => ({
-      scenario: {
-        ...versions(plan, {}),
-        all_versions: {
-          changes: [
-            {
-              when: { between_ms: [totalBakeMs(plan) * 0.1, totalBakeMs(plan) * 0.3] },
-              set: { latency_p50_ms: 700, latency_p99_ms: 4000 },
-            },
-          ],
-        },
-      },
-      rps: RPS,
-    }),
+    build: sharedIncident({ latency_p50_ms: 700, latency_p99_ms: 4000 }, 0.1, 0.3),
   },
   {
     name: 'holdout-good-200rps-noisy',
