@@ -58,6 +58,11 @@ export function formatDelta(metric: JudgedMetric, value: number): string {
   }
 }
 
+/** A confidence (or any share) as a percentage: 0.9967 → `99.67%`. */
+export function formatConfidence(share: number): string {
+  return `${Number((share * 100).toPrecision(4))}%`;
+}
+
 /** A ratio as written in a plan: `1.25`, `1.1`. */
 export function formatRatio(value: number): string {
   return String(Number(value.toPrecision(4)));

@@ -82,10 +82,6 @@ function formatAlpha(alpha: number): string {
   return Number(alpha.toPrecision(2)).toString();
 }
 
-export function formatConfidence(confidence: number): string {
-  return `${Number((confidence * 100).toPrecision(4))}%`;
-}
-
 /** The bound a comparison holds the canary to, at a baseline value. */
 export function comparisonBound(metric: JudgedMetric, rule: ComparisonRule, baseline: number): number {
   const parts: number[] = [];

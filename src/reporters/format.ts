@@ -2,6 +2,7 @@
  * Formatting shared by the tty, plain and status renderers, so the same number reads the same
  * everywhere. Pure and locale-independent: output must be byte-for-byte deterministic.
  */
+import { formatConfidence } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import type { JudgedMetric } from '../plan/types.js';
 import type { RouteRule } from '../relay/types.js';
@@ -138,10 +139,6 @@ export function formatMetric(metric: JudgedMetric, value: number | null | undefi
 }
 
 /**
- * One check as a person reads it, with the values that decided it:
- * `error_rate 0.41% ≤ 2.00%`, `error_rate 9.10% > max 2.00%`, `p99 3100ms > 2520ms (baseline 2100ms)`.
- */
-/**
  * What a significance test adds to a check: the p-value against the level it had to beat, or
  * why it could not run. Without it a pass of `3.2% vs 3.06%` would read as a lie.
  */
@@ -155,12 +152,16 @@ function significanceNote(check: CheckResult): string {
   if (check.confidence === undefined) return '';
   const alpha = Number((1 - check.confidence).toPrecision(6));
   if (check.pValue == null) {
-    return ` (${check.test ?? 'test'}: too little for ${Number((check.confidence * 100).toPrecision(4))}% confidence)`;
+    return ` (${check.test ?? 'test'}: too little for ${formatConfidence(check.confidence)} confidence)`;
   }
   if (check.pValue < 0.001) return ' p < 0.001';
   return ` p ${Number(check.pValue.toPrecision(2))} ${check.status === 'fail' ? '<' : '≥'} ${alpha}`;
 }
 
+/**
+ * One check as a person reads it, with the values that decided it:
+ * `error_rate 0.41% ≤ 2.00%`, `error_rate 9.10% > max 2.00%`, `p99 3100ms > 2520ms (baseline 2100ms)`.
+ */
 export function describeCheck(check: CheckResult): string {
   const label = metricLabel(check.metric);
   if (check.status === 'no_data' || check.value == null) return `${label} no data${significanceNote(check)}`;

@@ -3,6 +3,7 @@
  * The state passed in has NOT yet seen the event (so a stage line can still say where it came from).
  */
 import type { ChalkInstance } from 'chalk';
+import { formatConfidence } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import type { CustomCheck } from '../custom-metrics/types.js';
 import { evaluationLines } from '../evaluation/format.js';
@@ -44,11 +45,6 @@ function join(...parts: Array<string | undefined | false>): string {
 }
 
 /** Lines for one event; `rollout_finished` with a `next` gives two, everything else one. */
-/** 0.9967 → `99.67%`. */
-function formatPct(share: number): string {
-  return `${Number((share * 100).toPrecision(4))}%`;
-}
-
 export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[] {
   switch (event.type) {
     case 'rollout_started': {
@@ -95,7 +91,7 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
         e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
       const custom = customText(e.custom);
       const control = e.error_control
-        ? `confidence ${formatPct(e.error_control.stage_confidence)} per stage, ${formatPct(e.error_control.rollout_confidence)} per rollout`
+        ? `confidence ${formatConfidence(e.error_control.stage_confidence)} per stage, ${formatConfidence(e.error_control.rollout_confidence)} per rollout`
         : undefined;
       if (e.verdict === 'pass') {
         return [

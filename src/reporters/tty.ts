@@ -4,6 +4,7 @@
  * `event()` only folds state and returns: the core is never delayed by the terminal.
  */
 import type { ChalkInstance } from 'chalk';
+import { formatConfidence } from '../analysis/format.js';
 import { renderEvaluationTable } from '../evaluation/format.js';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
@@ -137,7 +138,7 @@ function verdictLine(input: FrameInput): string {
     e.verdict === 'pass'
       ? chalk.green(
           e.error_control
-            ? `checks pass (confidence ${Number((e.error_control.stage_confidence * 100).toPrecision(4))}% per stage, ${Number((e.error_control.rollout_confidence * 100).toPrecision(4))}% per rollout)`
+            ? `checks pass (confidence ${formatConfidence(e.error_control.stage_confidence)} per stage, ${formatConfidence(e.error_control.rollout_confidence)} per rollout)`
             : 'checks pass',
         )
       : e.verdict === 'fail'
