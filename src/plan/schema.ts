@@ -941,17 +941,16 @@ function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig |
     }
     const increaseEntry = r.optional(ruleFields, 'max_increase');
     const ratioEntry = r.optional(ruleFields, 'max_ratio');
-    const rule: ComparisonRule = {};
-    const increase =
-      metric === 'error_rate'
-        ? r.number(increaseEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
-        : r.number(increaseEntry, 'a number of at least 0', (n) => n >= 0);
-    const ratio = r.number(ratioEntry, 'a ratio above 0', (n) => n > 0);
     const floorEntry = r.optional(ruleFields, 'floor');
-    const floor =
+    const rule: ComparisonRule = {};
+    // An amount above the baseline (max_increase, floor): a fraction for error rates.
+    const amount = (amountEntry: Entry | undefined) =>
       metric === 'error_rate'
-        ? r.number(floorEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
-        : r.number(floorEntry, 'a number of at least 0', (n) => n >= 0);
+        ? r.number(amountEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
+        : r.number(amountEntry, 'a number of at least 0', (n) => n >= 0);
+    const increase = amount(increaseEntry);
+    const ratio = r.number(ratioEntry, 'a ratio above 0', (n) => n > 0);
+    const floor = amount(floorEntry);
     if (
       (increaseEntry && increase === undefined) ||
       (ratioEntry && ratio === undefined) ||
