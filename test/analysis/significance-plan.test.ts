@@ -47,4 +47,17 @@ describe('significance in a plan', () => {
     const [typo] = problemsOf(plan('    significance: { confidense: 0.9 }'));
     expect(typo).toMatch(/^11:21: unknown key 'confidense'.*did you mean 'confidence'\?/);
   });
+
+  it('reads a floor beside a ratio, and holds it to the metric’s kind of amount where it is written', () => {
+    const p = parsePlan(plan('    error_rate: { max_ratio: 1.25, floor: 0.002 }'), 'p.yaml');
+    expect(p.analysis.baselineComparison).toEqual({ error_rate: { max_ratio: 1.25, floor: 0.002 } });
+    const latency = parsePlan(plan('    latency_p99_ms: { max_ratio: 1.2, floor: 50 }'), 'p.yaml');
+    expect(latency.analysis.baselineComparison).toEqual({ latency_p99_ms: { max_ratio: 1.2, floor: 50 } });
+    expect(problemsOf(plan('    error_rate: { max_ratio: 1.25, floor: 2 }'))).toEqual([
+      '11:43: analysis.baseline_comparison.error_rate.floor: expected a number between 0 and 1, got 2',
+    ]);
+    expect(problemsOf(plan('    latency_p99_ms: { max_ratio: 1.2, floor: -5 }'))).toEqual([
+      '11:46: analysis.baseline_comparison.latency_p99_ms.floor: expected a number of at least 0, got -5',
+    ]);
+  });
 });
