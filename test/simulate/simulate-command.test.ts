@@ -57,4 +57,18 @@ describe('canary simulate', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/bad\.yaml:3:\d+: .*between: the second time must be after the first/);
   });
+
+  it('exits 2 with what to do when there is no scenario, or too many seeds', async () => {
+    // production.yaml talks to a real relay: no emulator.scenario to fall back on.
+    const none = await runCli(['simulate', 'examples/production.yaml', '--seeds', '2'], { env: baseEnv() });
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/simulate needs a scenario: pass --scenario FILE/);
+    expect(none.stderr).toMatch(/hint: .*Scenario files/);
+    const many = await runCli(['simulate', 'examples/quickstart.yaml', '--seeds', '10001'], {
+      env: baseEnv(),
+    });
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/--seeds takes a whole number from 1 to 10000, got 10001/);
+  });
 });
