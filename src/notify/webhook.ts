@@ -4,10 +4,11 @@
  * `observe` never waits, so a slow or dead webhook cannot delay a rollback or a promotion.
  * At exit `drain` gives what is still in flight a bounded time, then gives up on it.
  */
-import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Io } from '../io.js';
 import type { NotifyEvent, NotifyTarget, Plan } from '../plan/types.js';
 import { proxySettings } from '../relay/proxy.js';
+import { proxiedAgent } from '../relay/undici-transport.js';
 import { EVENT_SCHEMA_VERSION, type RolloutEvent } from '../rollout/events.js';
 
 export interface ResolvedTarget {
@@ -182,10 +183,7 @@ export class Notifier {
       keepAliveTimeout: 1_000,
     };
     // Webhooks go through HTTPS_PROXY / HTTP_PROXY like every other call (src/relay/proxy.ts).
-    const proxy = proxySettings(io.env);
-    this.agent = proxy
-      ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
-      : new Agent(agentOptions);
+    this.agent = proxiedAgent(agentOptions, proxySettings(io.env));
   }
 
   /** Called with every event; returns at once. */

@@ -4,7 +4,7 @@
  * own failure codes are translated into the transport's (src/relay/transport.ts), so callers
  * read one set whichever transport they were given.
  */
-import { Agent, EnvHttpProxyAgent } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { type ProxySettings, proxyForDisplay, proxyPort, proxySettings } from './proxy.js';
 import {
   brokenAnswer,
@@ -81,6 +81,16 @@ function translate(error: unknown, responded: boolean, proxy?: ProxySettings): u
 /** The reason a call's own deadline aborts it with (never seen by callers: it becomes DEADLINE). */
 const DEADLINE_PASSED = Object.freeze({ reason: 'deadline' });
 
+/**
+ * undici's dispatcher for every HTTP client canary has (this transport, webhooks): through the
+ * forwarding proxy HTTPS_PROXY / HTTP_PROXY / NO_PROXY name (src/relay/proxy.ts), else direct.
+ */
+export function proxiedAgent(options: Agent.Options, proxy: ProxySettings | undefined): Dispatcher {
+  return proxy
+    ? new EnvHttpProxyAgent({ ...options, ...proxy } as EnvHttpProxyAgent.Options)
+    : new Agent(options);
+}
+
 export const undiciTransport: TransportFactory = (options: TransportOptions): Transport => {
   const agentOptions = {
     connect: { timeout: options.connectTimeoutMs },
@@ -92,11 +102,8 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
     maxHeaderSize: options.maxHeaderBytes,
     maxResponseSize: options.maxBodyBytes,
   };
-  // HTTPS_PROXY / HTTP_PROXY / NO_PROXY (src/relay/proxy.ts); a plain Agent when none is set.
   const proxy = proxySettings();
-  const agent = proxy
-    ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
-    : new Agent(agentOptions);
+  const agent = proxiedAgent(agentOptions, proxy);
   return {
     async request(req) {
       let responded = false;
