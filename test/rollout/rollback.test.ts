@@ -72,6 +72,39 @@ describe('rollbackRoute', () => {
     expect(result.attempts).toBe(1);
   });
 
+  it('after a failed PATCH, an answer showing the rollback is confirmed by a read (the contract)', async () => {
+    const { relay, base } = setup(SPLIT);
+    relay.failNext('updateRoute');
+    relay.patchMode = 'ignore';
+    const original = relay.updateRoute.bind(relay);
+    let answered = 0;
+    relay.updateRoute = async (request, options) => {
+      const update = await original(request, options);
+      answered++;
+      // The first answer after the 503 claims the rollback, which did not apply; later ones apply.
+      if (answered > 1) return update;
+      relay.patchMode = 'apply';
+      return { ...update, route_rules: request.route_rules };
+    };
+    const result = await rollbackRoute(base);
+    expect(relay.weightOf(ROUTE, 'v1')).toBe(100);
+    expect(result.after).toEqual([
+      { version_tag: 'v1', weight: 100 },
+      { version_tag: 'v2', weight: 0 },
+    ]);
+    // Every PATCH after the failure was followed by a read of the route.
+    expect(relay.calls.map((c) => c.op)).toEqual([
+      'getRoute',
+      'updateRoute',
+      'getRoute',
+      'updateRoute',
+      'getRoute',
+      'getRoute',
+      'updateRoute',
+      'getRoute',
+    ]);
+  });
+
   it('bounds even the immediate first PATCH by one attempt of the rollback deadline, not the client default', async () => {
     const { relay, base } = setup(SPLIT);
     const deadlines: (number | undefined)[] = [];
