@@ -142,6 +142,9 @@ export const ROLLBACK_EXCLUDES = [
   'node_modules/commander/',
   'node_modules/@inquirer/',
   'src/plan/load.ts',
+  // Webhooks come only with a plan (src/commands/rollback-notify.ts, through the full CLI).
+  'src/notify/',
+  'src/commands/rollback-notify.ts',
 ];
 
 /** Refuses a rollback bundle built from any of ROLLBACK_EXCLUDES (esbuild's metafile inputs). */

@@ -101,7 +101,10 @@ export function addRollbackCommand(
     .argument('[plan]', 'plan file whose route and baseline to restore')
     .option('--route <route>', 'route id (model alias), instead of a plan')
     .option('--to <tag>', 'version tag to restore to 100 % (with --route)')
-    .option('-m, --message <text>', 'why: written to the journal with who ran it, and shown by history')
+    .option(
+      '-m, --message <text>',
+      "why: in the journal with who ran it (shown by history), the GitHub step summary, and the plan's notify: webhooks",
+    )
     .addOption(outputOption())
     .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
     .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')

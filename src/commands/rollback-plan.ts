@@ -18,5 +18,10 @@ export async function readRollbackPlan(file: string, io: Io): Promise<PlanTarget
     apiKeyFile: plan.relay.apiKeyFile,
     deadlineMs: plan.rollback.deadlineMs,
     baseDir: path.dirname(plan.file),
+    // Only a plan with webhooks loads the notifier (and undici with it).
+    announce:
+      plan.notify && plan.notify.length > 0
+        ? (await import('./rollback-notify.js')).prepareAnnouncer(plan, io)
+        : undefined,
   };
 }

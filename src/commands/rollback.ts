@@ -18,6 +18,7 @@ import type { TransportFactory } from '../relay/transport.js';
 import type { RouteRule } from '../relay/types.js';
 import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
 import { connect } from './connection.js';
+import { type Announce, failureOf, tell } from './rollback-announce.js';
 
 export interface RollbackCommandOptions {
   plan?: string | undefined;
@@ -30,7 +31,7 @@ export interface RollbackCommandOptions {
   allowInsecureHttp?: boolean | undefined;
   /** Where the journal is (the state-folder rule, src/journal/paths.ts). */
   stateDir?: string | undefined;
-  /** `-m`: why, for the journal and history. */
+  /** `-m`: why, for the journal, history, the step summary and (plan form) the webhooks. */
   message?: string | undefined;
   color: boolean;
 }
@@ -47,6 +48,8 @@ export interface PlanTarget {
   deadlineMs: number;
   /** The plan's folder, against which a relative key file is resolved. */
   baseDir: string;
+  /** Tells the plan's `notify:` webhooks (src/commands/rollback-notify.ts); none without one. */
+  announce?: Announce | undefined;
 }
 
 /** Reads a plan file for `canary rollback plan.yaml` (src/commands/rollback-plan.ts). */
@@ -164,6 +167,8 @@ export async function runRollbackCommand(
   let apiKeyFile = opts.apiKeyFile;
   let deadlineMs = DEFAULT_DEADLINE_MS;
   let baseDir = io.cwd;
+  let announce: Announce | undefined;
+  const reason = opts.message?.trim() || undefined;
 
   if (opts.plan) {
     if (!readPlan) throw new Error('runRollbackCommand: a plan was given but no plan reader');
@@ -175,6 +180,7 @@ export async function runRollbackCommand(
     apiKeyFile = apiKeyFile ?? plan.apiKeyFile;
     deadlineMs = plan.deadlineMs;
     baseDir = plan.baseDir;
+    announce = plan.announce;
     if (planUrl === 'emulator' && !opts.relayUrl) {
       throw new UsageError(
         "this plan's relay is the in-process emulator, which lives only as long as its rollout.",
@@ -230,6 +236,7 @@ export async function runRollbackCommand(
     },
     io,
   );
+  const about = { route, to, reason, fromPlan: opts.plan };
   try {
     const result = await rollbackRoute({
       relay: connection.client,
@@ -239,8 +246,15 @@ export async function runRollbackCommand(
       deadlineMs,
       baseUrl: connection.url,
       apiKeyEnv: connection.apiKeyEnv,
-    }).catch((error: unknown) => {
-      throw error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
+    }).catch(async (error: unknown) => {
+      const thrown =
+        error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
+      await tell(io, announce, {
+        ...about,
+        at: systemClock.now(),
+        failure: failureOf(thrown),
+      });
+      throw thrown;
     });
     const changed = result.changed;
     await record(opts, io, stateDir, {
@@ -261,6 +275,7 @@ export async function runRollbackCommand(
           before: result.before,
           after: result.after,
           revision: result.revision ?? null,
+          reason: reason ?? null,
         })}\n`,
       );
     } else {
@@ -270,6 +285,13 @@ export async function runRollbackCommand(
           : `${route} already at ${formatRules(result.after)}; nothing to change\n`,
       );
     }
+    await tell(io, announce, {
+      ...about,
+      at: systemClock.now(),
+      traffic: changed
+        ? `${formatRules(result.before)} → ${formatRules(result.after)}`
+        : `already at ${formatRules(result.after)}; nothing changed`,
+    });
     return ExitCode.Ok;
   } finally {
     // Every call has been answered by now; closing the idle connection costs an incident's

@@ -69,6 +69,9 @@ export interface Notice {
   outcome?: string | undefined;
   summary?: string | undefined;
   next?: string | undefined;
+  /** A manual `canary rollback`'s `-m` and who ran it (src/commands/rollback-notify.ts). */
+  reason?: string | undefined;
+  by?: string | undefined;
   at: number;
 }
 
@@ -149,6 +152,8 @@ export function noticeBody(n: Notice, format: 'slack' | 'json'): string {
     canary: n.canary,
     summary: n.summary ?? null,
     next: n.next ?? null,
+    reason: n.reason ?? null,
+    by: n.by ?? null,
     time: new Date(n.at).toISOString(),
     text: noticeText(n),
   });
@@ -195,7 +200,11 @@ export class Notifier {
     } catch {
       return;
     }
-    if (!notice) return;
+    if (notice) this.announce(notice);
+  }
+
+  /** Sends one notice to every target that asked for its event; returns at once. */
+  announce(notice: Notice): void {
     for (const target of this.targets) {
       if (!target.events.includes(notice.event)) continue;
       const sent: Promise<void> = this.send(target, notice).finally(() => this.pending.delete(sent));
