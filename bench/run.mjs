@@ -3,8 +3,11 @@
 // Repetition is hyperfine-like, done in Node: warm-up runs, then N timed runs, median; the
 // baseline (`node -e 0`) is interleaved with the command measured so load changes hit both.
 // --quick: fewer runs (start-up keeps its 21), a 2-hour rollout instead of 24, and exit 1 only
-// when a figure is more than 2x worse than its target (machines are noisy). --only
-// startup|status|process|detection|long|emulator runs one group of figures. Writes bench/results.json.
+// when a figure is more than 2x worse than its target (machines are noisy). --report-only: print
+// and write every figure, but exit 0 whatever they are (CI: a figure is a reading of the machine
+// as much as of the code, so it informs and never blocks a landing; a bench that breaks still
+// exits non-zero). --only startup|status|process|detection|long|emulator runs one group of
+// figures. Writes bench/results.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -18,6 +21,7 @@ import { rolloutCpu } from './rollout-cpu.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'canary.cjs');
 const quick = process.argv.includes('--quick');
+const reportOnly = process.argv.includes('--report-only');
 const GROUPS = ['startup', 'status', 'process', 'detection', 'long', 'emulator'];
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !GROUPS.includes(only)) {
@@ -520,4 +524,5 @@ console.log(
     ? `\nall ${rows.length} figures within ${quick ? 'twice ' : ''}target; written to bench/results.json`
     : `\n${failed.length} figure(s) ${quick ? 'more than 2x ' : ''}off target: ${failed.map((r) => r.figure).join('; ')}`,
 );
-process.exit(failed.length === 0 ? 0 : 1);
+if (reportOnly && failed.length > 0) console.log('--report-only: figures reported, not enforced');
+process.exit(failed.length === 0 || reportOnly ? 0 : 1);
