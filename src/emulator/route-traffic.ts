@@ -29,46 +29,18 @@ export const HEALTH_CHECK_INTERVAL_MS = 10_000;
 export const HEALTH_CHECK_WINDOW_MS = 60_000;
 const HEALTH_SLOTS = HEALTH_CHECK_WINDOW_MS / HEALTH_CHECK_INTERVAL_MS;
 
-/**
- * A version's traffic on one route over the last minute, in six 10-second buckets aligned to
- * the health check's ticks, so each check reads exactly its window. A relay judges a route's
- * health on that route's traffic; reading the version's series instead would mix in other
- * routes, simulated up to other times. The same ring of buckets as a version's series.
- */
-class HealthWindow {
-  private readonly ring = new Ring(HEALTH_CHECK_INTERVAL_MS, HEALTH_SLOTS);
-
-  record(
-    t: number,
-    requests: number,
-    errors: number,
-    cost: number,
-    binCounts: ArrayLike<number>,
-    lo: number,
-    binCount: number,
-  ): void {
-    const slot = this.ring.slot(Math.floor(t / HEALTH_CHECK_INTERVAL_MS), true);
-    this.ring.add(slot, requests, errors, cost, binCounts, lo, binCount);
-  }
-
-  /** The traffic of [now - 60 s, now), `now` being a tick (a multiple of 10 s). */
-  window(now: number): Aggregate {
-    const into = emptyAggregate();
-    const last = now / HEALTH_CHECK_INTERVAL_MS - 1;
-    for (let bucket = last - HEALTH_SLOTS + 1; bucket <= last; bucket++) {
-      const slot = this.ring.slot(bucket, false);
-      if (slot >= 0) this.ring.addTo(into, slot, 1);
-    }
-    return into;
-  }
-}
-
 export class RouteTraffic {
   /** Traffic up to this time (epoch ms) has been simulated. */
   until: number;
   readonly random: Random;
   private readonly totals = new Map<string, CumulativeTotals>();
-  private readonly health = new Map<string, HealthWindow>();
+  /**
+   * Per version, its traffic on this route over the last minute, in six 10-second buckets
+   * aligned to the health check's ticks, so each check reads exactly its window. A relay judges
+   * a route's health on that route's traffic; reading the version's series instead would mix in
+   * other routes, simulated up to other times.
+   */
+  private readonly health = new Map<string, Ring>();
 
   constructor(
     readonly state: RouteState,
@@ -122,15 +94,27 @@ export class RouteTraffic {
     if (!this.autoRollback) return;
     let health = this.health.get(versionTag);
     if (!health) {
-      health = new HealthWindow();
+      health = new Ring(HEALTH_CHECK_INTERVAL_MS, HEALTH_SLOTS);
       this.health.set(versionTag, health);
     }
-    health.record(t, requests, errors, cost, binCounts, lo, binCount);
+    const slot = health.slot(Math.floor(t / HEALTH_CHECK_INTERVAL_MS), true);
+    health.add(slot, requests, errors, cost, binCounts, lo, binCount);
   }
 
-  /** This route's traffic to `versionTag` over the health check's window ending at the tick `now`. */
+  /**
+   * This route's traffic to `versionTag` over the health check's window ending at the tick
+   * `now` (a multiple of 10 s): [now - 60 s, now).
+   */
   healthWindow(versionTag: string, now: number): Aggregate {
-    return this.health.get(versionTag)?.window(now) ?? emptyAggregate();
+    const into = emptyAggregate();
+    const health = this.health.get(versionTag);
+    if (!health) return into;
+    const last = now / HEALTH_CHECK_INTERVAL_MS - 1;
+    for (let bucket = last - HEALTH_SLOTS + 1; bucket <= last; bucket++) {
+      const slot = health.slot(bucket, false);
+      if (slot >= 0) health.addTo(into, slot, 1);
+    }
+    return into;
   }
 
   allTotals(): Iterable<CumulativeTotals> {
