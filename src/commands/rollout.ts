@@ -23,6 +23,7 @@ import { toJsonLine } from '../reporters/json.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
+import { formatRules } from '../rollout/rollback.js';
 import type { TerminalSession } from '../terminal/session.js';
 import { type Connection, connect } from './connection.js';
 
@@ -441,7 +442,7 @@ function stopLine(
     what = SIGNAL_WORDS[ctx.signalName];
     flag = `--on-interrupt ${ctx.opts.onInterrupt ?? 'rollback'}`;
   } else return undefined;
-  const traffic = result.traffic ? formatRouteRules(result.traffic) : 'unknown';
+  const traffic = result.traffic ? formatRules(result.traffic) : 'unknown';
   let action: string;
   if (outcome === 'rollback_failed') action = `rollback NOT confirmed; ${result.next ?? ''}`;
   else if (duringRollback)
@@ -451,10 +452,6 @@ function stopLine(
     action = `stopped before changing anything; traffic: ${traffic}`;
   else action = `left traffic where it was (${flag}); traffic: ${traffic}`;
   return `${what}: ${action}; exit ${result.exitCode}`;
-}
-
-function formatRouteRules(rules: { version_tag: string; weight: number }[]): string {
-  return rules.map((r) => `${r.version_tag} ${r.weight} %`).join(', ');
 }
 
 /**
@@ -497,7 +494,7 @@ async function checkRouteBeforeStart(
   if (stageOfRoute(plan, rules) !== null) return undefined;
   const stages = plan.stages.map((s) => `${s.weight}`).join(', ');
   throw new UsageError(
-    `route ${plan.route} is at ${formatRouteRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} % with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
+    `route ${plan.route} is at ${formatRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} % with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
     {
       hint: `run \`canary rollback ${plan.file}\` to restore the baseline, then run the plan again; or set the weights of one of the plan's stages and run it to continue from there.`,
     },

@@ -115,7 +115,8 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function formatRules(rules: RouteRule[]): string {
+/** A route's rules as messages name them: `base 95 %, canary 5 %`. */
+export function formatRules(rules: readonly RouteRule[]): string {
   return rules.map((r) => `${r.version_tag} ${r.weight} %`).join(', ');
 }
 
