@@ -3,8 +3,9 @@
  * RolloutEvent, each written with writeSync from the emit path, so a killed process loses
  * nothing. Every record that changes what resume or a rollback would do is also fsynced before
  * the engine takes its next action; observations (evaluations and the like, one every few
- * seconds for hours) are fsynced with the next such record, or within OBSERVATION_SYNC_MS:
- * a power cut may lose the last seconds of readings, never a weight change. Resume,
+ * seconds for hours) are fsynced with the next such record, with the first record written
+ * OBSERVATION_SYNC_MS or more after them, or at close: a power cut may lose the readings since
+ * the last of those (the last interval's, on a slow plan), never a weight change. Resume,
  * `canary rollback` with no arguments and `canary history` read it back.
  *
  * Two rules shape this file:
@@ -47,7 +48,10 @@ const OBSERVATIONS: ReadonlySet<string> = new Set([
   'metrics_error',
   'log',
 ]);
-/** Observations are on disk at most this long after they are written. */
+/**
+ * Observations wait for an fsync at most until a record is written this long after the first
+ * of them (there is no timer: on a plan whose interval is longer, until the next record).
+ */
 export const OBSERVATION_SYNC_MS = 5_000;
 
 import { JOURNAL_SUFFIX, journalPath } from './paths.js';

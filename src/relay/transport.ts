@@ -9,9 +9,9 @@
  *   streams and WebAssembly parser (docs/benchmarks.md).
  * - src/relay/undici-transport.ts: a pool of keep-alive connections (undici), for Prometheus
  *   queries during a rollout.
- * Both answer the same way and fail with the same codes, so the client above decides retries
- * and words its messages without knowing which one it talks through; the relay client's tests
- * run against both.
+ * All three answer the same way and fail with the same codes, so the client above decides
+ * retries and words its messages without knowing which one it talks through; the relay
+ * client's tests run against each.
  */
 
 export interface TransportRequest {
