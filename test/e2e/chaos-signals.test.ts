@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, KEY, lastLine, lockExists, scratch } from './safe-exits-helpers.js';
-import { ROOT, runCli } from './spawn.js';
+import { env, healthyEmulator, lastLine, lockExists, scratch } from './safe-exits-helpers.js';
+import { runCli } from './spawn.js';
 
 const SEED = 0x15c4a05;
 const RUNS = 8;
@@ -44,13 +44,7 @@ function random(seed: number): () => number {
 describe('chaos: signals at random points of seeded rollouts (spawned)', () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 7,
-    });
+    emulator = await healthyEmulator(7);
   });
   afterAll(async () => {
     await emulator?.close();

@@ -8,10 +8,10 @@
 import { createServer, request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, KEY, lastLine, scratch } from './safe-exits-helpers.js';
-import { ROOT, runCli } from './spawn.js';
+import { env, healthyEmulator, lastLine, scratch } from './safe-exits-helpers.js';
+import { runCli } from './spawn.js';
 
 const HOST = 'relay.canary-proxy-test.invalid';
 const HOOK_HOST = 'hooks.canary-proxy-test.invalid';
@@ -28,13 +28,7 @@ describe('through a forwarding proxy (spawned)', () => {
   let relayUrl = '';
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 11,
-    });
+    emulator = await healthyEmulator(11);
     // Forwards absolute-form requests (plain http through a proxy) and tunnels CONNECT;
     // only HOST is known to it, and it lives at the emulator's port.
     hooks = createServer((req, res) => {

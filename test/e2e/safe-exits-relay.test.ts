@@ -6,35 +6,30 @@
  * code, the last line and the journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { FaultMode } from '../../src/emulator/types.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, KEY, lastLine, lastRun, lockExists, scratch, when } from './safe-exits-helpers.js';
-import { ROOT, runCli } from './spawn.js';
+import {
+  env,
+  healthyEmulator,
+  lastLine,
+  lastRun,
+  lockExists,
+  rolloutArgs,
+  scratch,
+  when,
+} from './safe-exits-helpers.js';
+import { runCli } from './spawn.js';
 
 describe('a relay that fails while the canary holds traffic (spawned)', () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 21,
-    });
+    emulator = await healthyEmulator(21);
   });
   afterAll(async () => {
     await emulator?.close();
   });
-  const args = (plan: string, ...more: string[]) => [
-    'rollout',
-    plan,
-    '--relay-url',
-    emulator.baseUrl,
-    '--output',
-    'plain',
-    ...more,
-  ];
+  const args = (plan: string, ...more: string[]) => rolloutArgs(emulator.baseUrl, plan, ...more);
   const routeReads = (route: string) => ({ method: 'GET', path_prefix: `/v1/routes/traffic/${route}` });
 
   it.each<[FaultMode, string]>([

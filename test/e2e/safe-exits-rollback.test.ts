@@ -18,8 +18,8 @@ import {
   seedRoute,
   weights,
 } from './fixtures.js';
-import { env, KEY, lastLine, lastRun, scratch } from './safe-exits-helpers.js';
-import { ROOT, runCli } from './spawn.js';
+import { env, healthyEmulator, KEY, lastLine, lastRun, scratch } from './safe-exits-helpers.js';
+import { runCli } from './spawn.js';
 
 const stageRules = (canary: number) => [
   { version_tag: BASELINE, weight: 100 - canary },
@@ -120,13 +120,7 @@ describe('two rollouts of one route at once: the revision decides (spawned)', ()
   let emulator: StartedEmulator;
   let sneaky: Server;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 3,
-    });
+    emulator = await healthyEmulator(3);
     // In front of the emulator: just before the first PATCH of the route goes through, the same
     // change is made by "another rollout" (a PATCH without If-Match), as two identical runs
     // started together would.

@@ -6,38 +6,33 @@
  * journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { CallRecord } from '../../src/emulator/types.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, journal, KEY, lastLine, lastRun, lockExists, scratch, when } from './safe-exits-helpers.js';
-import { ROOT, runCli } from './spawn.js';
+import {
+  env,
+  healthyEmulator,
+  journal,
+  lastLine,
+  lastRun,
+  lockExists,
+  rolloutArgs,
+  scratch,
+  when,
+} from './safe-exits-helpers.js';
+import { runCli } from './spawn.js';
 
 describe('signals and resumed runs (spawned)', () => {
   let emulator: StartedEmulator;
   /** Called after each API call the emulator answers, in this process, before it reads the next one. */
   let afterCall: ((call: CallRecord) => void) | undefined;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 15,
-      onCall: (call) => afterCall?.(call),
-    });
+    emulator = await healthyEmulator(15, (call) => afterCall?.(call));
   });
   afterAll(async () => {
     await emulator?.close();
   });
-  const args = (plan: string, ...more: string[]) => [
-    'rollout',
-    plan,
-    '--relay-url',
-    emulator.baseUrl,
-    '--output',
-    'plain',
-    ...more,
-  ];
+  const args = (plan: string, ...more: string[]) => rolloutArgs(emulator.baseUrl, plan, ...more);
 
   it('SIGHUP mid-stage rolls back like SIGTERM, exits 129, closes the journal and the lock', async () => {
     const s = scratch('hup-route', { bake: '30s' });
