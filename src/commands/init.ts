@@ -13,8 +13,8 @@ import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
 import { formatDuration, parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load.js';
+import { ROUTE_PATTERN } from '../plan/plan-keys.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, findPreset, type Limits, STAGE_PRESETS } from '../plan/presets.js';
-import { ROUTE_PATTERN } from '../plan/schema.js';
 import { SCHEMA_MODELINE } from '../plan/schema-url.js';
 import { VERSION_TAG_PATTERN } from '../relay/types.js';
 

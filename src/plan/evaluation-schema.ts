@@ -14,7 +14,7 @@ import {
   RULE_KEYS,
 } from '../evaluation/types.js';
 import { DEFAULT_EVAL_RULES } from '../evaluation/verdict.js';
-import { type Entry, expandHome, optionalMapping, type PlanReader } from './schema.js';
+import { type Entry, expandHome, optionalMapping, type PlanReader } from './reader.js';
 
 export const EVALUATION_DEFAULTS = {
   repeat: 1,

@@ -3,7 +3,7 @@
  * that describe one section each (src/plan/json-schema-evaluation.ts).
  */
 import { DURATION_FORMAT } from './duration.js';
-import { ENV_NAME_PATTERN } from './schema.js';
+import { ENV_NAME_PATTERN } from './plan-keys.js';
 
 export type JsonSchema = { [key: string]: unknown };
 

@@ -5,7 +5,7 @@
 import { RULE_KEYS } from '../evaluation/types.js';
 import { type JsonSchema, object, string } from './json-schema-kit.js';
 import { CUSTOM_METRIC_KEYS, CUSTOM_METRIC_NAME } from './metrics-schema.js';
-import { ENV_NAME_PATTERN } from './schema.js';
+import { ENV_NAME_PATTERN } from './plan-keys.js';
 
 function bound(key: string): JsonSchema {
   if (key === 'max_ratio' || key === 'min_ratio') return { type: 'number', exclusiveMinimum: 0 };

@@ -25,7 +25,7 @@ import {
   whole,
 } from './json-schema-kit.js';
 import { customMetricsSchema } from './json-schema-metrics.js';
-import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './schema.js';
+import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
 import { PLAN_SCHEMA_URL } from './schema-url.js';
 import { JUDGED_METRICS, NOTIFY_EVENTS, PROMETHEUS_QUERY_NAMES } from './types.js';
 

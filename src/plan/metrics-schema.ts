@@ -8,7 +8,8 @@ import { HTTP_PLACEHOLDERS } from '../custom-metrics/http-source.js';
 import type { CustomMetricConfig, CustomSource, HttpHeader } from '../custom-metrics/types.js';
 import { type MetricRule, RULE_KEYS } from '../evaluation/types.js';
 import { checkTemplate } from '../metrics/promql.js';
-import { ENV_NAME_PATTERN, type Entry, looksLikeSecretKey, type PlanReader } from './schema.js';
+import { ENV_NAME_PATTERN } from './plan-keys.js';
+import { type Entry, looksLikeSecretKey, type PlanReader } from './reader.js';
 
 export const CUSTOM_METRIC_KEYS = {
   metric: ['name', 'query', 'http', 'min_requests', 'dry_run', ...RULE_KEYS],

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/plan/load.js';
-import { SIGNIFICANCE_DEFAULTS } from '../../src/plan/schema.js';
+import { SIGNIFICANCE_DEFAULTS } from '../../src/plan/plan-keys.js';
 import { MINIMAL, problemsOf, yaml } from '../plan/helpers.js';
 
 function plan(...analysis: string[]) {

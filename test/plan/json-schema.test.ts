@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { runInitCommand } from '../../src/commands/init.js';
 import { planJsonSchema } from '../../src/plan/json-schema.js';
-import { PLAN_KEYS } from '../../src/plan/schema.js';
+import { PLAN_KEYS } from '../../src/plan/plan-keys.js';
 import { SCHEMA_MODELINE } from '../../src/plan/schema-url.js';
 import { BROKEN } from './broken-plans.js';
 import { captureIo, MINIMAL, problemsOf, REPO, yaml } from './helpers.js';

@@ -1,0 +1,199 @@
+/**
+ * `analysis:` in a plan: timing, thresholds, the baseline comparison and significance, read with
+ * the walker; the metrics source and custom metrics have modules of their own.
+ */
+import { isScalar } from 'yaml';
+import { formatDuration } from './duration.js';
+import { readCustomMetrics } from './metrics-schema.js';
+import { readMetricsSource } from './metrics-source-schema.js';
+import { DEFAULTS, KEYS, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
+import { type Entry, isNull, optionalMapping, type PlanReader } from './reader.js';
+import {
+  type AnalysisConfig,
+  type ComparisonRule,
+  JUDGED_METRICS,
+  type JudgedMetric,
+  type SignificanceConfig,
+  type ThresholdRule,
+} from './types.js';
+
+const FACTOR_PATTERN = /^(\d+(?:\.\d+)?)x$/;
+
+export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig | undefined {
+  const fields = optionalMapping(r, entry, KEYS.analysis);
+  if (entry && !fields) return undefined;
+  const intervalEntry = r.optional(fields, 'interval');
+  const windowEntry = r.optional(fields, 'window');
+  const interval = r.duration(intervalEntry, { positive: true });
+  const window = r.duration(windowEntry, { positive: true });
+  const intervalMs = interval ?? DEFAULTS.intervalMs;
+  const windowMs = window ?? DEFAULTS.windowMs;
+  let ok = (!intervalEntry || interval !== undefined) && (!windowEntry || window !== undefined);
+  if (ok && windowMs < intervalMs) {
+    const at = windowEntry ?? intervalEntry;
+    const windowText = `${formatDuration(windowMs)}${windowEntry ? '' : ', the default'}`;
+    const intervalText = `${formatDuration(intervalMs)}${intervalEntry ? '' : ', the default'}`;
+    if (at) {
+      r.problem(at, `analysis.window (${windowText}) must be at least analysis.interval (${intervalText})`);
+    }
+    ok = false;
+  }
+  const wholeAtLeastOne = (key: string, fallback: number): number | undefined => {
+    const e = r.optional(fields, key);
+    if (!e) return fallback;
+    const n = r.number(e, 'a whole number of at least 1', (v) => Number.isSafeInteger(v) && v >= 1);
+    if (n === undefined) ok = false;
+    return n;
+  };
+  const minRequests = wholeAtLeastOne('min_requests', DEFAULTS.minRequests);
+  // The default depends on significance, read below; 0 stands for "not given" until then.
+  const failureLimitGiven = wholeAtLeastOne('failure_limit', 0);
+  const holdEntry = r.optional(fields, 'hold_deadline');
+  const holdDeadline = r.duration(holdEntry, { positive: true });
+  if (holdEntry && holdDeadline === undefined) ok = false;
+  const maxMetricErrors = wholeAtLeastOne('max_metric_errors', DEFAULTS.maxMetricErrors);
+
+  let factor: number = DEFAULTS.dataDeadlineFactor;
+  const deadlineEntry = r.optional(fields, 'data_deadline');
+  if (deadlineEntry) {
+    const v = deadlineEntry.value;
+    const match = isScalar(v) && typeof v.value === 'string' ? FACTOR_PATTERN.exec(v.value) : null;
+    const parsed = match ? Number(match[1]) : Number.NaN;
+    if (Number.isFinite(parsed) && parsed >= 1) factor = parsed;
+    else {
+      r.fail(deadlineEntry, 'a multiple of the bake like 2x (at least 1x)');
+      ok = false;
+    }
+  }
+
+  let onMetricErrors: 'rollback' | 'hold' = DEFAULTS.onMetricErrors;
+  const customEntry = r.optional(fields, 'metrics');
+  const customMetrics = readCustomMetrics(r, customEntry, minRequests ?? DEFAULTS.minRequests);
+  if (customMetrics === false) ok = false;
+  const promqlMetrics = customMetrics ? customMetrics.filter((m) => m.source.kind === 'prometheus') : [];
+  const source = readMetricsSource(r, fields, promqlMetrics.length > 0 ? customEntry : undefined);
+  if (source === undefined) ok = false;
+
+  const policyEntry = r.optional(fields, 'on_metric_errors');
+  if (policyEntry) {
+    const v = policyEntry.value;
+    if (isScalar(v) && (v.value === 'rollback' || v.value === 'hold')) onMetricErrors = v.value;
+    else {
+      r.fail(policyEntry, 'rollback or hold');
+      ok = false;
+    }
+  }
+
+  const thresholds: Partial<Record<JudgedMetric, ThresholdRule>> = {};
+  const thresholdFields = optionalMapping(r, r.optional(fields, 'thresholds'), JUDGED_METRICS);
+  for (const [metric, e] of thresholdFields?.entries ?? []) {
+    const rule = r.mapping(e, KEYS.threshold);
+    const maxEntry = r.required(rule, 'max');
+    const max =
+      metric === 'error_rate'
+        ? r.number(maxEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
+        : r.number(maxEntry, 'a number of at least 0', (n) => n >= 0);
+    if (max === undefined) ok = false;
+    else thresholds[metric as JudgedMetric] = { max };
+  }
+
+  const comparison: Partial<Record<JudgedMetric, ComparisonRule>> = {};
+  const comparisonFields = optionalMapping(r, r.optional(fields, 'baseline_comparison'), [
+    ...JUDGED_METRICS,
+    'significance',
+  ]);
+  let significance: SignificanceConfig | undefined;
+  for (const [metric, e] of comparisonFields?.entries ?? []) {
+    if (metric === 'significance') {
+      const read = readSignificance(r, e);
+      if (read === false) ok = false;
+      else significance = read;
+      continue;
+    }
+    const ruleFields = r.mapping(e, KEYS.comparison);
+    if (!ruleFields) {
+      ok = false;
+      continue;
+    }
+    const increaseEntry = r.optional(ruleFields, 'max_increase');
+    const ratioEntry = r.optional(ruleFields, 'max_ratio');
+    const floorEntry = r.optional(ruleFields, 'floor');
+    const rule: ComparisonRule = {};
+    // An amount above the baseline (max_increase, floor): a fraction for error rates.
+    const amount = (amountEntry: Entry | undefined) =>
+      metric === 'error_rate'
+        ? r.number(amountEntry, 'a number between 0 and 1', (n) => n >= 0 && n <= 1)
+        : r.number(amountEntry, 'a number of at least 0', (n) => n >= 0);
+    const increase = amount(increaseEntry);
+    const ratio = r.number(ratioEntry, 'a ratio above 0', (n) => n > 0);
+    const floor = amount(floorEntry);
+    if (
+      (increaseEntry && increase === undefined) ||
+      (ratioEntry && ratio === undefined) ||
+      (floorEntry && floor === undefined)
+    ) {
+      ok = false;
+    }
+    if (increase !== undefined) rule.max_increase = increase;
+    if (ratio !== undefined) rule.max_ratio = ratio;
+    if (floor !== undefined) rule.floor = floor;
+    if (!increaseEntry && !ratioEntry) {
+      r.problem(e, `${e.path}: expected max_increase or max_ratio (or both)`);
+      ok = false;
+    }
+    comparison[metric as JudgedMetric] = rule;
+  }
+
+  if (!ok || minRequests === undefined || failureLimitGiven === undefined || maxMetricErrors === undefined) {
+    return undefined;
+  }
+  const failureLimit =
+    failureLimitGiven > 0
+      ? failureLimitGiven
+      : significance
+        ? DEFAULTS.failureLimitWithSignificance
+        : DEFAULTS.failureLimit;
+  return {
+    intervalMs,
+    windowMs,
+    minRequests,
+    failureLimit,
+    holdDeadlineMs: holdDeadline ?? DEFAULTS.holdDeadlineMs,
+    dataDeadlineFactor: factor,
+    maxMetricErrors,
+    onMetricErrors,
+    thresholds,
+    baselineComparison: comparison,
+    ...(significance ? { significance } : {}),
+    ...source,
+    ...(customMetrics && customMetrics.length > 0 ? { customMetrics } : {}),
+  };
+}
+
+/**
+ * `significance: true`, or `{ enabled, confidence, min_windows }`; undefined when off, false
+ * when a problem was reported.
+ */
+function readSignificance(r: PlanReader, entry: Entry): SignificanceConfig | undefined | false {
+  const v = entry.value;
+  if (isNull(v)) return undefined;
+  if (isScalar(v) && typeof v.value === 'boolean') return v.value ? { ...SIGNIFICANCE_DEFAULTS } : undefined;
+  const fields = r.mapping(entry, KEYS.significance);
+  if (!fields) return false;
+  const enabledEntry = r.optional(fields, 'enabled');
+  const enabled = enabledEntry ? r.boolean(enabledEntry) : true;
+  const confidenceEntry = r.optional(fields, 'confidence');
+  const confidence = confidenceEntry
+    ? r.number(
+        confidenceEntry,
+        'a confidence between 0.5 and 0.999, e.g. 0.95',
+        (n) => n >= 0.5 && n <= 0.999,
+      )
+    : SIGNIFICANCE_DEFAULTS.confidence;
+  const windowsEntry = r.optional(fields, 'min_windows');
+  const minWindows = windowsEntry
+    ? r.number(windowsEntry, 'a whole number of at least 2', (n) => Number.isSafeInteger(n) && n >= 2)
+    : SIGNIFICANCE_DEFAULTS.minWindows;
+  if (enabled === undefined || confidence === undefined || minWindows === undefined) return false;
+  return enabled ? { confidence, minWindows } : undefined;
+}

@@ -1,0 +1,119 @@
+/** `analysis.provider` and `analysis.prometheus` in a plan: where the metrics come from. */
+import { isScalar } from 'yaml';
+import { checkTemplate, DEFAULT_QUERIES } from '../metrics/promql.js';
+import { ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
+import { checkRelayUrl, type Entry, type Fields, type PlanReader } from './reader.js';
+import {
+  type AnalysisConfig,
+  PROMETHEUS_QUERY_NAMES,
+  type PrometheusConfig,
+  type PrometheusQueryName,
+} from './types.js';
+
+/** `analysis.provider` and `analysis.prometheus`; undefined when a problem was reported. */
+export function readMetricsSource(
+  r: PlanReader,
+  fields: Fields | undefined,
+  /** `analysis.metrics` when some of them are PromQL: they need analysis.prometheus whatever the provider. */
+  promqlMetrics?: Entry | undefined,
+): Pick<AnalysisConfig, 'provider' | 'prometheus'> | undefined {
+  const providerEntry = r.optional(fields, 'provider');
+  const promEntry = r.optional(fields, 'prometheus');
+  let provider: 'relay' | 'prometheus' = 'relay';
+  if (providerEntry) {
+    const v = providerEntry.value;
+    if (isScalar(v) && (v.value === 'relay' || v.value === 'prometheus')) provider = v.value;
+    else return r.fail(providerEntry, 'relay or prometheus');
+  }
+  if (!promEntry) {
+    if (promqlMetrics) {
+      r.problemAtKey(promqlMetrics, 'analysis.metrics: PromQL metrics (query:) need analysis.prometheus.url');
+      return undefined;
+    }
+    if (provider === 'prometheus' && providerEntry) {
+      r.problem(providerEntry, 'analysis.provider is prometheus but there is no analysis.prometheus.url');
+      return undefined;
+    }
+    return {};
+  }
+  // secrets: a pasted `password:` or `bearer_token:` is refused, like in relay:.
+  const f = r.mapping(promEntry, KEYS.prometheus, { secrets: true });
+  if (!f) return undefined;
+  let ok = true;
+  if (provider !== 'prometheus' && !promqlMetrics) {
+    r.problemAtKey(
+      promEntry,
+      'analysis.prometheus is only used with analysis.provider: prometheus; add it, or remove this block',
+    );
+    ok = false;
+  }
+  const urlEntry = r.required(f, 'url');
+  let url: string | undefined;
+  if (urlEntry) {
+    const text =
+      isScalar(urlEntry.value) && typeof urlEntry.value.value === 'string' ? urlEntry.value.value : '';
+    const check = text === 'emulator' ? 'bad' : checkRelayUrl(text);
+    if (check === 'ok') url = text;
+    else if (check === 'credentials')
+      r.problem(
+        urlEntry,
+        'analysis.prometheus.url: no credentials in the URL; use bearer_token_env, or username and password_env',
+      );
+    else r.problem(urlEntry, 'analysis.prometheus.url: expected an http(s) URL like http://prometheus:9090');
+  }
+  const envName = (entry: Entry | undefined): string | undefined => {
+    if (!entry) return undefined;
+    const v = entry.value;
+    if (isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value)) return v.value;
+    // The secret itself may have been pasted here, so the value is not echoed.
+    r.problem(entry, `${entry.path}: expected the name of an environment variable (not the secret itself)`);
+    ok = false;
+    return undefined;
+  };
+  const tokenEntry = r.optional(f, 'bearer_token_env');
+  const userEntry = r.optional(f, 'username');
+  const passwordEntry = r.optional(f, 'password_env');
+  const bearerTokenEnv = envName(tokenEntry);
+  const passwordEnv = envName(passwordEntry);
+  const username = r.string(userEntry, 'a user name');
+  if (userEntry && username === undefined) ok = false;
+  if (tokenEntry && (userEntry || passwordEntry)) {
+    r.problemAtKey(
+      tokenEntry,
+      'analysis.prometheus: use bearer_token_env or username + password_env, not both',
+    );
+    ok = false;
+  } else if (userEntry && !passwordEntry) {
+    r.problemAtKey(
+      userEntry,
+      'analysis.prometheus.username needs password_env (the env var holding the password)',
+    );
+    ok = false;
+  } else if (passwordEntry && !userEntry) {
+    r.problemAtKey(passwordEntry, 'analysis.prometheus.password_env needs username');
+    ok = false;
+  }
+  const queries: Record<PrometheusQueryName, string> = { ...DEFAULT_QUERIES };
+  const queriesEntry = r.optional(f, 'queries');
+  const queryFields = queriesEntry ? r.mapping(queriesEntry, PROMETHEUS_QUERY_NAMES) : undefined;
+  if (queriesEntry && !queryFields) ok = false;
+  for (const [name, entry] of queryFields?.entries ?? []) {
+    const text = r.string(entry, 'a PromQL query');
+    if (text === undefined) {
+      ok = false;
+      continue;
+    }
+    for (const problem of checkTemplate(name, text)) {
+      if (problem.use) r.problemWithin(entry, problem.use.text, `${entry.path}: ${problem.message}`);
+      else r.problem(entry, `${entry.path}: ${problem.message}`);
+      ok = false;
+    }
+    queries[name as PrometheusQueryName] = text;
+  }
+  if (!ok || url === undefined) return undefined;
+  const prometheus: PrometheusConfig = { url, queries };
+  if (bearerTokenEnv !== undefined) prometheus.bearerTokenEnv = bearerTokenEnv;
+  if (username !== undefined && passwordEnv !== undefined) prometheus.basicAuth = { username, passwordEnv };
+  // With provider relay, the block serves only the PromQL ones of analysis.metrics.
+  return { provider: provider === 'prometheus' || !promqlMetrics ? 'prometheus' : 'relay', prometheus };
+}

@@ -1,0 +1,130 @@
+/** `stages:` and `checks:` in a plan (`checks:` may also sit in a stage), read with the walker. */
+import { isMap, isScalar, isSeq } from 'yaml';
+import { formatDuration } from './duration.js';
+import { DEFAULTS, KEYS } from './plan-keys.js';
+import type { Entry, PlanReader } from './reader.js';
+import type { StageCheck, StagePlan } from './types.js';
+
+/** `checks:` at the top level or in a stage: a list of `{name?, run, timeout?}`. */
+export function readChecks(r: PlanReader, entry: Entry | undefined): StageCheck[] | undefined {
+  if (!entry) return undefined;
+  const seq = entry.value;
+  if (!isSeq(seq))
+    return r.fail(entry, 'a list of checks like [{name: smoke, run: ./smoke.sh, timeout: 2m}]');
+  const checks: StageCheck[] = [];
+  const names = new Set<string>();
+  seq.items.forEach((item, index) => {
+    const path = `${entry.path}[${index}]`;
+    const itemEntry: Entry = { path, keyNode: undefined, node: item, value: r.resolveNode(item, path) };
+    const fields = r.mapping(itemEntry, KEYS.check);
+    if (!fields) return;
+    const run = r.string(r.required(fields, 'run'), 'a shell command like ./smoke.sh');
+    const nameEntry = r.optional(fields, 'name');
+    const name = nameEntry ? r.string(nameEntry, 'a name for the check') : run;
+    const timeout = r.duration(r.optional(fields, 'timeout'), { positive: true });
+    if (run === undefined || name === undefined) return;
+    if (names.has(name)) {
+      r.problem(nameEntry ?? itemEntry, `${path}: another check in this list is already named '${name}'`);
+      return;
+    }
+    names.add(name);
+    checks.push({ name, run, timeoutMs: timeout ?? DEFAULTS.checkTimeoutMs });
+  });
+  return checks.length === seq.items.length ? checks : undefined;
+}
+
+function hasAtMostTwoDecimals(n: number): boolean {
+  return Math.abs(Math.round(n * 100) - n * 100) < 1e-6;
+}
+
+export function readStages(
+  r: PlanReader,
+  entry: Entry | undefined,
+  defaultBake: number,
+  factor: number | undefined,
+): StagePlan[] | undefined {
+  if (!entry) return undefined;
+  const seq = entry.value;
+  if (!isSeq(seq))
+    return r.fail(entry, 'a list of stages like [5, 25, 50, 100] or [{weight: 5, bake: 10m}, …]');
+  if (seq.items.length === 0) {
+    r.problem(entry, 'stages: expected at least one stage (the last at weight 100)');
+    return undefined;
+  }
+  const stages: StagePlan[] = [];
+  let ok = true;
+  let previous: { weight: number; entry: Entry } | undefined;
+  const lastIndex = seq.items.length - 1;
+  seq.items.forEach((item, index) => {
+    const path = `stages[${index}]`;
+    const stageEntry: Entry = {
+      path,
+      keyNode: undefined,
+      node: item,
+      value: r.resolveNode(item, path),
+    };
+    let weightEntry: Entry | undefined;
+    let bake: number | undefined;
+    let pause = false;
+    let deadline: number | undefined;
+    let deadlineEntry: Entry | undefined;
+    let stageChecks: StageCheck[] | undefined;
+    if (isMap(stageEntry.value)) {
+      const fields = r.mapping(stageEntry, KEYS.stage);
+      weightEntry = r.required(fields, 'weight');
+      bake = r.duration(r.optional(fields, 'bake'));
+      pause = r.boolean(r.optional(fields, 'pause')) ?? false;
+      deadlineEntry = r.optional(fields, 'data_deadline');
+      deadline = r.duration(deadlineEntry);
+      stageChecks = readChecks(r, r.optional(fields, 'checks'));
+    } else if (isScalar(stageEntry.value) && typeof stageEntry.value.value === 'number') {
+      weightEntry = stageEntry;
+    } else {
+      r.fail(stageEntry, 'a weight like 25 or a mapping like {weight: 25, bake: 10m}');
+      ok = false;
+      return;
+    }
+    const weight = r.number(weightEntry, 'a percentage above 0 and at most 100', (n) => n > 0 && n <= 100);
+    if (weight === undefined || !weightEntry) {
+      ok = false;
+      return;
+    }
+    if (!hasAtMostTwoDecimals(weight)) {
+      r.problem(weightEntry, `${weightEntry.path}: weights have at most two decimals, got ${weight}`);
+      ok = false;
+    }
+    if (previous && weight <= previous.weight) {
+      r.problem(
+        weightEntry,
+        `${weightEntry.path}: weights must increase from stage to stage, but ${weight} follows ${previous.weight}`,
+      );
+      ok = false;
+    }
+    if (index === lastIndex && weight !== 100) {
+      r.problem(
+        weightEntry,
+        `${weightEntry.path}: the last stage must have weight 100 so the rollout ends promoted, got ${weight}`,
+      );
+      ok = false;
+    }
+    previous = { weight, entry: weightEntry };
+    const isFinal = index === lastIndex && weight === 100;
+    const bakeMs = bake ?? (isFinal ? 0 : defaultBake);
+    if (deadline !== undefined && deadlineEntry && deadline < bakeMs) {
+      r.problem(
+        deadlineEntry,
+        `${deadlineEntry.path}: the data deadline (${formatDuration(deadline)}) must be at least the stage's bake (${formatDuration(bakeMs)})`,
+      );
+      ok = false;
+    }
+    stages.push({
+      index,
+      weight,
+      bakeMs,
+      pause,
+      dataDeadlineMs: deadline ?? Math.round(bakeMs * (factor ?? DEFAULTS.dataDeadlineFactor)),
+      ...(stageChecks && stageChecks.length > 0 ? { checks: stageChecks } : {}),
+    });
+  });
+  return ok && stages.length === seq.items.length ? stages : undefined;
+}
