@@ -1,0 +1,124 @@
+/**
+ * The operator's commands during a bake (keys at the terminal, or `canary promote|pause|resume|abort`
+ * from another shell), and the wait that listens for them: a bake sleeps until its next look
+ * and wakes early for a command or the gate's answer.
+ */
+import { ExitCode } from '../errors.js';
+import type { StageBake } from './bake-state.js';
+import { Finish, type RolloutRun, type Wake } from './run.js';
+import type { OperatorCommand } from './types.js';
+
+/** Ends a wait's sleep once the wait is over (nobody sees it: the sleep's rejection is ignored). */
+const WAIT_OVER = Object.freeze({ reason: 'wait over' });
+
+/** The outstanding `controls.next()`, asked once and kept across waits so no command is lost. */
+function nextCommand(run: RolloutRun): Promise<Wake> | null {
+  const controls = run.deps.controls;
+  if (!controls) return null;
+  if (!run.command) {
+    run.command = Promise.resolve()
+      .then(() => controls.next(run.stopControls.signal))
+      .then(
+        (next): Wake => {
+          const request = typeof next === 'string' ? { command: next } : next;
+          return { kind: 'command', command: request.command, request };
+        },
+        // A closed channel never wakes the run again.
+        () => new Promise<Wake>(() => {}),
+      );
+  }
+  return run.command;
+}
+
+/** Sleeps until `at`, waking early if the gate answers or the operator sends a command. Run aborts reject. */
+export async function waitUntil(run: RolloutRun, at: number, gateWake: Promise<Wake> | null): Promise<Wake> {
+  const { clock, signal } = run;
+  const ms = Math.max(0, at - clock.now());
+  const command = nextCommand(run);
+  const wakes = [gateWake, command].filter((w): w is Promise<Wake> => w !== null);
+  const gate = wakes.length === 0 ? null : wakes.length === 1 ? wakes[0] : Promise.race(wakes);
+  if (!gate) {
+    await clock.sleep(ms, signal);
+    return { kind: 'tick' };
+  }
+  // The run's abort reaches the sleep through a listener, not AbortSignal.any, which would tie
+  // one more dependent signal to the run's for every wait of an hours-long bake.
+  const local = new AbortController();
+  const onAbort = () => local.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const sleep = clock.sleep(ms, local.signal);
+  sleep.catch(() => {});
+  try {
+    const wake = await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
+    if (wake.kind === 'command') run.command = null;
+    return wake;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // A reason of our own: abort() without one builds a DOMException, stack and all, per wait.
+    if (!local.signal.aborted) local.abort(WAIT_OVER);
+  }
+}
+
+/**
+ * Does what the operator asked. Returns whether the stage may now be left (the caller checks);
+ * `rollback` and `quit` unwind the run instead.
+ */
+export async function applyCommand(
+  run: RolloutRun,
+  bake: StageBake,
+  wake: Extract<Wake, { kind: 'command' }>,
+): Promise<boolean> {
+  const { stage, gate } = bake;
+  const label = run.stageLabel(stage.index);
+  const operator = (action: OperatorCommand, detail: string) =>
+    run.emit({ type: 'operator_action', at: run.clock.now(), stage: stage.index, action, detail });
+  switch (wake.command) {
+    case 'rollback': {
+      const { by, reason } = wake.request;
+      operator('rollback', `rolling back at ${label} now${by ? ` (asked by ${by})` : ''}`);
+      // The summary already says "rolled back at stage n/m": the reason says who and why.
+      const why = `${by ? `${by} asked (canary abort)` : 'the operator asked (r key)'}${reason ? `: ${reason}` : ''}`;
+      return run.rollback(stage.index, 'operator', why);
+    }
+    case 'quit':
+      operator('quit', `stopping; traffic stays at ${label}`);
+      throw new Finish(
+        run.leftInPlace('interrupted', ExitCode.Interrupted, 'stopped by the operator', 'operator'),
+      );
+    case 'hold':
+      if (run.held) return false;
+      run.held = true;
+      operator('hold', `holding at ${label} until released; checks keep running`);
+      return false;
+    case 'release':
+      if (!run.held) return false;
+      run.held = false;
+      bake.extendDeadline();
+      operator('release', `released ${label}`);
+      return true;
+    case 'promote':
+      bake.promoteAsked = true;
+      if (wake.request.full) run.promoteAll = true;
+      if (run.held) {
+        run.held = false;
+        bake.extendDeadline();
+      }
+      if (stage.pause && gate.state !== 'approved') {
+        // The key press is the decision the gate would have asked for.
+        if (gate.state === 'pending') gate.controller.abort();
+        gate.state = 'approved';
+      }
+      operator(
+        'promote',
+        (bake.latest?.verdict === 'pass'
+          ? `ending the bake of ${label} now`
+          : `ending the bake of ${label} at the next passing check`) +
+          (run.promoteAll ? '; later stages leave at their first passing check' : ''),
+      );
+      return true;
+    default:
+      // A command this engine does not know changes nothing.
+      return true;
+  }
+}
