@@ -5,6 +5,7 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { feasibility } from '../analysis/feasibility.js';
+import { formatConfidence } from '../analysis/format.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { formatDuration } from '../plan/duration.js';
@@ -183,9 +184,7 @@ function checksLine(plan: Plan): string {
     if (rule.floor !== undefined) rules.push(`(at least baseline + ${rule.floor})`);
   }
   if (a.significance) {
-    rules.push(
-      `beyond noise at ${Number((a.significance.confidence * 100).toPrecision(4))}% confidence per rollout`,
-    );
+    rules.push(`beyond noise at ${formatConfidence(a.significance.confidence)} confidence per rollout`);
   }
   const what =
     rules.length > 0 ? rules.join(', ') : 'no thresholds set (only the relay can stop this rollout)';

@@ -3,7 +3,7 @@
  * everywhere. Pure and locale-independent: output must be byte-for-byte deterministic.
  */
 import { formatConfidence } from '../analysis/format.js';
-import type { CheckResult } from '../analysis/types.js';
+import type { CheckResult, ErrorControl } from '../analysis/types.js';
 import type { JudgedMetric } from '../plan/types.js';
 import type { RouteRule } from '../relay/types.js';
 
@@ -82,6 +82,24 @@ export function formatDuration(ms: number | null | undefined): string {
     }
   }
   return parts.join('');
+}
+
+/** Error control of a passing look: `confidence 99.67% per stage, 95% per rollout`. */
+export function formatErrorControl(control: ErrorControl): string {
+  return `confidence ${formatConfidence(control.stage_confidence)} per stage, ${formatConfidence(control.rollout_confidence)} per rollout`;
+}
+
+/**
+ * What a stage waits for before it can judge: the engine's own words when it says (the paired
+ * test's windows, the baseline's traffic), else the canary requests against the minimum.
+ */
+export function waitingText(
+  wait: { needs?: string | undefined; requests: number | null; minRequests: number },
+  leftMs: number,
+): string {
+  const have = wait.requests == null ? 'unknown' : formatCount(wait.requests);
+  const what = wait.needs ?? `traffic: ${have}/${formatCount(wait.minRequests)} canary requests`;
+  return `waiting for ${what} (deadline in ${formatDuration(Math.max(0, leftMs))})`;
 }
 
 /** Elapsed time since the rollout started, for log prefixes: `+04:05`, `+1:02:03`. */

@@ -3,7 +3,6 @@
  * The state passed in has NOT yet seen the event (so a stage line can still say where it came from).
  */
 import type { ChalkInstance } from 'chalk';
-import { formatConfidence } from '../analysis/format.js';
 import type { CheckResult } from '../analysis/types.js';
 import type { CustomCheck } from '../custom-metrics/types.js';
 import { evaluationLines } from '../evaluation/format.js';
@@ -12,9 +11,11 @@ import {
   describeCheck,
   formatCount,
   formatDuration,
+  formatErrorControl,
   formatRules,
   formatWeight,
   outcomeHeadline,
+  waitingText,
 } from './format.js';
 import { currentWeights, stageLabel, type ViewState } from './view-state.js';
 
@@ -90,9 +91,7 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
       const requests =
         e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
       const custom = customText(e.custom);
-      const control = e.error_control
-        ? `confidence ${formatConfidence(e.error_control.stage_confidence)} per stage, ${formatConfidence(e.error_control.rollout_confidence)} per rollout`
-        : undefined;
+      const control = e.error_control ? formatErrorControl(e.error_control) : undefined;
       if (e.verdict === 'pass') {
         return [
           {
@@ -147,19 +146,8 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
         },
       ];
     }
-    case 'waiting_for_data': {
-      const have = event.requests == null ? 'unknown' : formatCount(event.requests);
-      const left = Math.max(0, event.deadlineAt - event.at);
-      // Say what is actually missing: requests, the paired test's windows, or the baseline's traffic.
-      const what = event.needs ?? `traffic: ${have}/${formatCount(event.minRequests)} canary requests`;
-      return [
-        {
-          tag: 'wait',
-          text: `waiting for ${what} (deadline in ${formatDuration(left)})`,
-          tone: 'warn',
-        },
-      ];
-    }
+    case 'waiting_for_data':
+      return [{ tag: 'wait', text: waitingText(event, event.deadlineAt - event.at), tone: 'warn' }];
     case 'metrics_error':
       return [
         {

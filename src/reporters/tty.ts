@@ -4,17 +4,17 @@
  * `event()` only folds state and returns: the core is never delayed by the terminal.
  */
 import type { ChalkInstance } from 'chalk';
-import { formatConfidence } from '../analysis/format.js';
 import { renderEvaluationTable } from '../evaluation/format.js';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import {
   describeCheck,
-  formatCount,
   formatDuration,
   formatElapsed,
+  formatErrorControl,
   outcomeHeadline,
   truncate,
+  waitingText,
 } from './format.js';
 import { FrameWriter } from './frame-writer.js';
 import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
@@ -126,21 +126,13 @@ function verdictLine(input: FrameInput): string {
   }
   const ev = state.evaluation;
   if (state.waiting && (!ev || state.waiting.at >= ev.at)) {
-    const w = state.waiting;
-    const have = w.requests == null ? 'unknown' : formatCount(w.requests);
-    return chalk.yellow(
-      `waiting for traffic: ${have}/${formatCount(w.minRequests)} canary requests (deadline in ${formatDuration(Math.max(0, w.deadlineAt - now))})`,
-    );
+    return chalk.yellow(waitingText(state.waiting, state.waiting.deadlineAt - now));
   }
   if (!ev) return chalk.dim('checks: waiting for the first evaluation');
   const e = ev.evaluation;
   const head =
     e.verdict === 'pass'
-      ? chalk.green(
-          e.error_control
-            ? `checks pass (confidence ${formatConfidence(e.error_control.stage_confidence)} per stage, ${formatConfidence(e.error_control.rollout_confidence)} per rollout)`
-            : 'checks pass',
-        )
+      ? chalk.green(e.error_control ? `checks pass (${formatErrorControl(e.error_control)})` : 'checks pass')
       : e.verdict === 'fail'
         ? chalk.red(`checks FAIL ${ev.consecutiveFailures}/${ev.failureLimit}`)
         : e.verdict === 'hold'

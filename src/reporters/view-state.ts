@@ -36,7 +36,14 @@ export interface ViewState {
     bakeMs: number;
     nextCheckAt: number;
   };
-  waiting?: { at: number; requests: number | null; minRequests: number; deadlineAt: number };
+  waiting?: {
+    at: number;
+    requests: number | null;
+    minRequests: number;
+    deadlineAt: number;
+    /** What is missing, in the engine's words, when it is not just canary requests. */
+    needs?: string | undefined;
+  };
   metricsError?: { message: string; consecutive: number; limit: number };
   paused: boolean;
   /** The operator is holding the run at this stage (the `h` key) until released. */
@@ -102,6 +109,7 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
         requests: event.requests,
         minRequests: event.minRequests,
         deadlineAt: event.deadlineAt,
+        needs: event.needs,
       };
       // A count of requests means the last read worked.
       state.metricsError = undefined;

@@ -53,7 +53,7 @@ describe('runValidate', () => {
       '  stages   5% 10m → 25% 1h → 50% 4h (pause) → 100%',
       '  bake     5h10m in total, at most 10h20m waiting for data, plus manual gates',
       expect.stringMatching(
-        /^ {2}checks {3}every 30s over 30s: error_rate ≤ 0\.02, .*latency_p99_ms ≤ baseline × 1\.25/,
+        /^ {2}checks {3}every 30s over 30s: error_rate ≤ 0\.02, .*latency_p99_ms ≤ baseline × 1\.25.*, beyond noise at 99% confidence per rollout$/,
       ),
       '',
     ]);

@@ -122,6 +122,30 @@ describe('TtyReporter', () => {
     await r.close();
   });
 
+  it('says what the wait is for in the engine’s words, as the event log does', async () => {
+    const out = new CollectingStream(true, 100, 40);
+    const r = new TtyReporter(out, { color: false });
+    const events = waitingRun();
+    const upTo = events.findIndex((e) => e.type === 'waiting_for_data');
+    for (const e of events.slice(0, upTo)) r.event(e);
+    // Enough canary requests, but the paired test still lacks the baseline's traffic.
+    r.event({
+      type: 'waiting_for_data',
+      at: T0 + 1000,
+      stage: 0,
+      requests: 500,
+      minRequests: 200,
+      deadlineAt: T0 + 1000 + 7 * 60_000,
+      needs: 'baseline requests 40/200 in the stage',
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    const screen = stripColor(out.text);
+    // Once in the footer's verdict line and once in the event log, never as canary traffic.
+    expect(screen.split('waiting for baseline requests 40/200 in the stage (deadline in 7m)').length).toBe(3);
+    expect(screen).not.toContain('waiting for traffic: 500/200');
+    await r.close();
+  });
+
   it('writes no colour when colour is off', async () => {
     const out = await runAll(rolledBackRun(), false);
     expect(out.text).not.toMatch(ANSI_COLOR);
