@@ -19,8 +19,9 @@
  * commands load nothing else (not even node:crypto: a socket's name needs no cryptographic hash).
  */
 import { connect } from 'node:net';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { loginName } from '../journal/login.js';
 import { safeRouteName } from '../journal/paths.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -91,13 +92,7 @@ export function controlSocketPath(stateDir: string, route: string): string {
 
 /** Who is asking: user, host and pid, for the journal. */
 export function requester(): { user: string; host: string; pid: number } {
-  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // No passwd entry (some containers): the environment's name will do.
-  }
-  return { user, host: hostname(), pid: process.pid };
+  return { user: loginName() ?? 'unknown', host: hostname(), pid: process.pid };
 }
 
 export type ControlResult =

@@ -24,7 +24,7 @@ import {
   readFileSync,
   writeSync,
 } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
@@ -54,6 +54,7 @@ const OBSERVATIONS: ReadonlySet<string> = new Set([
  */
 export const OBSERVATION_SYNC_MS = 5_000;
 
+import { loginName } from './login.js';
 import { JOURNAL_SUFFIX, journalPath } from './paths.js';
 
 export {
@@ -108,15 +109,6 @@ export type JournalBody = RunHeader | RunEnded | RolloutEvent;
 /** A record as stored: the body plus the run it belongs to, its sequence number and schema version. */
 export type JournalRecord = JournalBody & { run: string; seq: number; v: number };
 
-/** The login name, for the journal's "who"; the environment's when there is no passwd entry. */
-function loginName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  }
-}
-
 function newRunId(at: number): string {
   const stamp = new Date(at)
     .toISOString()
@@ -167,7 +159,7 @@ export class JournalWriter {
       ...header,
       pid: process.pid,
       host: hostname(),
-      user: header.user ?? loginName(),
+      user: header.user ?? loginName() ?? 'unknown',
     });
   }
 

@@ -3,11 +3,12 @@
  * who started the run where. Added to the `rollout_started` event on its way to the journal and
  * the reporters, so the journal, `--output-file` and `--report` all carry it (journal v2).
  */
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import ci from 'ci-info';
 import { planRecord } from '../plan/record.js';
 import type { Plan } from '../plan/types.js';
 import type { RolloutEvent, RunBy } from '../rollout/events.js';
+import { loginName } from './login.js';
 
 const GITHUB_VARS: Record<string, string> = {
   actor: 'GITHUB_ACTOR',
@@ -19,12 +20,6 @@ const GITHUB_VARS: Record<string, string> = {
 };
 
 export function runBy(env: Record<string, string | undefined>): RunBy {
-  let user: string | null = env.USER || env.USERNAME || null;
-  try {
-    user = userInfo().username || user;
-  } catch {
-    // No passwd entry (some containers): the environment's name, if any.
-  }
   const github: Record<string, string> = {};
   if (env.GITHUB_ACTIONS === 'true') {
     for (const [key, name] of Object.entries(GITHUB_VARS)) {
@@ -34,7 +29,7 @@ export function runBy(env: Record<string, string | undefined>): RunBy {
   }
   const isCi = env.CI !== undefined && env.CI !== 'false' && env.CI !== '0';
   return {
-    user,
+    user: loginName(env) ?? null,
     host: hostname(),
     pid: process.pid,
     ci: ci.name ?? (env.GITHUB_ACTIONS === 'true' ? 'GitHub Actions' : isCi ? 'CI' : null),
