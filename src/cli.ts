@@ -208,7 +208,10 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
     )
     .option('-o, --out <file>', 'HTML file to write (default: canary-report-<route>-<run>.html)')
     .option('--open', 'open it in the browser, when there is one')
-    .option('--state-dir <dir>', 'journal folder (default: ./.canary; $CANARY_STATE_DIR)')
+    .option(
+      '--state-dir <dir>',
+      'state folder with the journals (default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)',
+    )
     .action(async (run: string | undefined, opts: Record<string, unknown>) => {
       await runCommand(async () => {
         const { runReportCommand } = await import('./commands/report.js');

@@ -99,7 +99,7 @@ export function resolveReportSource(opts: {
       .pop();
     if (!latest) {
       throw new UsageError(`no rollout recorded in ${stateDir}.`, {
-        hint: 'pass a journal, an --output-file or a run id, or --state-dir where the journals are (rollouts keep them in .canary/ next to the plan).',
+        hint: 'pass a journal, an --output-file or a run id, or --state-dir where the journals are (the rollout printed its state folder in its first and last lines).',
       });
     }
     return fromRun(latest.r, latest.file);
