@@ -225,6 +225,27 @@ export class JournalWriter {
   }
 }
 
+/**
+ * Every line of NDJSON text that is a JSON object with a string `type`: the journal's records
+ * and `--output-file`'s events alike. A torn or foreign line (kill -9 mid-write, a person's
+ * line in a log) is skipped rather than losing the rest.
+ */
+export function recordLines(text: string): Array<Record<string, unknown> & { type: string }> {
+  const records: Array<Record<string, unknown> & { type: string }> = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = JSON.parse(line) as { type?: unknown } | null;
+      if (parsed && typeof parsed === 'object' && typeof parsed.type === 'string') {
+        records.push(parsed as Record<string, unknown> & { type: string });
+      }
+    } catch {
+      // Not a record: see above.
+    }
+  }
+  return records;
+}
+
 /** Every well-formed record of a journal file; a torn last line (kill -9 mid-write) is skipped. */
 export function readJournal(file: string): JournalRecord[] {
   let text: string;
@@ -233,24 +254,7 @@ export function readJournal(file: string): JournalRecord[] {
   } catch {
     return [];
   }
-  const records: JournalRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = JSON.parse(line) as Partial<JournalRecord> | null;
-      if (
-        parsed &&
-        typeof parsed === 'object' &&
-        typeof parsed.type === 'string' &&
-        typeof parsed.run === 'string'
-      ) {
-        records.push(parsed as JournalRecord);
-      }
-    } catch {
-      // A torn or foreign line: ignore it rather than lose the rest of the history.
-    }
-  }
-  return records;
+  return recordLines(text).filter((r) => typeof r.run === 'string') as unknown as JournalRecord[];
 }
 
 /** One run as the journal tells it. */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { type JournalRecord, type RunSummary, readStateDir } from '../journal/journal.js';
+import { type JournalRecord, type RunSummary, readStateDir, recordLines } from '../journal/journal.js';
 import type { Raw } from './fields.js';
 
 export interface ReportSource {
@@ -18,25 +18,9 @@ export interface ReportSource {
   run: string | null;
 }
 
-/** Every JSON object line of a file; torn or foreign lines are skipped, as the journal reader does. */
+/** Every record line of a file, read as the journal reader reads them (torn or foreign lines skipped). */
 function readLines(file: string): Raw[] {
-  const out: Raw[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = JSON.parse(line) as unknown;
-      if (
-        parsed &&
-        typeof parsed === 'object' &&
-        !Array.isArray(parsed) &&
-        typeof (parsed as Raw).type === 'string'
-      )
-        out.push(parsed as Raw);
-    } catch {
-      // Not a record (a human line in a log, a torn last line).
-    }
-  }
-  return out;
+  return recordLines(readFileSync(file, 'utf8'));
 }
 
 /** The last rollout of a journal's or a stream's records: from its last start to the end. */
