@@ -6,6 +6,7 @@
  * (weights, metrics) stays in src/commands/status.ts.
  */
 import { hostname } from 'node:os';
+import { heldAfter } from '../control/hold.js';
 import { ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 import {
@@ -40,18 +41,14 @@ export function readRouteRollout(stateDir: string, route: string): LiveRollout |
   let gateOpen = false;
   for (const r of records) {
     if (r.run !== run.run) continue;
+    held = heldAfter(held, r);
     switch (r.type) {
       case 'stage_started':
         stage = { index: r.stage, count: r.stageCount, weight: r.weight, startedAt: r.at, bakeMs: r.bakeMs };
-        held = false;
         gateOpen = false;
         break;
       case 'evaluation':
         lastEvaluation = r;
-        break;
-      case 'operator_action':
-        if (r.action === 'hold') held = true;
-        else if (r.action === 'release' || r.action === 'promote') held = false;
         break;
       case 'paused':
         gateOpen = true;

@@ -20,6 +20,7 @@ import {
   MAX_REASON,
   sendControl,
 } from './channel.js';
+import { heldAfter } from './hold.js';
 
 export interface ControlServerOptions {
   stateDir: string;
@@ -62,6 +63,7 @@ export class ControlServer {
 
   /** Follows the run (call from the rollout's emit path, after the journal). */
   observe(event: RolloutEvent): void {
+    this.held = heldAfter(this.held, event);
     switch (event.type) {
       case 'rollout_started':
         this.stageCount = event.stages.length;
@@ -70,7 +72,6 @@ export class ControlServer {
         this.stage = event.stage;
         this.stageCount = event.stageCount;
         this.weight = event.weight;
-        this.held = false;
         this.gateOpen = false;
         break;
       case 'paused':
@@ -80,8 +81,6 @@ export class ControlServer {
         this.gateOpen = false;
         break;
       case 'operator_action':
-        if (event.action === 'hold') this.held = true;
-        else if (event.action === 'release' || event.action === 'promote') this.held = false;
         if (event.action === 'promote') this.gateOpen = false;
         break;
       case 'rollout_finished':

@@ -4,6 +4,7 @@
  * drawn from any point in the stream (including a stream that starts mid-rollout on resume).
  */
 import type { Evaluation } from '../analysis/types.js';
+import { heldAfter } from '../control/hold.js';
 import type { RouteRule } from '../relay/types.js';
 import type { Outcome, RolloutEvent, StageSummary } from '../rollout/events.js';
 
@@ -124,8 +125,7 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
       state.paused = false;
       break;
     case 'operator_action':
-      if (event.action === 'hold') state.held = true;
-      else if (event.action === 'release' || event.action === 'promote') state.held = false;
+      state.held = heldAfter(state.held === true, event);
       break;
     case 'rollback_started':
       state.rollingBack = { reason: event.reason, cause: event.cause };

@@ -8,6 +8,7 @@
  * to the prompt, and a gate that comes due waits its turn.
  */
 import type { ChalkInstance } from 'chalk';
+import { heldAfter } from '../control/hold.js';
 import type { InStream, OutStream } from '../io.js';
 import type { GateContext, GateDecision, RolloutAbortReason } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
@@ -74,13 +75,9 @@ export class TerminalSession {
   observe(event: RolloutEvent): void {
     if (event.type === 'stage_started') {
       this.stage = { index: event.stage, count: event.stageCount, weight: event.weight };
-      this.held = false;
     }
-    // `canary pause|resume|promote` from another shell: the footer follows whoever held it.
-    if (event.type === 'operator_action') {
-      if (event.action === 'hold') this.held = true;
-      else if (event.action === 'release' || event.action === 'promote') this.held = false;
-    }
+    // `canary pause|resume|promote` from another shell too: the footer follows whoever held it.
+    this.held = heldAfter(this.held, event);
   }
 
   /** The engine's gate for `pause: true` stages. */
