@@ -73,28 +73,13 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
 
   const plan = loaded.plan;
   // A plan valid key by key can still never reach a verdict: refuse that, warn about the rest.
-  const findings = feasibility(plan).map((f) => ({ ...f, ...loaded.locate(f.at) }));
-  const errors = findings.filter((f) => f.level === 'error');
-  if (errors.length > 0) {
-    return reportProblems(
-      errors.map((f) => ({
-        file: opts.plan,
-        line: f.line,
-        column: f.column,
-        path: f.at.join('.'),
-        message: f.message,
-      })),
-      opts,
-      io,
-    );
-  }
-  const warnings = findings.map((f) => ({
-    file: opts.plan,
-    line: f.line,
-    column: f.column,
-    path: f.at.join('.'),
-    message: f.message,
+  const findings = feasibility(plan).map((f) => ({
+    level: f.level,
+    problem: { file: opts.plan, ...loaded.locate(f.at), path: f.at.join('.'), message: f.message },
   }));
+  const errors = findings.filter((f) => f.level === 'error').map((f) => f.problem);
+  if (errors.length > 0) return reportProblems(errors, opts, io);
+  const warnings = findings.map((f) => f.problem);
   if (json) {
     io.stdout.write(
       `${JSON.stringify({ valid: true, problems: [], warnings, summary: summaryObject(plan) })}\n`,

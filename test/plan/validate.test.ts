@@ -125,6 +125,53 @@ describe('runValidate', () => {
     });
   });
 
+  it('refuses a plan that can never reach a verdict, and warns about one that judges oddly, with positions', async () => {
+    const analysis = (bake: string) =>
+      yaml(
+        ...MINIMAL,
+        `bake: ${bake}`,
+        'analysis:',
+        '  interval: 30s',
+        '  window: 30s',
+        '  data_deadline: 1x',
+        '  thresholds:',
+        '    error_rate: { max: 0 }',
+        '  baseline_comparison:',
+        '    significance: { enabled: true, confidence: 0.99 }',
+        '    latency_p99_ms: { max_ratio: 1.25 }',
+      );
+    await writeFile(join(dir, 'never.yaml'), analysis('1m'));
+    await writeFile(join(dir, 'odd.yaml'), analysis('5m'));
+
+    const never = captureIo(dir);
+    expect(await runValidate({ plan: 'never.yaml', output: 'json', color: false }, never.io)).toBe(2);
+    const refused = JSON.parse(never.stdout());
+    expect(refused.valid).toBe(false);
+    expect(refused.problems).toHaveLength(3);
+    expect(refused.problems[0]).toEqual({
+      file: 'never.yaml',
+      line: 8,
+      column: 10,
+      path: 'stages.0',
+      message: expect.stringMatching(/^stage 1 \(5%, bake 1m\) .* it would always end insufficient_data/),
+    });
+
+    const odd = captureIo(dir);
+    expect(await runValidate({ plan: 'odd.yaml', output: 'json', color: false }, odd.io)).toBe(0);
+    expect(JSON.parse(odd.stdout()).warnings).toEqual([
+      {
+        file: 'odd.yaml',
+        line: 15,
+        column: 24,
+        path: 'analysis.thresholds.error_rate.max',
+        message: 'error_rate.max is 0: any error fails it',
+      },
+    ]);
+    const plain = captureIo(dir);
+    expect(await runValidate({ plan: 'odd.yaml', output: 'plain', color: false }, plain.io)).toBe(0);
+    expect(plain.stderr()).toBe('odd.yaml:15:24: warning: error_rate.max is 0: any error fails it\n');
+  });
+
   it('exits 2 naming an unreadable file, in both output modes', async () => {
     const plain = captureIo(dir);
     expect(await runValidate({ plan: 'nope.yaml', output: 'plain', color: false }, plain.io)).toBe(2);
