@@ -3,6 +3,7 @@
  * renders to SVG on the server and again in the browser for hover values. Colours are mid-tones
  * on a transparent background, readable on a light page, a dark one and paper alike.
  */
+import { truncate } from '../reporters/format.js';
 import type { MetricView, ReportModel, StageView, TimelineEntry } from './model.js';
 import { formatValue, type Unit, unitOf } from './units.js';
 
@@ -206,7 +207,7 @@ export function trafficChart(model: ReportModel): ChartSpec {
           width: e.kind === 'rollback' ? 2 : 1,
         },
         label: {
-          formatter: e.label.length > 28 ? `${e.label.slice(0, 27)}…` : e.label,
+          formatter: truncate(e.label, 28),
           color,
           position: 'insideEndTop',
         },

@@ -2,6 +2,7 @@
  * The deciding metric as a Mermaid `xychart-beta` block, which GitHub renders natively in a step
  * summary: canary, baseline and the threshold per evaluation. Pure; no charting library.
  */
+import { COLORS } from './charts.js';
 import type { Raw } from './fields.js';
 import { buildReportModel } from './model.js';
 import { type Unit, unitOf } from './units.js';
@@ -61,7 +62,7 @@ export function decidingMetricChart(records: Raw[]): string | undefined {
     `### \`${view.metric}\` per evaluation (${why})`,
     '',
     '```mermaid',
-    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#e8590c, #1c7ed6, #e03131"}}}}%%',
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${COLORS.canary}, ${COLORS.baseline}, ${COLORS.threshold}"}}}}%%`,
     'xychart-beta',
     `  title "${view.metric}: canary vs baseline"`,
     `  x-axis "time since start" [${points.map((p) => `"${elapsed(p.at - start)}"`).join(', ')}]`,

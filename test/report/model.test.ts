@@ -308,6 +308,8 @@ describe('the step summary chart', () => {
     expect(chart).toContain('line [0.5, 0.5, 0.5]');
     expect(chart).toContain('line [5, 5, 5]');
     expect(chart).toContain('the metric that decided the rollback');
+    // Lines coloured as the HTML report's charts: canary orange, baseline blue, threshold red.
+    expect(chart).toContain('"plotColorPalette": "#e8590c, #1c7ed6, #e03131"');
   });
 
   it('is left out when fewer than two evaluations measured anything', () => {
