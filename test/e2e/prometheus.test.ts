@@ -36,7 +36,7 @@ describe.runIf(!installed && inCi)('Prometheus end-to-end (CI)', () => {
   });
 });
 
-function planText(promUrl: string, route: string): string {
+function planText(promUrl: string, route: string, stages: string): string {
   return [
     'relay:',
     '  url: https://relay.invalid/v1 # replaced by --relay-url',
@@ -47,7 +47,7 @@ function planText(promUrl: string, route: string): string {
     'canary:',
     `  version_tag: ${CANARY}`,
     '  model: anthropic/claude-sonnet-4-20250514',
-    'stages: [5, 25, 50, 100]',
+    `stages: ${stages}`,
     // Long enough for several 1 s scrapes per window.
     'bake: 8s',
     'analysis:',
@@ -94,7 +94,9 @@ const weightsOf = (emulator: EmulatorHandle, route: string) =>
 const relayMetricsCalls = (emulator: EmulatorHandle) =>
   emulator.control.calls().filter((c) => c.path === '/v1/metrics/versions').length;
 
-describe.runIf(installed)('canary rollout judged from a real Prometheus', () => {
+// The two rollouts run at once: each waits on real scrapes (Prometheus keeps real time), each on
+// its own emulator and route.
+describe.runIf(installed)('canary rollout judged from a real Prometheus', { concurrent: true }, () => {
   let dir: string;
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
@@ -134,7 +136,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', () => 
 
   it('promotes a healthy canary on numbers from Prometheus, and status reads them there too', async () => {
     const planFile = path.join(dir, 'healthy.yaml');
-    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-healthy'));
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-healthy', '[25, 100]'));
     const result = await runCli(['rollout', planFile, '--relay-url', healthy.baseUrl, '--output', 'json'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
     });
@@ -160,7 +162,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', () => 
 
   it('rolls back a canary that breaks at 25 %, on numbers from Prometheus', async () => {
     const planFile = path.join(dir, 'failing.yaml');
-    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-failing'));
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-failing', '[5, 25, 100]'));
     const result = await runCli(['rollout', planFile, '--relay-url', failing.baseUrl, '--output', 'json'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
     });

@@ -8,16 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { BASELINE, CANARY, type PlanSpec, planInTempDir } from '../helpers/plan.js';
 import { type ExampleEmulators, forwardTo, seedRoute, startExampleEmulators } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
 // Journals and locks go to a temporary folder, not examples/.canary in the checkout.
 const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-state-'));
 const isolatedEnv = (extra: Record<string, string | undefined> = {}) =>
   baseEnv({ CANARY_STATE_DIR: STATE_DIR, ...extra });
-const BASELINE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 function weightsOf(emulator: EmulatorHandle, route: string): Record<string, number> {
   const found = emulator.control.getRoute(route);
@@ -30,9 +29,14 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
-describe('canary rollout (spawned) against the emulator', () => {
+describe('canary rollout (spawned) against the emulator', { concurrent: true }, () => {
+  // What only a real process shows (exit codes, the last line, stdout's contents, a signal) on a
+  // two-stage plan of 1 s bakes, all at once (each on its own route); how the examples themselves
+  // end is judged in virtual time (test/rollout/engine-emulator.test.ts, `canary simulate` below).
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
+  const short = (route: string, spec: Partial<PlanSpec> = {}) =>
+    planInTempDir({ route, stages: [50, 100], ...spec }).plan;
 
   let emulators: ExampleEmulators | undefined;
   beforeAll(async () => {
@@ -43,83 +47,96 @@ describe('canary rollout (spawned) against the emulator', () => {
     await emulators?.close();
   });
 
-  it('promotes the quickstart canary: exit 0, route at canary 100 %, key never printed', async () => {
+  it('promotes a healthy canary: exit 0, route at canary 100 %, key never printed', async () => {
     const result = await runCli(
-      ['rollout', 'examples/quickstart.yaml', '--relay-url', healthy.baseUrl, '--output', 'plain'],
+      ['rollout', short('e2e-promote'), '--relay-url', healthy.baseUrl, '--output', 'plain'],
       { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
     );
     expect(result.stderr).not.toContain('internal error');
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(weightsOf(healthy, 'code-review-quickstart')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+    expect(weightsOf(healthy, 'e2e-promote')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
     expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
     expect(result.stdout + result.stderr).not.toContain(KEY);
     // Plain output is for logs: never an escape sequence.
     expect(result.stdout).not.toContain('\u001b[');
   });
 
-  it('rolls back the bad canary: exit 3, route at baseline 100 %', async () => {
+  it('rolls back a canary that breaks: exit 3, route at baseline 100 %', async () => {
+    // failing.yaml breaks the canary at 25 % and above: at once at the first stage here.
     const result = await runCli(
-      ['rollout', 'examples/bad-canary.yaml', '--relay-url', failing.baseUrl, '--output', 'plain'],
+      ['rollout', short('e2e-bad-canary'), '--relay-url', failing.baseUrl, '--output', 'plain'],
       { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
     );
     expect(result.code, result.stdout + result.stderr).toBe(3);
-    expect(weightsOf(failing, 'code-review-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(weightsOf(failing, 'e2e-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(result.stdout).toMatch(/roll(ed)? ?back/i);
     expect(lastLine(result.stdout)).toMatch(/baseline/i);
     expect(result.stdout + result.stderr).not.toContain(KEY);
   });
 
-  it('runs the quickstart as written, on its in-process emulator', async () => {
-    const result = await runCli(['rollout', 'examples/quickstart.yaml'], { env: isolatedEnv() });
+  it("runs on its in-process emulator with relay url 'emulator' and no key", async () => {
+    const plan = short('e2e-in-process', {
+      relayUrl: 'emulator',
+      more: { emulator: { scenario: `${ROOT}/examples/scenarios/healthy.yaml`, rps: 2000 } },
+    });
+    const result = await runCli(['rollout', plan], { env: isolatedEnv() });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
   });
 
-  it('emits schema-versioned NDJSON with --output json and keeps stdout pure JSON', async () => {
-    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 2000, seed: 5 });
-    try {
+  it('the quickstart and bad-canary examples, as written, end as their comments say (virtual time)', async () => {
+    // `canary simulate` runs a plan's own engine, analysis and scenario on a fake clock: the
+    // examples' 20 s of bakes in well under a second each, through the built CLI.
+    for (const [example, outcome] of [
+      ['quickstart', { promoted_pct: 100 }],
+      ['bad-canary', { rolled_back_pct: 100, stage_decided: { '2': 1 } }],
+    ] as const) {
       const result = await runCli(
-        ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
-        { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
+        ['simulate', `examples/${example}.yaml`, '--seeds', '1', '--output', 'json'],
+        {
+          env: isolatedEnv(),
+        },
       );
       expect(result.code, result.stderr).toBe(0);
-      const events = result.stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { type: string; version: number; outcome?: string });
-      expect(events.every((e) => typeof e.type === 'string' && e.version === 1)).toBe(true);
-      expect(events[0]?.type).toBe('rollout_started');
-      const finished = events.at(-1);
-      expect(finished?.type).toBe('rollout_finished');
-      expect(finished?.outcome).toBe('promoted');
-    } finally {
-      await emulator.close();
+      expect(JSON.parse(result.stdout), example).toMatchObject(outcome);
     }
   });
 
+  it('emits schema-versioned NDJSON with --output json and keeps stdout pure JSON', async () => {
+    const result = await runCli(
+      ['rollout', short('e2e-json'), '--relay-url', healthy.baseUrl, '--output', 'json'],
+      { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; version: number; outcome?: string });
+    expect(events.every((e) => typeof e.type === 'string' && e.version === 1)).toBe(true);
+    expect(events[0]?.type).toBe('rollout_started');
+    const finished = events.at(-1);
+    expect(finished?.type).toBe('rollout_finished');
+    expect(finished?.outcome).toBe('promoted');
+  });
+
   it('rolls back and exits 130 on SIGINT mid-rollout', async () => {
-    const emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 2000, seed: 9 });
-    try {
-      let sent = false;
-      const result = await runCli(
-        ['rollout', 'examples/quickstart.yaml', '--relay-url', emulator.baseUrl, '--output', 'json'],
-        {
-          env: isolatedEnv({ RELAY_API_KEY: KEY }),
-          onStdout: (chunk, child) => {
-            // Interrupt once the first stage's weights are confirmed on the relay.
-            if (!sent && chunk.includes('"weights_set"')) {
-              sent = true;
-              child.kill('SIGINT');
-            }
-          },
+    let sent = false;
+    const result = await runCli(
+      ['rollout', short('e2e-sigint'), '--relay-url', healthy.baseUrl, '--output', 'json'],
+      {
+        env: isolatedEnv({ RELAY_API_KEY: KEY }),
+        onStdout: (chunk, child) => {
+          // Interrupt once the first stage's weights are confirmed on the relay.
+          if (!sent && chunk.includes('"weights_set"')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
         },
-      );
-      expect(sent).toBe(true);
-      expect(result.code, result.stderr).toBe(130);
-      expect(weightsOf(emulator, 'code-review-quickstart')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
-    } finally {
-      await emulator.close();
-    }
+      },
+    );
+    expect(sent).toBe(true);
+    expect(result.code, result.stderr).toBe(130);
+    expect(weightsOf(healthy, 'e2e-sigint')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
   });
 });
 
