@@ -4,6 +4,7 @@
  * window so much longer than the interval that few windows are independent, a margin no canary
  * can meet. `canary validate` refuses the first kind (exit 2) and warns about the others.
  */
+import { customTestCount } from '../custom-metrics/sequential.js';
 import type { JudgedMetric, Plan } from '../plan/types.js';
 
 export interface Finding {
@@ -27,7 +28,11 @@ export function windowsIn(spanMs: number, intervalMs: number, windowMs: number):
 export function feasibility(plan: Plan): Finding[] {
   const a = plan.analysis;
   const findings: Finding[] = [];
-  const paired = (Object.keys(a.baselineComparison) as JudgedMetric[]).filter((m) => m !== 'error_rate');
+  // analysis.metrics comparisons are paired over the same windows (src/custom-metrics/sequential.ts).
+  const paired: string[] = [
+    ...(Object.keys(a.baselineComparison) as JudgedMetric[]).filter((m) => m !== 'error_rate'),
+    ...(a.customMetrics ?? []).filter((m) => !m.dryRun && customTestCount([m]) > 0).map((m) => m.name),
+  ];
   if (a.significance && paired.length > 0) {
     const needed = Math.max(3, a.significance.minWindows);
     if (a.windowMs > a.intervalMs) {

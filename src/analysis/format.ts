@@ -67,3 +67,14 @@ export function formatConfidence(share: number): string {
 export function formatRatio(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
+
+/** A test's one-sided p-value, as the reasons show it. */
+export function formatP(p: number): string {
+  if (p < 0.0001) return 'p < 0.0001';
+  return `p = ${Number(p.toPrecision(2))}`;
+}
+
+/** The alpha a look's test had to beat. */
+export function formatAlpha(alpha: number): string {
+  return Number(alpha.toPrecision(2)).toString();
+}

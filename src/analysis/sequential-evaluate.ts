@@ -16,7 +16,7 @@ import type { AnalysisConfig, ComparisonRule, JudgedMetric } from '../plan/types
 import type { VersionMetrics } from '../relay/types.js';
 import { withinBound, ZERO_BASELINE_ALLOWANCE } from './compare.js';
 import { increasePValue, pairedTPValue, ratioPValue, thresholdPValue } from './exact-tests.js';
-import { formatDelta, formatMetric, formatRatio, metricLabel } from './format.js';
+import { formatAlpha, formatDelta, formatMetric, formatP, formatRatio, metricLabel } from './format.js';
 import { type ErrorBudget, FRESH_SPENDING, lookAlpha, type SpendingState, stageAlpha } from './sequential.js';
 import type { CheckResult, CheckStatus, ErrorControl, Evaluation } from './types.js';
 
@@ -71,15 +71,6 @@ function counts(metrics: VersionMetrics | null): { errors: number; requests: num
   if (errors !== null) return { errors, requests };
   const rate = num(metrics, 'error_rate');
   return rate === null ? null : { errors: Math.round(rate * requests), requests };
-}
-
-function formatP(p: number): string {
-  if (p < 0.0001) return 'p < 0.0001';
-  return `p = ${Number(p.toPrecision(2))}`;
-}
-
-function formatAlpha(alpha: number): string {
-  return Number(alpha.toPrecision(2)).toString();
 }
 
 /** The bound a comparison holds the canary to, at a baseline value. */

@@ -26,6 +26,8 @@
  * docs/judgement.md has the measurements behind this choice.
  */
 
+import { customTestCount } from '../custom-metrics/sequential.js';
+
 /** Part of a test's alpha kept for looks after the bake ends. */
 export const EXTRA_LOOKS_RESERVE = 0.1;
 
@@ -92,8 +94,9 @@ export function lookAlpha(
 
 /**
  * A plan's budget: every stage is judged (the last, at 100 %, by its thresholds alone); each
- * has one test per comparison and one for an error-rate threshold (the other thresholds
- * compare observed values and spend nothing).
+ * has one test per comparison, one for an error-rate threshold (the other thresholds compare
+ * observed values and spend nothing) and one per comparison rule of a counted (not dry-run)
+ * `analysis.metrics` entry (src/custom-metrics/sequential.ts).
  */
 export function errorBudgetFor(
   stages: readonly { weight: number; bakeMs: number }[],
@@ -101,10 +104,14 @@ export function errorBudgetFor(
     significance?: { confidence: number } | undefined;
     baselineComparison: object;
     thresholds: { error_rate?: unknown };
+    customMetrics?: Parameters<typeof customTestCount>[0];
   },
 ): ErrorBudget {
   const judged = stages.length;
-  const tests = Object.keys(analysis.baselineComparison).length + (analysis.thresholds.error_rate ? 1 : 0);
+  const tests =
+    Object.keys(analysis.baselineComparison).length +
+    (analysis.thresholds.error_rate ? 1 : 0) +
+    customTestCount(analysis.customMetrics);
   return {
     rolloutAlpha: alphaFromConfidence(analysis.significance?.confidence ?? 0.99),
     stages: Math.max(1, judged),

@@ -47,8 +47,11 @@ export interface ErrorControl {
   spent_fraction: number;
   /** Looks that tested after the bake ended (each spends half the one before from a small reserve). */
   extra_looks: number;
+  /** Tests in each judged stage, `analysis.metrics` comparisons included. */
   tests_per_stage: number;
   judged_stages: number;
+  /** Of tests_per_stage, the `analysis.metrics` comparisons (absent without custom metrics). */
+  custom_tests_per_stage?: number;
 }
 
 export interface Evaluation {

@@ -5,21 +5,24 @@
  * `min_requests`) or no value is `no_data`, never healthy; a non-dry-run failure fails the
  * evaluation (and counts toward `failure_limit`); a non-dry-run `no_data` keeps a passing
  * evaluation from counting as a pass. A dry-run metric is computed, shown and journaled and
- * never changes the verdict. Comparisons are plain (canary against the baseline's value over
- * the same window): a custom metric comes without per-request counts or window series, so the
- * significance test cannot apply, and the reason says so when the plan turned it on.
+ * never changes the verdict. An absolute bound both versions are past in the same window is a
+ * shared incident: `hold`, as for the built-in thresholds.
+ *
+ * This file judges with significance off: comparisons are plain (canary against the baseline's
+ * value over the same window). With significance on, ./sequential.ts judges instead (paired
+ * tests over the stage's windows, under the stage's error control); ./analyse.ts picks.
  */
 import type { Evaluation } from '../analysis/types.js';
 import { RULE_KEYS } from '../evaluation/types.js';
 import type { CustomCheck, CustomMetricConfig, CustomValue, CustomValues } from './types.js';
 
-function show(value: number): string {
+export function show(value: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
   return abs >= 1e-4 && abs < 1e9 ? String(Number(value.toPrecision(4))) : value.toExponential(3);
 }
 
-function readValue(v: CustomValue | undefined): { value: number | null; why: string | undefined } {
+export function readValue(v: CustomValue | undefined): { value: number | null; why: string | undefined } {
   if (v === undefined) return { value: null, why: 'not read' };
   if ('error' in v) return { value: null, why: v.error };
   return { value: v.value, why: v.value === null ? (v.note ?? 'no value') : undefined };
@@ -106,20 +109,19 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
       }
       const upper = rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
       const relation = pass ? (upper ? '≤' : '≥') : upper ? '>' : '<';
+      // Only reached with significance on when a caller has no stage to spend alpha on.
       const noTest =
-        relative && input.significance
-          ? ' (no significance test: a custom metric has no counts to test)'
-          : '';
+        relative && input.significance ? ' (no significance test: no stage error budget given)' : '';
       const beside = !relative && b.value !== null ? ` (baseline ${show(b.value)})` : '';
       // Both versions past an absolute bound over the same window: a shared incident (the
-      // upstream, not the canary). Not a pass, not the canary's failure: no data, which holds
-      // the stage until the canary is judged on its own or the data deadline rolls back.
+      // upstream, not the canary), judged as the built-in thresholds are: `hold`, the bake
+      // paused, until the canary is judged on its own or analysis.hold_deadline passes.
       const baselineBreaches =
         !relative && b.value !== null && (rule === 'max' ? b.value > limit : b.value < limit);
       if (!pass && baselineBreaches) {
         checks.push({
           ...base,
-          status: 'no_data',
+          status: 'hold',
           bound,
           reason: `${metric.name}: both versions degraded (shared incident): canary ${show(c.value)}, baseline ${show(b.value as number)}, ${words}${tag}`,
         });
@@ -138,13 +140,15 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
 
 /**
  * The evaluation with the custom checks beside the built-in ones. Only non-dry-run checks move
- * the verdict: a failure fails it; no data turns a pass into no data.
+ * the verdict, in the built-in order: any failure fails it; else a shared incident holds it;
+ * else no data turns a pass into no data.
  */
 export function withCustomChecks(evaluation: Evaluation, checks: CustomCheck[]): Evaluation {
   if (checks.length === 0) return evaluation;
   const counted = checks.filter((c) => !c.dry_run);
   let verdict = evaluation.verdict;
   if (counted.some((c) => c.status === 'fail')) verdict = 'fail';
+  else if (verdict !== 'fail' && counted.some((c) => c.status === 'hold')) verdict = 'hold';
   else if (verdict === 'pass' && counted.some((c) => c.status === 'no_data')) verdict = 'no_data';
   return { ...evaluation, verdict, custom: checks };
 }

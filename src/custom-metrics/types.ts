@@ -74,10 +74,21 @@ export interface CustomCheck {
   id: string;
   metric: string;
   rule: keyof MetricRule;
-  status: 'pass' | 'fail' | 'no_data';
+  /** `hold`: both versions past an absolute bound in the same window (a shared incident). */
+  status: 'pass' | 'fail' | 'no_data' | 'hold';
   dry_run: boolean;
+  /** The canary's value in the window. */
   value: number | null;
+  /** The baseline's value in the same window. */
   baseline: number | null;
   bound: number | null;
   reason: string;
+  /** Significance on, a comparison tested: its one-sided p-value. */
+  p_value?: number;
+  /** The alpha this look's test had to beat (the stage's spending, shared with the built-in tests). */
+  alpha?: number;
+  /** The plan's confidence per rollout, which this test's budget is part of. */
+  confidence?: number;
+  /** Which test, over how many windows, e.g. `paired t over 6 windows (log ratio)`. */
+  test?: string;
 }

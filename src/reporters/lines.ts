@@ -108,6 +108,7 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
             text: join(
               'HOLD both versions degraded (shared incident)',
               checksText(e.checks, 'hold'),
+              customText(e.custom, 'hold'),
               `${bake} (paused)`,
             ),
             tone: 'warn',

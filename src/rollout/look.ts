@@ -3,9 +3,9 @@
  * judge the canary against the thresholds and the baseline, and roll back when the verdicts
  * say so (too many failures, a shared incident past its deadline, metrics unreadable).
  */
-import { evaluate, verdictReason } from '../analysis/evaluate.js';
+import { evaluate } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
-import { judgeCustom, withCustomChecks } from '../custom-metrics/judge.js';
+import { analyseCustom } from '../custom-metrics/analyse.js';
 import type { CustomValues } from '../custom-metrics/types.js';
 import { formatDuration } from '../plan/duration.js';
 import type { StagePlan } from '../plan/types.js';
@@ -148,6 +148,10 @@ function judge(
   const now = run.clock.now();
   const config = reads.withBaseline ? analysis : { ...analysis, baselineComparison: {} };
   const value = <T>(r: PromiseSettledResult<T>) => (r as PromiseFulfilledResult<T>).value;
+  const stage = {
+    bakeFraction: (now - bake.stageStart - bake.heldMs) / Math.max(1, bake.stage.bakeMs),
+    budget: bake.budget,
+  };
   const builtIn = evaluate({
     canary: value(reads.canary),
     baseline: value(reads.baseline),
@@ -163,24 +167,19 @@ function judge(
             baseline: value(reads.poolBaseline),
             reference: reads.withBaseline ? null : run.referenceBaseline,
           },
-          stage: {
-            bakeFraction: (now - bake.stageStart - bake.heldMs) / Math.max(1, bake.stage.bakeMs),
-            budget: bake.budget,
-          },
+          stage,
         }
       : {}),
   });
-  // analysis.metrics: judged on the same window, folded into the same verdict (dry-run ones shown only).
-  const evaluation = withCustomChecks(
-    builtIn,
-    judgeCustom({
-      metrics: analysis.customMetrics ?? [],
-      canary: value(reads.customCanary),
-      baseline: value(reads.customBaseline),
-      canaryRequests: builtIn.canaryRequests,
-      significance: config.significance !== undefined,
-    }),
-  );
+  // analysis.metrics: the same window and error control, folded into the same verdict.
+  const evaluation = analyseCustom(builtIn, {
+    metrics: analysis.customMetrics,
+    canary: value(reads.customCanary),
+    baseline: value(reads.customBaseline),
+    significance: config.significance,
+    history: bake.history,
+    stage: reads.pooled ? stage : undefined,
+  });
   bake.remember(evaluation);
   if (reads.pooled && reads.withBaseline) run.referenceBaseline = value(reads.poolBaseline);
   return evaluation;
@@ -228,7 +227,7 @@ async function record(run: RolloutRun, bake: StageBake, evaluation: Evaluation):
       stage.index,
       'shared_incident',
       `both versions degraded for ${formatDuration(clock.now() - holdSince)}, past the hold deadline of ` +
-        `${formatDuration(analysis.holdDeadlineMs)} (analysis.hold_deadline): ${verdictReason(evaluation)}`,
+        `${formatDuration(analysis.holdDeadlineMs)} (analysis.hold_deadline): ${reasonOf(evaluation)}`,
     );
   }
   if (evaluation.verdict === 'no_data') {

@@ -151,4 +151,26 @@ describe('feasibility', () => {
     const off = { ...plan, analysis: { ...plan.analysis, significance: undefined } };
     expect(feasibility(off).map((f) => f.message)).toEqual([expect.stringMatching(/significance is off/)]);
   });
+
+  it('counts analysis.metrics comparisons among the paired tests a stage must hold windows for', async () => {
+    const plan = await loadPlan('examples/quickstart.yaml');
+    const ttft = {
+      name: 'ttft_p99_ms',
+      source: { kind: 'prometheus' as const, query: 'x' },
+      rule: { max_ratio: 1.5 },
+      minRequests: 1,
+      dryRun: false,
+    };
+    const analysis = { ...plan.analysis, baselineComparison: {}, intervalMs: 2000, windowMs: 6000 };
+    const found = feasibility({ ...plan, analysis: { ...analysis, customMetrics: [ttft] } });
+    expect(found.filter((f) => f.level === 'error')[0]?.message).toMatch(
+      /the paired ttft_p99_ms tests need 4/,
+    );
+    // A dry-run metric never holds a stage, so it asks for nothing.
+    const dry = feasibility({
+      ...plan,
+      analysis: { ...analysis, customMetrics: [{ ...ttft, dryRun: true }] },
+    });
+    expect(dry.filter((f) => f.level === 'error')).toEqual([]);
+  });
 });

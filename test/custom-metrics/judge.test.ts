@@ -78,7 +78,7 @@ describe('custom metric checks', () => {
     expect(checks.map((c) => c.id)).toEqual(['ttft_p99_ms.max']);
   });
 
-  it('says the significance test does not apply to a comparison when the plan turned it on', () => {
+  it('says no test ran when significance is on but no stage budget was given', () => {
     const [, ratio] = judgeCustom({
       metrics: [metric({})],
       canary: { ttft_p99_ms: { value: 1600 } },
@@ -86,7 +86,7 @@ describe('custom metric checks', () => {
       canaryRequests: 500,
       significance: true,
     });
-    expect(ratio?.reason).toContain('(no significance test: a custom metric has no counts to test)');
+    expect(ratio?.reason).toContain('(no significance test: no stage error budget given)');
     expect(ratio?.status).toBe('fail');
   });
 
@@ -144,7 +144,7 @@ describe('custom metric checks', () => {
     expect(withCustomChecks(passing, dry).verdict).toBe('pass');
   });
 
-  it('both versions past an absolute bound is a shared incident: no data with both values, never the canary failing', () => {
+  it('both versions past an absolute bound is a shared incident: a hold with both values, never the canary failing', () => {
     const [max, ratio] = judgeCustom({
       metrics: [metric({})],
       canary: { ttft_p99_ms: { value: 2600 } },
@@ -153,7 +153,7 @@ describe('custom metric checks', () => {
       significance: false,
     });
     expect(max).toMatchObject({
-      status: 'no_data',
+      status: 'hold',
       baseline: 2500,
       reason: 'ttft_p99_ms: both versions degraded (shared incident): canary 2600, baseline 2500, max 2000',
     });

@@ -71,4 +71,65 @@ describe('custom metrics in the engine', () => {
     const h = withMetric(false);
     await expect(h.run()).rejects.toMatchObject({ exitCode: ExitCode.Internal });
   });
+
+  describe("with significance on (the stage's paired tests and error control)", () => {
+    const ttft: CustomMetricConfig = {
+      name: 'ttft_p99_ms',
+      source: { kind: 'prometheus', query: 'x' },
+      rule: { max: 2000, max_ratio: 1.5 },
+      minRequests: 1,
+      dryRun: false,
+    };
+    /** TTFT p99 per window: the baseline 800 ms with ±4 % noise, the canary `ratio` times it. */
+    function ttftPort(ratio: number, shared?: { from: number; to: number }): CustomMetricsPort {
+      return {
+        async read(q) {
+          const k = Math.floor(q.end / 30_000);
+          const noise = 1 + 0.04 * Math.sin(k * 1.7 + (q.versionTag === CANARY ? 2 : 0));
+          let value = 800 * noise * (q.versionTag === CANARY ? ratio : 1);
+          if (shared && q.end - shared.from >= 0 && q.end < shared.to) value *= 3;
+          return { ttft_p99_ms: { value } };
+        },
+      };
+    }
+    function planned() {
+      const h = harness({
+        stages: [
+          { weight: 10, bakeMs: 5 * MIN },
+          { weight: 100, bakeMs: MIN },
+        ],
+        analysis: {
+          windowMs: 30_000,
+          minRequests: 1,
+          failureLimit: 1,
+          thresholds: {},
+          baselineComparison: {},
+          significance: { confidence: 0.99, minWindows: 4 },
+        },
+      });
+      h.plan.analysis.customMetrics = [ttft];
+      return h;
+    }
+
+    it('a canary 1.5 times past its ratio bound is rolled back by the paired test, under the stage budget', async () => {
+      const h = planned();
+      const result = await h.run({ customMetrics: ttftPort(2.25) });
+      expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'health' });
+      expect(result.summary).toMatch(/ttft_p99_ms .* paired over \d windows: above the bound beyond noise/);
+      const last = h.of('evaluation').at(-1)?.evaluation;
+      expect(last?.error_control).toMatchObject({ tests_per_stage: 1, custom_tests_per_stage: 1 });
+    });
+
+    it('a canary at its bound is promoted; both versions past the max holds the stage instead of failing it', async () => {
+      const h = planned();
+      const start = h.clock.now();
+      const result = await h.run({
+        customMetrics: ttftPort(1.45, { from: start + 2 * MIN, to: start + 3 * MIN }),
+      });
+      expect(result.outcome).toBe('promoted');
+      const held = h.of('evaluation').filter((e) => e.evaluation.verdict === 'hold');
+      expect(held.length).toBeGreaterThan(0);
+      expect(held[0]?.evaluation.custom?.[0]?.reason).toContain('both versions degraded (shared incident)');
+    });
+  });
 });

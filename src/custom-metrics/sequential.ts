@@ -1,0 +1,237 @@
+/**
+ * User-defined metrics under the sequential analysis (significance on). Pure.
+ *
+ * A custom metric comes as one number per version and window (a PromQL value, a score API's
+ * mean), without per-request counts, so the conditional binomial test of the error rate cannot
+ * apply. What can apply does, the same way as for the built-in latency and cost:
+ *
+ * - A comparison (`max_ratio`, `min_ratio`, `max_increase`, `max_decrease`) is a paired t-test
+ *   over the stage's non-overlapping windows of canary and baseline values (log ratios when
+ *   every value is positive, else differences), at the alpha this look was given by the stage's
+ *   spending (src/analysis/sequential.ts). Its tests are counted in the rollout's error budget,
+ *   so the confidence per stage and per rollout covers them too.
+ * - An absolute bound (`min`, `max`) is judged on the window's value (a fresh incident shows at
+ *   once); when the baseline is past the same bound in the same window, or the canary is within
+ *   the metric's own margin of the baseline, both versions are degraded: the check is `hold`
+ *   (shared incident), as for the built-in thresholds.
+ * - No data is as without significance: the metric's `min_requests` per window, a missing value.
+ */
+
+import { pairedTPValue } from '../analysis/exact-tests.js';
+import { formatAlpha, formatP } from '../analysis/format.js';
+import type { Evaluation } from '../analysis/types.js';
+import type { RuleKey } from '../evaluation/types.js';
+import { RULE_KEYS } from '../evaluation/types.js';
+import { type CustomJudgeInput, readValue, show } from './judge.js';
+import type { CustomCheck, CustomMetricConfig } from './types.js';
+
+const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 'max_decrease'];
+const isRelative = (rule: RuleKey) => RELATIVE.includes(rule);
+const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
+
+/** Non-dry-run comparison rules: the tests a stage spends alpha on for `analysis.metrics`. */
+export function customTestCount(
+  metrics: readonly Pick<CustomMetricConfig, 'rule' | 'dryRun'>[] | undefined,
+): number {
+  let n = 0;
+  for (const m of metrics ?? []) {
+    if (m.dryRun) continue;
+    for (const rule of RELATIVE) if (m.rule[rule] !== undefined) n++;
+  }
+  return n;
+}
+
+/** The bound a relative rule sets at a baseline value. */
+export function relativeBound(rule: RuleKey, limit: number, baseline: number): number {
+  switch (rule) {
+    case 'max_ratio':
+    case 'min_ratio':
+      return baseline * limit;
+    case 'max_increase':
+      return baseline + limit;
+    case 'max_decrease':
+      return baseline - limit;
+    default:
+      return limit;
+  }
+}
+
+function ruleWords(rule: RuleKey, limit: number, baseline: number): string {
+  const bound = show(relativeBound(rule, limit, baseline));
+  if (rule === 'max_ratio' || rule === 'min_ratio') return `${limit}× baseline ${show(baseline)} = ${bound}`;
+  if (rule === 'max_increase') return `baseline ${show(baseline)} + ${show(limit)} = ${bound}`;
+  return `baseline ${show(baseline)} − ${show(limit)} = ${bound}`;
+}
+
+/**
+ * Differences whose mean is above 0 when the canary is beyond the rule: log ratios to the
+ * bound when every value is positive (a slowdown is multiplicative, and the upstream's swings
+ * cancel), else plain differences to it.
+ */
+export function pairedDifferences(
+  rule: RuleKey,
+  limit: number,
+  pairs: readonly { canary: number; baseline: number }[],
+): { d: number[]; scale: 'log ratio' | 'difference' } {
+  const ratio = rule === 'max_ratio' || rule === 'min_ratio';
+  const positive = pairs.every((p) => p.canary > 0 && p.baseline > 0) && limit > 0;
+  if (ratio && positive) {
+    const d = pairs.map((p) => Math.log(p.canary / (p.baseline * limit)));
+    return { d: rule === 'max_ratio' ? d : d.map((x) => -x), scale: 'log ratio' };
+  }
+  const d = pairs.map((p) => p.canary - relativeBound(rule, limit, p.baseline));
+  return { d: isUpper(rule) ? d : d.map((x) => -x), scale: 'difference' };
+}
+
+/**
+ * This metric's canary and baseline values over the current window and, going back, each
+ * earlier window of the stage that ends before the last one taken starts and had the metric's
+ * `min_requests` of canary traffic (the windows the metric would have judged).
+ */
+export function customPairs(
+  metric: CustomMetricConfig,
+  current: { canary: number; baseline: number; windowStart: number },
+  history: readonly Evaluation[],
+): { canary: number; baseline: number }[] {
+  const pairs = [{ canary: current.canary, baseline: current.baseline }];
+  let earliest = current.windowStart;
+  for (const past of [...history].reverse()) {
+    if (past.windowEnd > earliest || past.windowStart >= past.windowEnd) continue;
+    if ((past.canaryRequests ?? 0) < metric.minRequests) continue;
+    const check = past.custom?.find((c) => c.metric === metric.name);
+    if (!check || check.value === null || check.baseline === null) continue;
+    if (!Number.isFinite(check.value) || !Number.isFinite(check.baseline)) continue;
+    pairs.push({ canary: check.value, baseline: check.baseline });
+    earliest = past.windowStart;
+  }
+  return pairs;
+}
+
+export interface CustomSequentialInput extends Omit<CustomJudgeInput, 'significance'> {
+  /** Earlier evaluations of this stage, oldest first. */
+  history: readonly Evaluation[];
+  windowStart: number;
+  /** The alpha each test may use at this look (the stage's spending, shared with the built-in tests). */
+  alpha: number;
+  confidence: number;
+  /** Windows a paired test needs (significance.min_windows, at least 3). */
+  minWindows: number;
+}
+
+/** The checks, and whether a counted (non-dry-run) test was run at this look (it spends alpha). */
+export function judgeCustomSequential(input: CustomSequentialInput): {
+  checks: CustomCheck[];
+  tested: boolean;
+} {
+  const checks: CustomCheck[] = [];
+  let tested = false;
+  for (const metric of input.metrics) {
+    const c = readValue(input.canary?.[metric.name]);
+    const b = readValue(input.baseline?.[metric.name]);
+    const short =
+      input.canaryRequests === null || input.canaryRequests < metric.minRequests
+        ? `${input.canaryRequests ?? 'unknown'}/${metric.minRequests} canary requests in window`
+        : undefined;
+    const tag = metric.dryRun ? ' [dry run]' : '';
+    for (const rule of RULE_KEYS) {
+      const limit = metric.rule[rule];
+      if (limit === undefined) continue;
+      const relative = isRelative(rule);
+      if (relative && input.baseline === null) continue;
+      const base = {
+        id: `${metric.name}.${rule}`,
+        metric: metric.name,
+        rule,
+        dry_run: metric.dryRun,
+        value: c.value,
+        baseline: b.value,
+      };
+      if (short || c.value === null || (relative && b.value === null)) {
+        const why = short ?? (c.value === null ? `canary: ${c.why}` : `baseline: ${b.why}`);
+        checks.push({
+          ...base,
+          status: 'no_data',
+          bound: null,
+          reason: `${metric.name} no data: ${why}${tag}`,
+        });
+        continue;
+      }
+      const upper = isUpper(rule);
+      if (!relative) {
+        const pass = upper ? c.value <= limit : c.value >= limit;
+        const words = `${upper ? 'max' : 'min'} ${show(limit)}`;
+        const beside = b.value === null ? '' : ` (baseline ${show(b.value)})`;
+        if (pass) {
+          checks.push({
+            ...base,
+            status: 'pass',
+            bound: limit,
+            reason: `${metric.name} ${show(c.value)} ${upper ? '≤' : '≥'} ${words}${beside} in the window${tag}`,
+          });
+          continue;
+        }
+        // Degraded too: past the same bound, or the canary within the metric's own margin of it.
+        const bv = b.value;
+        const margins = RELATIVE.filter((r) => isUpper(r) === upper && metric.rule[r] !== undefined);
+        const baselineDegraded =
+          bv !== null &&
+          ((upper ? bv > limit : bv < limit) ||
+            margins.some((r) => {
+              const bound = relativeBound(r, metric.rule[r] as number, bv);
+              return upper ? (c.value as number) <= bound : (c.value as number) >= bound;
+            }));
+        checks.push(
+          baselineDegraded
+            ? {
+                ...base,
+                status: 'hold',
+                bound: limit,
+                reason: `both versions degraded (shared incident): ${metric.name} canary ${show(c.value)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
+              }
+            : {
+                ...base,
+                status: 'fail',
+                bound: limit,
+                reason: `${metric.name} ${show(c.value)} ${upper ? '>' : '<'} ${words}${beside} in the window${tag}`,
+              },
+        );
+        continue;
+      }
+      const bv = b.value as number;
+      const bound = relativeBound(rule, limit, bv);
+      const pairs = customPairs(
+        metric,
+        { canary: c.value, baseline: bv, windowStart: input.windowStart },
+        input.history,
+      );
+      const needed = Math.max(3, input.minWindows);
+      if (pairs.length < needed) {
+        checks.push({
+          ...base,
+          status: 'no_data',
+          bound,
+          reason: `${metric.name} ${show(c.value)} vs ${ruleWords(rule, limit, bv)} in the window; ${pairs.length} of the ${needed} non-overlapping windows the paired test needs${tag}`,
+        });
+        continue;
+      }
+      const { d, scale } = pairedDifferences(rule, limit, pairs);
+      const { pValue } = pairedTPValue(d);
+      const fail = pValue < input.alpha;
+      if (!metric.dryRun) tested = true;
+      checks.push({
+        ...base,
+        status: fail ? 'fail' : 'pass',
+        bound,
+        p_value: pValue,
+        alpha: input.alpha,
+        confidence: input.confidence,
+        test: `paired t over ${pairs.length} windows (${scale})`,
+        reason:
+          `${metric.name} ${show(c.value)} vs ${ruleWords(rule, limit, bv)} in the window; paired over ${pairs.length} windows: ` +
+          `${fail ? (upper ? 'above' : 'below') : upper ? 'not above' : 'not below'} the bound beyond noise ` +
+          `(${formatP(pValue)} ${fail ? '<' : '≥'} ${formatAlpha(input.alpha)})${tag}`,
+      });
+    }
+  }
+  return { checks, tested };
+}
