@@ -8,7 +8,7 @@ import type { StagePlan } from '../plan/types.js';
 import { StageBake } from './bake-state.js';
 import { answerGate, gateFailed, openGate, runStageChecks } from './gates.js';
 import { look } from './look.js';
-import { applyCommand, waitUntil } from './operator.js';
+import { applyCommand, lookWatchingOperator, waitUntil } from './operator.js';
 import type { RolloutRun } from './run.js';
 import { reasonOf } from './summaries.js';
 
@@ -28,7 +28,11 @@ export async function bake(run: RolloutRun, stage: StagePlan, stopBeforeGate: bo
         if (await answerGate(run, state, wake.decision)) return;
         continue;
       }
-      await look(run, state);
+      const urgent = await lookWatchingOperator(run, (stop) => look(run, state, stop));
+      if (urgent) {
+        await applyCommand(run, state, urgent); // a rollback or quit: unwinds the run
+        continue;
+      }
       // A gate's question comes after the checks, so whoever answers it sees their results.
       if (state.canLeave() && stage.pause && !stopBeforeGate && gate.state === 'idle') {
         await runStageChecks(run, stage);

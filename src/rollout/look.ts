@@ -29,14 +29,20 @@ interface WindowReads {
   pooled: boolean;
 }
 
-/** Looks once, at the end of the interval; unwinds with a `Finish` when the look decides the run. */
-export async function look(run: RolloutRun, bake: StageBake): Promise<void> {
+/**
+ * Looks once, at the end of the interval; unwinds with a `Finish` when the look decides the run.
+ * `stop`, when given, replaces the run's signal for the reads (it must abort when the run's does):
+ * an operator's rollback or quit arriving mid-look aborts the reads in flight, and the look then
+ * ends without judging, counting or reporting anything, so the command is applied at once.
+ */
+export async function look(run: RolloutRun, bake: StageBake, stop?: AbortSignal): Promise<void> {
   const { stage } = bake;
   const { analysis } = run.plan;
   bake.lastPoll = run.clock.now();
   const windowEnd = bake.lastPoll;
   const windowStart = Math.max(windowEnd - analysis.windowMs, bake.stageStart);
-  const reads = await readWindow(run, stage, windowStart, windowEnd, bake.stageStart);
+  const reads = await readWindow(run, stage, windowStart, windowEnd, bake.stageStart, stop);
+  if (stop?.aborted && !run.signal?.aborted) return;
 
   if (reads.route.status === 'fulfilled') run.checkDrift(reads.route.value, stage.index);
   else if (!run.signal?.aborted && analysis.onMetricErrors === 'rollback') {
@@ -69,11 +75,12 @@ async function readWindow(
   start: number,
   end: number,
   stageStart: number,
+  stop: AbortSignal | undefined,
 ): Promise<WindowReads> {
   const { plan } = run;
   // Every read ends within its interval plus a small grace (src/rollout/deadlines.ts), so a
   // hung relay cannot hold the next check, or a rollback, for the client's default minute.
-  const call = { signal: run.signal, deadlineMs: readDeadlineMs(plan.analysis.intervalMs) };
+  const call = { signal: stop ?? run.signal, deadlineMs: readDeadlineMs(plan.analysis.intervalMs) };
   const withBaseline = 100 - stage.weight > WEIGHT_TOLERANCE;
   const read = (tag: string, from = start) =>
     run.metrics.readMetrics({ versionTag: tag, start: from, end, route: plan.route }, call);

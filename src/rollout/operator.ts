@@ -60,6 +60,47 @@ export async function waitUntil(run: RolloutRun, at: number, gateWake: Promise<W
   }
 }
 
+/** Commands that must not wait for a look's reads: the operator wants the run ended now. */
+const URGENT: ReadonlySet<string> = new Set(['rollback', 'quit']);
+
+/**
+ * Runs one look while listening for the operator: a rollback or quit that arrives while the
+ * look's reads are in flight (a hung relay holds them up to interval + grace) aborts those
+ * reads and is returned at once, so a decided rollback never waits behind a hung read (issue
+ * 15, item 4). Any other command stays queued for the next wait, as it would have.
+ */
+export async function lookWatchingOperator(
+  run: RolloutRun,
+  lookOnce: (stop: AbortSignal | undefined) => Promise<void>,
+): Promise<Extract<Wake, { kind: 'command' }> | null> {
+  const command = nextCommand(run);
+  if (!command) {
+    await lookOnce(undefined);
+    return null;
+  }
+  const { signal } = run;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const urgent = command.then((wake) =>
+    wake.kind === 'command' && URGENT.has(wake.command) ? wake : new Promise<never>(() => {}),
+  );
+  try {
+    const looking = lookOnce(stop.signal);
+    const first = await Promise.race([looking.then(() => null), urgent]);
+    if (first === null) return null;
+    stop.abort(first.request.reason ?? first.command);
+    // The look ends quickly now (its reads are aborted); a verdict it reached before the
+    // command arrived (a rollback of its own, already under way) still stands and unwinds.
+    await looking;
+    run.command = null;
+    return first;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * Does what the operator asked. Returns whether the stage may now be left (the caller checks);
  * `rollback` and `quit` unwind the run instead.

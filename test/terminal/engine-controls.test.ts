@@ -164,6 +164,79 @@ describe('requests from the control channel (canary promote|abort from another s
   });
 });
 
+/**
+ * Makes the relay hang the route read of the look after `looks` evaluations: it answers only when
+ * the call's signal aborts (the fake relay keeps no deadline, so nothing else ends it). Calls
+ * `onHung` when the read is held. Returns how many reads were aborted.
+ */
+function hangRouteReadAfter(h: ReturnType<typeof harness>, looks: number, onHung: () => void) {
+  const original = h.relay.getRoute.bind(h.relay);
+  const state = { hung: false, aborted: 0, hungAt: 0 };
+  h.relay.getRoute = (id, call) => {
+    if (state.hung || h.of('evaluation').length < looks) return original(id, call);
+    state.hung = true;
+    state.hungAt = h.clock.now();
+    return new Promise((_, reject) => {
+      call?.signal?.addEventListener('abort', () => {
+        state.aborted++;
+        reject(call.signal?.reason);
+      });
+      onHung();
+    });
+  };
+  return state;
+}
+
+describe('operator commands during a hung read (issue 15, item 4)', () => {
+  it('a rollback asked while a read hangs aborts the read and rolls back at once', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    const hang = hangRouteReadAfter(h, 3, () =>
+      controls.push({ command: 'rollback', by: 'ana@box pid 7', reason: 'bad answers' }),
+    );
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'operator', exitCode: 3 });
+    expect(hang.aborted).toBe(1);
+    expect(h.relay.weightOf(ROUTE, CANARY)).toBe(0);
+    // Without waiting for the read: the rollback's PATCH went out at the time the read hung.
+    expect(h.relay.patches.at(-1)?.at).toBe(hang.hungAt);
+    // The aborted read is not a metrics error, and the look it belonged to judged nothing.
+    expect(h.of('metrics_error')).toHaveLength(0);
+    expect(h.of('evaluation')).toHaveLength(3);
+  });
+
+  it('quit asked while a read hangs leaves traffic at the stage at once', async () => {
+    const h = harness();
+    const controls = new ControlQueue();
+    const hang = hangRouteReadAfter(h, 2, () => controls.push('quit'));
+    const result = await h.run({ controls });
+    expect(result).toMatchObject({ outcome: 'interrupted', exitCode: 130, stage: 0 });
+    expect(hang.aborted).toBe(1);
+    expect(h.relay.weightOf(ROUTE, CANARY)).toBe(5);
+  });
+
+  it('other commands wait for the look: promote during a slow read is applied after it', async () => {
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * HOUR }, { weight: 100 }] });
+    const controls = new ControlQueue();
+    const original = h.relay.getRoute.bind(h.relay);
+    let slowed = false;
+    h.relay.getRoute = async (id, call) => {
+      if (!slowed && h.of('evaluation').length >= 4) {
+        slowed = true;
+        controls.push('promote');
+        await h.clock.sleep(5_000); // a slow answer, not a hung one
+      }
+      return original(id, call);
+    };
+    const result = await h.run({ controls });
+    expect(result.outcome).toBe('promoted');
+    // The slow look was judged (five evaluations at stage 1), then the promote ended the bake.
+    expect(h.of('evaluation').filter((e) => e.stage === 0)).toHaveLength(5);
+    expect(h.of('operator_action')[0]).toMatchObject({ action: 'promote', stage: 0 });
+    expect(h.of('metrics_error')).toHaveLength(0);
+  });
+});
+
 describe('interrupt summary', () => {
   it('says what triggered the rollback once, without repeating "interrupted"', async () => {
     const h = harness();
