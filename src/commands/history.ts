@@ -31,9 +31,23 @@ function rules(run: RunSummary): string {
     : 'unknown (not recorded; `canary status` reads it from the relay)';
 }
 
-function outcomeOf(run: RunSummary): string {
+/**
+ * The run that came after one with no recorded end, on the same route: the run that resumed it,
+ * else any later run. A process killed with no chance to write its end (kill -9, a lost machine)
+ * leaves no outcome; once another run has taken the route over, "unfinished" would be read as
+ * "still running" forever, so the listing says what became of it instead.
+ */
+function supersededBy(run: RunSummary, runs: readonly RunSummary[]): RunSummary | null {
+  if (run.outcome !== null) return null;
+  const later = runs.filter((r) => r.route === run.route && r.startedAt > run.startedAt);
+  return later.find((r) => r.header.resumes === run.run) ?? later[0] ?? null;
+}
+
+function outcomeOf(run: RunSummary, after: RunSummary | null): string {
   if (run.outcome !== null) return run.outcome;
-  return `unfinished (pid ${run.header.pid} on ${run.header.host})`;
+  if (after?.header.resumes === run.run) return `interrupted (no end recorded; run ${after.run} resumed it)`;
+  if (after) return `interrupted (no end recorded; a later run, ${after.run}, took the route over)`;
+  return `unfinished (pid ${run.header.pid} on ${run.header.host}: still running, or ended with no record)`;
 }
 
 export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Promise<number> {
@@ -53,6 +67,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     return ExitCode.Ok;
   }
   for (const run of runs) {
+    const after = supersededBy(run, runs);
     if (opts.output === 'json') {
       io.stdout.write(
         `${JSON.stringify({
@@ -67,6 +82,8 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
           started_at: new Date(run.startedAt).toISOString(),
           duration_ms: run.durationMs,
           outcome: run.outcome,
+          // A run with no recorded end that a later run resumed or replaced (its id), else null.
+          superseded_by: after?.run ?? null,
           exit_code: run.exitCode,
           stage: run.stage === null ? null : run.stage + 1,
           stage_count: run.stageCount,
@@ -90,7 +107,9 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     const reached =
       run.stage === null ? 'no stage' : `stage ${run.stage + 1}${run.stageCount ? `/${run.stageCount}` : ''}`;
     const what = run.command === 'rollback' ? 'manual rollback' : reached;
-    io.stdout.write(`${when}  ${run.route}  ${outcomeOf(run)}  ${duration(run.durationMs)}  ${what}\n`);
+    io.stdout.write(
+      `${when}  ${run.route}  ${outcomeOf(run, after)}  ${duration(run.durationMs)}  ${what}\n`,
+    );
     if (run.header.resumes) io.stdout.write(`    resumed ${run.header.resumes}\n`);
     io.stdout.write(`    by ${run.header.user ?? '?'}@${run.header.host} (pid ${run.header.pid})\n`);
     if (run.header.reason) io.stdout.write(`    reason: ${run.header.reason}\n`);

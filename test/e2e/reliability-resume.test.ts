@@ -101,7 +101,11 @@ describe('resume, lock and journal (spawned)', () => {
 
     const history = await runCli(['history'], { env: env(), cwd: dir });
     expect(history.code).toBe(0);
-    expect(history.stdout).toMatch(/resume-route {2}unfinished \(pid \d+/);
+    // The killed run wrote no end; once resumed, history says so instead of "unfinished" forever.
+    expect(history.stdout).toContain(
+      `resume-route  interrupted (no end recorded; run ${String(headers[1]?.run)} resumed it)`,
+    );
+    expect(history.stdout).not.toMatch(/unfinished/);
     expect(history.stdout).toMatch(/resume-route {2}promoted {2}\d+s {2}stage 3\/3/);
     expect(history.stdout).toContain(`resumed ${String(first?.run)}`);
     const json = await runCli(['history', '--output', 'json', '--route', route], { env: env(), cwd: dir });
@@ -110,6 +114,7 @@ describe('resume, lock and journal (spawned)', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.outcome)).toEqual([null, 'promoted']);
+    expect(rows.map((r) => r.superseded_by)).toEqual([headers[1]?.run, null]);
     expect(rows[1]).toMatchObject({
       type: 'history_run',
       version: 1,
