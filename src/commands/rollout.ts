@@ -64,7 +64,11 @@ type GateDecision = 'promote' | 'rollback' | 'hold';
 
 async function dryRun(plan: Plan, io: Io): Promise<number> {
   const { planSchedule, renderSchedule } = await import('../plan/schedule.js');
+  // What the schedule does not show: the evaluation before it, the custom metrics in it (read
+  // first: an unreadable prompt set fails the dry run as it would fail the rollout, exit 2).
+  const details = await (await import('../plan/dry-run-details.js')).dryRunDetails(plan);
   io.stdout.write(`${renderSchedule(planSchedule(plan, systemClock.now()), plan)}\n`);
+  for (const block of details) io.stdout.write(`\n${block.join('\n')}\n`);
   io.stdout.write('dry run: nothing was changed.\n');
   return ExitCode.Ok;
 }

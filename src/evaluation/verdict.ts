@@ -102,7 +102,7 @@ export function formatMetric(metric: EvalMetric, value: number | null): string {
 }
 
 /** A bound on a difference, in the metric's unit (points for rates). */
-function formatDelta(metric: EvalMetric, value: number): string {
+export function formatDelta(metric: EvalMetric, value: number): string {
   if (RATE_METRICS.includes(metric) && metric !== 'judge_score') return `${(value * 100).toFixed(1)} points`;
   return formatMetric(metric, value);
 }
