@@ -24,3 +24,4 @@ process.env.JUDGE_ROOT ??= root;
 process.env.JUDGE_RUN = '1';
 const module = await import(pathToFileURL(outfile).href);
 if (debug) await module.debugMain(process.argv.slice(3));
+if (process.argv[2] === 'custom') await module.customMain(process.argv.slice(3));

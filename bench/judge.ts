@@ -9,6 +9,7 @@
  *   npm run judge -- [--seeds N] [--plans init,quickstart,...] [--scenario name,...]
  *                    [--no-fixed] [--concurrency N] [--out bench/judgement.json]
  *   npm run judge -- debug <plan> <scenario.yaml> [first] [count] [--failed]
+ *   npm run judge -- custom [--seeds N] …   (analysis.metrics: bench/judge-custom.ts)
  *
  * Run through bench/judge.mjs, which bundles this file with esbuild (Node 20 runs no TypeScript).
  */
@@ -26,6 +27,7 @@ import { type JudgeScenario, SCENARIOS } from './judge/scenarios.js';
 
 const ROOT = process.env.JUDGE_ROOT ?? process.cwd();
 
+export { customMain } from './judge-custom.js';
 export { debugMain } from './judge-debug.js';
 
 /** The plan `canary init --yes` writes with its defaults (standard stages, 10 min bakes). */
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${path.relative(process.cwd(), values.out)} in ${report.wall_seconds} s`);
 }
 
-if (process.env.JUDGE_RUN === '1' && process.argv[2] !== 'debug') {
+if (process.env.JUDGE_RUN === '1' && process.argv[2] !== 'debug' && process.argv[2] !== 'custom') {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exitCode = 1;

@@ -6,11 +6,12 @@
  * suite (bench/judge.ts).
  */
 import { FakeClock } from '../clock.js';
+import type { CustomMetricsPort } from '../custom-metrics/types.js';
 import { type Scenario, startEmulator } from '../emulator/index.js';
 import { mix32 } from '../emulator/scenario.js';
 import { mapBounded } from '../map-bounded.js';
 import type { Plan } from '../plan/types.js';
-import { createRelayClient } from '../relay/client.js';
+import { createRelayClient, type RelayClient } from '../relay/client.js';
 import { heldTransport } from '../relay/held-transport.js';
 import { undiciTransport } from '../relay/undici-transport.js';
 import { runRollout } from '../rollout/engine.js';
@@ -45,6 +46,21 @@ export interface SimulationInput {
   outage?: { fromMs: number; toMs: number } | undefined;
   /** Sees every engine event (tests, debugging). */
   onEvent?: ((event: RolloutEvent) => void) | undefined;
+  /**
+   * Reads the plan's `analysis.metrics` in the simulation (which has no Prometheus or score
+   * API), e.g. from the emulator's own numbers (bench/judge/custom-emulation.ts). Without one
+   * the plan's custom metrics are left out.
+   */
+  customMetrics?: ((run: SimulatedRun) => CustomMetricsPort) | undefined;
+}
+
+/** What a custom metrics reader may draw on in one simulated run. */
+export interface SimulatedRun {
+  client: RelayClient;
+  clock: FakeClock;
+  seed: number;
+  /** Virtual time the run started at. */
+  startedAt: number;
 }
 
 /** The n-th seed of a run, scrambled so that seed n and n + 1 do not start alike. */
@@ -57,7 +73,7 @@ export function scrambledSeed(n: number): number {
  * nothing reaches outside (no webhooks). Gates are approved and stage checks pass at once
  * (the simulation judges the analysis, not the commands), which the caller says.
  */
-export function simulationPlan(plan: Plan): Plan {
+export function simulationPlan(plan: Plan, keepCustomMetrics = false): Plan {
   // The pre-traffic evaluation is left out too: it judges answers, the simulation judges traffic.
   const { notify: _notify, checks: _checks, evaluation: _evaluation, ...rest } = plan;
   return {
@@ -65,12 +81,17 @@ export function simulationPlan(plan: Plan): Plan {
     relay: { ...plan.relay, url: 'emulator' },
     stages: plan.stages.map(({ checks: _stageChecks, ...stage }) => stage),
     // analysis.metrics read outside sources (Prometheus, score APIs) the simulation does not have.
-    analysis: { ...plan.analysis, provider: 'relay', prometheus: undefined, customMetrics: undefined },
+    analysis: {
+      ...plan.analysis,
+      provider: 'relay',
+      prometheus: undefined,
+      customMetrics: keepCustomMetrics ? plan.analysis.customMetrics : undefined,
+    },
   };
 }
 
 export async function runSeed(input: SimulationInput, seed: number): Promise<SeedResult> {
-  const plan = simulationPlan(input.plan);
+  const plan = simulationPlan(input.plan, input.customMetrics !== undefined);
   const clock = new FakeClock();
   const start = clock.now();
   const emulator = await startEmulator({
@@ -113,6 +134,7 @@ export async function runSeed(input: SimulationInput, seed: number): Promise<See
       relay: client,
       relayUrl: emulator.baseUrl,
       gate: async () => 'promote',
+      customMetrics: input.customMetrics?.({ client, clock, seed, startedAt: start }),
       emit: (event) => {
         if (event.type === 'evaluation' && event.evaluation.verdict === 'hold') sharedIncidentLooks++;
         input.onEvent?.(event);
