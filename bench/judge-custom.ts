@@ -131,6 +131,8 @@ export async function customMain(args: string[]): Promise<void> {
       scenario: { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       out: { type: 'string' },
+      /** Print the summary of the first few runs judged wrong (a debugging aid). */
+      why: { type: 'boolean', default: false },
     },
   });
   const seeds = Number(values.seeds);
@@ -161,6 +163,10 @@ export async function customMain(args: string[]): Promise<void> {
         ...summary,
       };
       entries.push(entry);
+      if (values.why) {
+        const wrong = runs.filter((r) => (scenario.truth === 'bad') !== (r.outcome === 'rolled_back'));
+        for (const r of wrong.slice(0, 3)) console.log(`    seed ${r.seed}: ${r.summary}`);
+      }
       const outcomes = Object.entries(summary.outcomes)
         .map(([k, n]) => `${k} ${n}`)
         .join(', ');

@@ -95,8 +95,8 @@ export function lookAlpha(
 /**
  * A plan's budget: every stage is judged (the last, at 100 %, by its thresholds alone); each
  * has one test per comparison, one for an error-rate threshold (the other thresholds compare
- * observed values and spend nothing) and one per comparison rule of a counted (not dry-run)
- * `analysis.metrics` entry (src/custom-metrics/sequential.ts).
+ * observed values and spend nothing) and one per rule of a counted (not dry-run)
+ * `analysis.metrics` entry (src/custom-metrics/sequential.ts, bound-test.ts).
  */
 export function errorBudgetFor(
   stages: readonly { weight: number; bakeMs: number }[],

@@ -10,10 +10,11 @@
  *   every value is positive, else differences), at the alpha this look was given by the stage's
  *   spending (src/analysis/sequential.ts). Its tests are counted in the rollout's error budget,
  *   so the confidence per stage and per rollout covers them too.
- * - An absolute bound (`min`, `max`) is judged on the window's value (a fresh incident shows at
- *   once); when the baseline is past the same bound in the same window, or the canary is within
- *   the metric's own margin of the baseline, both versions are degraded: the check is `hold`
- *   (shared incident), as for the built-in thresholds.
+ * - An absolute bound (`min`, `max`) passes while the window's value is within it. Past it:
+ *   when the baseline is past the same bound in the same window, or the canary is within the
+ *   metric's own margin of the baseline, both versions are degraded: the check is `hold`
+ *   (shared incident), as for the built-in thresholds; else the breach is held against the
+ *   metric's own noise over the stage's windows (./bound-test.ts), a test in the budget too.
  * - No data is as without significance: the metric's `min_requests` per window, a missing value.
  */
 
@@ -22,6 +23,7 @@ import { formatAlpha, formatP } from '../analysis/format.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { RuleKey } from '../evaluation/types.js';
 import { RULE_KEYS } from '../evaluation/types.js';
+import { boundTest } from './bound-test.js';
 import { type CustomJudgeInput, readValue, show } from './judge.js';
 import type { CustomCheck, CustomMetricConfig } from './types.js';
 
@@ -29,14 +31,14 @@ const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 
 const isRelative = (rule: RuleKey) => RELATIVE.includes(rule);
 const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
 
-/** Non-dry-run comparison rules: the tests a stage spends alpha on for `analysis.metrics`. */
+/** Rules of non-dry-run metrics: the tests a stage spends alpha on for `analysis.metrics` (./bound-test.ts for min/max). */
 export function customTestCount(
   metrics: readonly Pick<CustomMetricConfig, 'rule' | 'dryRun'>[] | undefined,
 ): number {
   let n = 0;
   for (const m of metrics ?? []) {
     if (m.dryRun) continue;
-    for (const rule of RELATIVE) if (m.rule[rule] !== undefined) n++;
+    for (const rule of RULE_KEYS) if (m.rule[rule] !== undefined) n++;
   }
   return n;
 }
@@ -86,12 +88,14 @@ export function pairedDifferences(
 /**
  * This metric's canary and baseline values over the current window and, going back, each
  * earlier window of the stage that ends before the last one taken starts and had the metric's
- * `min_requests` of canary traffic (the windows the metric would have judged).
+ * `min_requests` of canary traffic (the windows the metric would have judged). With
+ * `canaryOnly`, windows without a baseline value count too (baseline then NaN).
  */
 export function customPairs(
   metric: CustomMetricConfig,
   current: { canary: number; baseline: number; windowStart: number },
   history: readonly Evaluation[],
+  canaryOnly = false,
 ): { canary: number; baseline: number }[] {
   const pairs = [{ canary: current.canary, baseline: current.baseline }];
   let earliest = current.windowStart;
@@ -99,9 +103,10 @@ export function customPairs(
     if (past.windowEnd > earliest || past.windowStart >= past.windowEnd) continue;
     if ((past.canaryRequests ?? 0) < metric.minRequests) continue;
     const check = past.custom?.find((c) => c.metric === metric.name);
-    if (!check || check.value === null || check.baseline === null) continue;
-    if (!Number.isFinite(check.value) || !Number.isFinite(check.baseline)) continue;
-    pairs.push({ canary: check.value, baseline: check.baseline });
+    if (!check || check.value === null || !Number.isFinite(check.value)) continue;
+    const baseline = check.baseline ?? Number.NaN;
+    if (!canaryOnly && !Number.isFinite(baseline)) continue;
+    pairs.push({ canary: check.value, baseline });
     earliest = past.windowStart;
   }
   return pairs;
@@ -180,21 +185,48 @@ export function judgeCustomSequential(input: CustomSequentialInput): {
               const bound = relativeBound(r, metric.rule[r] as number, bv);
               return upper ? (c.value as number) <= bound : (c.value as number) >= bound;
             }));
-        checks.push(
-          baselineDegraded
-            ? {
-                ...base,
-                status: 'hold',
-                bound: limit,
-                reason: `both versions degraded (shared incident): ${metric.name} canary ${show(c.value)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
-              }
-            : {
-                ...base,
-                status: 'fail',
-                bound: limit,
-                reason: `${metric.name} ${show(c.value)} ${upper ? '>' : '<'} ${words}${beside} in the window${tag}`,
-              },
-        );
+        const past = `${metric.name} ${show(c.value)} ${upper ? '>' : '<'} ${words}`;
+        if (baselineDegraded) {
+          checks.push({
+            ...base,
+            status: 'hold',
+            bound: limit,
+            reason: `both versions degraded (shared incident): ${metric.name} canary ${show(c.value)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
+          });
+          continue;
+        }
+        // Past the bound in this window: beyond the metric's own noise? (./bound-test.ts)
+        const values = customPairs(
+          metric,
+          { canary: c.value, baseline: bv ?? Number.NaN, windowStart: input.windowStart },
+          input.history,
+          true,
+        ).map((p) => p.canary);
+        const needed = Math.max(3, input.minWindows);
+        if (values.length < needed) {
+          checks.push({
+            ...base,
+            status: 'no_data',
+            bound: limit,
+            reason: `${past}${beside} in the window; ${values.length} of the ${needed} non-overlapping windows needed to tell it from the metric's noise${tag}`,
+          });
+          continue;
+        }
+        const test = boundTest(values, limit, upper, input.alpha);
+        if (!metric.dryRun) tested = true;
+        const p = Math.min(test.windowP, test.meanP);
+        checks.push({
+          ...base,
+          status: test.fail ? 'fail' : 'pass',
+          bound: limit,
+          p_value: p,
+          alpha: input.alpha / 2,
+          confidence: input.confidence,
+          test: `t against the spread of ${values.length} windows (${test.windowP <= test.meanP ? 'this window' : 'the stage mean'})`,
+          reason:
+            `${past}${beside} in the window; against its spread over ${values.length} windows: ` +
+            `${test.fail ? 'beyond noise' : 'not beyond noise'} (${formatP(p)} ${test.fail ? '<' : '≥'} ${formatAlpha(input.alpha / 2)})${tag}`,
+        });
         continue;
       }
       const bv = b.value as number;

@@ -125,9 +125,10 @@ export function customMetricDetails(plan: Plan): string[] {
   if (tests > 0) {
     lines.push(
       a.significance
-        ? `  Comparisons: a paired test over each stage's non-overlapping windows (${a.significance.minWindows} at least), ` +
-            `${tests} test${tests === 1 ? '' : 's'} per stage within the ${Number((a.significance.confidence * 100).toPrecision(4))} % per-rollout confidence.`
-        : '  Comparisons: each window on its own, no significance test (baseline_comparison.significance is off).',
+        ? `  Judged over each stage's non-overlapping windows (${a.significance.minWindows} at least): comparisons by a paired test, ` +
+            `a window past min/max against the metric's spread; ${tests} test${tests === 1 ? '' : 's'} per stage within the ` +
+            `${Number((a.significance.confidence * 100).toPrecision(4))} % per-rollout confidence.`
+        : '  Judged each window on its own, no significance test (baseline_comparison.significance is off).',
     );
   }
   lines.push(

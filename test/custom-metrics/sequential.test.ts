@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorBudgetFor } from '../../src/analysis/sequential.js';
 import type { Evaluation } from '../../src/analysis/types.js';
 import { analyseCustom } from '../../src/custom-metrics/analyse.js';
+import { boundTest } from '../../src/custom-metrics/bound-test.js';
 import { withCustomChecks } from '../../src/custom-metrics/judge.js';
 import { judgeCustomSequential, pairedDifferences } from '../../src/custom-metrics/sequential.js';
 import type { CustomMetricConfig } from '../../src/custom-metrics/types.js';
@@ -137,12 +138,15 @@ describe('custom metrics with significance on', () => {
     // Within the metric's own margin of a baseline just under the bound: no worse than the baseline.
     const margin = judge([[2100, 1900]], { rule: { max: 2000, max_increase: 300 } });
     expect(margin.checks[0]?.status).toBe('hold');
-    const alone = judge([[2600, 1000]], { rule: { max: 2000 } });
-    expect(alone.checks[0]).toMatchObject({ status: 'fail' });
-    expect(alone.checks[0]?.reason).toBe('ttft_p99_ms 2600 > max 2000 (baseline 1000) in the window');
+    // The canary alone past it, in the first window: too early to tell from noise, so no data.
+    const early = judge([[2600, 1000]], { rule: { max: 2000 } });
+    expect(early.checks[0]).toMatchObject({ status: 'no_data' });
+    expect(early.checks[0]?.reason).toBe(
+      "ttft_p99_ms 2600 > max 2000 (baseline 1000) in the window; 1 of the 4 non-overlapping windows needed to tell it from the metric's noise",
+    );
   });
 
-  it('the rollout budget counts counted comparisons, not dry-run ones or absolute bounds', () => {
+  it('the rollout budget counts every rule of a counted metric, not dry-run ones', () => {
     const analysis = {
       significance: { confidence: 0.99 },
       baselineComparison: { error_rate: {} },
@@ -154,7 +158,7 @@ describe('custom metrics with significance on', () => {
       metric({ name: 'q', rule: { min_ratio: 0.9, max_decrease: 0.1 } }),
       metric({ name: 'd', rule: { max_ratio: 2 }, dryRun: true }),
     ];
-    expect(errorBudgetFor([{ weight: 5, bakeMs: 1 }], { ...analysis, customMetrics }).tests).toBe(5);
+    expect(errorBudgetFor([{ weight: 5, bakeMs: 1 }], { ...analysis, customMetrics }).tests).toBe(6);
   });
 
   it('folds into the look: a custom hold holds a passing evaluation, and a look only custom tests spent spends', () => {
@@ -199,5 +203,45 @@ describe('custom metrics with significance on', () => {
     expect(withCustomChecks(noData, judge([[2600, 2500]], { rule: { max: 2000 } }).checks).verdict).toBe(
       'hold',
     );
+  });
+
+  it("an absolute bound is judged against the metric's own noise: a window just past it passes, a clear breach fails", () => {
+    // A 429 share around 1.5 % moving ±0.3 points per window; max 2 %.
+    const shares = [0.0149, 0.0181, 0.0122, 0.0157, 0.0139, 0.0168];
+    const judgeShare = (current: number) =>
+      judgeCustomSequential({
+        metrics: [metric({ name: 'rate_limited_share', rule: { max: 0.02 } })],
+        canary: { rate_limited_share: { value: current } },
+        baseline: { rate_limited_share: { value: 0.005 } },
+        canaryRequests: 1500,
+        history: history(
+          shares.map((v) => [v, 0.005]),
+          'rate_limited_share',
+        ),
+        windowStart: shares.length * W,
+        alpha: 0.0002,
+        confidence: 0.99,
+        minWindows: 4,
+      });
+    const noise = judgeShare(0.0206);
+    expect(noise.checks[0]).toMatchObject({ status: 'pass', alpha: 0.0001 });
+    expect(noise.checks[0]?.reason).toMatch(
+      /> max 0\.02 .* in the window; against its spread over 7 windows: not beyond noise/,
+    );
+    expect(noise.tested).toBe(true);
+    const breach = judgeShare(0.09);
+    expect(breach.checks[0]?.status).toBe('fail');
+    expect(breach.checks[0]?.test).toBe('t against the spread of 7 windows (this window)');
+    // A steady breach each window shows only a little: the stage's mean is past the bound.
+    const steady = boundTest(
+      [0.0235, 0.024, 0.0262, 0.0251, 0.0229, 0.0247, 0.0255, 0.0238, 0.0244, 0.025],
+      0.02,
+      true,
+      0.0002,
+    );
+    expect(steady.fail).toBe(true);
+    expect(steady.meanP).toBeLessThan(steady.windowP);
+    // A min bound is the mirror image.
+    expect(boundTest([0.5, 0.9, 0.91, 0.89, 0.9], 0.8, false, 0.0002).windowP).toBeLessThan(0.0001);
   });
 });

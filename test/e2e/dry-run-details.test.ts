@@ -52,7 +52,7 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
     expect(out).toMatch(
       /quality_score +≥ 0\.8 and ≥ 0\.95× baseline; after 50 canary requests in the window; dry run: shown and journaled, never rolls back +← HTTP GET scores\.example\.com\/api\/scores \$\.data\.mean \(Authorization from \$SCORES_API_KEY\)/,
     );
-    expect(out).toContain('Comparisons: each window on its own, no significance test');
+    expect(out).toContain('Judged each window on its own, no significance test');
     expect(out.trimEnd().split('\n').at(-1)).toBe('dry run: nothing was changed.');
     expect(out + result.stderr).not.toContain(SECRET);
   });
@@ -82,7 +82,7 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
       'passes if success_rate ≥ 95.0 % (default); expectation_pass_rate ≥ baseline − 5.0 points (default); agreement ≥ 50.0 %',
     );
     expect(result.stdout).toContain(
-      "Comparisons: a paired test over each stage's non-overlapping windows (4 at least), 1 test per stage within the 95 % per-rollout confidence.",
+      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 1 test per stage within the 95 % per-rollout confidence.",
     );
   });
 

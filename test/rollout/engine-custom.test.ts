@@ -117,7 +117,7 @@ describe('custom metrics in the engine', () => {
       expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'health' });
       expect(result.summary).toMatch(/ttft_p99_ms .* paired over \d windows: above the bound beyond noise/);
       const last = h.of('evaluation').at(-1)?.evaluation;
-      expect(last?.error_control).toMatchObject({ tests_per_stage: 1, custom_tests_per_stage: 1 });
+      expect(last?.error_control).toMatchObject({ tests_per_stage: 2, custom_tests_per_stage: 2 });
     });
 
     it('a canary at its bound is promoted; both versions past the max holds the stage instead of failing it', async () => {
