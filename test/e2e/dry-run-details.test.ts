@@ -4,30 +4,23 @@
  * stages with which rules, and how; an unreadable prompt set fails it as it would fail the
  * rollout (exit 2). Nothing is contacted: the plans point at relays that do not exist.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writePlanFile } from '../helpers/plan.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const WORK = mkdtempSync(join(tmpdir(), 'canary-e2e-dry-'));
 const SECRET = 'scores-secret-d2a91c7e55';
 
-function plan(name: string, lines: string[]): string {
-  const file = join(WORK, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      'relay: {url: http://127.0.0.1:1/v1}',
-      'route: dry-details',
-      'baseline: {version_tag: base-v1, model: m/one}',
-      'canary: {version_tag: canary-v2, model: m/two}',
-      'stages: [{weight: 10, bake: 10m}, 100]',
-      ...lines,
-      '',
-    ].join('\n'),
-  );
-  return file;
+function plan(name: string, analysis: Record<string, unknown>, evaluation: Record<string, unknown>): string {
+  return writePlanFile(join(WORK, `${name}.yaml`), {
+    route: 'dry-details',
+    stages: [{ weight: 10, bake: '10m' }, 100],
+    analysis,
+    more: { evaluation },
+  });
 }
 
 describe('canary rollout --dry-run: the evaluation and the custom metrics', () => {
@@ -58,21 +51,28 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
   });
 
   it('sample and repeat decide the request count; with significance on, the comparisons say how they are judged', async () => {
-    const file = plan('sampled', [
-      'analysis:',
-      '  interval: 30s',
-      '  window: 30s',
-      '  baseline_comparison: {error_rate: {max_ratio: 1.25}, significance: {enabled: true, confidence: 0.95}}',
-      '  prometheus: {url: http://127.0.0.1:1}',
-      '  metrics:',
-      '    - {name: ttft_p99_ms, query: "ttft{version_tag=\\"{{version_tag}}\\"}", max_ratio: 1.3}',
-      '    - {name: refusals, query: "r{version_tag=\\"{{version_tag}}\\"}", max_increase: 0.02, dry_run: true}',
-      'evaluation:',
-      `  prompts: ${ROOT}/examples/prompts/code-review.jsonl`,
-      '  sample: 3',
-      '  repeat: 2',
-      '  thresholds: {agreement: {min: 0.5}}',
-    ]);
+    const file = plan(
+      'sampled',
+      {
+        interval: '30s',
+        window: '30s',
+        baseline_comparison: {
+          error_rate: { max_ratio: 1.25 },
+          significance: { enabled: true, confidence: 0.95 },
+        },
+        prometheus: { url: 'http://127.0.0.1:1' },
+        metrics: [
+          { name: 'ttft_p99_ms', query: 'ttft{version_tag="{{version_tag}}"}', max_ratio: 1.3 },
+          { name: 'refusals', query: 'r{version_tag="{{version_tag}}"}', max_increase: 0.02, dry_run: true },
+        ],
+      },
+      {
+        prompts: `${ROOT}/examples/prompts/code-review.jsonl`,
+        sample: 3,
+        repeat: 2,
+        thresholds: { agreement: { min: 0.5 } },
+      },
+    );
     const result = await runCli(['rollout', file, '--dry-run']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/code-review\.jsonl: 8 prompts, a sample of 3, each 2 times\n/);
@@ -87,11 +87,7 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
   });
 
   it('an unreadable prompt set fails the dry run as it would the rollout: exit 2, file and line, no schedule', async () => {
-    const file = plan('missing', [
-      'analysis: {thresholds: {error_rate: {max: 0.05}}}',
-      'evaluation:',
-      `  prompts: ${join(WORK, 'nowhere.jsonl')}`,
-    ]);
+    const file = plan('missing', {}, { prompts: join(WORK, 'nowhere.jsonl') });
     const result = await runCli(['rollout', file, '--dry-run']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/nowhere\.jsonl:1(:\d+)?: cannot read the prompt file/);

@@ -6,11 +6,12 @@
  * moved), and the relay's own 429 (no X-Relay-Version header: no version answered) is one
  * failed answer, not a pinning failure (exit 5).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { writePlanFile } from '../helpers/plan.js';
 import { weights } from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
@@ -47,26 +48,21 @@ const eventsOf = (stdout: string): Event[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Event);
 
-function plan(route: string, thresholds?: string): string {
-  const file = join(WORK, `${route}.yaml`);
-  writeFileSync(
-    file,
-    [
-      'relay: {url: http://127.0.0.1:1/v1}',
-      `route: ${route}`,
-      `baseline: {version_tag: ${BASELINE}, model: m/one}`,
-      `canary: {version_tag: ${CANARY}, model: m/two}`,
-      'stages: [{weight: 50, bake: 2s}, 100]',
-      'analysis: {interval: 1s, window: 2s, min_requests: 20, thresholds: {error_rate: {max: 0.05}}}',
-      'evaluation:',
-      `  prompts: ${ROOT}/examples/prompts/code-review.jsonl`,
-      '  concurrency: 2',
-      '  timeout: 10s',
-      ...(thresholds ? [`  thresholds: ${thresholds}`] : []),
-      '',
-    ].join('\n'),
-  );
-  return file;
+function plan(route: string, thresholds?: Record<string, unknown>): string {
+  return writePlanFile(join(WORK, `${route}.yaml`), {
+    route,
+    baseline: BASELINE,
+    canary: CANARY,
+    stages: [50, 100],
+    more: {
+      evaluation: {
+        prompts: `${ROOT}/examples/prompts/code-review.jsonl`,
+        concurrency: 2,
+        timeout: '10s',
+        ...(thresholds ? { thresholds } : {}),
+      },
+    },
+  });
 }
 
 describe('429s during the evaluation (spawned)', () => {
@@ -116,7 +112,7 @@ describe('429s during the evaluation (spawned)', () => {
     const result = await runCli(
       [
         'rollout',
-        plan('eval-429-relay', '{success_rate: {min: 0.85}}'),
+        plan('eval-429-relay', { success_rate: { min: 0.85 } }),
         '--relay-url',
         relayLimit.baseUrl,
         '--output',
