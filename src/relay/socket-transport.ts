@@ -311,7 +311,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
   return {
     request(req) {
       // With nothing in flight the call starts now, not a microtask later: the connection is
-      // opening while the caller's code goes on (src/relay/client.ts builds the answer's schema).
+      // opening while the caller's code goes on (src/relay/wire.ts builds the answer's schema).
       const deadline = req.timeoutMs === undefined ? undefined : monotonicMs() + req.timeoutMs;
       const call = active === 0 ? send(req, deadline) : queue.then(() => send(req, deadline));
       active++;

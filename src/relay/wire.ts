@@ -1,0 +1,205 @@
+/**
+ * How one relay call travels: headers and the key, the transport, retries with backoff inside
+ * the call's deadline (src/relay/attempts.ts), and the answer read against its schema. A call
+ * that still fails ends in a `RelayError` that says why (src/relay/failures.ts).
+ */
+import type { Clock } from '../clock.js';
+import { RelayError } from '../errors.js';
+import { type LastAttempt, seconds, sendWithRetries } from './attempts.js';
+import {
+  type Answer,
+  attemptsNote,
+  describeNetwork,
+  type FailureContext,
+  failure,
+  invalid,
+  isLastingNetworkCode,
+  type Request,
+  snippet,
+} from './failures.js';
+import { isNotSentCode, type RetryPolicy } from './retry.js';
+import { type AnswerSchema, describeIssues, validate } from './schemas.js';
+import type { Transport } from './transport.js';
+import type { CallOptions } from './types.js';
+
+export interface WireOptions {
+  transport: Transport;
+  /** The base URL's path, without a trailing slash: every request path goes under it. */
+  basePath: string;
+  host: string;
+  apiKey: string;
+  userAgent: string;
+  clock: Clock;
+  policy: RetryPolicy;
+  random: () => number;
+  failures: FailureContext;
+}
+
+/** The calls' shared road; the route, version and metrics calls are built on it. */
+export interface Wire {
+  readonly failures: FailureContext;
+  /** Sends with retries; a final answer of any status comes back, no answer at all throws. */
+  send(req: Request, call: CallOptions | undefined, accept?: (text: string) => boolean): Promise<Answer>;
+  /** Sends and reads a 2xx answer of the schema's shape; anything else throws. */
+  call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T>;
+  /** Reads a 2xx answer's body against its schema. */
+  parseBody<T>(req: Request, answer: Answer, schema: AnswerSchema<T>): T;
+  failure(req: Request, answer: Answer): RelayError;
+  invalid(req: Request, answer: Answer, problem: string, cause?: unknown): RelayError;
+}
+
+/** A `Wire` over a transport; src/relay/client.ts makes one per client. */
+export function createWire(options: WireOptions): Wire {
+  return new TransportWire(options);
+}
+
+class TransportWire implements Wire {
+  readonly failures: FailureContext;
+
+  constructor(private readonly options: WireOptions) {
+    this.failures = options.failures;
+  }
+
+  async send(
+    req: Request,
+    call: CallOptions | undefined,
+    accept?: (text: string) => boolean,
+  ): Promise<Answer> {
+    const { options } = this;
+    const deadlineMs = call?.deadlineMs ?? options.policy.deadlineMs;
+    const query = req.query === undefined ? '' : `?${new URLSearchParams(req.query).toString()}`;
+    const { headers, payload } = requestHeaders(options, req, call);
+    const last = await sendWithRetries({
+      transport: options.transport,
+      method: req.method,
+      path: `${options.basePath}${req.path}${query}`,
+      headers,
+      body: payload,
+      signal: call?.signal,
+      deadlineMs,
+      clock: options.clock,
+      policy: options.policy,
+      random: options.random,
+      maxAttempts: call?.maxAttempts,
+      accept: accept === undefined ? undefined : (response) => accept(response.text),
+    });
+    const { attempts, stopNote } = last;
+    if (last.kind === 'response') {
+      const { status, text } = last.response;
+      const location = last.response.headers.location;
+      return { status, text, attempts, retriedBlind: last.retriedBlind, stopNote, location };
+    }
+    throw unanswered(options, req, last, deadlineMs);
+  }
+
+  parseBody<T>(req: Request, answer: Answer, schema: AnswerSchema<T>): T {
+    const { failures } = this;
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.text);
+    } catch (error) {
+      const what =
+        answer.text.trim() === ''
+          ? 'an empty body'
+          : `a body that is not JSON ("${failures.scrub(snippet(answer.text))}")`;
+      throw invalid(failures, req, answer, what, error);
+    }
+    const parsed = validate(schema, json);
+    if (!parsed.success) {
+      throw invalid(
+        failures,
+        req,
+        answer,
+        `an unexpected shape: ${failures.scrub(describeIssues(parsed.issues))}`,
+      );
+    }
+    return parsed.output;
+  }
+
+  /**
+   * Sends, then builds the answer's schema while the request is on the wire: send() has put the
+   * request on its way (or is connecting) when it returns, so the schema costs no wall time.
+   */
+  async call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T> {
+    let schema: AnswerSchema<T> | undefined;
+    /** The body accept() found good: an accepted answer is the one returned, read only once. */
+    let accepted: { text: string; output: T } | undefined;
+    // A GET whose 2xx body is not JSON of the expected shape (truncated by a proxy, a relay
+    // restarting) is retried like a 5xx within the call's deadline.
+    const accept =
+      req.method === 'GET'
+        ? (text: string) => {
+            try {
+              schema ??= schemaOf();
+              const parsed = validate(schema, JSON.parse(text));
+              if (parsed.success) accepted = { text, output: parsed.output };
+              return parsed.success;
+            } catch {
+              return false;
+            }
+          }
+        : undefined;
+    const sent = this.send(req, opts, accept);
+    schema ??= schemaOf();
+    const answer = await sent;
+    if (answer.status < 200 || answer.status >= 300) throw this.failure(req, answer);
+    if (accepted !== undefined && accepted.text === answer.text) return accepted.output;
+    return this.parseBody(req, answer, schema);
+  }
+
+  failure(req: Request, answer: Answer): RelayError {
+    return failure(this.failures, req, answer);
+  }
+
+  invalid(req: Request, answer: Answer, problem: string, cause?: unknown): RelayError {
+    return invalid(this.failures, req, answer, problem, cause);
+  }
+}
+
+function requestHeaders(
+  options: WireOptions,
+  req: Request,
+  call: CallOptions | undefined,
+): { headers: Record<string, string>; payload: string | undefined } {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent };
+  if (req.auth !== false) headers.authorization = `Bearer ${options.apiKey}`;
+  // The precondition (an addition to the contract): a relay that does not support it ignores it.
+  if (req.method === 'PATCH' && call?.ifRevision !== undefined) headers['if-match'] = `"${call.ifRevision}"`;
+  if (req.body === undefined) return { headers, payload: undefined };
+  headers['content-type'] = 'application/json';
+  return { headers, payload: JSON.stringify(req.body) };
+}
+
+type Unanswered = Extract<LastAttempt, { kind: 'network' }>;
+
+/** The error for a call that got no answer: a network failure, or its deadline ran out. */
+function unanswered(options: WireOptions, req: Request, last: Unanswered, deadlineMs: number): RelayError {
+  const operation = `${req.method} ${req.path}`;
+  const { baseUrl } = options.failures;
+  const { type, reason } = last.deadline
+    ? {
+        type: 'timeout',
+        reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
+      }
+    : describeNetwork(options.failures, last.error, last.code, last.responded);
+  const what =
+    type === 'timeout'
+      ? 'no answer in time from'
+      : type === 'invalid_response'
+        ? 'could not read the answer of'
+        : 'could not reach';
+  return new RelayError({
+    message: `${operation}: ${what} the relay at ${options.host}: ${reason}${attemptsNote(last.attempts, last.stopNote)}.`,
+    type,
+    operation,
+    unreachable: !last.deadline && last.code !== undefined && isLastingNetworkCode(last.code),
+    notSent: !last.deadline && !last.responded && isNotSentCode(last.code),
+    hint:
+      type === 'timeout'
+        ? 'The relay may be overloaded or hanging; check its status, or raise the timeout.'
+        : type === 'invalid_response'
+          ? `Is ${baseUrl} a relay that speaks the v1 API? A proxy or a different service may be answering.`
+          : `Check that ${baseUrl} is the right URL and that the relay is reachable from here.`,
+    cause: last.error,
+  });
+}
