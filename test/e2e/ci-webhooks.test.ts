@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startExampleEmulator } from './fixtures.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'hook-e2e-key-3d9f1b6c8a';
 const BASE = 'claude-sonnet-4-5-v1';
@@ -60,13 +61,7 @@ describe('notify: webhooks from a spawned rollout', () => {
   let good: Awaited<ReturnType<typeof receiver>>;
   let hanging: Awaited<ReturnType<typeof receiver>>;
   beforeAll(async () => {
-    failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 2000,
-      seed: 21,
-    });
+    failing = await startExampleEmulator('failing', { apiKey: KEY, rps: 2000, seed: 21 });
     good = await receiver((_req, res) => res.writeHead(200).end('ok'));
     hanging = await receiver(() => {}); // never answers
   });

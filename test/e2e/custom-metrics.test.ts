@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startExampleEmulator } from './fixtures.js';
 import { type RunningPrometheus, startPrometheus, waitFor } from './prometheus-helpers.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
@@ -68,13 +69,7 @@ describe.runIf(installed)('analysis.metrics from a real Prometheus and a score A
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'canary-custom-'));
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 2000,
-      seed: 5,
-    });
+    emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 2000, seed: 5 });
     scores = createServer((req: IncomingMessage, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const version = url.searchParams.get('version');

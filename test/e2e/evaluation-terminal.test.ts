@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { type PtyRun, spawnPty } from '../terminal/pty.js';
+import { startExampleEmulator } from './fixtures.js';
 import { baseEnv, ROOT } from './spawn.js';
 
 const API_KEY = 'pty-eval-key-71c3e0';
@@ -19,13 +20,7 @@ let run: PtyRun | undefined;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'canary-pty-eval-'));
-  emulator = await startEmulator({
-    port: 0,
-    apiKey: API_KEY,
-    scenario: `${ROOT}/examples/scenarios/bad-answers.yaml`,
-    rps: 1000,
-    seed: 11,
-  });
+  emulator = await startExampleEmulator('bad-answers', { apiKey: API_KEY, rps: 1000, seed: 11 });
 });
 
 afterEach(async () => {

@@ -1,7 +1,12 @@
 /** Emulators the spawned-CLI tests share: one per example scenario, on free loopback ports. */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import {
+  type EmulatorHandle,
+  type EmulatorOptions,
+  type StartedEmulator,
+  startEmulator,
+} from '../../src/emulator/index.js';
 import type { RouteRule } from '../../src/relay/types.js';
 import { ROOT } from './spawn.js';
 
@@ -13,16 +18,21 @@ export interface ExampleEmulators {
   close(): Promise<void>;
 }
 
+/**
+ * An emulator serving examples/scenarios/<scenario>.yaml on a free loopback port. The rate and
+ * seed are the caller's: each test file keeps its own seed so its runs replay.
+ */
+export function startExampleEmulator(
+  scenario: string,
+  opts: Pick<EmulatorOptions, 'apiKey' | 'onCall'> & { rps: number; seed: number },
+): Promise<StartedEmulator> {
+  return startEmulator({ port: 0, scenario: `${ROOT}/examples/scenarios/${scenario}.yaml`, ...opts });
+}
+
 /** 2000 simulated rps, so a 5 % stage has enough requests for a verdict in every example plan. */
 export async function startExampleEmulators(apiKey: string, seed: number): Promise<ExampleEmulators> {
   const start = (scenario: 'healthy' | 'failing') =>
-    startEmulator({
-      port: 0,
-      apiKey,
-      scenario: `${ROOT}/examples/scenarios/${scenario}.yaml`,
-      rps: 2000,
-      seed,
-    });
+    startExampleEmulator(scenario, { apiKey, rps: 2000, seed });
   const [healthy, failing] = await Promise.all([start('healthy'), start('failing')]);
   return {
     healthy,

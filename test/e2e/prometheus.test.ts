@@ -12,9 +12,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startExampleEmulator } from './fixtures.js';
 import { type RunningPrometheus, startPrometheus, waitFor } from './prometheus-helpers.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-prom-key-4b7d2e9a';
 const BASELINE = 'claude-sonnet-4-5-v1';
@@ -104,20 +105,8 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'canary-prom-'));
-    healthy = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 2000,
-      seed: 3,
-    });
-    failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 2000,
-      seed: 3,
-    });
+    healthy = await startExampleEmulator('healthy', { apiKey: KEY, rps: 2000, seed: 3 });
+    failing = await startExampleEmulator('failing', { apiKey: KEY, rps: 2000, seed: 3 });
     const target = (e: EmulatorHandle) => new URL(e.origin).host;
     prometheus = await startPrometheus(dir, [target(healthy), target(failing)]);
     await waitFor('the first scrape of both emulators', async () => {

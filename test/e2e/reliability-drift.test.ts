@@ -7,14 +7,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import {
   RELIABILITY_BASELINE as BASELINE,
   RELIABILITY_CANARY as CANARY,
   reliabilityPlan,
+  startExampleEmulator,
   weights,
 } from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-drift-key-0b8f3e27';
 
@@ -46,13 +47,7 @@ afterEach(async () => {
 
 describe('drift and failed rollbacks (spawned)', () => {
   it('another client PATCHes mid-rollout: canary stops with exit 5, keeps their weights, says what changed and when', async () => {
-    const em = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 2,
-    });
+    const em = await startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed: 2 });
     emulator = em;
     const route = 'drift-route';
     const { dir, file } = writePlan(route, { bake: '8s' });
@@ -93,13 +88,7 @@ describe('drift and failed rollbacks (spawned)', () => {
   });
 
   it("the relay's own auto-rollback mid-rollout is drift: exit 5, the relay's baseline 100 % left in place", async () => {
-    const em = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 1000,
-      seed: 4,
-    });
+    const em = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 4 });
     emulator = em;
     const route = 'auto-rollback-route';
     // canary's own limit is lax, so the relay's health check (5 %) acts first.
@@ -125,13 +114,7 @@ describe('drift and failed rollbacks (spawned)', () => {
   });
 
   it('a rollback the relay keeps refusing exits 4 after its deadline, printing the curl that restores the baseline', async () => {
-    const em = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 1000,
-      seed: 6,
-    });
+    const em = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 6 });
     emulator = em;
     const route = 'rollback-fails-route';
     const { dir, file } = writePlan(route, { tail: 'rollback:\n  deadline: 3s\n' });

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { createIo } from '../../src/io.js';
+import { startExampleEmulator } from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-input-key-c71d0a9f44';
@@ -74,13 +75,7 @@ describe('bad flag values are refused, naming the flag', () => {
 describe('credentials and transport (spawned)', () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 8,
-    });
+    emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed: 8 });
   });
   afterAll(async () => {
     await emulator?.close();
@@ -131,13 +126,7 @@ describe('credentials and transport (spawned)', () => {
 
   it('the key is in no output stream, journal or event line of a promotion, a rollback, a drift and a failure', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-leak-'));
-    const failing = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/failing.yaml`,
-      rps: 1000,
-      seed: 8,
-    });
+    const failing = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 8 });
     try {
       const plan = (route: string) => {
         const file = path.join(dir, `${route}.yaml`);

@@ -7,15 +7,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { KEY as KEYS, spawnPty } from '../terminal/pty.js';
 import {
   RELIABILITY_BASELINE as BASELINE,
   RELIABILITY_CANARY as CANARY,
   reliabilityPlan,
+  startExampleEmulator,
   weights,
 } from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-reliability-key-51c9ae';
 
@@ -41,13 +42,7 @@ describe('resume, lock and journal (spawned)', () => {
   const env = () => baseEnv({ RELAY_API_KEY: KEY });
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      port: 0,
-      apiKey: KEY,
-      scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-      rps: 1000,
-      seed: 5,
-    });
+    emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed: 5 });
   });
   afterAll(async () => {
     await emulator?.close();

@@ -7,22 +7,15 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type EmulatorOptions, type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { reliabilityPlan } from './fixtures.js';
-import { baseEnv, ROOT, type RunOptions } from './spawn.js';
+import type { EmulatorOptions, StartedEmulator } from '../../src/emulator/index.js';
+import { reliabilityPlan, startExampleEmulator } from './fixtures.js';
+import { baseEnv, type RunOptions } from './spawn.js';
 
 export const KEY = 'e2e-safe-exits-key-7d41f0';
 
 /** The relay these tests run against: healthy versions at 1 000 rps, seeded, on a free port. */
 export function healthyEmulator(seed: number, onCall?: EmulatorOptions['onCall']): Promise<StartedEmulator> {
-  return startEmulator({
-    port: 0,
-    apiKey: KEY,
-    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-    rps: 1000,
-    seed,
-    ...(onCall ? { onCall } : {}),
-  });
+  return startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed, ...(onCall ? { onCall } : {}) });
 }
 
 /** `canary rollout PLAN --relay-url URL --output plain …`. */

@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import { KEY, type PtyRun, spawnPty, until } from '../terminal/pty.js';
-import { baseEnv, ROOT } from './spawn.js';
+import { startExampleEmulator } from './fixtures.js';
+import { baseEnv } from './spawn.js';
 
 const API_KEY = 'pty-key-4b1e8d2c9a';
 const BASE = 'claude-sonnet-4-5-v1';
@@ -57,13 +58,7 @@ let run: PtyRun | undefined;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'canary-pty-'));
-  emulator = await startEmulator({
-    port: 0,
-    apiKey: API_KEY,
-    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-    rps: 1000,
-    seed: 11,
-  });
+  emulator = await startExampleEmulator('healthy', { apiKey: API_KEY, rps: 1000, seed: 11 });
 });
 
 afterEach(async () => {
