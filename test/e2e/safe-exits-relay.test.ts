@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { FaultMode } from '../../src/emulator/types.js';
+import { until } from '../terminal/pty.js';
 import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
 import {
   env,
@@ -88,6 +89,12 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
   it('a signal while a read hangs: the rollback does not wait for it', async () => {
     const s = scratch('hung-read-signal', { bake: '30s' });
     let signalledAt = 0;
+    const seen = emulator.control.calls().length;
+    const hanging = () =>
+      emulator.control
+        .calls()
+        .slice(seen)
+        .some((c) => c.fault === 'hang' && c.path.startsWith('/v1/metrics'));
     const result = await runCli(args(s.plan), {
       env: env(),
       cwd: s.dir,
@@ -98,10 +105,12 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
           method: 'GET',
           path_prefix: '/v1/metrics',
         });
-        setTimeout(() => {
+        // The signal goes once a metrics read is hanging (the emulator logs a hung call when it
+        // takes it), not after a fixed delay a loaded machine could outrun.
+        void until('a hung metrics read', hanging).then(() => {
           signalledAt = Date.now();
           child.kill('SIGTERM');
-        }, 1_500);
+        });
       }),
     });
     emulator.control.clearFaults();

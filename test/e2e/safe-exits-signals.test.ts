@@ -129,6 +129,7 @@ describe('signals and resumed runs (spawned)', () => {
     const s = scratch('term-rollback-route', { bake: '30s' });
     emulator.control.setBehaviour(CANARY, { error_rate: 0 });
     let breakIt = true;
+    let signalled = false;
     const result = await runCli(args(s.plan), {
       env: env(),
       cwd: s.dir,
@@ -139,12 +140,23 @@ describe('signals and resumed runs (spawned)', () => {
           emulator.control.injectFault({ mode: 'server_error', count: 1000, method: 'PATCH' });
           emulator.control.setBehaviour(CANARY, { error_rate: 0.5 });
         }
-        if (chunk.includes('[rollback]')) {
+        if (!signalled && chunk.includes('[rollback]')) {
+          signalled = true;
           child.kill('SIGTERM');
-          setTimeout(() => emulator.control.clearFaults(), 600);
+          // The PATCHes fail until the run has surely taken the signal: the second failed
+          // PATCH answered after the kill was sent after the run had read the first one's
+          // answer, by when its signal was waiting too. A fixed delay raced a loaded machine.
+          let failedSince = 0;
+          afterCall = (call) => {
+            if (call.method === 'PATCH' && call.fault && ++failedSince === 2) {
+              emulator.control.clearFaults();
+              afterCall = undefined;
+            }
+          };
         }
       },
     });
+    afterCall = undefined;
     emulator.control.clearFaults();
     emulator.control.setBehaviour(CANARY, { error_rate: 0.004 });
     expect(result.code, result.stderr).toBe(143);
