@@ -68,7 +68,10 @@ describe('fault injection', () => {
     const pending = fetch(`${h.emulator.baseUrl}/models/versions/${CANARY}`, {
       headers: { authorization: `Bearer ${KEY}` },
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Closed once the emulator holds that call (it logs a hung call when it takes it), so the
+    // close is what ends it, however slowly the request arrives.
+    const hung = () => h.emulator.control.calls().filter((c) => c.fault === 'hang').length;
+    while (hung() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     await h.emulator.close();
     await expect(pending).rejects.toThrow();
   });
