@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { findChromium, launchChromium } from './chromium.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'canary-shot-'));
@@ -28,21 +28,11 @@ const run = spawnSync(
   { stdio: 'inherit' },
 );
 if (run.status !== 0) throw new Error(`the quickstart exited ${run.status}`);
-const executablePath = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-const profile = path.join(dir, 'profile');
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 1900 },
+const executablePath = findChromium();
+if (!executablePath) throw new Error('no chromium on PATH (Debian: apt-get install chromium)');
+const context = await launchChromium(executablePath, path.join(dir, 'profile'), {
+  width: 1100,
+  height: 1900,
 });
 const page = await context.newPage();
 await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });

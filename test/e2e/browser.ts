@@ -4,35 +4,15 @@
  * opened from a file:// URL in a fresh profile with every background service off, so any
  * request it makes beyond its own file is the page's, and is recorded.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-
-function findChromium(): string | undefined {
-  for (const name of [process.env.CHROMIUM_PATH, 'chromium', 'chromium-browser']) {
-    if (!name) continue;
-    const found = spawnSync('sh', ['-c', `command -v "${name}"`], { encoding: 'utf8' });
-    if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
-  }
-  return undefined;
-}
+import { findChromium, launchChromium } from '../../scripts/chromium.mjs';
 
 export const CHROMIUM = findChromium();
-
-/** The flags the brief asks for; playwright adds --headless and its own automation flags. */
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface OpenedPage {
   page: Page;
@@ -50,12 +30,7 @@ export interface Browser {
 export async function launchBrowser(): Promise<Browser> {
   if (!CHROMIUM) throw new Error('no chromium on PATH (Debian: apt-get install chromium)');
   const profile = mkdtempSync(path.join(tmpdir(), 'canary-chromium-'));
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1200, height: 900 },
-  });
+  const context = await launchChromium(CHROMIUM, profile, { width: 1200, height: 900 });
   return {
     async open(file, opts = {}) {
       const page = await context.newPage();
