@@ -40,16 +40,32 @@ const ask = (content: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+type Plane = ReturnType<typeof createHttpDataPlane>;
+const planeFor = (emulator: EmulatorHandle, connections: number, apiKey = KEY): Plane =>
+  createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey, connections });
+
+/** One request through canary's data-plane client, pinned to `version`: streamed, on route r, 5 s. */
+const complete = (
+  plane: Plane,
+  version: string,
+  request: ReturnType<typeof ask>,
+  opts: { route?: string; timeoutMs?: number; stream?: boolean } = {},
+) =>
+  plane.complete({
+    version,
+    route: opts.route ?? 'r',
+    request,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    stream: opts.stream ?? true,
+  });
+
 describe('POST /v1/chat/completions on the emulator', () => {
   it('answers a pinned request from that version, on topic, the same way for the same seed', async () => {
     const emulator = await start();
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 2 });
+    const plane = planeFor(emulator, 2);
     const call = (version: string, stream: boolean) =>
-      plane.complete({
-        version,
+      complete(plane, version, ask('How do refunds work for annual plans?'), {
         route: 'no-route-yet',
-        request: ask('How do refunds work for annual plans?'),
-        timeoutMs: 5000,
         stream,
       });
     const a = await call(V1, true);
@@ -67,14 +83,8 @@ describe('POST /v1/chat/completions on the emulator', () => {
     expect(a.cost).toBeGreaterThan(0);
 
     const again = await start('', 11);
-    const plane2 = createHttpDataPlane({ baseUrl: again.baseUrl, apiKey: KEY, connections: 1 });
-    const d = await plane2.complete({
-      version: V1,
-      route: 'x',
-      request: ask('How do refunds work for annual plans?'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const plane2 = planeFor(again, 1);
+    const d = await complete(plane2, V1, ask('How do refunds work for annual plans?'), { route: 'x' });
     await plane2.close();
     expect(d.content).toBe(a.content);
   });
@@ -86,12 +96,12 @@ describe('POST /v1/chat/completions on the emulator', () => {
       required: ['severity', 'n'],
     };
     const emulator = await start(`versions:\n  ${V2}:\n    answers: { expectation_failure_rate: 1 }\n`);
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 2 });
+    const plane = planeFor(emulator, 2);
     const request = ask('rate it', {
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
     });
-    const good = await plane.complete({ version: V1, route: 'r', request, timeoutMs: 5000, stream: true });
-    const bad = await plane.complete({ version: V2, route: 'r', request, timeoutMs: 5000, stream: true });
+    const good = await complete(plane, V1, request);
+    const bad = await complete(plane, V2, request);
     await plane.close();
     expect(JSON.parse(good.content as string)).toEqual({ severity: 'low', n: 3 });
     expect(() => {
@@ -104,62 +114,32 @@ describe('POST /v1/chat/completions on the emulator', () => {
     const emulator = await start(
       `answers: { ttft_ms: 0, ms_per_token: 0 }\nversions:\n  ${V1}:\n    answers: { refusal_rate: 1, style: verbose }\n  ${V2}:\n    answers: { error_rate: 1 }\n`,
     );
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 2 });
-    const refused = await plane.complete({
-      version: V1,
-      route: 'r',
-      request: ask('anything at all'),
-      timeoutMs: 5000,
-      stream: true,
-    });
-    const failed = await plane.complete({
-      version: V2,
-      route: 'r',
-      request: ask('anything at all'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const plane = planeFor(emulator, 2);
+    const refused = await complete(plane, V1, ask('anything at all'));
+    const failed = await complete(plane, V2, ask('anything at all'));
     await plane.close();
     expect(refused.content).toBe("I'm sorry, but I can't help with that request.");
     expect(failed).toMatchObject({ status: 502, content: null, errorType: 'upstream_error', servedBy: V2 });
 
     const limited = await start(`versions:\n  ${V2}:\n    answers: { rate_limit_rate: 1 }\n`);
-    const plane2 = createHttpDataPlane({ baseUrl: limited.baseUrl, apiKey: KEY, connections: 1 });
-    const r = await plane2.complete({
-      version: V2,
-      route: 'r',
-      request: ask('x'),
-      timeoutMs: 5000,
-      stream: false,
-    });
+    const plane2 = planeFor(limited, 1);
+    const r = await complete(plane2, V2, ask('x'), { stream: false });
     await plane2.close();
     expect(r).toMatchObject({ status: 429, errorType: 'rate_limit_error' });
   });
 
   it('waits ttft_ms before the first token (real time: the client measures it)', async () => {
     const emulator = await start(`versions:\n  ${V2}:\n    answers: { ttft_ms: 150, ms_per_token: 0 }\n`);
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 1 });
-    const slow = await plane.complete({
-      version: V2,
-      route: 'r',
-      request: ask('hello there'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const plane = planeFor(emulator, 1);
+    const slow = await complete(plane, V2, ask('hello there'));
     await plane.close();
     expect(slow.ttftMs as number).toBeGreaterThanOrEqual(140);
   });
 
   it('an unknown pinned version is 404; unpinned, an alias with no route is 404', async () => {
     const emulator = await start();
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 1 });
-    const unknown = await plane.complete({
-      version: 'nope',
-      route: 'r',
-      request: ask('x'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const plane = planeFor(emulator, 1);
+    const unknown = await complete(plane, 'nope', ask('x'));
     expect(unknown).toMatchObject({ status: 404, errorType: 'not_found' });
     const res = await fetch(`${emulator.baseUrl}/chat/completions`, {
       method: 'POST',
@@ -167,18 +147,8 @@ describe('POST /v1/chat/completions on the emulator', () => {
       body: JSON.stringify({ model: 'no-such-route', ...ask('x') }),
     });
     expect(res.status).toBe(404);
-    const wrongKey = createHttpDataPlane({
-      baseUrl: emulator.baseUrl,
-      apiKey: 'wrong-key-xyz',
-      connections: 1,
-    });
-    const denied = await wrongKey.complete({
-      version: V1,
-      route: 'r',
-      request: ask('x'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const wrongKey = planeFor(emulator, 1, 'wrong-key-xyz');
+    const denied = await complete(wrongKey, V1, ask('x'));
     await wrongKey.close();
     await plane.close();
     expect(denied.status).toBe(401);
@@ -198,28 +168,16 @@ describe('POST /v1/chat/completions on the emulator', () => {
         ],
       }),
     });
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 1 });
-    const a = await plane.complete({
-      version: V2,
-      route: 'r',
-      request: ask('x'),
-      timeoutMs: 5000,
-      stream: true,
-    });
+    const plane = planeFor(emulator, 1);
+    const a = await complete(plane, V2, ask('x'));
     await plane.close();
     expect(a.servedBy).toBe(V1);
   });
 
   it('a request that outlives its timeout counts as failed, with the time it was given', async () => {
     const emulator = await start(`answers: { ttft_ms: 2000 }\n`);
-    const plane = createHttpDataPlane({ baseUrl: emulator.baseUrl, apiKey: KEY, connections: 1 });
-    const late = await plane.complete({
-      version: V1,
-      route: 'r',
-      request: ask('x'),
-      timeoutMs: 100,
-      stream: true,
-    });
+    const plane = planeFor(emulator, 1);
+    const late = await complete(plane, V1, ask('x'), { timeoutMs: 100 });
     await plane.close();
     expect(late).toMatchObject({ status: 0, errorType: 'timeout', error: 'no complete answer within 0.1 s' });
   });
