@@ -5,7 +5,6 @@
  * quality score would fail, is reported and journaled, and rolls nothing back; the score API's
  * key comes from an env var and appears in no output. Needs `prometheus` (.ci/run installs it).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,12 +12,24 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startExampleEmulator } from './fixtures.js';
-import { type RunningPrometheus, startPrometheus, waitFor } from './prometheus-helpers.js';
+import { needsTool } from './needs-tool.js';
+import {
+  PROMETHEUS_INSTALLED,
+  type RunningPrometheus,
+  startPrometheus,
+  waitFor,
+} from './prometheus-helpers.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-custom-key-5c2a9e';
 const SCORES_KEY = 'scores-secret-7d1f3b8e2a';
-const installed = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+const installed = PROMETHEUS_INSTALLED;
+needsTool({
+  found: installed,
+  tool: 'prometheus',
+  tests: 'test/e2e/custom-metrics.test.ts',
+  title: 'analysis.metrics from a real Prometheus and a score API',
+});
 
 interface Event {
   type: string;

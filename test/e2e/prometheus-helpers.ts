@@ -2,10 +2,13 @@
  * A real Prometheus for the end-to-end tests: started on a free loopback port with its own
  * config and data folder (never the system service), scraping the given targets every second.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+
+/** Whether a `prometheus` binary runs here (.ci/run installs Debian's package). */
+export const PROMETHEUS_INSTALLED = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

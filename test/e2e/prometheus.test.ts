@@ -7,34 +7,31 @@
  * Needs the `prometheus` binary (.ci/run installs Debian's package). Without it the suite is
  * skipped with a loud message, except under CI, where it fails so a broken install is noticed.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startExampleEmulator } from './fixtures.js';
-import { type RunningPrometheus, startPrometheus, waitFor } from './prometheus-helpers.js';
+import { needsTool } from './needs-tool.js';
+import {
+  PROMETHEUS_INSTALLED,
+  type RunningPrometheus,
+  startPrometheus,
+  waitFor,
+} from './prometheus-helpers.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-prom-key-4b7d2e9a';
 const BASELINE = 'claude-sonnet-4-5-v1';
 const CANARY = 'claude-sonnet-4-5-v2';
 
-const installed = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-if (!installed && !inCi) {
-  process.stderr.write(
-    '\n*** SKIPPING test/e2e/prometheus.test.ts: no `prometheus` on PATH. ' +
-      'Install it (Debian: apt-get install --no-install-recommends prometheus) to run the Prometheus end-to-end tests. ***\n\n',
-  );
-}
-
-describe.runIf(!installed && inCi)('Prometheus end-to-end (CI)', () => {
-  it('needs the prometheus binary, which .ci/run installs', () => {
-    expect.fail('`prometheus` is not on PATH under CI: the install step in .ci/run did not work');
-  });
+const installed = PROMETHEUS_INSTALLED;
+needsTool({
+  found: installed,
+  tool: 'prometheus',
+  tests: 'test/e2e/prometheus.test.ts',
+  title: 'Prometheus end-to-end',
 });
 
 function planText(promUrl: string, route: string, stages: string): string {

@@ -12,6 +12,7 @@ import type { PromptRow } from '../../src/evaluation/types.js';
 import { escapeHtml } from '../../src/report/html.js';
 import { formatValue } from '../../src/report/units.js';
 import { type Browser, CHROMIUM, launchBrowser, pixels } from './browser.js';
+import { needsTool } from './needs-tool.js';
 import {
   ABORT_REASON,
   BASELINE,
@@ -362,18 +363,11 @@ describe('canary report', () => {
   });
 });
 
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-if (!CHROMIUM && !inCi) {
-  process.stderr.write(
-    '\n*** SKIPPING the Chromium tests in test/e2e/report.test.ts: no `chromium` on PATH. ' +
-      'Install it (Debian: apt-get install --no-install-recommends chromium) to run them. ***\n\n',
-  );
-}
-
-describe.runIf(!CHROMIUM && inCi)('reports in Chromium (CI)', () => {
-  it('needs the chromium binary, which .ci/run installs', () => {
-    expect.fail('`chromium` is not on PATH under CI: the install step in .ci/run did not work');
-  });
+needsTool({
+  found: CHROMIUM !== undefined,
+  tool: 'chromium',
+  tests: 'the Chromium tests in test/e2e/report.test.ts',
+  title: 'reports in Chromium',
 });
 
 describe.runIf(CHROMIUM !== undefined)('reports in headless Chromium', () => {
