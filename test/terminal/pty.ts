@@ -4,7 +4,7 @@
  * (ANSI stripped); waits poll for text with a generous cap instead of sleeping for a fixed time.
  */
 import { stripVTControlCharacters } from 'node:util';
-import pty from 'node-pty';
+import pty, { type IPty } from 'node-pty';
 import { BIN, baseEnv, ROOT } from '../e2e/spawn.js';
 
 export const KEY = {
@@ -47,10 +47,22 @@ export async function until<T>(
   }
 }
 
-export function spawnPty(
+export interface PtyOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  cols?: number;
+  rows?: number;
+}
+
+/**
+ * The built CLI on a pseudo-terminal, as both readers (this file's text, screen.ts's emulated
+ * screen) start it: an xterm-256color terminal, from the repo root, TERM set. write() and kill()
+ * do nothing once it has exited.
+ */
+export function spawnCliPty(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; cols?: number; rows?: number } = {},
-): PtyRun {
+  options: PtyOptions = {},
+): { child: IPty; exited: Promise<PtyExit>; write(data: string): void; kill(): void; done(): boolean } {
   const child = pty.spawn(process.execPath, [BIN, ...args], {
     name: 'xterm-256color',
     cols: options.cols ?? 120,
@@ -58,25 +70,38 @@ export function spawnPty(
     cwd: options.cwd ?? ROOT,
     env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
   });
+  let done = false;
+  const exited = new Promise<PtyExit>((resolve) => {
+    child.onExit(({ exitCode, signal }) => {
+      done = true;
+      resolve({ code: exitCode, signal });
+    });
+  });
+  return {
+    child,
+    exited,
+    write: (data) => {
+      if (!done) child.write(data);
+    },
+    kill: () => {
+      if (!done) child.kill('SIGKILL');
+    },
+    done: () => done,
+  };
+}
+
+export function spawnPty(args: string[], options: PtyOptions = {}): PtyRun {
+  const { child, exited, write, kill, done } = spawnCliPty(args, options);
   let raw = '';
   let text = '';
   child.onData((data) => {
     raw += data;
     text = stripVTControlCharacters(raw).replace(/\r/g, '');
   });
-  const exited = new Promise<PtyExit>((resolve) => {
-    child.onExit(({ exitCode, signal }) => resolve({ code: exitCode, signal }));
-  });
-  let done = false;
-  void exited.then(() => {
-    done = true;
-  });
   const run: PtyRun = {
     screen: () => text,
     mark: () => text.length,
-    write: (data) => {
-      if (!done) child.write(data);
-    },
+    write,
     async waitFor(expected, opts = {}) {
       const from = opts.from ?? 0;
       const found = () => {
@@ -84,7 +109,7 @@ export function spawnPty(
         return typeof expected === 'string' ? tail.includes(expected) : expected.test(tail);
       };
       try {
-        await until(`${String(expected)} on screen`, () => found() || (done && found()), opts.timeoutMs);
+        await until(`${String(expected)} on screen`, () => found() || (done() && found()), opts.timeoutMs);
       } catch (error) {
         throw new Error(
           `${(error as Error).message}\n--- screen (last 3000 chars) ---\n${text.slice(-3000)}`,
@@ -92,9 +117,7 @@ export function spawnPty(
       }
     },
     exited,
-    kill: () => {
-      if (!done) child.kill('SIGKILL');
-    },
+    kill,
   };
   return run;
 }

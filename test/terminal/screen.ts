@@ -5,9 +5,7 @@
  * frame (the live view writes each one between the synchronized-output markers) is kept.
  */
 import xterm from '@xterm/headless';
-import pty from 'node-pty';
-import { BIN, baseEnv, ROOT } from '../e2e/spawn.js';
-import { type PtyExit, until } from './pty.js';
+import { type PtyExit, spawnCliPty, until } from './pty.js';
 
 const FRAME_END = '\u001b[?2026l';
 
@@ -30,13 +28,7 @@ export function spawnScreen(
   options: { cols: number; rows: number; env?: Record<string, string>; cwd?: string },
 ): ScreenRun {
   const term = new xterm.Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, [BIN, ...args], {
-    name: 'xterm-256color',
-    cols: options.cols,
-    rows: options.rows,
-    cwd: options.cwd ?? ROOT,
-    env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
-  });
+  const { child, exited, write, kill } = spawnCliPty(args, options);
   const frames: string[][] = [];
   let pending = Promise.resolve();
   const visible = (): string[] => {
@@ -58,19 +50,10 @@ export function spawnScreen(
         }),
     );
   });
-  let done = false;
-  const exited = new Promise<PtyExit>((resolve) => {
-    child.onExit(({ exitCode, signal }) => {
-      done = true;
-      resolve({ code: exitCode, signal });
-    });
-  });
   return {
     rows: visible,
     frames: () => frames,
-    write: (data) => {
-      if (!done) child.write(data);
-    },
+    write,
     async resize(cols, rows) {
       await pending;
       term.resize(cols, rows);
@@ -87,8 +70,6 @@ export function spawnScreen(
       });
     },
     exited,
-    kill: () => {
-      if (!done) child.kill('SIGKILL');
-    },
+    kill,
   };
 }
