@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { median } from 'simple-statistics';
 import { rolloutCpu } from './rollout-cpu.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,12 +44,6 @@ if (!existsSync(join(ROOT, 'dist', 'cli.cjs'))) {
 
 const work = mkdtempSync(join(tmpdir(), 'canary-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * Variables that make every Node process do extra work before any script runs. With
