@@ -86,6 +86,11 @@ export function weights(
   );
 }
 
+const jsonHeaders = (apiKey: string) => ({
+  authorization: `Bearer ${apiKey}`,
+  'content-type': 'application/json',
+});
+
 /** Registers each version the rules name and creates the route, through the relay API as a client would. */
 export async function seedRoute(
   emulator: { baseUrl: string },
@@ -94,7 +99,7 @@ export async function seedRoute(
   rules: RouteRule[],
   model = 'anthropic/claude-sonnet-4-20250514',
 ): Promise<void> {
-  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  const headers = jsonHeaders(apiKey);
   for (const { version_tag } of rules) {
     await fetch(`${emulator.baseUrl}/models/versions`, {
       method: 'POST',
@@ -106,6 +111,20 @@ export async function seedRoute(
     method: 'POST',
     headers,
     body: JSON.stringify({ model_alias: route, route_rules: rules }),
+  });
+}
+
+/** Sets a route's weights as another client of the relay would (no If-Match): its answer. */
+export function patchRoute(
+  emulator: { baseUrl: string },
+  apiKey: string,
+  route: string,
+  rules: RouteRule[],
+): Promise<Response> {
+  return fetch(`${emulator.baseUrl}/routes/traffic`, {
+    method: 'PATCH',
+    headers: jsonHeaders(apiKey),
+    body: JSON.stringify({ route_id: route, route_rules: rules }),
   });
 }
 

@@ -11,6 +11,7 @@ import type { StartedEmulator } from '../../src/emulator/index.js';
 import {
   RELIABILITY_BASELINE as BASELINE,
   RELIABILITY_CANARY as CANARY,
+  patchRoute,
   reliabilityPlan,
   startExampleEmulator,
   weights,
@@ -57,17 +58,10 @@ describe('drift and failed rollbacks (spawned)', () => {
       cwd: dir,
       onStdout: (chunk) => {
         if (patched || !chunk.includes('[stage 2/3]')) return;
-        patched = fetch(`${em.baseUrl}/routes/traffic`, {
-          method: 'PATCH',
-          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            route_id: route,
-            route_rules: [
-              { version_tag: BASELINE, weight: 60 },
-              { version_tag: CANARY, weight: 40 },
-            ],
-          }),
-        });
+        patched = patchRoute(em, KEY, route, [
+          { version_tag: BASELINE, weight: 60 },
+          { version_tag: CANARY, weight: 40 },
+        ]);
       },
     });
     const answer = (await (await patched)?.json()) as { updated_at: string };

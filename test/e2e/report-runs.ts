@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY } from './fixtures.js';
+import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, patchRoute } from './fixtures.js';
 import { baseEnv, ROOT, type RunResult, runCli } from './spawn.js';
 
 export const REPORT_KEY = 'e2e-report-key-5d1c9a77f3';
@@ -126,17 +126,10 @@ export async function reportRun(kind: RunKind): Promise<ReportRun> {
               cwd: dir,
             });
           if (kind === 'drift') {
-            void fetch(`${em.baseUrl}/routes/traffic`, {
-              method: 'PATCH',
-              headers: { authorization: `Bearer ${REPORT_KEY}`, 'content-type': 'application/json' },
-              body: JSON.stringify({
-                route_id: route,
-                route_rules: [
-                  { version_tag: BASELINE, weight: 60 },
-                  { version_tag: CANARY, weight: 40 },
-                ],
-              }),
-            });
+            void patchRoute(em, REPORT_KEY, route, [
+              { version_tag: BASELINE, weight: 60 },
+              { version_tag: CANARY, weight: 40 },
+            ]);
           }
         },
       },

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import type { RouteRule } from '../../src/relay/types.js';
-import { seedRoute } from './fixtures.js';
+import { patchRoute, seedRoute } from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'footprint-key-51e0';
@@ -60,11 +60,7 @@ afterAll(async () => {
 });
 
 async function resetRoute(): Promise<void> {
-  const res = await fetch(`${emulator.baseUrl}/routes/traffic`, {
-    method: 'PATCH',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ route_id: ROUTE, route_rules: HALF }),
-  });
+  const res = await patchRoute(emulator, KEY, ROUTE, HALF);
   expect(res.status).toBe(200);
 }
 

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import { BASELINE, CANARY, type PlanSpec, planInTempDir } from '../helpers/plan.js';
-import { type ExampleEmulators, forwardTo, seedRoute, startExampleEmulators } from './fixtures.js';
+import {
+  type ExampleEmulators,
+  forwardTo,
+  patchRoute,
+  seedRoute,
+  startExampleEmulators,
+} from './fixtures.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
@@ -207,16 +213,10 @@ describe('canary rollback and status (spawned)', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
-      const half = [
+      await patchRoute(emulator, KEY, 'ops-route', [
         { version_tag: 'ops-v1', weight: 50 },
         { version_tag: 'ops-v2', weight: 50 },
-      ];
-      await fetch(`${emulator.baseUrl}/routes/traffic`, {
-        method: 'PATCH',
-        headers,
-        body: JSON.stringify({ route_id: 'ops-route', route_rules: half }),
-      });
+      ]);
       const port = (proxy.address() as AddressInfo).port;
       const result = await runCli(
         ['rollback', '--route', 'ops-route', '--to', 'ops-v1', '--relay-url', `http://127.0.0.1:${port}/v1`],
