@@ -3,8 +3,7 @@
  * promotion, a second rollout of the same route refused by the lock, `canary rollback` with no
  * arguments from the journal, and `canary history` telling it all.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
@@ -12,30 +11,13 @@ import { KEY as KEYS, spawnPty } from '../terminal/pty.js';
 import {
   RELIABILITY_BASELINE as BASELINE,
   RELIABILITY_CANARY as CANARY,
-  reliabilityPlan,
   startExampleEmulator,
   weights,
 } from './fixtures.js';
+import { journal, lastLine, scratch } from './safe-exits-helpers.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'e2e-reliability-key-51c9ae';
-
-function writePlan(dir: string, route: string, opts: { bake?: string } = {}): string {
-  const file = path.join(dir, 'plan.yaml');
-  writeFileSync(file, reliabilityPlan(route, opts));
-  return file;
-}
-
-function journalRecords(dir: string, route: string): Record<string, unknown>[] {
-  return readFileSync(path.join(dir, '.canary', `${route}.journal.ndjson`), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-}
-
-function lastLine(text: string): string {
-  return text.trimEnd().split('\n').pop() ?? '';
-}
 
 describe('resume, lock and journal (spawned)', () => {
   let emulator: StartedEmulator;
@@ -49,9 +31,8 @@ describe('resume, lock and journal (spawned)', () => {
   });
 
   it('kill -9 mid-stage, then re-run with --yes: resumes at that stage and promotes; the journal shows both runs', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-resume-'));
-    const route = 'resume-route';
-    const plan = writePlan(dir, route);
+    const s = scratch('resume-route');
+    const { dir, route, plan } = s;
     const args = ['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'plain'];
 
     const killed = await runCli(args, {
@@ -82,7 +63,7 @@ describe('resume, lock and journal (spawned)', () => {
     // The resumed run never went back to 5 %.
     expect(resumed.stdout).not.toMatch(/\[stage 1\/3\]/);
 
-    const records = journalRecords(dir, route);
+    const records = journal(s);
     const headers = records.filter((r) => r.type === 'run_started');
     expect(headers).toHaveLength(2); // killed, resumed (the refused run changed nothing and wrote nothing)
     const [first, third] = headers;
@@ -121,9 +102,7 @@ describe('resume, lock and journal (spawned)', () => {
   const killedOut = { text: '' };
 
   it('a second rollout of the same route refuses to start and touches nothing; the first is unaffected', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-lock-'));
-    const route = 'lock-route';
-    const plan = writePlan(dir, route, { bake: '4s' });
+    const { dir, route, plan } = scratch('lock-route', { bake: '4s' });
     const args = ['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'plain', '--yes'];
     let second: Awaited<ReturnType<typeof runCli>> | undefined;
     let patchesBefore = 0;
@@ -156,9 +135,7 @@ describe('resume, lock and journal (spawned)', () => {
   });
 
   it("canary rollback with no arguments rolls back the journal's unfinished rollout, on the relay it recorded", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-rollback-'));
-    const route = 'journal-rollback-route';
-    const plan = writePlan(dir, route, { bake: '30s' });
+    const { dir, route, plan } = scratch('journal-rollback-route', { bake: '30s' });
     const killed = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'plain'], {
       env: env(),
       cwd: dir,
@@ -189,8 +166,7 @@ describe('resume, lock and journal (spawned)', () => {
     expect(rows[1]).toMatchObject({ outcome: 'done', exit_code: 0 });
 
     // A second journal makes the bare form ambiguous outside a terminal: it names --route.
-    const other = mkdtempSync(path.join(tmpdir(), 'canary-e2e-rollback2-'));
-    const plan2 = writePlan(other, 'other-route', { bake: '1s' });
+    const { dir: other, plan: plan2 } = scratch('other-route', { bake: '1s' });
     await runCli(
       [
         'rollout',

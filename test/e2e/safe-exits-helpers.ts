@@ -1,7 +1,7 @@
 /**
- * What the safe-exit tests (issue 15) share: a scratch folder with a plan, the journal as
- * records, the last line of a stream, and an action run once when the CLI's output shows
- * a given line.
+ * What the spawned rollout tests (the safe-exit ones of issue 15, reliability-resume) share: a
+ * scratch folder with a plan, the journal as records, the last line of a stream, and an action
+ * run once when the CLI's output shows a given line.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
