@@ -3,7 +3,7 @@
  * dependency (the bundles carry everything), the tarball holds only what runs, and a tarball
  * installed into an empty prefix runs a whole quickstart rollout with nothing else installed.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -183,18 +183,42 @@ describe('the packed tarball, installed into an empty prefix', () => {
     expect(stderr).toBe('');
   });
 
-  it('runs the quickstart rollout from its own examples to promotion', async () => {
+  it('runs the quickstart rollout from its own examples to promotion, and simulates it as written', async () => {
     const work = join(dir, 'work');
     await mkdir(work);
     await cp(join(prefix, 'lib', 'node_modules', 'relay-canary', 'examples'), join(work, 'examples'), {
       recursive: true,
     });
-    const { stdout, stderr } = await run('canary', ['rollout', 'examples/quickstart.yaml', '-o', 'json'], {
+    // What is tested is the installed bundles: the quickstart as shipped (its emulator, scenario,
+    // prompt set, evaluation and analysis), on two stages instead of four, the first baking 4 s
+    // (the paired latency test needs four 1 s windows) instead of 6 s.
+    const plan = join(work, 'examples', 'quick.yaml');
+    const text = await readFile(join(work, 'examples', 'quickstart.yaml'), 'utf8');
+    await writeFile(
+      plan,
+      text.replace(/^stages: .*$/m, 'stages: [50, 100]').replace(/^bake: .*$/m, 'bake: 4s'),
+    );
+    const { stdout, stderr } = await run('canary', ['rollout', 'examples/quick.yaml', '-o', 'json'], {
       env: { ...env, CI: 'true' },
       cwd: work,
     });
-    const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    expect(last).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.some((e) => e.type === 'prompt_eval_finished')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
     expect(stderr).not.toMatch(/Cannot find module|MODULE_NOT_FOUND/);
+
+    // The quickstart as written (four stages of 6 s), on a fake clock: `canary simulate`.
+    const simulated = await run(
+      'canary',
+      ['simulate', 'examples/quickstart.yaml', '--seeds', '1', '-o', 'json'],
+      {
+        env,
+        cwd: work,
+      },
+    );
+    expect(JSON.parse(simulated.stdout)).toMatchObject({ seeds: 1, promoted_pct: 100 });
   }, 120_000);
 });

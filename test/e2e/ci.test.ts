@@ -3,42 +3,23 @@
  * The emulator runs in this test process so the route's weights can be read between runs, the
  * way the next job of a pipeline (maybe on another machine) would find them on the relay.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { BASELINE as BASE, CANARY, type PlanSpec, pipelinePlanSpec, planInTempDir } from '../helpers/plan.js';
 import { type ExampleEmulators, seedRoute, startExampleEmulators } from './fixtures.js';
 import { baseEnv, runCli } from './spawn.js';
 
 const KEY = 'ci-e2e-key-4b8d2f7a1c';
-const BASE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 let counter = 0;
 /** A plan in its own folder: a fresh route each time, so runs never see each other's weights. */
-function writePlan(extra = '', options: { stages?: string; bake?: string } = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'canary-ci-'));
+function writePlan(spec: Omit<PlanSpec, 'route'> = {}) {
   const route = `ci-route-${process.pid}-${++counter}`;
-  const file = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    file,
-    `relay: { url: "http://127.0.0.1:1/v1" }
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CANARY}, model: anthropic/claude-sonnet-4-20250514 }
-stages: ${options.stages ?? '[10, 50, 100]'}
-bake: ${options.bake ?? '1s'}
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 1
-  thresholds: { error_rate: { max: 0.05 } }
-${extra}
-`,
-  );
-  return { dir, file, route };
+  const { dir, plan } = planInTempDir(pipelinePlanSpec(route, spec));
+  return { dir, file: plan, route };
 }
 
 function weights(emulator: EmulatorHandle, route: string): Record<string, number> | undefined {
@@ -52,7 +33,8 @@ function lastLine(text: string): string {
 
 const env = (extra: Record<string, string> = {}) => baseEnv({ RELAY_API_KEY: KEY, CI: 'true', ...extra });
 
-describe('canary rollout in CI (spawned, no terminal)', () => {
+// Each test is its own route and folder, waiting on real bakes and signals: they run at once.
+describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, () => {
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
   let emulators: ExampleEmulators | undefined;
@@ -88,7 +70,7 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   });
 
   it('never prompts: a gate plan without --approve-gates exits 2 at once, naming the flag, with nothing changed', async () => {
-    const plan = writePlan('', { stages: '[10, {weight: 50, pause: true}, 100]' });
+    const plan = writePlan({ stages: [10, { weight: 50, pause: true }, 100] });
     const result = await run([plan.file]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('--approve-gates');
@@ -96,7 +78,7 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   });
 
   it('--approve-gates promotes through a gate', async () => {
-    const plan = writePlan('', { stages: '[10, {weight: 50, pause: true}, 100]' });
+    const plan = writePlan({ stages: [10, { weight: 50, pause: true }, 100] });
     const result = await run([plan.file, '--approve-gates', '--output', 'json']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('"gate_decision"');
@@ -104,7 +86,7 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   });
 
   it('--until-stage 2 holds at stage 2 (exit 0); a second job continues from the route and promotes', async () => {
-    const plan = writePlan('', { stages: '[10, 25, 50, 100]' });
+    const plan = writePlan({ stages: [10, 25, 50, 100] });
     const first = await run([plan.file, '--until-stage', '2', '--output', 'json']);
     expect(first.code, first.stderr).toBe(0);
     const finished = JSON.parse(lastLine(first.stdout)) as { outcome: string };
@@ -152,14 +134,14 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   });
 
   it('rolls back a failing canary with exit 3', async () => {
-    const plan = writePlan('', { stages: '[10, 50, 100]' });
+    const plan = writePlan({ stages: [10, 50, 100] });
     const result = await run([plan.file], {}, failing);
     expect(result.code, result.stdout + result.stderr).toBe(3);
     expect(weights(failing, plan.route)).toEqual({ [BASE]: 100, [CANARY]: 0 });
   });
 
   it('--timeout rolls back (default) and exits 5, saying so last', async () => {
-    const plan = writePlan('', { bake: '30s' });
+    const plan = writePlan({ bake: '30s' });
     const result = await run([plan.file, '--timeout', '2s']);
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 100, [CANARY]: 0 });
@@ -167,7 +149,7 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   });
 
   it('--timeout with --on-timeout leave keeps the stage and exits 5', async () => {
-    const plan = writePlan('', { bake: '30s' });
+    const plan = writePlan({ bake: '30s' });
     const result = await run([plan.file, '--timeout', '2s', '--on-timeout', 'leave']);
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 90, [CANARY]: 10 });
@@ -180,7 +162,7 @@ describe('canary rollout in CI (spawned, no terminal)', () => {
   ] as const) {
     for (const action of ['rollback', 'leave'] as const) {
       it(`${signal} with --on-interrupt ${action}: exit ${code}, the action stated in the last line`, async () => {
-        const plan = writePlan('', { bake: '30s' });
+        const plan = writePlan({ bake: '30s' });
         let sent = false;
         const result = await runCli(
           [

@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type PlanSpec, writePlanFile } from '../helpers/plan.js';
 import { until } from '../terminal/pty.js';
 import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
 import { BIN, baseEnv, ROOT, runCli } from './spawn.js';
@@ -21,8 +22,6 @@ const CAN = 'ctl-v2';
 vi.setConfig({ testTimeout: 120_000 });
 
 let emulator: EmulatorProcess;
-let repo: string;
-let rollout: ChildProcess | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulatorProcess({ apiKey: KEY, scenario: `${ROOT}/examples/scenarios/healthy.yaml` });
@@ -30,90 +29,99 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator.stop();
 });
-beforeEach(() => {
-  repo = mkdtempSync(path.join(tmpdir(), 'canary-control-'));
-  mkdirSync(path.join(repo, 'deploy'));
-});
-afterEach(() => {
-  if (rollout && rollout.exitCode === null) rollout.kill('SIGKILL');
-  rollout = undefined;
-  rmSync(repo, { recursive: true, force: true });
-});
 
-const env = () => baseEnv({ RELAY_API_KEY: KEY, HOME: repo });
-
-function writePlan(route: string, stages = '[10, 50, 100]', bake = '10m'): void {
-  writeFileSync(
-    path.join(repo, 'deploy', 'canary.yaml'),
-    `relay:
-  url: ${emulator.baseUrl}
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CAN}, model: anthropic/claude-sonnet-4-20250514 }
-stages: ${stages}
-bake: ${bake}
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  thresholds:
-    error_rate: { max: 0.05 }
-`,
-  );
-}
+type Record_ = { type: string; at: number; [k: string]: unknown };
 
 interface Started {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** `canary rollout deploy/canary.yaml` from the repo root, in the background. */
-function startRollout(route: string, extra: string[] = [], plan?: { stages: string; bake: string }): Started {
-  writePlan(route, plan?.stages, plan?.bake);
-  const child = spawn(
-    process.execPath,
-    [BIN, 'rollout', 'deploy/canary.yaml', '--output', 'plain', ...extra],
-    {
-      cwd: repo,
-      env: env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  rollout = child;
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
+/**
+ * One test's repository: a folder of its own (its .canary state folder is where the control
+ * commands look, so tests do not see each other's rollouts), removed when the test ends.
+ */
+function repoFor(onTestFinished: (fn: () => void) => void) {
+  const repo = mkdtempSync(path.join(tmpdir(), 'canary-control-'));
+  mkdirSync(path.join(repo, 'deploy'));
+  let rollout: ChildProcess | undefined;
+  onTestFinished(() => {
+    if (rollout && rollout.exitCode === null) rollout.kill('SIGKILL');
+    rmSync(repo, { recursive: true, force: true });
   });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
+  const env = () => baseEnv({ RELAY_API_KEY: KEY, HOME: repo });
+
+  function writePlan(route: string, stages: PlanSpec['stages'] = [10, 50, 100], bake = '10m'): void {
+    writePlanFile(path.join(repo, 'deploy', 'canary.yaml'), {
+      route,
+      relayUrl: emulator.baseUrl,
+      baseline: BASE,
+      canary: CAN,
+      stages,
+      bake,
+    });
+  }
+
+  /** `canary rollout deploy/canary.yaml` from the repo root, in the background. */
+  function startRollout(
+    route: string,
+    extra: string[] = [],
+    plan?: { stages: PlanSpec['stages']; bake: string },
+  ): Started {
+    writePlan(route, plan?.stages, plan?.bake);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'rollout', 'deploy/canary.yaml', '--output', 'plain', ...extra],
+      {
+        cwd: repo,
+        env: env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    rollout = child;
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    return {
+      done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+    };
+  }
+
+  function journal(route: string): Record_[] {
+    try {
+      return readFileSync(path.join(repo, '.canary', `${route}.journal.ndjson`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record_);
+    } catch {
+      return [];
+    }
+  }
+
   return {
-    done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+    repo,
+    writePlan,
+    startRollout,
+    journal,
+    /** Waits until the journal holds a record matching `test`; returns it. */
+    recorded: (route: string, what: string, test: (r: Record_) => boolean): Promise<Record_> =>
+      until(what, () => journal(route).find(test)),
+    cli: (args: string[]) => runCli(args, { cwd: repo, env: env() }),
+    pid: () => rollout?.pid,
   };
 }
 
-type Record_ = { type: string; at: number; [k: string]: unknown };
-
-function journal(route: string): Record_[] {
-  try {
-    return readFileSync(path.join(repo, '.canary', `${route}.journal.ndjson`), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record_);
-  } catch {
-    return [];
-  }
-}
-
-/** Waits until the journal holds a record matching `test`; returns it. */
-async function recorded(route: string, what: string, test: (r: Record_) => boolean): Promise<Record_> {
-  return until(what, () => journal(route).find(test));
-}
-
-const cli = (args: string[]) => runCli(args, { cwd: repo, env: env() });
-
-describe('control commands from another shell', () => {
-  it('pause, resume and promote --full reach the running rollout within a second; status shows it live; status --wait returns its exit code', async () => {
+// Each test is a repository of its own with its own route, waiting on real bakes and other
+// processes: they run at once.
+describe('control commands from another shell', { concurrent: true }, () => {
+  it('pause, resume and promote --full reach the running rollout within a second; status shows it live; status --wait returns its exit code', async ({
+    onTestFinished,
+  }) => {
+    const { repo, startRollout, journal, recorded, cli, pid } = repoFor(onTestFinished);
     const route = 'ctl-promote';
     const run = startRollout(route);
     await recorded(route, 'a passing evaluation', (r) => r.type === 'evaluation');
@@ -142,7 +150,7 @@ describe('control commands from another shell', () => {
     expect(status.stdout).toMatch(/rollout in progress: stage 1\/3 · canary 10 % · bake \S+ of 10m/);
     expect(status.stdout).toContain('PAUSED');
     expect(status.stdout).toMatch(/last check \d\d:\d\d:\d\dZ .*: pass/);
-    expect(status.stdout).toContain(`pid ${rollout?.pid}`); // who runs it
+    expect(status.stdout).toContain(`pid ${pid()}`); // who runs it
     expect(status.stdout).toContain(`canary resume --route ${route}`);
     const json = await cli(['status', '--route', route, '--output', 'json']);
     expect(JSON.parse(json.stdout).rollout).toMatchObject({
@@ -185,7 +193,10 @@ describe('control commands from another shell', () => {
     expect((await cli(['status', '--route', route, '--wait'])).code).toBe(0);
   });
 
-  it('abort -m rolls back now (the rollout exits 3); the reason reaches the journal and history; bare rollback and history from the repo root find the run', async () => {
+  it('abort -m rolls back now (the rollout exits 3); the reason reaches the journal and history; bare rollback and history from the repo root find the run', async ({
+    onTestFinished,
+  }) => {
+    const { startRollout, recorded, cli } = repoFor(onTestFinished);
     const route = 'ctl-abort';
     const run = startRollout(route);
     await recorded(route, 'a passing evaluation', (r) => r.type === 'evaluation');
@@ -220,7 +231,10 @@ describe('control commands from another shell', () => {
     expect(after.stdout).toContain('reason: belt and braces');
   });
 
-  it('with no rollout running: every control command exits 6 and says where it looked', async () => {
+  it('with no rollout running: every control command exits 6 and says where it looked', async ({
+    onTestFinished,
+  }) => {
+    const { repo, cli } = repoFor(onTestFinished);
     for (const verb of ['promote', 'pause', 'resume', 'abort']) {
       const result = await cli([verb]);
       expect(result.code, `${verb}: ${result.stderr}`).toBe(6);
@@ -232,8 +246,9 @@ describe('control commands from another shell', () => {
   });
 });
 
-describe('the README quickstart, then the incident commands from the repo root', () => {
-  it('finds the run: history lists it, bare rollback names it', async () => {
+describe('the README quickstart, then the incident commands from the repo root', { concurrent: true }, () => {
+  it('finds the run: history lists it, bare rollback names it', async ({ onTestFinished }) => {
+    const { repo } = repoFor(onTestFinished);
     // A copy of the repository's examples, run exactly as the README says, from its root.
     const { cpSync } = await import('node:fs');
     cpSync(path.join(ROOT, 'examples'), path.join(repo, 'examples'), { recursive: true });
@@ -255,8 +270,13 @@ describe('the README quickstart, then the incident commands from the repo root',
   });
 });
 
-describe('canary rollout takes --api-key-env and --api-key-file, as the missing-key hint says', () => {
-  it('a key from the named env var or from the key file gets past pre-flight; a wrong one in the file exits 2', async () => {
+describe('canary rollout takes --api-key-env and --api-key-file, as the missing-key hint says', {
+  concurrent: true,
+}, () => {
+  it('a key from the named env var or from the key file gets past pre-flight; a wrong one in the file exits 2', async ({
+    onTestFinished,
+  }) => {
+    const { repo, writePlan } = repoFor(onTestFinished);
     writePlan('ctl-keys');
     const args = ['rollout', 'deploy/canary.yaml', '--output', 'plain', '--timeout', '3s'];
     const none = await runCli(args, { cwd: repo, env: baseEnv({ HOME: repo }) });
@@ -288,9 +308,14 @@ describe('canary rollout takes --api-key-env and --api-key-file, as the missing-
   });
 });
 
-describe('rollout --wait-at-gates: a gate in CI answered by canary promote from another job', () => {
-  it('without it a gated plan is refused (exit 2); with it the gate holds until promote, then the canary ships', async () => {
-    const stages = '[{ weight: 10, bake: 2s, pause: true }, { weight: 100 }]';
+describe('rollout --wait-at-gates: a gate in CI answered by canary promote from another job', {
+  concurrent: true,
+}, () => {
+  it('without it a gated plan is refused (exit 2); with it the gate holds until promote, then the canary ships', async ({
+    onTestFinished,
+  }) => {
+    const { writePlan, startRollout, recorded, cli } = repoFor(onTestFinished);
+    const stages = [{ weight: 10, bake: '2s', pause: true }, { weight: 100 }];
     writePlan('ctl-gate', stages, '2s');
     const refused = await cli(['rollout', 'deploy/canary.yaml', '--output', 'plain']);
     expect(refused.code).toBe(2);

@@ -50,7 +50,7 @@ const eventsOf = (stdout: string): Event[] =>
 async function llmPlan(
   dir: string,
   name: string,
-  opts: { prom: string; scores: string; route: string; jsonPath?: string; dryRun?: boolean },
+  opts: { prom: string; scores: string; route: string; jsonPath?: string; dryRun?: boolean; bake?: string },
 ) {
   let text = await readFile(path.join(ROOT, 'examples', 'llm.yaml'), 'utf8');
   text = text
@@ -58,7 +58,7 @@ async function llmPlan(
     .replace('https://scores.example.com', opts.scores)
     .replace('route: support-assistant', `route: ${opts.route}`)
     .replace('./prompts/code-review.jsonl', path.join(ROOT, 'examples', 'prompts', 'code-review.jsonl'))
-    .replace('bake: 10m', 'bake: 6s')
+    .replace('bake: 10m', `bake: ${opts.bake ?? '6s'}`)
     .replace('stages: [5, 25, 50, 100]', 'stages: [50, 100]')
     .replace('interval: 30s', 'interval: 2s')
     .replace('window: 5m', 'window: 6s')
@@ -70,109 +70,131 @@ async function llmPlan(
   return file;
 }
 
-describe.runIf(installed)('analysis.metrics from a real Prometheus and a score API', () => {
-  let dir: string;
-  let emulator: EmulatorHandle;
-  let prometheus: RunningPrometheus;
-  let scores: Server;
-  let scoresUrl: string;
-  const scoreRequests: { auth: string | undefined; version: string | null }[] = [];
+// The rollouts run at once: each waits on real scrapes (Prometheus keeps real time), on its own
+// route and state folder.
+describe.runIf(installed)(
+  'analysis.metrics from a real Prometheus and a score API',
+  { concurrent: true },
+  () => {
+    let dir: string;
+    let emulator: EmulatorHandle;
+    let prometheus: RunningPrometheus;
+    let scores: Server;
+    let scoresUrl: string;
+    const scoreRequests: { auth: string | undefined; version: string | null }[] = [];
 
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'canary-custom-'));
-    emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 2000, seed: 5 });
-    scores = createServer((req: IncomingMessage, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const version = url.searchParams.get('version');
-      scoreRequests.push({ auth: req.headers.authorization, version });
-      if (req.headers.authorization !== `Bearer ${SCORES_KEY}`) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad key"}');
-        return;
-      }
-      // The canary's answers score worse: a dry-run check that would fail.
-      const mean = version === 'support-sonnet-v2' ? 0.5 : 0.9;
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ data: { mean, n: 40 } }));
-    });
-    await new Promise<void>((resolve) => scores.listen(0, '127.0.0.1', () => resolve()));
-    const address = scores.address();
-    scoresUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    prometheus = await startPrometheus(dir, [new URL(emulator.origin).host]);
-    await waitFor('the first scrape', async () => {
-      const answer = await prometheus.query('sum(up{job="emulator"})');
-      return (answer.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1] === '1';
-    });
-  }, 60_000);
+    beforeAll(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'canary-custom-'));
+      emulator = await startEmulator({
+        port: 0,
+        apiKey: KEY,
+        scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+        rps: 2000,
+        seed: 5,
+      });
+      scores = createServer((req: IncomingMessage, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const version = url.searchParams.get('version');
+        scoreRequests.push({ auth: req.headers.authorization, version });
+        if (req.headers.authorization !== `Bearer ${SCORES_KEY}`) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad key"}');
+          return;
+        }
+        // The canary's answers score worse: a dry-run check that would fail.
+        const mean = version === 'support-sonnet-v2' ? 0.5 : 0.9;
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ data: { mean, n: 40 } }));
+      });
+      await new Promise<void>((resolve) => scores.listen(0, '127.0.0.1', () => resolve()));
+      const address = scores.address();
+      scoresUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      prometheus = await startPrometheus(dir, [new URL(emulator.origin).host]);
+      await waitFor('the first scrape', async () => {
+        const answer = await prometheus.query('sum(up{job="emulator"})');
+        return (answer.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1] === '1';
+      });
+    }, 60_000);
 
-  afterAll(async () => {
-    await prometheus?.stop();
-    await emulator?.close();
-    await new Promise((resolve) => scores?.close(resolve));
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await prometheus?.stop();
+      await emulator?.close();
+      await new Promise((resolve) => scores?.close(resolve));
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
 
-  it('promotes on TTFT and 429-rate checks; the failing dry-run score is reported and journaled, nothing rolls back', async () => {
-    const plan = await llmPlan(dir, 'good', { prom: prometheus.url, scores: scoresUrl, route: 'llm-good' });
-    const state = path.join(dir, 'state-good');
-    const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'json'], {
-      env: baseEnv({ RELAY_API_KEY: KEY, SCORES_API_KEY: SCORES_KEY, CANARY_STATE_DIR: state }),
-    });
-    expect(result.code, result.stdout.slice(-3000) + result.stderr + prometheus.log()).toBe(0);
-    const events = eventsOf(result.stdout);
-    expect(events.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
-    const custom = events.flatMap((e) => e.evaluation?.custom ?? []);
-    const judged = (id: string) => custom.filter((c) => c.id === id && c.value !== null);
-    // Real numbers from Prometheus for both PromQL metrics, and they passed.
-    expect(judged('ttft_p99_ms.max').length).toBeGreaterThan(0);
-    expect(judged('ttft_p99_ms.max').every((c) => c.status === 'pass' && (c.value as number) > 0)).toBe(true);
-    expect(judged('rate_limited_share.max').length).toBeGreaterThan(0);
-    // The dry-run score failed its checks, said so, and never failed an evaluation.
-    const quality = custom.filter((c) => c.id === 'quality_score.min' && c.status === 'fail');
-    expect(quality.length).toBeGreaterThan(0);
-    expect(quality.every((c) => c.dry_run && c.reason.includes('[dry run]'))).toBe(true);
-    expect(events.filter((e) => e.type === 'evaluation').every((e) => e.evaluation?.verdict !== 'fail')).toBe(
-      true,
-    );
-    // Journaled: the journal holds the dry-run verdicts.
-    const journal = (await readdir(state)).find((f) => f.startsWith('llm-good'));
-    expect(await readFile(path.join(state, journal as string), 'utf8')).toContain('"id":"quality_score.min"');
-    // The score API got the key from the env var, and no output shows it.
-    expect(scoreRequests.some((r) => r.auth === `Bearer ${SCORES_KEY}`)).toBe(true);
-    expect(result.stdout + result.stderr).not.toContain(SCORES_KEY);
-    expect(await readFile(path.join(state, journal as string), 'utf8')).not.toContain(SCORES_KEY);
-  }, 120_000);
+    it('promotes on TTFT and 429-rate checks; the failing dry-run score is reported and journaled, nothing rolls back', async () => {
+      const plan = await llmPlan(dir, 'good', { prom: prometheus.url, scores: scoresUrl, route: 'llm-good' });
+      const state = path.join(dir, 'state-good');
+      const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'json'], {
+        env: baseEnv({ RELAY_API_KEY: KEY, SCORES_API_KEY: SCORES_KEY, CANARY_STATE_DIR: state }),
+      });
+      expect(result.code, result.stdout.slice(-3000) + result.stderr + prometheus.log()).toBe(0);
+      const events = eventsOf(result.stdout);
+      expect(events.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
+      const custom = events.flatMap((e) => e.evaluation?.custom ?? []);
+      const judged = (id: string) => custom.filter((c) => c.id === id && c.value !== null);
+      // Real numbers from Prometheus for both PromQL metrics, and they passed.
+      expect(judged('ttft_p99_ms.max').length).toBeGreaterThan(0);
+      expect(judged('ttft_p99_ms.max').every((c) => c.status === 'pass' && (c.value as number) > 0)).toBe(
+        true,
+      );
+      expect(judged('rate_limited_share.max').length).toBeGreaterThan(0);
+      // The dry-run score failed its checks, said so, and never failed an evaluation.
+      const quality = custom.filter((c) => c.id === 'quality_score.min' && c.status === 'fail');
+      expect(quality.length).toBeGreaterThan(0);
+      expect(quality.every((c) => c.dry_run && c.reason.includes('[dry run]'))).toBe(true);
+      expect(
+        events.filter((e) => e.type === 'evaluation').every((e) => e.evaluation?.verdict !== 'fail'),
+      ).toBe(true);
+      // Journaled: the journal holds the dry-run verdicts.
+      const journal = (await readdir(state)).find((f) => f.startsWith('llm-good'));
+      expect(await readFile(path.join(state, journal as string), 'utf8')).toContain(
+        '"id":"quality_score.min"',
+      );
+      // The score API got the key from the env var, and no output shows it.
+      expect(scoreRequests.some((r) => r.auth === `Bearer ${SCORES_KEY}`)).toBe(true);
+      expect(result.stdout + result.stderr).not.toContain(SCORES_KEY);
+      expect(await readFile(path.join(state, journal as string), 'utf8')).not.toContain(SCORES_KEY);
+    }, 120_000);
 
-  it('a JSON path that finds nothing: no data, named, and the stage rolls back at its data deadline (exit 3)', async () => {
-    const plan = await llmPlan(dir, 'nopath', {
-      prom: prometheus.url,
-      scores: scoresUrl,
-      route: 'llm-nopath',
-      jsonPath: '$.data.median',
-      dryRun: false,
-    });
-    const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'plain'], {
-      env: baseEnv({
-        RELAY_API_KEY: KEY,
-        SCORES_API_KEY: SCORES_KEY,
-        CANARY_STATE_DIR: path.join(dir, 'state-nopath'),
-      }),
-    });
-    expect(result.code, result.stdout + result.stderr).toBe(3);
-    expect(result.stdout).toContain('the JSON path $.data.median found nothing in the answer');
-    expect(result.stdout).toMatch(/insufficient_data|not enough data by the deadline/);
-    expect(result.stdout + result.stderr).not.toContain(SCORES_KEY);
-  }, 120_000);
+    it('a JSON path that finds nothing: no data, named, and the stage rolls back at its data deadline (exit 3)', async () => {
+      const plan = await llmPlan(dir, 'nopath', {
+        prom: prometheus.url,
+        scores: scoresUrl,
+        route: 'llm-nopath',
+        jsonPath: '$.data.median',
+        dryRun: false,
+        // The data deadline is twice the bake: what is tested is that it ends the stage, not how long.
+        bake: '3s',
+      });
+      const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl, '--output', 'plain'], {
+        env: baseEnv({
+          RELAY_API_KEY: KEY,
+          SCORES_API_KEY: SCORES_KEY,
+          CANARY_STATE_DIR: path.join(dir, 'state-nopath'),
+        }),
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(3);
+      expect(result.stdout).toContain('the JSON path $.data.median found nothing in the answer');
+      expect(result.stdout).toMatch(/insufficient_data|not enough data by the deadline/);
+      expect(result.stdout + result.stderr).not.toContain(SCORES_KEY);
+    }, 120_000);
 
-  it('a header secret whose env var is unset stops before anything changes (exit 2)', async () => {
-    const plan = await llmPlan(dir, 'noenv', { prom: prometheus.url, scores: scoresUrl, route: 'llm-noenv' });
-    const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl], {
-      env: baseEnv({ RELAY_API_KEY: KEY, CANARY_STATE_DIR: path.join(dir, 'state-noenv') }),
+    it('a header secret whose env var is unset stops before anything changes (exit 2)', async () => {
+      const plan = await llmPlan(dir, 'noenv', {
+        prom: prometheus.url,
+        scores: scoresUrl,
+        route: 'llm-noenv',
+      });
+      const result = await runCli(['rollout', plan, '--relay-url', emulator.baseUrl], {
+        env: baseEnv({ RELAY_API_KEY: KEY, CANARY_STATE_DIR: path.join(dir, 'state-noenv') }),
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        'quality_score: header Authorization comes from $SCORES_API_KEY, which is not set',
+      );
+      expect(emulator.control.getRoute('llm-noenv')).toBeUndefined();
     });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      'quality_score: header Authorization comes from $SCORES_API_KEY, which is not set',
-    );
-    expect(emulator.control.getRoute('llm-noenv')).toBeUndefined();
-  });
-});
+  },
+);

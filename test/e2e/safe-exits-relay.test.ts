@@ -5,7 +5,7 @@
  * rollback's PATCH hangs or keeps failing. Each asserts the route's final weights, the exit
  * code, the last line and the journal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { FaultMode } from '../../src/emulator/types.js';
 import { until } from '../terminal/pty.js';
@@ -22,54 +22,63 @@ import {
 } from './safe-exits-helpers.js';
 import { runCli } from './spawn.js';
 
-describe('a relay that fails while the canary holds traffic (spawned)', () => {
-  let emulator: StartedEmulator;
-  beforeAll(async () => {
-    emulator = await healthyEmulator(21);
-  });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  const args = (plan: string, ...more: string[]) => rolloutArgs(emulator.baseUrl, plan, ...more);
+// Each test has an emulator of its own (its faults and behaviours are the emulator's, not a
+// route's) and waits on real deadlines: they run at once.
+describe('a relay that fails while the canary holds traffic (spawned)', { concurrent: true }, () => {
+  /** A fresh emulator, closed when the test ends. */
+  const own = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<StartedEmulator> => {
+    const emulator = await healthyEmulator(21);
+    onTestFinished(() => emulator.close());
+    return emulator;
+  };
+  const args = (emulator: StartedEmulator, plan: string, ...more: string[]) =>
+    rolloutArgs(emulator.baseUrl, plan, ...more);
   const routeReads = (route: string) => ({ method: 'GET', path_prefix: `/v1/routes/traffic/${route}` });
 
-  it.each<[FaultMode, string]>([
+  it.for<[FaultMode, string]>([
     ['reset', 'the connection was closed'],
     ['reset_mid_body', 'the connection'],
     ['malformed', 'unexpected shape'],
     ['oversized', ''],
     ['hang', 'no complete answer within the 3 s deadline'],
-  ])('the route cannot be read (%s): the baseline is restored, exit 5', async (mode, said) => {
-    const s = scratch(`unreadable-${mode.replace(/_/g, '-')}`, { bake: '30s' });
-    let injectedAt = 0;
-    const result = await runCli(args(s.plan), {
-      env: env(),
-      cwd: s.dir,
-      onStdout: when(/\[weights\]/, () => {
-        injectedAt = Date.now();
-        emulator.control.injectFault({ mode, count: 1000, ...routeReads(s.route) } as never);
-      }),
-    });
-    emulator.control.clearFaults();
-    expect(result.code, result.stderr).toBe(5);
-    expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
-    expect(lastLine(result.stdout)).toMatch(
-      /rolled back at stage 1\/3: the route could not be read: .*traffic at baseline/,
-    );
-    expect(result.stdout).toContain(said);
-    const run = lastRun(s);
-    const started = run.find((r) => r.type === 'rollback_started');
-    expect(started).toMatchObject({ cause: 'relay_error' });
-    expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back', exitCode: 5 });
-    // The read gave up within its interval (1 s) plus the grace, not the client's 60 s default.
-    expect(Number(started?.at) - injectedAt).toBeLessThan(15_000);
-    expect(lockExists(s)).toBe(false);
-  });
+  ])(
+    'the route cannot be read (%s): the baseline is restored, exit 5',
+    async ([mode, said], { onTestFinished }) => {
+      const emulator = await own(onTestFinished);
+      const s = scratch(`unreadable-${mode.replace(/_/g, '-')}`, { bake: '30s' });
+      let injectedAt = 0;
+      const result = await runCli(args(emulator, s.plan), {
+        env: env(),
+        cwd: s.dir,
+        onStdout: when(/\[weights\]/, () => {
+          injectedAt = Date.now();
+          emulator.control.injectFault({ mode, count: 1000, ...routeReads(s.route) } as never);
+        }),
+      });
+      emulator.control.clearFaults();
+      expect(result.code, result.stderr).toBe(5);
+      expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+      expect(lastLine(result.stdout)).toMatch(
+        /rolled back at stage 1\/3: the route could not be read: .*traffic at baseline/,
+      );
+      expect(result.stdout).toContain(said);
+      const run = lastRun(s);
+      const started = run.find((r) => r.type === 'rollback_started');
+      expect(started).toMatchObject({ cause: 'relay_error' });
+      expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back', exitCode: 5 });
+      // The read gave up within its interval (1 s) plus the grace, not the client's 60 s default.
+      expect(Number(started?.at) - injectedAt).toBeLessThan(15_000);
+      expect(lockExists(s)).toBe(false);
+    },
+  );
 
-  it('a malformed 200 now and then is retried within the read, and the rollout carries on', async () => {
+  it('a malformed 200 now and then is retried within the read, and the rollout carries on', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await own(onTestFinished);
     const s = scratch('malformed-once', { bake: '2s' });
     const seen = emulator.control.calls().length;
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, () =>
@@ -86,16 +95,11 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
     ).toHaveLength(2);
   });
 
-  it('a signal while a read hangs: the rollback does not wait for it', async () => {
+  it('a signal while a read hangs: the rollback does not wait for it', async ({ onTestFinished }) => {
+    const emulator = await own(onTestFinished);
     const s = scratch('hung-read-signal', { bake: '30s' });
     let signalledAt = 0;
-    const seen = emulator.control.calls().length;
-    const hanging = () =>
-      emulator.control
-        .calls()
-        .slice(seen)
-        .some((c) => c.fault === 'hang' && c.path.startsWith('/v1/metrics'));
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, (child) => {
@@ -120,10 +124,13 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
     expect(Number(rolled?.at) - signalledAt).toBeLessThan(5_000);
   });
 
-  it("a stage's PATCH that fails with 503 is read back, found not applied, sent again: promoted", async () => {
+  it("a stage's PATCH that fails with 503 is read back, found not applied, sent again: promoted", async ({
+    onTestFinished,
+  }) => {
+    const emulator = await own(onTestFinished);
     const s = scratch('patch-503', { bake: '2s' });
     const seen = emulator.control.calls().length;
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, () =>
@@ -143,12 +150,15 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
     expect(calls[failed + 2]).toMatchObject({ method: 'PATCH', status: 200 });
   });
 
-  it("a rollback whose first PATCH hangs is sent again within the plan's deadline: exit 3", async () => {
+  it("a rollback whose first PATCH hangs is sent again within the plan's deadline: exit 3", async ({
+    onTestFinished,
+  }) => {
+    const emulator = await own(onTestFinished);
     const s = scratch('rollback-hang', {
       bake: '30s',
       tail: 'rollback:\n  deadline: 8s\n',
     });
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, () => {
@@ -168,9 +178,12 @@ describe('a relay that fails while the canary holds traffic (spawned)', () => {
     });
   });
 
-  it('a rollback that cannot be confirmed names the last real cause, not the deadline', async () => {
+  it('a rollback that cannot be confirmed names the last real cause, not the deadline', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await own(onTestFinished);
     const s = scratch('rollback-500', { bake: '30s', tail: 'rollback:\n  deadline: 3s\n' });
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, () => {

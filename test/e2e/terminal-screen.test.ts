@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type PlanSpec, planYaml } from '../helpers/plan.js';
 import { type ScreenRun, spawnScreen } from '../terminal/screen.js';
 import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
 import { baseEnv, ROOT, runCli } from './spawn.js';
@@ -20,8 +21,6 @@ const CAN = 'screen-v2';
 vi.setConfig({ testTimeout: 120_000 });
 
 let emulator: EmulatorProcess;
-let dir: string;
-let run: ScreenRun | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulatorProcess({
@@ -32,43 +31,42 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator.stop();
 });
-afterEach(() => {
-  run?.kill();
-  run = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
-/** A new folder holding `file`, a plan for `route` on the emulator process. */
-function writePlan(route: string, stages = '[10, 50, 100]', file = 'plan.yaml'): void {
-  dir = mkdtempSync(join(tmpdir(), 'canary-screen-'));
+type Finished = (fn: () => void) => void;
+
+/** A new folder holding `file`, a plan for `route` on the emulator process; removed when the test ends. */
+function writePlan(
+  onTestFinished: Finished,
+  route: string,
+  stages: PlanSpec['stages'] = [10, 50, 100],
+  file = 'plan.yaml',
+): string {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-screen-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
     join(dir, file),
-    `relay:
-  url: ${emulator.baseUrl}
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CAN}, model: anthropic/claude-sonnet-4-20250514 }
-stages: ${stages}
-bake: 10m
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  thresholds:
-    error_rate: { max: 0.05 }
-`,
+    planYaml({ route, relayUrl: emulator.baseUrl, baseline: BASE, canary: CAN, stages, bake: '10m' }),
   );
+  return dir;
 }
 
-function start(route: string, cols: number, rows: number): ScreenRun {
-  writePlan(route);
-  run = spawnScreen(['rollout', 'plan.yaml'], {
-    cols,
-    rows,
-    cwd: dir,
-    env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
-  });
+/** A screen run of its own per test (each on its own route), killed when the test ends. */
+function screenOf(onTestFinished: Finished, run: ScreenRun): ScreenRun {
+  onTestFinished(() => run.kill());
   return run;
+}
+
+function start(onTestFinished: Finished, route: string, cols: number, rows: number): ScreenRun {
+  const dir = writePlan(onTestFinished, route);
+  return screenOf(
+    onTestFinished,
+    spawnScreen(['rollout', 'plan.yaml'], {
+      cols,
+      rows,
+      cwd: dir,
+      env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
+    }),
+  );
 }
 
 const FOOTER = /^keys: p promote · h hold/;
@@ -82,15 +80,17 @@ async function moreFrames(r: ScreenRun, n: number): Promise<void> {
   await r.settle();
 }
 
-describe('the live view on a real screen', () => {
-  it.each([
+// Each test is its own route and screen, waiting for frames the live view draws in real time:
+// they run at once.
+describe('the live view on a real screen', { concurrent: true }, () => {
+  it.for([
     [60, 24],
     [80, 24],
     [200, 50],
-  ])(
+  ] as const)(
     'at %i×%i columns: the footer is in every frame, exactly once; both rows keep their labels',
-    async (cols, rows) => {
-      const r = start(`screen-${cols}`, cols, rows);
+    async ([cols, rows], { onTestFinished }) => {
+      const r = start(onTestFinished, `screen-${cols}`, cols, rows);
       await r.waitForRow(/checks pass/);
       await moreFrames(r, 8);
       const frames = r.frames();
@@ -116,8 +116,10 @@ describe('the live view on a real screen', () => {
     },
   );
 
-  it('after a resize (narrower, then wider) the screen holds one frame: no fragments, the footer on it', async () => {
-    const r = start('screen-resize', 100, 30);
+  it('after a resize (narrower, then wider) the screen holds one frame: no fragments, the footer on it', async ({
+    onTestFinished,
+  }) => {
+    const r = start(onTestFinished, 'screen-resize', 100, 30);
     await r.waitForRow(/checks pass/);
     await moreFrames(r, 2);
     for (const [cols, rows] of [
@@ -138,25 +140,26 @@ describe('the live view on a real screen', () => {
 });
 
 describe('status --watch at a terminal', () => {
-  it('refreshes in place under a line naming the interval and the time, and Ctrl-C ends it', async () => {
+  it('refreshes in place under a line naming the interval and the time, and Ctrl-C ends it', async ({
+    onTestFinished,
+  }) => {
     // A route to watch: a one-stage rollout straight to 100 %.
-    writePlan('screen-watch', '[100]', 'one.yaml');
+    const dir = writePlan(onTestFinished, 'screen-watch', [100], 'one.yaml');
     const made = await runCli(['rollout', 'one.yaml', '--output', 'plain'], {
       cwd: dir,
       env: baseEnv({ RELAY_API_KEY: API_KEY }),
     });
     expect(made.code, made.stderr).toBe(0);
 
-    const watch = spawnScreen(
-      ['status', '--route', 'screen-watch', '--watch', '--interval', '1s', '--window', '1m'],
-      {
+    const watch = screenOf(
+      onTestFinished,
+      spawnScreen(['status', '--route', 'screen-watch', '--watch', '--interval', '1s', '--window', '1m'], {
         cols: 100,
         rows: 30,
         cwd: dir,
         env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
-      },
+      }),
     );
-    run = watch;
     await watch.waitForRow(/^every 1s · \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ · Ctrl-C stops$/);
     const first = watch.rows().find((row) => row.startsWith('every 1s'));
     const { until } = await import('../terminal/pty.js');

@@ -35,7 +35,7 @@ export interface PlanSpec {
   relay?: Record<string, unknown>;
   /** A tag (registered with MODEL) or the whole version block; default BASELINE. */
   baseline?: string | VersionSpec;
-  /** A tag (registered with MODEL, temperature 0.5) or the whole version block; default CANARY. */
+  /** A tag (registered with MODEL) or the whole version block; default CANARY. */
   canary?: string | VersionSpec;
   /** Default [10, 50, 100]. */
   stages?: StageSpec[];
@@ -57,12 +57,8 @@ export const DEFAULT_ANALYSIS: Readonly<Record<string, unknown>> = {
   thresholds: { error_rate: { max: 0.05 } },
 };
 
-function version(spec: string | VersionSpec | undefined, fallback: string, canary: boolean): VersionSpec {
-  if (typeof spec === 'object') return spec;
-  const tag = spec ?? fallback;
-  return canary
-    ? { version_tag: tag, model: MODEL, parameters: { temperature: 0.5 } }
-    : { version_tag: tag, model: MODEL };
+function version(spec: string | VersionSpec | undefined, fallback: string): VersionSpec {
+  return typeof spec === 'object' ? spec : { version_tag: spec ?? fallback, model: MODEL };
 }
 
 /** The plan as an object, keys as in the file. */
@@ -70,8 +66,8 @@ export function planObject(spec: PlanSpec): Record<string, unknown> {
   return {
     relay: { url: spec.relayUrl ?? PLACEHOLDER_RELAY, ...spec.relay },
     route: spec.route,
-    baseline: version(spec.baseline, BASELINE, false),
-    canary: version(spec.canary, CANARY, true),
+    baseline: version(spec.baseline, BASELINE),
+    canary: version(spec.canary, CANARY),
     stages: spec.stages ?? [10, 50, 100],
     bake: spec.bake ?? '1s',
     analysis: { ...DEFAULT_ANALYSIS, ...spec.analysis },
@@ -95,3 +91,39 @@ export function planInTempDir(spec: PlanSpec): { dir: string; plan: string } {
   const dir = mkdtempSync(path.join(tmpdir(), `canary-test-${spec.route}-`));
   return { dir, plan: writePlanFile(path.join(dir, 'plan.yaml'), spec) };
 }
+
+/** Merges `spec` over a preset: analysis key by key, `more` key by key, the rest replaced. */
+function over(preset: PlanSpec, spec: Partial<PlanSpec>): PlanSpec {
+  return {
+    ...preset,
+    ...spec,
+    analysis: { ...preset.analysis, ...spec.analysis },
+    more: { ...preset.more, ...spec.more },
+  };
+}
+
+/**
+ * The reliability and safe-exit tests' plan: three stages (5, 25, 100) of 3 s bakes, checks every
+ * second over 3 s, two failed checks to roll back; the canary differs from the baseline in its
+ * temperature.
+ */
+export function reliabilityPlanSpec(route: string, spec: Partial<PlanSpec> = {}): PlanSpec {
+  return over(
+    {
+      route,
+      canary: { version_tag: CANARY, model: MODEL, parameters: { temperature: 0.5 } },
+      stages: [5, 25, 100],
+      bake: '3s',
+      analysis: { window: '3s', failure_limit: 2 },
+    },
+    spec,
+  );
+}
+
+/** The pipeline tests' plan (ci, github, ci-webhooks, the GitHub Action): one failed check rolls back. */
+export function pipelinePlanSpec(route: string, spec: Partial<PlanSpec> = {}): PlanSpec {
+  return over({ route, analysis: { failure_limit: 1 } }, spec);
+}
+
+/** An error-rate ceiling in place of the default one. */
+export const maxErrorRate = (max: number) => ({ thresholds: { error_rate: { max } } });
