@@ -11,9 +11,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type ExampleEmulators, startExampleEmulators } from '../e2e/fixtures.js';
-import { ROOT } from '../e2e/spawn.js';
-import { packTarball } from '../helpers/pack.js';
+import {
+  type ExampleEmulators,
+  packTarball,
+  pipelinePlanSpec,
+  ROOT,
+  startExampleEmulators,
+  writePlanFile,
+} from '../helpers/index.js';
 
 const KEY = 'action-e2e-key-4f1c9d2e7a';
 
@@ -163,22 +168,8 @@ let counter = 0;
 function workspaceWithPlan(): { dir: string; plan: string; route: string } {
   const dir = mkdtempSync(join(tmpdir(), 'canary-workspace-'));
   const route = `action-route-${process.pid}-${++counter}`;
-  writeFileSync(
-    join(dir, 'canary.yaml'),
-    `relay: { url: "http://127.0.0.1:1/v1" } # the action's relay-url input points it at an emulator
-route: ${route}
-baseline: { version_tag: claude-sonnet-4-5-v1, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: claude-sonnet-4-5-v2, model: anthropic/claude-sonnet-4-20250514 }
-stages: [10, 50, 100]
-bake: 1s
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 1
-  thresholds: { error_rate: { max: 0.05 } }
-`,
-  );
+  // The action's relay-url input points the plan at an emulator.
+  writePlanFile(join(dir, 'canary.yaml'), pipelinePlanSpec(route));
   return { dir, plan: 'canary.yaml', route };
 }
 

@@ -10,8 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lightBundles } from '../../scripts/build-checks.mjs';
 import { PLAN_SCHEMA_URL, SCHEMA_MODELINE } from '../../src/plan/schema-url.js';
-import { ROOT } from '../e2e/spawn.js';
-import { npm, packTarball, run } from '../helpers/pack.js';
+import { npm, packTarball, ROOT, execFileAsync as run } from '../helpers/index.js';
 
 interface PackageJson {
   name: string;

@@ -14,9 +14,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, healthyEmulator, lastLine, lockExists, scratch } from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+import {
+  BASELINE,
+  CANARY,
+  e2eEnv as env,
+  healthyEmulator,
+  lastLine,
+  lockExists,
+  runCli,
+  scratch,
+  weights,
+} from '../helpers/index.js';
 
 const SEED = 0x15c4a05;
 const RUNS = 8;

@@ -3,15 +3,14 @@
  * message, and never in the way — a webhook that never answers delays neither the rollback
  * PATCH nor (beyond the bounded drain) the exit.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { startExampleEmulator } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, pipelinePlanSpec, ROOT, runCli, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'hook-e2e-key-3d9f1b6c8a';
 const BASE = 'claude-sonnet-4-5-v1';
@@ -75,25 +74,19 @@ describe('notify: webhooks from a spawned rollout', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'canary-hooks-'));
     const route = `hook-route-${process.pid}`;
     const file = path.join(dir, 'plan.yaml');
-    writeFileSync(
+    writePlanFile(
       file,
-      `relay: { url: "http://127.0.0.1:1/v1" }
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CANARY}, model: anthropic/claude-sonnet-4-20250514 }
-stages: [10, 50, 100]
-bake: 1s
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 1
-  thresholds: { error_rate: { max: 0.05 } }
-notify:
-  - { url_env: SLACK_WEBHOOK_URL, format: slack }
-  - { url_env: AUDIT_WEBHOOK_URL, format: json, events: [started, rolled_back, failed] }
-  - { url_env: DEAD_WEBHOOK_URL, timeout: 30s }
-`,
+      pipelinePlanSpec(route, {
+        baseline: BASE,
+        canary: CANARY,
+        more: {
+          notify: [
+            { url_env: 'SLACK_WEBHOOK_URL', format: 'slack' },
+            { url_env: 'AUDIT_WEBHOOK_URL', format: 'json', events: ['started', 'rolled_back', 'failed'] },
+            { url_env: 'DEAD_WEBHOOK_URL', timeout: '30s' },
+          ],
+        },
+      }),
     );
     const slackUrl = good.url('/services/T0001/B0002/slacksecretpath');
     const auditUrl = good.url('/audit/auditsecretpath');

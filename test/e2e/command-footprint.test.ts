@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { seedRoute } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'light-key-2b7e';
 const PRELOAD = `'use strict';

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { seedRoute } from './fixtures.js';
-import { BIN, baseEnv, ROOT, runCli } from './spawn.js';
+import { BIN, baseEnv, ROOT, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'cache-key-7d20c1';
 let emulator: StartedEmulator;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandTable } from '../../src/cli.js';
 import { createIo } from '../../src/io.js';
-import { BIN, baseEnv, runCli } from './spawn.js';
+import { BIN, baseEnv, runCli } from '../helpers/index.js';
 
 let dir: string;
 let bash: string;

@@ -10,10 +10,17 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type PlanSpec, writePlanFile } from '../helpers/plan.js';
-import { until } from '../terminal/pty.js';
-import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
-import { BIN, baseEnv, ROOT, runCli } from './spawn.js';
+import {
+  BIN,
+  baseEnv,
+  type EmulatorProcess,
+  type PlanSpec,
+  ROOT,
+  runCli,
+  startEmulatorProcess,
+  until,
+  writePlanFile,
+} from '../helpers/index.js';
 
 const KEY = 'control-key-5d2b8e1f';
 const BASE = 'ctl-v1';

@@ -10,16 +10,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { startExampleEmulator } from './fixtures.js';
-import { needsTool } from './needs-tool.js';
-import {
-  PROMETHEUS_INSTALLED,
-  type RunningPrometheus,
-  startPrometheus,
-  waitFor,
-} from './prometheus-helpers.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, type RunningPrometheus, runCli, startPrometheus, waitFor } from '../helpers/index.js';
 
 const KEY = 'e2e-custom-key-5c2a9e';
 const SCORES_KEY = 'scores-secret-7d1f3b8e2a';

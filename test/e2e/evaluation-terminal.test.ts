@@ -2,14 +2,13 @@
  * The pre-traffic evaluation at a real terminal (node-pty): its table stays on screen above the
  * live view, and a failing canary's worst prompts are shown side by side before the exit.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StartedEmulator } from '../../src/emulator/index.js';
-import { type PtyRun, spawnPty } from '../terminal/pty.js';
-import { startExampleEmulator } from './fixtures.js';
-import { baseEnv, ROOT } from './spawn.js';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, writePlanFile } from '../helpers/index.js';
+import { type PtyRun, spawnPty } from '../helpers/pty.js';
 
 const API_KEY = 'pty-eval-key-71c3e0';
 vi.setConfig({ testTimeout: 120_000 });
@@ -33,19 +32,17 @@ afterEach(async () => {
 describe('evaluation at a terminal', () => {
   it('draws the table and the worst prompts side by side, then exits 3 with nothing moved', async () => {
     const file = join(dir, 'plan.yaml');
-    writeFileSync(
-      file,
-      `relay: {url: http://127.0.0.1:9/v1}
-route: pty-eval
-baseline: {version_tag: claude-sonnet-4-5-v1, model: anthropic/claude-sonnet-4-20250514}
-canary: {version_tag: claude-sonnet-4-5-v2, model: anthropic/claude-sonnet-4-20250514}
-stages: [10, 100]
-bake: 10m
-evaluation:
-  prompts: ${ROOT}/examples/prompts/code-review.jsonl
-  thresholds: {expectation_pass_rate: {min: 0.9}}
-`,
-    );
+    writePlanFile(file, {
+      route: 'pty-eval',
+      stages: [10, 100],
+      bake: '10m',
+      more: {
+        evaluation: {
+          prompts: `${ROOT}/examples/prompts/code-review.jsonl`,
+          thresholds: { expectation_pass_rate: { min: 0.9 } },
+        },
+      },
+    });
     run = spawnPty(['rollout', file, '--relay-url', emulator.baseUrl], {
       env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
     });

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { weights } from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, ROOT, runCli, weights, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'e2e-eval-key-4b8e1f';
 const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-eval-state-'));
@@ -36,32 +35,20 @@ const eventsOf = (stdout: string): Event[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Event);
 
-/** A plan in WORK using the shipped prompt set, with `extra` lines inside `evaluation:`. */
+/** A plan in WORK using the shipped prompt set, with `more` keys inside `evaluation:`. */
 function plan(
   name: string,
   route: string,
-  extra: string[] = [],
+  more: Record<string, unknown> = {},
   prompts = `${ROOT}/examples/prompts/code-review.jsonl`,
 ): string {
-  const file = join(WORK, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      'relay: {url: http://127.0.0.1:1/v1}',
-      `route: ${route}`,
-      `baseline: {version_tag: ${BASELINE}, model: m/one}`,
-      `canary: {version_tag: ${CANARY}, model: m/two}`,
-      'stages: [{weight: 50, bake: 2s}, 100]',
-      'analysis: {interval: 1s, window: 2s, min_requests: 20, thresholds: {error_rate: {max: 0.05}}}',
-      'evaluation:',
-      `  prompts: ${prompts}`,
-      '  concurrency: 4',
-      '  timeout: 10s',
-      ...extra.map((l) => `  ${l}`),
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return writePlanFile(join(WORK, `${name}.yaml`), {
+    route,
+    baseline: { version_tag: BASELINE, model: 'm/one' },
+    canary: { version_tag: CANARY, model: 'm/two' },
+    stages: [{ weight: 50, bake: '2s' }, 100],
+    more: { evaluation: { prompts, concurrency: 4, timeout: '10s', ...more } },
+  });
 }
 
 describe('canary rollout with evaluation: (spawned)', () => {
@@ -137,7 +124,7 @@ describe('canary rollout with evaluation: (spawned)', () => {
   });
 
   it('--skip-evaluation moves traffic anyway and the journal says it was skipped', async () => {
-    const file = plan('skip', 'eval-skip', ['thresholds: {expectation_pass_rate: {min: 0.99}}']);
+    const file = plan('skip', 'eval-skip', { thresholds: { expectation_pass_rate: { min: 0.99 } } });
     const result = await runCli(
       [
         'rollout',
@@ -175,7 +162,7 @@ describe('canary rollout with evaluation: (spawned)', () => {
 
   it('bad input: an unreadable prompt file and a malformed line end in exit 2 before the relay is called', async () => {
     const missing = await runCli(
-      ['rollout', plan('missing', 'eval-missing', [], join(WORK, 'nope.jsonl')), '--relay-url', good.baseUrl],
+      ['rollout', plan('missing', 'eval-missing', {}, join(WORK, 'nope.jsonl')), '--relay-url', good.baseUrl],
       {
         env: env(),
       },
@@ -193,7 +180,7 @@ describe('canary rollout with evaluation: (spawned)', () => {
     );
     const before = good.control.calls().length;
     const broken = await runCli(
-      ['rollout', plan('broken', 'eval-broken', [], prompts), '--relay-url', good.baseUrl],
+      ['rollout', plan('broken', 'eval-broken', {}, prompts), '--relay-url', good.baseUrl],
       { env: env() },
     );
     expect(broken.code).toBe(2);
@@ -202,7 +189,7 @@ describe('canary rollout with evaluation: (spawned)', () => {
     );
     expect(good.control.calls().length).toBe(before);
 
-    const validate = await runCli(['validate', plan('broken', 'eval-broken', [], prompts)], { env: env() });
+    const validate = await runCli(['validate', plan('broken', 'eval-broken', {}, prompts)], { env: env() });
     expect(validate.code).toBe(2);
     expect(validate.stdout + validate.stderr).toMatch(/broken\.jsonl:2:\d+: not a JSON object/);
   });
@@ -212,7 +199,7 @@ describe('canary rollout with evaluation: (spawned)', () => {
     const result = await runCli(
       [
         'rollout',
-        plan('judge', 'eval-judge', ['judge: sh ./judge.sh']),
+        plan('judge', 'eval-judge', { judge: 'sh ./judge.sh' }),
         '--relay-url',
         good.baseUrl,
         '--output',

@@ -8,43 +8,29 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { type ExampleEmulators, startExampleEmulators } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import {
+  BASELINE as BASE,
+  baseEnv,
+  CANARY,
+  type ExampleEmulators,
+  type PlanSpec,
+  pipelinePlanSpec,
+  runCli,
+  startExampleEmulators,
+  weights,
+  writePlanFile,
+} from '../helpers/index.js';
 
 const KEY = 'gh-e2e-key-9e3c5a7b2d';
-const BASE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 let counter = 0;
-function writePlan(extra = '') {
+function writePlan(more: PlanSpec['more'] = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'canary-gh-'));
   const route = `gh-route-${process.pid}-${++counter}`;
-  const file = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    file,
-    `relay: { url: "http://127.0.0.1:1/v1" }
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CANARY}, model: anthropic/claude-sonnet-4-20250514 }
-stages: [10, 50, 100]
-bake: 1s
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 1
-  thresholds: { error_rate: { max: 0.05 } }
-${extra}
-`,
-  );
+  const file = writePlanFile(path.join(dir, 'plan.yaml'), pipelinePlanSpec(route, { more }));
   const summary = path.join(dir, 'summary.md');
   writeFileSync(summary, '# earlier step\n');
   return { dir, file, route, summary };
-}
-
-function weights(emulator: EmulatorHandle, route: string) {
-  const found = emulator.control.getRoute(route);
-  return found ? Object.fromEntries(found.route_rules.map((r) => [r.version_tag, r.weight])) : undefined;
 }
 
 describe('canary rollout on GitHub Actions (spawned)', () => {
@@ -128,9 +114,12 @@ describe('canary rollout on GitHub Actions (spawned)', () => {
     );
     chmodSync(ok, 0o755);
     chmodSync(bad, 0o755);
-    const plan = writePlan(
-      `checks:\n  - { name: smoke, run: ${ok}, timeout: 10s }\n  - { name: eval, run: ${bad} }\n`,
-    );
+    const plan = writePlan({
+      checks: [
+        { name: 'smoke', run: ok, timeout: '10s' },
+        { name: 'eval', run: bad },
+      ],
+    });
     const result = await run(plan, healthy, ['--output', 'json']);
     expect(result.code, result.stderr).toBe(3);
     const events = result.stdout

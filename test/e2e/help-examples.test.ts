@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandTable } from '../../src/cli.js';
 import { createIo } from '../../src/io.js';
-import { runCli } from './spawn.js';
+import { runCli } from '../helpers/index.js';
 
 /** Every visible command, from the program's own table: a new command without examples fails here. */
 const COMMANDS = commandTable(

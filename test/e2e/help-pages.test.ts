@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELP_WIDTH, helpRequests, main } from '../../src/cli.js';
 import { createIo, type OutStream } from '../../src/io.js';
-import { spawnPty } from '../terminal/pty.js';
-import { BIN, baseEnv, runCli } from './spawn.js';
+import { BIN, baseEnv, runCli } from '../helpers/index.js';
+import { spawnPty } from '../helpers/pty.js';
 
 const stored = JSON.parse(readFileSync(new URL('../../dist/help.json', import.meta.url), 'utf8')) as {
   width: number;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS, STAGE_PRESETS } from '../../src/plan/presets.js';
-import { KEY, spawnPty } from '../terminal/pty.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, runCli } from '../helpers/index.js';
+import { KEY, spawnPty } from '../helpers/pty.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, MODEL, planYaml, runCli } from '../helpers/index.js';
 
 const KEY = 'parallel-key-2c8e41';
 
@@ -33,27 +33,16 @@ const B: Rollout = {
   stages: [10, 30, 60, 100],
 };
 
-function planYaml(r: Rollout, url: string): string {
-  return `relay:
-  url: ${url}
-route: ${r.route}
-baseline:
-  version_tag: ${r.baseline}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${r.canary}
-  model: anthropic/claude-sonnet-4-20250514
-  parameters: { temperature: 0.5 }
-stages: [${r.stages.join(', ')}]
-bake: 2s
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 3
-  thresholds:
-    error_rate: { max: 0.05 }
-`;
+function planOf(r: Rollout, url: string): string {
+  return planYaml({
+    route: r.route,
+    relayUrl: url,
+    baseline: r.baseline,
+    canary: { version_tag: r.canary, model: MODEL, parameters: { temperature: 0.5 } },
+    stages: r.stages,
+    bake: '2s',
+    analysis: { failure_limit: 3 },
+  });
 }
 
 /** Everything a call names: its path and, in bodies and queries, routes and version tags. */
@@ -79,7 +68,7 @@ describe('parallel rollouts on different routes', () => {
     const files = await Promise.all(
       [A, B].map(async (r) => {
         const file = path.join(dir, `${r.route}.yaml`);
-        await writeFile(file, planYaml(r, emulator.baseUrl));
+        await writeFile(file, planOf(r, emulator.baseUrl));
         return file;
       }),
     );

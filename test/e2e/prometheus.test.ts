@@ -11,20 +11,22 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { startExampleEmulator } from './fixtures.js';
-import { needsTool } from './needs-tool.js';
+import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
 import {
-  PROMETHEUS_INSTALLED,
+  BASELINE,
+  baseEnv,
+  CANARY,
+  type PlanSpec,
+  planYaml,
+  ROOT,
   type RunningPrometheus,
+  runCli,
   startPrometheus,
   waitFor,
-} from './prometheus-helpers.js';
-import { baseEnv, runCli } from './spawn.js';
+  weights,
+} from '../helpers/index.js';
 
 const KEY = 'e2e-prom-key-4b7d2e9a';
-const BASELINE = 'claude-sonnet-4-5-v1';
-const CANARY = 'claude-sonnet-4-5-v2';
 
 const installed = PROMETHEUS_INSTALLED;
 needsTool({
@@ -34,37 +36,25 @@ needsTool({
   title: 'Prometheus end-to-end',
 });
 
-function planText(promUrl: string, route: string, stages: string): string {
-  return [
-    'relay:',
-    '  url: https://relay.invalid/v1 # replaced by --relay-url',
-    `route: ${route}`,
-    'baseline:',
-    `  version_tag: ${BASELINE}`,
-    '  model: anthropic/claude-sonnet-4-20250514',
-    'canary:',
-    `  version_tag: ${CANARY}`,
-    '  model: anthropic/claude-sonnet-4-20250514',
-    `stages: ${stages}`,
+function planText(promUrl: string, route: string, stages: PlanSpec['stages']): string {
+  return planYaml({
+    route,
+    relayUrl: 'https://relay.invalid/v1', // replaced by --relay-url
+    stages,
     // Long enough for several 1 s scrapes per window.
-    'bake: 8s',
-    'analysis:',
-    '  provider: prometheus',
-    '  prometheus:',
-    `    url: ${promUrl}`,
-    '  interval: 2s',
-    '  window: 8s',
-    // A p99 of a few hundred requests is mostly its largest samples: judge only on more.
-    '  min_requests: 300',
-    '  failure_limit: 2',
-    '  thresholds:',
-    '    error_rate: { max: 0.03 }',
-    '    latency_p99_ms: { max: 3000 }',
-    '  baseline_comparison:',
-    '    error_rate: { max_increase: 0.02 }',
-    '    latency_p99_ms: { max_ratio: 1.5 }',
-    '',
-  ].join('\n');
+    bake: '8s',
+    analysis: {
+      provider: 'prometheus',
+      prometheus: { url: promUrl },
+      interval: '2s',
+      window: '8s',
+      // A p99 of a few hundred requests is mostly its largest samples: judge only on more.
+      min_requests: 300,
+      failure_limit: 2,
+      thresholds: { error_rate: { max: 0.03 }, latency_p99_ms: { max: 3000 } },
+      baseline_comparison: { error_rate: { max_increase: 0.02 }, latency_p99_ms: { max_ratio: 1.5 } },
+    },
+  });
 }
 
 interface Event {
@@ -83,11 +73,6 @@ const events = (stdout: string): Event[] =>
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Event);
-
-const weightsOf = (emulator: EmulatorHandle, route: string) =>
-  Object.fromEntries(
-    (emulator.control.getRoute(route)?.route_rules ?? []).map((r) => [r.version_tag, r.weight]),
-  );
 
 const relayMetricsCalls = (emulator: EmulatorHandle) =>
   emulator.control.calls().filter((c) => c.path === '/v1/metrics/versions').length;
@@ -122,7 +107,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
 
   it('promotes a healthy canary on numbers from Prometheus, and status reads them there too', async () => {
     const planFile = path.join(dir, 'healthy.yaml');
-    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-healthy', '[25, 100]'));
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-healthy', [25, 100]));
     const result = await runCli(['rollout', planFile, '--relay-url', healthy.baseUrl, '--output', 'json'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
     });
@@ -130,7 +115,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
     const all = events(result.stdout);
     expect(all[0]?.metricsSource).toBe('prometheus');
     expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
-    expect(weightsOf(healthy, 'code-review-prom-healthy')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+    expect(weights(healthy, 'code-review-prom-healthy')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
     // Real numbers were judged, and none of them came from the relay's metrics API.
     const judged = all.filter((e) => (e.evaluation?.canary?.request_count ?? 0) > 0);
     expect(judged.length).toBeGreaterThan(0);
@@ -148,7 +133,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
 
   it('rolls back a canary that breaks at 25 %, on numbers from Prometheus', async () => {
     const planFile = path.join(dir, 'failing.yaml');
-    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-failing', '[5, 25, 100]'));
+    await writeFile(planFile, planText(prometheus.url, 'code-review-prom-failing', [5, 25, 100]));
     const result = await runCli(['rollout', planFile, '--relay-url', failing.baseUrl, '--output', 'json'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
     });
@@ -156,7 +141,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
     const all = events(result.stdout);
     expect(all[0]?.metricsSource).toBe('prometheus');
     expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back' });
-    expect(weightsOf(failing, 'code-review-prom-failing')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(weights(failing, 'code-review-prom-failing')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     // The verdict rests on a failed check with a real value read from Prometheus.
     const failed = all
       .filter((e) => e.type === 'evaluation')

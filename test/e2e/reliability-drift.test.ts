@@ -3,41 +3,33 @@
  * an emulator on loopback: another client's PATCH mid-rollout, the relay's own auto-rollback,
  * and a relay that refuses every weight change while canary rolls back (exit 4 with the curl).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import {
-  RELIABILITY_BASELINE as BASELINE,
-  RELIABILITY_CANARY as CANARY,
-  patchRoute,
-  reliabilityPlan,
-  startExampleEmulator,
+  BASELINE,
+  baseEnv,
+  CANARY,
+  lastLine,
+  maxErrorRate,
+  type PlanSpec,
+  ROOT,
+  reliabilityPlanSpec,
+  runCli,
   weights,
-} from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+  writePlanFile,
+} from '../helpers/index.js';
 
 const KEY = 'e2e-drift-key-0b8f3e27';
 
-function writePlan(
-  route: string,
-  extra: { thresholds?: string; tail?: string; bake?: string } = {},
-): { dir: string; file: string } {
+function writePlan(route: string, spec: Partial<PlanSpec> = {}): { dir: string; file: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'canary-e2e-drift-'));
-  const file = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    file,
-    reliabilityPlan(route, {
-      ...(extra.bake !== undefined ? { bake: extra.bake } : {}),
-      ...(extra.thresholds !== undefined ? { maxErrorRate: extra.thresholds } : {}),
-      ...(extra.tail !== undefined ? { tail: extra.tail } : {}),
-    }),
-  );
+  const file = writePlanFile(path.join(dir, 'plan.yaml'), reliabilityPlanSpec(route, spec));
   return { dir, file };
 }
 
-const lastLine = (text: string) => text.trimEnd().split('\n').pop() ?? '';
 const secondLast = (text: string) => text.trimEnd().split('\n').at(-2) ?? '';
 
 let emulator: StartedEmulator | undefined;
@@ -87,13 +79,20 @@ describe('drift and failed rollbacks (spawned)', () => {
     const route = 'auto-rollback-route';
     // canary's own limit is lax, so the relay's health check (5 %) acts first.
     const { dir, file } = writePlan(route, {
-      thresholds: '0.5',
+      stages: [25, 100],
       bake: '30s',
-      tail: `route_defaults:
-  health_check: { enabled: true, error_rate_threshold: 0.05, latency_p99_threshold_ms: 60000, auto_rollback: true }
-`,
+      analysis: maxErrorRate(0.5),
+      more: {
+        route_defaults: {
+          health_check: {
+            enabled: true,
+            error_rate_threshold: 0.05,
+            latency_p99_threshold_ms: 60000,
+            auto_rollback: true,
+          },
+        },
+      },
     });
-    writeFileSync(file, readFileSync(file, 'utf8').replace('stages: [5, 25, 100]', 'stages: [25, 100]'));
     const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
       cwd: dir,
@@ -111,8 +110,7 @@ describe('drift and failed rollbacks (spawned)', () => {
     const em = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 6 });
     emulator = em;
     const route = 'rollback-fails-route';
-    const { dir, file } = writePlan(route, { tail: 'rollback:\n  deadline: 3s\n' });
-    writeFileSync(file, readFileSync(file, 'utf8').replace('stages: [5, 25, 100]', 'stages: [25, 100]'));
+    const { dir, file } = writePlan(route, { stages: [25, 100], more: { rollback: { deadline: '3s' } } });
     let injected = false;
     const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import { createIo } from '../../src/io.js';
-import { startExampleEmulator } from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { BASELINE, baseEnv, CANARY, ROOT, runCli, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'e2e-input-key-c71d0a9f44';
 
@@ -130,21 +129,13 @@ describe('credentials and transport (spawned)', () => {
     try {
       const plan = (route: string) => {
         const file = path.join(dir, `${route}.yaml`);
-        writeFileSync(
-          file,
-          `relay: { url: 'http://127.0.0.1:1/v1' }
-route: ${route}
-baseline: { version_tag: claude-sonnet-4-5-v1, model: m }
-canary: { version_tag: claude-sonnet-4-5-v2, model: m, parameters: { temperature: 0.5 } }
-stages: [25, 100]
-bake: 2s
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  thresholds: { error_rate: { max: 0.05 } }
-`,
-        );
+        writePlanFile(file, {
+          route,
+          baseline: { version_tag: BASELINE, model: 'm' },
+          canary: { version_tag: CANARY, model: 'm', parameters: { temperature: 0.5 } },
+          stages: [25, 100],
+          bake: '2s',
+        });
         return file;
       };
       const env = baseEnv({ RELAY_API_KEY: KEY });

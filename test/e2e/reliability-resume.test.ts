@@ -3,21 +3,37 @@
  * promotion, a second rollout of the same route refused by the lock, `canary rollback` with no
  * arguments from the journal, and `canary history` telling it all.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedEmulator } from '../../src/emulator/index.js';
-import { KEY as KEYS, spawnPty } from '../terminal/pty.js';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import {
-  RELIABILITY_BASELINE as BASELINE,
-  RELIABILITY_CANARY as CANARY,
-  startExampleEmulator,
+  BASELINE,
+  baseEnv,
+  CANARY,
+  lastLine,
+  type PlanSpec,
+  ROOT,
+  reliabilityPlanSpec,
+  runCli,
   weights,
-} from './fixtures.js';
-import { journal, lastLine, scratch } from './safe-exits-helpers.js';
-import { baseEnv, runCli } from './spawn.js';
+  writePlanFile,
+} from '../helpers/index.js';
+import { KEY as KEYS, spawnPty } from '../helpers/pty.js';
 
 const KEY = 'e2e-reliability-key-51c9ae';
+
+function writePlan(dir: string, route: string, spec: Partial<PlanSpec> = {}): string {
+  return writePlanFile(path.join(dir, 'plan.yaml'), reliabilityPlanSpec(route, spec));
+}
+
+function journalRecords(dir: string, route: string): Record<string, unknown>[] {
+  return readFileSync(path.join(dir, '.canary', `${route}.journal.ndjson`), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
 
 describe('resume, lock and journal (spawned)', () => {
   let emulator: StartedEmulator;

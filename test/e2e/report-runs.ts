@@ -7,8 +7,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, patchRoute } from './fixtures.js';
-import { baseEnv, ROOT, type RunResult, runCli } from './spawn.js';
+import {
+  BASELINE,
+  baseEnv,
+  CANARY,
+  planYaml,
+  ROOT,
+  type RunResult,
+  reliabilityPlanSpec,
+  runCli,
+} from '../helpers/index.js';
 
 export const REPORT_KEY = 'e2e-report-key-5d1c9a77f3';
 export const ABORT_REASON = 'answers look wrong to support';
@@ -46,33 +54,21 @@ all_versions:
 `;
 
 function plan(route: string): string {
-  return `relay:
-  url: http://127.0.0.1:1/v1
-route: ${route}
-baseline:
-  version_tag: ${BASELINE}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${CANARY}
-  model: anthropic/claude-sonnet-4-20250514
-  parameters: { temperature: 0.5 }
-stages: [5, 25, 100]
-bake: 3s
-analysis:
-  interval: 1s
-  window: 3s
-  # As the quickstart: a p99 of fewer requests is mostly its largest sample (a false rollback).
-  min_requests: 250
-  failure_limit: 2
-  thresholds:
-    error_rate: { max: 0.05 }
-    latency_p99_ms: { max: 3000 }
-  baseline_comparison:
-    error_rate: { max_increase: 0.02 }
-notify:
-  - url: http://127.0.0.1:9/services/T000/secret-webhook-token-77
-    events: [rolled_back]
-`;
+  return planYaml(
+    reliabilityPlanSpec(route, {
+      analysis: {
+        // As the quickstart: a p99 of fewer requests is mostly its largest sample (a false rollback).
+        min_requests: 250,
+        thresholds: { error_rate: { max: 0.05 }, latency_p99_ms: { max: 3000 } },
+        baseline_comparison: { error_rate: { max_increase: 0.02 } },
+      },
+      more: {
+        notify: [
+          { url: 'http://127.0.0.1:9/services/T000/secret-webhook-token-77', events: ['rolled_back'] },
+        ],
+      },
+    }),
+  );
 }
 
 export async function reportRun(kind: RunKind): Promise<ReportRun> {

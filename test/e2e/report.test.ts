@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRow } from '../../src/evaluation/types.js';
 import { escapeHtml } from '../../src/report/html.js';
 import { formatValue } from '../../src/report/units.js';
-import { type Browser, CHROMIUM, launchBrowser, pixels } from './browser.js';
-import { needsTool } from './needs-tool.js';
+import { type Browser, CHROMIUM, launchBrowser, pixels } from '../helpers/browser.js';
+import { baseEnv, ROOT, runCli } from '../helpers/index.js';
 import {
   ABORT_REASON,
   BASELINE,
@@ -22,7 +22,6 @@ import {
   reportRun,
   urlsIn,
 } from './report-runs.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
 
 const runs = new Map<string, ReportRun>();
 

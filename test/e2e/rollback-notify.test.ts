@@ -4,15 +4,14 @@
  * plan, and to `$GITHUB_STEP_SUMMARY` under GitHub Actions, for every form. The built CLI,
  * spawned, against an emulator on loopback.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { seedRoute } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, runCli, seedRoute, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'rollback-notify-key-7c41e0';
 const BASE = 'notify-v1';
@@ -59,19 +58,19 @@ afterAll(async () => {
 function scratch(route: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'canary-rollback-notify-'));
   const plan = path.join(dir, 'plan.yaml');
-  writeFileSync(
-    plan,
-    `relay: { url: "http://127.0.0.1:1/v1" }
-route: ${route}
-baseline: { version_tag: ${BASE}, model: anthropic/claude-sonnet-4-20250514 }
-canary: { version_tag: ${CANARY}, model: anthropic/claude-sonnet-4-20250514 }
-stages: [10, 50, 100]
-notify:
-  - { url_env: SLACK_WEBHOOK_URL, format: slack, events: [rolled_back, failed] }
-  - { url_env: AUDIT_WEBHOOK_URL, format: json }
-  - { url_env: STARTED_WEBHOOK_URL, format: json, events: [started, promoted] }
-`,
-  );
+  // `canary rollback plan.yaml` reads the route, the baseline and the webhooks.
+  writePlanFile(plan, {
+    route,
+    baseline: BASE,
+    canary: CANARY,
+    more: {
+      notify: [
+        { url_env: 'SLACK_WEBHOOK_URL', format: 'slack', events: ['rolled_back', 'failed'] },
+        { url_env: 'AUDIT_WEBHOOK_URL', format: 'json' },
+        { url_env: 'STARTED_WEBHOOK_URL', format: 'json', events: ['started', 'promoted'] },
+      ],
+    },
+  });
   const summary = path.join(dir, 'step-summary.md');
   const env = baseEnv({
     RELAY_API_KEY: KEY,

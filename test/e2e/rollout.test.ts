@@ -8,32 +8,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { BASELINE, CANARY, type PlanSpec, planInTempDir } from '../helpers/plan.js';
 import {
+  BASELINE,
+  baseEnv,
+  CANARY,
   type ExampleEmulators,
   forwardTo,
-  patchRoute,
+  lastLine,
+  type PlanSpec,
+  planInTempDir,
+  planYaml,
+  ROOT,
+  runCli,
   seedRoute,
   startExampleEmulators,
-} from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+  weights,
+} from '../helpers/index.js';
 
 const KEY = 'e2e-key-7f3a9c1d5b';
 // Journals and locks go to a temporary folder, not examples/.canary in the checkout.
 const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-state-'));
 const isolatedEnv = (extra: Record<string, string | undefined> = {}) =>
   baseEnv({ CANARY_STATE_DIR: STATE_DIR, ...extra });
-
-function weightsOf(emulator: EmulatorHandle, route: string): Record<string, number> {
-  const found = emulator.control.getRoute(route);
-  if (!found) throw new Error(`route ${route} not on the emulator`);
-  return Object.fromEntries(found.route_rules.map((r) => [r.version_tag, r.weight]));
-}
-
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1] ?? '';
-}
 
 describe('canary rollout (spawned) against the emulator', { concurrent: true }, () => {
   // What only a real process shows (exit codes, the last line, stdout's contents, a signal) on a
@@ -60,7 +56,7 @@ describe('canary rollout (spawned) against the emulator', { concurrent: true }, 
     );
     expect(result.stderr).not.toContain('internal error');
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(weightsOf(healthy, 'e2e-promote')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
+    expect(weights(healthy, 'e2e-promote')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
     expect(lastLine(result.stdout)).toMatch(/promoted|100/i);
     expect(result.stdout + result.stderr).not.toContain(KEY);
     // Plain output is for logs: never an escape sequence.
@@ -74,7 +70,7 @@ describe('canary rollout (spawned) against the emulator', { concurrent: true }, 
       { env: isolatedEnv({ RELAY_API_KEY: KEY }) },
     );
     expect(result.code, result.stdout + result.stderr).toBe(3);
-    expect(weightsOf(failing, 'e2e-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(weights(failing, 'e2e-bad-canary')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(result.stdout).toMatch(/roll(ed)? ?back/i);
     expect(lastLine(result.stdout)).toMatch(/baseline/i);
     expect(result.stdout + result.stderr).not.toContain(KEY);
@@ -142,7 +138,7 @@ describe('canary rollout (spawned) against the emulator', { concurrent: true }, 
     );
     expect(sent).toBe(true);
     expect(result.code, result.stderr).toBe(130);
-    expect(weightsOf(healthy, 'e2e-sigint')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
+    expect(weights(healthy, 'e2e-sigint')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
   });
 });
 
@@ -165,7 +161,7 @@ describe('canary rollback and status (spawned)', () => {
     const first = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], { env: env() });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('ops-v1 75%, ops-v2 25% → ops-v1 100%, ops-v2 0%');
-    expect(weightsOf(emulator, 'ops-route')).toEqual({ 'ops-v1': 100, 'ops-v2': 0 });
+    expect(weights(emulator, 'ops-route')).toEqual({ 'ops-v1': 100, 'ops-v2': 0 });
 
     const again = await runCli(['rollback', '--route', 'ops-route', '--to', 'ops-v1'], { env: env() });
     expect(again.code).toBe(0);
@@ -177,12 +173,20 @@ describe('canary rollback and status (spawned)', () => {
     const plan = join(dir, 'ops.yaml');
     writeFileSync(
       plan,
-      `relay:\n  url: ${emulator.baseUrl}\nroute: ops-route\nbaseline:\n  version_tag: ops-v2\ncanary:\n  version_tag: ops-v1\nstages: [50, 100]\nbake: 1m\nanalysis:\n  interval: 10s\n  thresholds:\n    error_rate: { max: 0.05 }\n`,
+      planYaml({
+        route: 'ops-route',
+        relayUrl: emulator.baseUrl,
+        baseline: { version_tag: 'ops-v2' },
+        canary: { version_tag: 'ops-v1' },
+        stages: [50, 100],
+        bake: '1m',
+        analysis: { interval: '10s', window: undefined, min_requests: undefined },
+      }),
     );
     const result = await runCli(['rollback', plan], { env: isolatedEnv({ RELAY_API_KEY: KEY }) });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^rolled back ops-route: .* → ops-v1 0%, ops-v2 100%\n$/);
-    expect(weightsOf(emulator, 'ops-route')).toEqual({ 'ops-v1': 0, 'ops-v2': 100 });
+    expect(weights(emulator, 'ops-route')).toEqual({ 'ops-v1': 0, 'ops-v2': 100 });
 
     // A bad plan is the full CLI's plan error, reported as such: file:line:column, exit 2.
     writeFileSync(plan, 'route: ops-route\nbaseline: [1, 2]\n');

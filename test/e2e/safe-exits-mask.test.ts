@@ -6,9 +6,8 @@
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { spawnPty } from '../terminal/pty.js';
-import { env, KEY, scratch } from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+import { e2eEnv as env, E2E_KEY as KEY, runCli, scratch } from '../helpers/index.js';
+import { spawnPty } from '../helpers/pty.js';
 
 describe('::add-mask:: only on a GitHub runner (spawned)', () => {
   // A relay that rejects the key: the run stops at once (exit 2), after the masks would be out.

@@ -9,9 +9,16 @@ import { createServer, request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
-import { env, healthyEmulator, lastLine, scratch } from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+import {
+  BASELINE,
+  CANARY,
+  e2eEnv as env,
+  healthyEmulator,
+  lastLine,
+  runCli,
+  scratch,
+  weights,
+} from '../helpers/index.js';
 
 const HOST = 'relay.canary-proxy-test.invalid';
 const HOOK_HOST = 'hooks.canary-proxy-test.invalid';
@@ -108,7 +115,7 @@ describe('through a forwarding proxy (spawned)', () => {
   it('rollout (and its webhooks), status and rollback go through HTTP_PROXY; the proxy sees every call', async () => {
     const s = scratch('proxied-route', {
       bake: '1s',
-      tail: 'notify:\n  - url_env: HOOK_URL\n    format: json\n    events: [started, promoted]\n',
+      more: { notify: [{ url_env: 'HOOK_URL', format: 'json', events: ['started', 'promoted'] }] },
     });
     const viaProxy = env({
       HTTP_PROXY: proxyUrl,

@@ -8,29 +8,24 @@
 import { describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { FaultMode } from '../../src/emulator/types.js';
-import { until } from '../terminal/pty.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
 import {
-  env,
-  healthyEmulator,
+  BASELINE,
+  CANARY,
+  e2eEnv as env,
   lastLine,
   lastRun,
   lockExists,
+  ownEmulator,
   rolloutArgs,
+  runCli,
   scratch,
+  weights,
   when,
-} from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+} from '../helpers/index.js';
 
 // Each test has an emulator of its own (its faults and behaviours are the emulator's, not a
 // route's) and waits on real deadlines: they run at once.
 describe('a relay that fails while the canary holds traffic (spawned)', { concurrent: true }, () => {
-  /** A fresh emulator, closed when the test ends. */
-  const own = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<StartedEmulator> => {
-    const emulator = await healthyEmulator(21);
-    onTestFinished(() => emulator.close());
-    return emulator;
-  };
   const args = (emulator: StartedEmulator, plan: string, ...more: string[]) =>
     rolloutArgs(emulator.baseUrl, plan, ...more);
   const routeReads = (route: string) => ({ method: 'GET', path_prefix: `/v1/routes/traffic/${route}` });
@@ -44,7 +39,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   ])(
     'the route cannot be read (%s): the baseline is restored, exit 5',
     async ([mode, said], { onTestFinished }) => {
-      const emulator = await own(onTestFinished);
+      const emulator = await ownEmulator(onTestFinished, 21);
       const s = scratch(`unreadable-${mode.replace(/_/g, '-')}`, { bake: '30s' });
       let injectedAt = 0;
       const result = await runCli(args(emulator, s.plan), {
@@ -75,7 +70,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   it('a malformed 200 now and then is retried within the read, and the rollout carries on', async ({
     onTestFinished,
   }) => {
-    const emulator = await own(onTestFinished);
+    const emulator = await ownEmulator(onTestFinished, 21);
     const s = scratch('malformed-once', { bake: '2s' });
     const seen = emulator.control.calls().length;
     const result = await runCli(args(emulator, s.plan), {
@@ -96,7 +91,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   });
 
   it('a signal while a read hangs: the rollback does not wait for it', async ({ onTestFinished }) => {
-    const emulator = await own(onTestFinished);
+    const emulator = await ownEmulator(onTestFinished, 21);
     const s = scratch('hung-read-signal', { bake: '30s' });
     let signalledAt = 0;
     const result = await runCli(args(emulator, s.plan), {
@@ -127,7 +122,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   it("a stage's PATCH that fails with 503 is read back, found not applied, sent again: promoted", async ({
     onTestFinished,
   }) => {
-    const emulator = await own(onTestFinished);
+    const emulator = await ownEmulator(onTestFinished, 21);
     const s = scratch('patch-503', { bake: '2s' });
     const seen = emulator.control.calls().length;
     const result = await runCli(args(emulator, s.plan), {
@@ -153,10 +148,10 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   it("a rollback whose first PATCH hangs is sent again within the plan's deadline: exit 3", async ({
     onTestFinished,
   }) => {
-    const emulator = await own(onTestFinished);
+    const emulator = await ownEmulator(onTestFinished, 21);
     const s = scratch('rollback-hang', {
       bake: '30s',
-      tail: 'rollback:\n  deadline: 8s\n',
+      more: { rollback: { deadline: '8s' } },
     });
     const result = await runCli(args(emulator, s.plan), {
       env: env(),
@@ -181,8 +176,8 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
   it('a rollback that cannot be confirmed names the last real cause, not the deadline', async ({
     onTestFinished,
   }) => {
-    const emulator = await own(onTestFinished);
-    const s = scratch('rollback-500', { bake: '30s', tail: 'rollback:\n  deadline: 3s\n' });
+    const emulator = await ownEmulator(onTestFinished, 21);
+    const s = scratch('rollback-500', { bake: '30s', more: { rollback: { deadline: '3s' } } });
     const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,

@@ -12,14 +12,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import {
-  RELIABILITY_BASELINE as BASELINE,
-  RELIABILITY_CANARY as CANARY,
-  reliabilityPlan,
+  BASELINE,
+  CANARY,
+  e2eEnv as env,
+  healthyEmulator,
+  E2E_KEY as KEY,
+  lastLine,
+  lastRun,
+  planYaml,
+  reliabilityPlanSpec,
+  runCli,
+  scratch,
   seedRoute,
   weights,
-} from './fixtures.js';
-import { env, healthyEmulator, KEY, lastLine, lastRun, scratch } from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+} from '../helpers/index.js';
 
 const stageRules = (canary: number) => [
   { version_tag: BASELINE, weight: 100 - canary },
@@ -177,7 +183,7 @@ describe('two rollouts of one route at once: the revision decides (spawned)', ()
     await seedRoute(emulator, KEY, route, stageRules(0));
     const dirs = [scratch(route, { bake: '2s' }), scratch(route, { bake: '2s' })];
     for (const d of dirs)
-      writeFileSync(path.join(d.dir, 'plan.yaml'), reliabilityPlan(route, { bake: '2s' }));
+      writeFileSync(path.join(d.dir, 'plan.yaml'), planYaml(reliabilityPlanSpec(route, { bake: '2s' })));
     const seen = emulator.control.calls().length;
     const results = await Promise.all(
       dirs.map((d) =>

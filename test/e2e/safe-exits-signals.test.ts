@@ -5,38 +5,38 @@
  * 100 % PATCH. Each asserts the route's final weights, the exit code, the last line and the
  * journal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import type { CallRecord } from '../../src/emulator/types.js';
-import { RELIABILITY_BASELINE as BASELINE, RELIABILITY_CANARY as CANARY, weights } from './fixtures.js';
 import {
-  env,
-  healthyEmulator,
+  BASELINE,
+  CANARY,
+  e2eEnv as env,
   journal,
   lastLine,
   lastRun,
   lockExists,
+  maxErrorRate,
+  ownEmulator,
   rolloutArgs,
+  runCli,
   scratch,
+  weights,
   when,
-} from './safe-exits-helpers.js';
-import { runCli } from './spawn.js';
+} from '../helpers/index.js';
 
-describe('signals and resumed runs (spawned)', () => {
-  let emulator: StartedEmulator;
-  /** Called after each API call the emulator answers, in this process, before it reads the next one. */
-  let afterCall: ((call: CallRecord) => void) | undefined;
-  beforeAll(async () => {
-    emulator = await healthyEmulator(15, (call) => afterCall?.(call));
-  });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  const args = (plan: string, ...more: string[]) => rolloutArgs(emulator.baseUrl, plan, ...more);
+// Each test has an emulator of its own (faults and a version's behaviour are the emulator's, not a
+// route's) and waits on real signals and deadlines: they run at once.
+describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
+  const args = (emulator: StartedEmulator, plan: string, ...more: string[]) =>
+    rolloutArgs(emulator.baseUrl, plan, ...more);
 
-  it('SIGHUP mid-stage rolls back like SIGTERM, exits 129, closes the journal and the lock', async () => {
+  it('SIGHUP mid-stage rolls back like SIGTERM, exits 129, closes the journal and the lock', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('hup-route', { bake: '30s' });
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, (child) => child.kill('SIGHUP')),
@@ -52,9 +52,10 @@ describe('signals and resumed runs (spawned)', () => {
     expect(lockExists(s)).toBe(false);
   });
 
-  it('SIGHUP with --on-interrupt leave keeps the stage and says so', async () => {
+  it('SIGHUP with --on-interrupt leave keeps the stage and says so', async ({ onTestFinished }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('hup-leave-route', { bake: '30s' });
-    const result = await runCli(args(s.plan, '--on-interrupt', 'leave'), {
+    const result = await runCli(args(emulator, s.plan, '--on-interrupt', 'leave'), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, (child) => child.kill('SIGHUP')),
@@ -68,13 +69,16 @@ describe('signals and resumed runs (spawned)', () => {
     expect(lockExists(s)).toBe(false);
   });
 
-  it('a resumed run rolls back on SIGTERM: the policy follows the route, not who wrote it', async () => {
+  it('a resumed run rolls back on SIGTERM: the policy follows the route, not who wrote it', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('resume-term-route', { bake: '2s' });
-    const held = await runCli(args(s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir });
+    const held = await runCli(args(emulator, s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir });
     expect(held.code, held.stderr).toBe(0);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 95, [CANARY]: 5 });
 
-    const resumed = await runCli(args(s.plan, '--yes'), {
+    const resumed = await runCli(args(emulator, s.plan, '--yes'), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[weights\]/, (child) => child.kill('SIGTERM')),
@@ -92,13 +96,18 @@ describe('signals and resumed runs (spawned)', () => {
     expect(lockExists(s)).toBe(false);
   });
 
-  it('a signal while a resumed run is still in pre-flight rolls the resumed stage back too', async () => {
+  it('a signal while a resumed run is still in pre-flight rolls the resumed stage back too', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('resume-early-route', { bake: '2s' });
-    expect((await runCli(args(s.plan, '--until-stage', '2'), { env: env(), cwd: s.dir })).code).toBe(0);
+    expect(
+      (await runCli(args(emulator, s.plan, '--until-stage', '2'), { env: env(), cwd: s.dir })).code,
+    ).toBe(0);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 75, [CANARY]: 25 });
     // The health check hangs, so the signal lands before the engine has read the route.
     emulator.control.injectFault({ mode: 'hang', count: 1, path_prefix: '/v1/health' });
-    const resumed = await runCli(args(s.plan, '--yes'), {
+    const resumed = await runCli(args(emulator, s.plan, '--yes'), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[preflight\]|\[start\]|rollout/, (child) => child.kill('SIGTERM')),
@@ -109,10 +118,16 @@ describe('signals and resumed runs (spawned)', () => {
     expect(lastLine(resumed.stderr)).toMatch(/^terminated \(SIGTERM\): rolled back to the baseline/);
   });
 
-  it('a resumed run with --timeout rolls back when the time is up (exit 5)', async () => {
+  it('a resumed run with --timeout rolls back when the time is up (exit 5)', async ({ onTestFinished }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('resume-timeout-route', { bake: '2s' });
-    expect((await runCli(args(s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir })).code).toBe(0);
-    const resumed = await runCli(args(s.plan, '--yes', '--timeout', '1s'), { env: env(), cwd: s.dir });
+    expect(
+      (await runCli(args(emulator, s.plan, '--until-stage', '1'), { env: env(), cwd: s.dir })).code,
+    ).toBe(0);
+    const resumed = await runCli(args(emulator, s.plan, '--yes', '--timeout', '1s'), {
+      env: env(),
+      cwd: s.dir,
+    });
     expect(resumed.code, resumed.stderr).toBe(5);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(lastLine(resumed.stderr)).toMatch(
@@ -125,12 +140,14 @@ describe('signals and resumed runs (spawned)', () => {
     });
   });
 
-  it('SIGTERM while a rollback is being retried: the rollback finishes, exit 143, a terminated line', async () => {
+  it('SIGTERM while a rollback is being retried: the rollback finishes, exit 143, a terminated line', async ({
+    onTestFinished,
+  }) => {
+    const emulator = await ownEmulator(onTestFinished, 15);
     const s = scratch('term-rollback-route', { bake: '30s' });
     emulator.control.setBehaviour(CANARY, { error_rate: 0 });
     let breakIt = true;
-    let signalled = false;
-    const result = await runCli(args(s.plan), {
+    const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: (chunk, child) => {
@@ -171,12 +188,14 @@ describe('signals and resumed runs (spawned)', () => {
     });
   });
 
-  it('kill -9 right after the 100 % PATCH: a re-run resumes the last stage, judges it and closes the run', async () => {
-    // Health is not under test here, and the canary's metrics are the version's across routes:
-    // the test before this one breaks the canary (50 % errors) and its last seconds stay in the
-    // 3 s window this run's first looks read, which rolled stage 1 back before stage 3 was ever
-    // reached. A limit that residue cannot cross keeps the test about the kill.
-    const s = scratch('kill-at-100-route', { bake: '2s', maxErrorRate: '0.9' });
+  it('kill -9 right after the 100 % PATCH: a re-run resumes the last stage, judges it and closes the run', async ({
+    onTestFinished,
+  }) => {
+    /** Called after each API call the emulator answers, in this process, before it reads the next one. */
+    let afterCall: ((call: CallRecord) => void) | undefined;
+    const emulator = await ownEmulator(onTestFinished, 15, { onCall: (call) => afterCall?.(call) });
+    // Health is not under test here: a lax limit keeps the test about the kill.
+    const s = scratch('kill-at-100-route', { bake: '2s', analysis: maxErrorRate(0.9) });
     // Once the 100 % PATCH is answered, every metrics read hangs: the run reads its route back,
     // journals stage 3 and prints it, then cannot leave the stage before the kill, however late
     // a loaded machine delivers that line (a 2 s bake alone raced the kill).
@@ -197,7 +216,7 @@ describe('signals and resumed runs (spawned)', () => {
         afterCall = undefined;
       }
     };
-    const killed = await runCli(args(s.plan), {
+    const killed = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,
       onStdout: when(/\[stage 3\/3\]/, (child) => child.kill('SIGKILL')),
@@ -206,11 +225,11 @@ describe('signals and resumed runs (spawned)', () => {
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
 
     // Not "already promoted": without --yes and no terminal it asks for the flag, as any resume.
-    const refused = await runCli(args(s.plan), { env: env(), cwd: s.dir });
+    const refused = await runCli(args(emulator, s.plan), { env: env(), cwd: s.dir });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/stage 3\/3 .*was interrupted there; nothing was changed/);
 
-    const rerun = await runCli(args(s.plan, '--yes'), { env: env(), cwd: s.dir });
+    const rerun = await runCli(args(emulator, s.plan, '--yes'), { env: env(), cwd: s.dir });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout).toMatch(/\[check\]/); // the last stage was judged
     expect(lastLine(rerun.stdout)).toMatch(/promoted/);
@@ -219,7 +238,7 @@ describe('signals and resumed runs (spawned)', () => {
     expect(headers.at(-1)).toMatchObject({ resumes: headers[0]?.run, startStage: 3 });
 
     // A route promoted by a finished run is still "already promoted".
-    const again = await runCli(args(s.plan), { env: env(), cwd: s.dir });
+    const again = await runCli(args(emulator, s.plan), { env: env(), cwd: s.dir });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/already promoted, nothing to do/);
   });

@@ -9,10 +9,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type PlanSpec, planYaml } from '../helpers/plan.js';
-import { type ScreenRun, spawnScreen } from '../terminal/screen.js';
-import { type EmulatorProcess, startEmulatorProcess } from './emulator-process.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import {
+  baseEnv,
+  type EmulatorProcess,
+  type PlanSpec,
+  planYaml,
+  ROOT,
+  runCli,
+  startEmulatorProcess,
+  until,
+} from '../helpers/index.js';
+import { type ScreenRun, spawnScreen } from '../helpers/screen.js';
 
 const API_KEY = 'screen-key-7f3a9c1e';
 const BASE = 'screen-v1';
@@ -75,7 +82,6 @@ const countRows = (rows: string[], pattern: RegExp) => rows.filter((r) => patter
 /** Waits for `n` more complete frames. */
 async function moreFrames(r: ScreenRun, n: number): Promise<void> {
   const from = r.frames().length;
-  const { until } = await import('../terminal/pty.js');
   await until(`${n} more frames`, () => r.frames().length >= from + n);
   await r.settle();
 }
@@ -162,7 +168,6 @@ describe('status --watch at a terminal', () => {
     );
     await watch.waitForRow(/^every 1s · \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ · Ctrl-C stops$/);
     const first = watch.rows().find((row) => row.startsWith('every 1s'));
-    const { until } = await import('../terminal/pty.js');
     await until('a refresh with a later time', () => {
       const now = watch.rows().find((row) => row.startsWith('every 1s'));
       return now !== undefined && now !== first;

@@ -8,46 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { KEY, type PtyRun, spawnPty, until } from '../terminal/pty.js';
-import { startExampleEmulator } from './fixtures.js';
-import { baseEnv } from './spawn.js';
+import { baseEnv, type PlanSpec, planYaml, ROOT, until } from '../helpers/index.js';
+import { KEY, type PtyRun, spawnPty } from '../helpers/pty.js';
 
 const API_KEY = 'pty-key-4b1e8d2c9a';
 const BASE = 'claude-sonnet-4-5-v1';
 const CAN = 'claude-sonnet-4-5-v2';
 const ROUTE = 'tui-route';
 
-interface PlanShape {
-  stages: string;
-  bake: string;
+type PlanShape = Pick<PlanSpec, 'stages' | 'bake'>;
+
+function planText(shape: PlanShape): string {
+  return planYaml({ route: ROUTE, baseline: BASE, canary: CAN, analysis: { failure_limit: 2 }, ...shape });
 }
 
-function planText({ stages, bake }: PlanShape): string {
-  return `# written by the terminal tests
-relay:
-  url: http://127.0.0.1:9/v1 # overridden by --relay-url
-route: ${ROUTE}
-baseline:
-  version_tag: ${BASE}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${CAN}
-  model: anthropic/claude-sonnet-4-20250514
-stages: ${stages}
-bake: ${bake}
-analysis:
-  interval: 1s
-  window: 2s
-  min_requests: 20
-  failure_limit: 2
-  thresholds:
-    error_rate: { max: 0.05 }
-`;
-}
-
-const LONG: PlanShape = { stages: '[10, 50, 100]', bake: '10m' };
-const SHORT: PlanShape = { stages: '[10, 50, 100]', bake: '3s' };
-const GATED: PlanShape = { stages: '[{ weight: 10, bake: 2s, pause: true }, { weight: 100 }]', bake: '2s' };
+const LONG: PlanShape = { stages: [10, 50, 100], bake: '10m' };
+const SHORT: PlanShape = { stages: [10, 50, 100], bake: '3s' };
+const GATED: PlanShape = { stages: [{ weight: 10, bake: '2s', pause: true }, { weight: 100 }], bake: '2s' };
 
 // Real rollouts in real time: each test takes seconds; the cap only stops a hung one.
 vi.setConfig({ testTimeout: 120_000 });

@@ -12,8 +12,7 @@ import { createServer, type Server } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { forwardTo, seedRoute } from './fixtures.js';
-import { baseEnv, runCli } from './spawn.js';
+import { baseEnv, forwardTo, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'tls-key-5b1d93e0';
 const ROUTE = 'tls-route';

@@ -2,13 +2,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from '../e2e/spawn.js';
+import { ROOT } from './spawn.js';
 
-export const run = promisify(execFile);
+export const execFileAsync = promisify(execFile);
 
 /** `npm` with scripts off: `npm pack` would otherwise run `prepare` and rebuild dist/ under the other tests. */
 export function npm(args: string[], cwd = ROOT) {
-  return run('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+  return execFileAsync('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
     maxBuffer: 16 * 1024 * 1024,
   });

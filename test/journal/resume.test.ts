@@ -14,7 +14,7 @@ import { describeResume, stageOfRoute } from '../../src/journal/resume.js';
 import { openRolloutSession } from '../../src/journal/session.js';
 import { findRollbackTarget } from '../../src/journal/target.js';
 import { runRollout } from '../../src/rollout/engine.js';
-import { FakeRelay } from '../helpers/fake-relay.js';
+import { FakeRelay } from '../helpers/index.js';
 import { BASE, CANARY, makePlan, ROUTE } from '../rollout/harness.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'canary-resume-'));

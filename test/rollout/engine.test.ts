@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CanaryError, ExitCode } from '../../src/errors.js';
 import type { GateContext, GateDecision } from '../../src/rollout/engine.js';
-import { type MetricValues, relayError } from '../helpers/fake-relay.js';
+import { type MetricValues, relayError } from '../helpers/index.js';
 import { BASE, CANARY, expectWeightsFollowThePlan, HOUR, harness, MIN, ROUTE } from './harness.js';
 
 const TEN_HOURS = [

@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/clock.js';
 import type { AnalysisConfig, Plan, StagePlan } from '../../src/plan/types.js';
 import { type RolloutDeps, type RolloutOptions, runRollout } from '../../src/rollout/engine.js';
 import type { RolloutEvent, RolloutEventType } from '../../src/rollout/events.js';
-import { FakeRelay } from '../helpers/fake-relay.js';
+import { FakeRelay } from '../helpers/index.js';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

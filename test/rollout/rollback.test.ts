@@ -9,7 +9,7 @@ import {
   rollbackRoute,
   rollbackRules,
 } from '../../src/rollout/rollback.js';
-import { FakeRelay, relayError } from '../helpers/fake-relay.js';
+import { FakeRelay, relayError } from '../helpers/index.js';
 
 const ROUTE = 'r1';
 

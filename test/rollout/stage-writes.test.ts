@@ -8,7 +8,7 @@ import { FakeClock } from '../../src/clock.js';
 import { RelayError } from '../../src/errors.js';
 import type { RouteRule } from '../../src/relay/types.js';
 import { changeWeights } from '../../src/rollout/stage-writes.js';
-import { FakeRelay, relayError } from '../helpers/fake-relay.js';
+import { FakeRelay, relayError } from '../helpers/index.js';
 
 const ROUTE = 'r1';
 const BEFORE: RouteRule[] = [

@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, runCli } from '../e2e/spawn.js';
+import { baseEnv, runCli } from '../helpers/index.js';
 
 describe('canary simulate', () => {
   it('reports how the bad-canary example ends, as one JSON object', async () => {

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { until } from './runs.js';
 
 /** Whether a `prometheus` binary runs here (.ci/run installs Debian's package). */
 export const PROMETHEUS_INSTALLED = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -22,13 +23,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Polls until `check` holds: Prometheus is an external process, so this is real waiting, capped. */
+/** Waits until `check` holds: Prometheus is an external process; an error counts as not yet. */
 export async function waitFor(what: string, check: () => Promise<boolean>, capMs = 30_000): Promise<void> {
-  const until = Date.now() + capMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${capMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    await until(what, () => check().catch(() => false), capMs);
+  } catch {
+    throw new Error(`gave up waiting for ${what} after ${capMs / 1000} s`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Runs the built CLI (bin/canary.cjs → dist/) as a child process, the way users do.
- * `npm test` builds first; the suite refuses to run against a missing build.
+ * `npm test` builds first; a test refuses to run the CLI from a missing build.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/canary.cjs', import.meta.url));
 
-if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
-  throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it) before the e2e tests.');
+/** Fails at once, saying why, when the CLI has not been built (only tests that run it need it). */
+export function assertBuilt(): void {
+  if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
+    throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it) before the e2e tests.');
+  }
 }
 
 export interface RunResult {
@@ -45,6 +48,7 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  assertBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? ROOT,

@@ -4,8 +4,9 @@
  * (ANSI stripped); waits poll for text with a generous cap instead of sleeping for a fixed time.
  */
 import { stripVTControlCharacters } from 'node:util';
-import pty, { type IPty } from 'node-pty';
-import { BIN, baseEnv, ROOT } from '../e2e/spawn.js';
+import pty from 'node-pty';
+import { until } from './runs.js';
+import { assertBuilt, BIN, baseEnv, ROOT } from './spawn.js';
 
 export const KEY = {
   up: '\u001b[A',
@@ -30,39 +31,11 @@ export interface PtyRun {
   kill(): void;
 }
 
-/** How long any one expected thing may take before the test fails: a cap, not an expectation. */
-export const WAIT_CAP_MS = 45_000;
-
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | false,
-  timeoutMs = WAIT_CAP_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-export interface PtyOptions {
-  env?: Record<string, string>;
-  cwd?: string;
-  cols?: number;
-  rows?: number;
-}
-
-/**
- * The built CLI on a pseudo-terminal, as both readers (this file's text, screen.ts's emulated
- * screen) start it: an xterm-256color terminal, from the repo root, TERM set. write() and kill()
- * do nothing once it has exited.
- */
-export function spawnCliPty(
+export function spawnPty(
   args: string[],
-  options: PtyOptions = {},
-): { child: IPty; exited: Promise<PtyExit>; write(data: string): void; kill(): void; done(): boolean } {
+  options: { env?: Record<string, string>; cwd?: string; cols?: number; rows?: number } = {},
+): PtyRun {
+  assertBuilt();
   const child = pty.spawn(process.execPath, [BIN, ...args], {
     name: 'xterm-256color',
     cols: options.cols ?? 120,

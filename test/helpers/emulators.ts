@@ -1,4 +1,7 @@
-/** Emulators the spawned-CLI tests share: one per example scenario, on free loopback ports. */
+/**
+ * Emulators for the tests that spawn the CLI: on free loopback ports, in this test process so a
+ * test can read a route's weights or inject a fault while the CLI runs.
+ */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -9,6 +12,9 @@ import {
 } from '../../src/emulator/index.js';
 import type { RouteRule } from '../../src/relay/types.js';
 import { ROOT } from './spawn.js';
+
+/** The API key the spawned rollout tests share (each file may still choose its own). */
+export const E2E_KEY = 'e2e-safe-exits-key-7d41f0';
 
 export interface ExampleEmulators {
   /** examples/scenarios/healthy.yaml: a canary that should be promoted. */
@@ -43,37 +49,34 @@ export async function startExampleEmulators(apiKey: string, seed: number): Promi
   };
 }
 
-export const RELIABILITY_BASELINE = 'claude-sonnet-4-5-v1';
-export const RELIABILITY_CANARY = 'claude-sonnet-4-5-v2';
+/** Healthy versions (examples/scenarios/healthy.yaml) at 1 000 rps, seeded, on a free port. */
+export function healthyEmulator(
+  seed: number,
+  onCall?: EmulatorOptions['onCall'],
+  apiKey = E2E_KEY,
+): Promise<StartedEmulator> {
+  return startEmulator({
+    port: 0,
+    apiKey,
+    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
+    rps: 1000,
+    seed,
+    ...(onCall ? { onCall } : {}),
+  });
+}
 
 /**
- * The plan the reliability tests run: three stages, 1 s checks on error rate only. The relay URL
- * is a placeholder each test overrides with --relay-url.
+ * A healthy emulator of the test's own, closed when the test ends: for tests that run at once and
+ * inject faults or change a version's behaviour, which are the emulator's, not a route's.
  */
-export function reliabilityPlan(
-  route: string,
-  opts: { bake?: string; maxErrorRate?: string; tail?: string } = {},
-): string {
-  return `relay:
-  url: http://127.0.0.1:1/v1
-route: ${route}
-baseline:
-  version_tag: ${RELIABILITY_BASELINE}
-  model: anthropic/claude-sonnet-4-20250514
-canary:
-  version_tag: ${RELIABILITY_CANARY}
-  model: anthropic/claude-sonnet-4-20250514
-  parameters: { temperature: 0.5 }
-stages: [5, 25, 100]
-bake: ${opts.bake ?? '3s'}
-analysis:
-  interval: 1s
-  window: 3s
-  min_requests: 20
-  failure_limit: 2
-  thresholds:
-    error_rate: { max: ${opts.maxErrorRate ?? '0.05'} }
-${opts.tail ?? ''}`;
+export async function ownEmulator(
+  onTestFinished: (fn: () => Promise<void>) => void,
+  seed: number,
+  opts: { onCall?: EmulatorOptions['onCall']; apiKey?: string } = {},
+): Promise<StartedEmulator> {
+  const emulator = await healthyEmulator(seed, opts.onCall, opts.apiKey);
+  onTestFinished(() => emulator.close());
+  return emulator;
 }
 
 /** A route's weights by version tag, as the emulator holds them ({} for an unknown route). */

@@ -5,7 +5,10 @@
  * frame (the live view writes each one between the synchronized-output markers) is kept.
  */
 import xterm from '@xterm/headless';
-import { type PtyExit, spawnCliPty, until } from './pty.js';
+import pty from 'node-pty';
+import type { PtyExit } from './pty.js';
+import { until } from './runs.js';
+import { assertBuilt, BIN, baseEnv, ROOT } from './spawn.js';
 
 const FRAME_END = '\u001b[?2026l';
 
@@ -27,6 +30,7 @@ export function spawnScreen(
   args: string[],
   options: { cols: number; rows: number; env?: Record<string, string>; cwd?: string },
 ): ScreenRun {
+  assertBuilt();
   const term = new xterm.Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true });
   const { child, exited, write, kill } = spawnCliPty(args, options);
   const frames: string[][] = [];
