@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { StartedEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import {
   BASELINE,
   baseEnv,
@@ -32,18 +32,32 @@ function writePlan(route: string, spec: Partial<PlanSpec> = {}): { dir: string; 
 
 const secondLast = (text: string) => text.trimEnd().split('\n').at(-2) ?? '';
 
-let emulator: StartedEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+/** An emulator of the test's own (a scenario, a seed), closed when the test ends. */
+async function own(
+  onTestFinished: (fn: () => Promise<void>) => void,
+  scenario: 'healthy' | 'failing',
+  seed: number,
+): Promise<StartedEmulator> {
+  const em = await startEmulator({
+    port: 0,
+    apiKey: KEY,
+    scenario: `${ROOT}/examples/scenarios/${scenario}.yaml`,
+    rps: 1000,
+    seed,
+  });
+  onTestFinished(() => em.close());
+  return em;
+}
 
-describe('drift and failed rollbacks (spawned)', () => {
-  it('another client PATCHes mid-rollout: canary stops with exit 5, keeps their weights, says what changed and when', async () => {
-    const em = await startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed: 2 });
-    emulator = em;
+// Each test has its own emulator and waits on real checks and deadlines: they run at once.
+describe('drift and failed rollbacks (spawned)', { concurrent: true }, () => {
+  it('another client PATCHes mid-rollout: canary stops with exit 5, keeps their weights, says what changed and when', async ({
+    onTestFinished,
+  }) => {
+    const em = await own(onTestFinished, 'healthy', 2);
     const route = 'drift-route';
-    const { dir, file } = writePlan(route, { bake: '8s' });
+    // Stage 1 only has to pass; stage 2 bakes long enough for the other client's PATCH to land in it.
+    const { dir, file } = writePlan(route, { stages: [{ weight: 5, bake: '2s' }, 25, 100], bake: '8s' });
     let patched: Promise<Response> | undefined;
     const result = await runCli(['rollout', file, '--relay-url', em.baseUrl, '--output', 'plain'], {
       env: baseEnv({ RELAY_API_KEY: KEY }),
@@ -73,9 +87,10 @@ describe('drift and failed rollbacks (spawned)', () => {
     expect(out).not.toContain(KEY);
   });
 
-  it("the relay's own auto-rollback mid-rollout is drift: exit 5, the relay's baseline 100 % left in place", async () => {
-    const em = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 4 });
-    emulator = em;
+  it("the relay's own auto-rollback mid-rollout is drift: exit 5, the relay's baseline 100 % left in place", async ({
+    onTestFinished,
+  }) => {
+    const em = await own(onTestFinished, 'failing', 4);
     const route = 'auto-rollback-route';
     // canary's own limit is lax, so the relay's health check (5 %) acts first.
     const { dir, file } = writePlan(route, {
@@ -106,9 +121,10 @@ describe('drift and failed rollbacks (spawned)', () => {
     expect(lastLine(result.stdout)).toMatch(/next: .*canary rollback/);
   });
 
-  it('a rollback the relay keeps refusing exits 4 after its deadline, printing the curl that restores the baseline', async () => {
-    const em = await startExampleEmulator('failing', { apiKey: KEY, rps: 1000, seed: 6 });
-    emulator = em;
+  it('a rollback the relay keeps refusing exits 4 after its deadline, printing the curl that restores the baseline', async ({
+    onTestFinished,
+  }) => {
+    const em = await own(onTestFinished, 'failing', 6);
     const route = 'rollback-fails-route';
     const { dir, file } = writePlan(route, { stages: [25, 100], more: { rollback: { deadline: '3s' } } });
     let injected = false;
