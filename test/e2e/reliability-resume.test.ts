@@ -35,7 +35,8 @@ function journalRecords(dir: string, route: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l));
 }
 
-describe('resume, lock and journal (spawned)', () => {
+// Each test has its own folder and route and waits on real bakes and processes: they run at once.
+describe('resume, lock and journal (spawned)', { concurrent: true }, () => {
   let emulator: StartedEmulator;
   const env = () => baseEnv({ RELAY_API_KEY: KEY });
 
