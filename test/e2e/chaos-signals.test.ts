@@ -49,7 +49,8 @@ function random(seed: number): () => number {
   };
 }
 
-describe('chaos: signals at random points of seeded rollouts (spawned)', () => {
+// Each run is its own folder and route (the PATCHes judged are its route's): they run at once.
+describe('chaos: signals at random points of seeded rollouts (spawned)', { concurrent: true }, () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
     emulator = await healthyEmulator(7);
