@@ -33,7 +33,8 @@ function writePlan(more: PlanSpec['more'] = {}) {
   return { dir, file, route, summary };
 }
 
-describe('canary rollout on GitHub Actions (spawned)', () => {
+// Each test is its own route, folder and summary file, waiting on real bakes: they run at once.
+describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () => {
   let healthy: EmulatorHandle;
   let failing: EmulatorHandle;
   let emulators: ExampleEmulators | undefined;

@@ -71,7 +71,8 @@ describe('bad flag values are refused, naming the flag', () => {
   });
 });
 
-describe('credentials and transport (spawned)', () => {
+// Independent runs (own folders, routes and key files) that wait on the relay or its absence: at once.
+describe('credentials and transport (spawned)', { concurrent: true }, () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
     emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 1000, seed: 8 });
