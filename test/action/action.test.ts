@@ -203,7 +203,8 @@ describe('action.yml', () => {
   });
 });
 
-describe('action.yml, run like a runner runs it, against emulators', () => {
+// Each run is its own workspace, runner temp folder and route: they run at once.
+describe('action.yml, run like a runner runs it, against emulators', { concurrent: true }, () => {
   let emulators: ExampleEmulators;
   let tarball: string;
   let packDir: string;
