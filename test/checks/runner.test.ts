@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CheckRunnerOptions, createCheckRunner, tail } from '../../src/checks/runner.js';
+import { until } from '../helpers/index.js';
 
 const KEY = 'runner-secret-key-5f2e8a';
 
@@ -53,13 +54,9 @@ function gone(pid: number): boolean {
   }
 }
 
-/** Signals are delivered asynchronously: give the process a moment to act on one. */
+/** Signals are delivered asynchronously: wait for the process to act on one (capped, not timed). */
 async function eventuallyGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (gone(pid)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
+  return until(`process ${pid} to end`, () => gone(pid)).catch(() => false);
 }
 
 describe('stage check runner', () => {
@@ -126,9 +123,7 @@ describe('stage check runner', () => {
     const pending = createCheckRunner(options(dir))(
       ctx([{ name: 'slow', run: './slow.sh', timeoutMs: 60_000 }], controller.signal),
     );
-    for (let i = 0; i < 100 && !existsSync(path.join(dir, 'self.pid')); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('the check to start', () => existsSync(path.join(dir, 'self.pid')));
     controller.abort();
     const [result] = await pending;
     expect(result?.status).toBe('fail');

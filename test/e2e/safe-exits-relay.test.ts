@@ -19,6 +19,7 @@ import {
   rolloutArgs,
   runCli,
   scratch,
+  until,
   weights,
   when,
 } from '../helpers/index.js';
@@ -106,6 +107,8 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
         });
         // The signal goes once a metrics read is hanging (the emulator logs a hung call when it
         // takes it), not after a fixed delay a loaded machine could outrun.
+        const hanging = () =>
+          emulator.control.calls().some((c) => c.fault === 'hang' && c.path.startsWith('/v1/metrics'));
         void until('a hung metrics read', hanging).then(() => {
           signalledAt = Date.now();
           child.kill('SIGTERM');

@@ -143,10 +143,13 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
   it('SIGTERM while a rollback is being retried: the rollback finishes, exit 143, a terminated line', async ({
     onTestFinished,
   }) => {
-    const emulator = await ownEmulator(onTestFinished, 15);
+    /** Called after each API call the emulator answers, in this process, before it reads the next one. */
+    let afterCall: ((call: CallRecord) => void) | undefined;
+    const emulator = await ownEmulator(onTestFinished, 15, { onCall: (call) => afterCall?.(call) });
     const s = scratch('term-rollback-route', { bake: '30s' });
     emulator.control.setBehaviour(CANARY, { error_rate: 0 });
     let breakIt = true;
+    let signalled = false;
     const result = await runCli(args(emulator, s.plan), {
       env: env(),
       cwd: s.dir,

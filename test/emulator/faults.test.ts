@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallLog } from '../../src/emulator/call-log.js';
+import { until } from '../helpers/index.js';
 import { BASELINE, CANARY, type Harness, KEY, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -70,8 +71,10 @@ describe('fault injection', () => {
     });
     // Closed once the emulator holds that call (it logs a hung call when it takes it), so the
     // close is what ends it, however slowly the request arrives.
-    const hung = () => h.emulator.control.calls().filter((c) => c.fault === 'hang').length;
-    while (hung() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(
+      'the second hung call',
+      () => h.emulator.control.calls().filter((c) => c.fault === 'hang').length >= 2,
+    );
     await h.emulator.close();
     await expect(pending).rejects.toThrow();
   });
