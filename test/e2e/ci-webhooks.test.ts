@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, pipelinePlanSpec, ROOT, runCli, writePlanFile } from '../helpers/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { baseEnv, pipelinePlanSpec, runCli, startExampleEmulator, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'hook-e2e-key-3d9f1b6c8a';
 const BASE = 'claude-sonnet-4-5-v1';

@@ -10,8 +10,16 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, type RunningPrometheus, runCli, startPrometheus, waitFor } from '../helpers/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import {
+  baseEnv,
+  ROOT,
+  type RunningPrometheus,
+  runCli,
+  startExampleEmulator,
+  startPrometheus,
+  waitFor,
+} from '../helpers/index.js';
 
 const KEY = 'e2e-custom-key-5c2a9e';
 const SCORES_KEY = 'scores-secret-7d1f3b8e2a';
@@ -77,13 +85,7 @@ describe.runIf(installed)(
 
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'canary-custom-'));
-      emulator = await startEmulator({
-        port: 0,
-        apiKey: KEY,
-        scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-        rps: 2000,
-        seed: 5,
-      });
+      emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 2000, seed: 5 });
       scores = createServer((req: IncomingMessage, res) => {
         const url = new URL(req.url ?? '/', 'http://x');
         const version = url.searchParams.get('version');

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, writePlanFile } from '../helpers/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
+import { baseEnv, ROOT, startExampleEmulator, writePlanFile } from '../helpers/index.js';
 import { type PtyRun, spawnPty } from '../helpers/pty.js';
 
 const API_KEY = 'pty-eval-key-71c3e0';

@@ -11,16 +11,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
 import {
   BASELINE,
   baseEnv,
   CANARY,
   type PlanSpec,
   planYaml,
-  ROOT,
   type RunningPrometheus,
   runCli,
+  startExampleEmulator,
   startPrometheus,
   waitFor,
   weights,

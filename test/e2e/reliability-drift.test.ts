@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import {
   BASELINE,
   baseEnv,
@@ -15,9 +15,9 @@ import {
   lastLine,
   maxErrorRate,
   type PlanSpec,
-  ROOT,
   reliabilityPlanSpec,
   runCli,
+  startExampleEmulator,
   weights,
   writePlanFile,
 } from '../helpers/index.js';
@@ -38,13 +38,7 @@ async function own(
   scenario: 'healthy' | 'failing',
   seed: number,
 ): Promise<StartedEmulator> {
-  const em = await startEmulator({
-    port: 0,
-    apiKey: KEY,
-    scenario: `${ROOT}/examples/scenarios/${scenario}.yaml`,
-    rps: 1000,
-    seed,
-  });
+  const em = await startExampleEmulator(scenario, { apiKey: KEY, rps: 1000, seed });
   onTestFinished(() => em.close());
   return em;
 }

@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { StartedEmulator } from '../../src/emulator/index.js';
 import { createIo } from '../../src/io.js';
-import { BASELINE, baseEnv, CANARY, ROOT, runCli, writePlanFile } from '../helpers/index.js';
+import {
+  BASELINE,
+  baseEnv,
+  CANARY,
+  ROOT,
+  runCli,
+  startExampleEmulator,
+  writePlanFile,
+} from '../helpers/index.js';
 
 const KEY = 'e2e-input-key-c71d0a9f44';
 

@@ -7,16 +7,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
 import {
   BASELINE,
   baseEnv,
   CANARY,
   lastLine,
   type PlanSpec,
-  ROOT,
   reliabilityPlanSpec,
   runCli,
+  startExampleEmulator,
   weights,
   writePlanFile,
 } from '../helpers/index.js';

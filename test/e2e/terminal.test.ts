@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, type PlanSpec, planYaml, ROOT, until } from '../helpers/index.js';
+import type { StartedEmulator } from '../../src/emulator/index.js';
+import { baseEnv, type PlanSpec, planYaml, startExampleEmulator, until } from '../helpers/index.js';
 import { KEY, type PtyRun, spawnPty } from '../helpers/pty.js';
 
 const API_KEY = 'pty-key-4b1e8d2c9a';
@@ -44,13 +44,7 @@ interface Tui {
  */
 async function openTui(onTestFinished: (fn: () => Promise<void>) => void): Promise<Tui> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-pty-'));
-  const emulator = await startEmulator({
-    port: 0,
-    apiKey: API_KEY,
-    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-    rps: 1000,
-    seed: 11,
-  });
+  const emulator = await startExampleEmulator('healthy', { apiKey: API_KEY, rps: 1000, seed: 11 });
   let run: PtyRun | undefined;
   onTestFinished(async () => {
     run?.kill();

@@ -55,14 +55,7 @@ export function healthyEmulator(
   onCall?: EmulatorOptions['onCall'],
   apiKey = E2E_KEY,
 ): Promise<StartedEmulator> {
-  return startEmulator({
-    port: 0,
-    apiKey,
-    scenario: `${ROOT}/examples/scenarios/healthy.yaml`,
-    rps: 1000,
-    seed,
-    ...(onCall ? { onCall } : {}),
-  });
+  return startExampleEmulator('healthy', { apiKey, rps: 1000, seed, ...(onCall ? { onCall } : {}) });
 }
 
 /**
