@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import {
   baseEnv,
+  needsTool,
+  PROMETHEUS_INSTALLED,
   ROOT,
   type RunningPrometheus,
   runCli,

@@ -15,6 +15,7 @@ import {
   lastLine,
   maxErrorRate,
   type PlanSpec,
+  patchRoute,
   reliabilityPlanSpec,
   runCli,
   startExampleEmulator,

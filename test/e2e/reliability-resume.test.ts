@@ -3,8 +3,7 @@
  * promotion, a second rollout of the same route refused by the lock, `canary rollback` with no
  * arguments from the journal, and `canary history` telling it all.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
@@ -12,28 +11,16 @@ import {
   BASELINE,
   baseEnv,
   CANARY,
+  journal,
   lastLine,
-  type PlanSpec,
-  reliabilityPlanSpec,
   runCli,
+  scratch,
   startExampleEmulator,
   weights,
-  writePlanFile,
 } from '../helpers/index.js';
 import { KEY as KEYS, spawnPty } from '../helpers/pty.js';
 
 const KEY = 'e2e-reliability-key-51c9ae';
-
-function writePlan(dir: string, route: string, spec: Partial<PlanSpec> = {}): string {
-  return writePlanFile(path.join(dir, 'plan.yaml'), reliabilityPlanSpec(route, spec));
-}
-
-function journalRecords(dir: string, route: string): Record<string, unknown>[] {
-  return readFileSync(path.join(dir, '.canary', `${route}.journal.ndjson`), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-}
 
 // Each test has its own folder and route and waits on real bakes and processes: they run at once.
 describe('resume, lock and journal (spawned)', { concurrent: true }, () => {

@@ -11,6 +11,7 @@ import {
   BASELINE,
   baseEnv,
   CANARY,
+  patchRoute,
   planYaml,
   ROOT,
   type RunResult,

@@ -12,7 +12,7 @@ import type { PromptRow } from '../../src/evaluation/types.js';
 import { escapeHtml } from '../../src/report/html.js';
 import { formatValue } from '../../src/report/units.js';
 import { type Browser, CHROMIUM, launchBrowser, pixels } from '../helpers/browser.js';
-import { baseEnv, ROOT, runCli } from '../helpers/index.js';
+import { baseEnv, needsTool, ROOT, runCli } from '../helpers/index.js';
 import {
   ABORT_REASON,
   BASELINE,

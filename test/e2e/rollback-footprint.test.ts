@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import type { RouteRule } from '../../src/relay/types.js';
-import { baseEnv, ROOT, runCli, seedRoute } from '../helpers/index.js';
+import { baseEnv, patchRoute, ROOT, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'footprint-key-51e0';
 const ROUTE = 'footprint-route';

@@ -16,6 +16,7 @@ import {
   forwardTo,
   lastLine,
   type PlanSpec,
+  patchRoute,
   planInTempDir,
   planYaml,
   ROOT,

@@ -8,6 +8,7 @@
  * - emulator-process.ts: `canary emulator` as a process of its own;
  * - prometheus.ts: a real Prometheus scraping emulators;
  * - fake-relay.ts: an in-memory relay on a fake clock, for the engine's own tests;
+ * - needs-tool.ts: skip (or, under CI, fail) the tests that need prometheus or chromium;
  * - pack.ts: the package as `npm pack` makes it, for the tests that install it.
  *
  * Two helpers are entries of their own, so that only the tests that drive them load native code
@@ -17,6 +18,7 @@
 export * from './emulator-process.js';
 export * from './emulators.js';
 export * from './fake-relay.js';
+export * from './needs-tool.js';
 export * from './pack.js';
 export * from './plan.js';
 export * from './prometheus.js';

@@ -4,7 +4,7 @@
  * (ANSI stripped); waits poll for text with a generous cap instead of sleeping for a fixed time.
  */
 import { stripVTControlCharacters } from 'node:util';
-import pty from 'node-pty';
+import pty, { type IPty } from 'node-pty';
 import { until } from './runs.js';
 import { assertBuilt, BIN, baseEnv, ROOT } from './spawn.js';
 
@@ -31,10 +31,22 @@ export interface PtyRun {
   kill(): void;
 }
 
-export function spawnPty(
+export interface PtyOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  cols?: number;
+  rows?: number;
+}
+
+/**
+ * The built CLI on a pseudo-terminal, as both readers (this file's text, screen.ts's emulated
+ * screen) start it: an xterm-256color terminal, from the repo root, TERM set. write() and kill()
+ * do nothing once it has exited.
+ */
+export function spawnCliPty(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; cols?: number; rows?: number } = {},
-): PtyRun {
+  options: PtyOptions = {},
+): { child: IPty; exited: Promise<PtyExit>; write(data: string): void; kill(): void; done(): boolean } {
   assertBuilt();
   const child = pty.spawn(process.execPath, [BIN, ...args], {
     name: 'xterm-256color',

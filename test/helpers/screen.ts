@@ -5,10 +5,8 @@
  * frame (the live view writes each one between the synchronized-output markers) is kept.
  */
 import xterm from '@xterm/headless';
-import pty from 'node-pty';
-import type { PtyExit } from './pty.js';
+import { type PtyExit, spawnCliPty } from './pty.js';
 import { until } from './runs.js';
-import { assertBuilt, BIN, baseEnv, ROOT } from './spawn.js';
 
 const FRAME_END = '\u001b[?2026l';
 
@@ -30,7 +28,6 @@ export function spawnScreen(
   args: string[],
   options: { cols: number; rows: number; env?: Record<string, string>; cwd?: string },
 ): ScreenRun {
-  assertBuilt();
   const term = new xterm.Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true });
   const { child, exited, write, kill } = spawnCliPty(args, options);
   const frames: string[][] = [];
