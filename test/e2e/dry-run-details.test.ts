@@ -8,8 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writePlanFile } from '../helpers/plan.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, ROOT, runCli, writePlanFile } from '../helpers/index.js';
 
 const WORK = mkdtempSync(join(tmpdir(), 'canary-e2e-dry-'));
 const SECRET = 'scores-secret-d2a91c7e55';

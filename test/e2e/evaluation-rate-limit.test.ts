@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { writePlanFile } from '../helpers/plan.js';
-import { weights } from './fixtures.js';
-import { baseEnv, ROOT, runCli } from './spawn.js';
+import { baseEnv, ROOT, runCli, weights, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'e2e-eval-429-key-8c3d5a';
 const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-eval429-state-'));
