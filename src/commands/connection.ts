@@ -85,7 +85,9 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
     const handle = await request.startEmulator({
       port: 0,
       apiKey: key,
-      ...(emulatorConfig.scenario !== undefined ? { scenario: emulatorConfig.scenario as never } : {}),
+      // An inline scenario is the plan's JSON as written: the emulator reads it like a file.
+      ...(typeof emulatorConfig.scenario === 'string' ? { scenario: emulatorConfig.scenario } : {}),
+      ...(typeof emulatorConfig.scenario === 'object' ? { inlineScenario: emulatorConfig.scenario } : {}),
       ...(emulatorConfig.rps !== undefined ? { rps: emulatorConfig.rps } : {}),
       ...(emulatorConfig.seed !== undefined ? { seed: emulatorConfig.seed } : {}),
     });

@@ -9,7 +9,6 @@
  * a little differently, so the agreement between two good versions is high but not 1.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 
 export const ANSWER_STYLES = ['normal', 'terse', 'verbose'] as const;
 
@@ -38,25 +37,6 @@ export const DEFAULT_ANSWERS: Readonly<AnswerBehaviour> = Object.freeze({
   ms_per_token: 0.5,
   error_rate: 0,
   rate_limit_rate: 0,
-});
-
-const share = (name: string) =>
-  z.number().min(0, `${name} must be between 0 and 1`).max(1, `${name} must be between 0 and 1`);
-
-export const answersSchema = z.strictObject({
-  style: z.enum(ANSWER_STYLES).optional(),
-  refusal_rate: share('refusal_rate').optional(),
-  expectation_failure_rate: share('expectation_failure_rate').optional(),
-  ttft_ms: z.number().min(0).max(60_000, 'ttft_ms must be at most 60000').optional(),
-  ms_per_token: z.number().min(0).max(1_000, 'ms_per_token must be at most 1000').optional(),
-  error_rate: share('error_rate').optional(),
-  rate_limit_rate: share('rate_limit_rate').optional(),
-});
-
-/** `data_plane:` at the top of a scenario: how the emulator treats the X-Relay-Version pin. */
-export const dataPlaneSchema = z.strictObject({
-  /** honour (default); ignore: serve by the route's weights and say so; no_header: honour, send no header. */
-  pinning: z.enum(['honour', 'ignore', 'no_header']).optional(),
 });
 
 /** A deterministic number in [0, 1) for these parts. */

@@ -1,45 +1,59 @@
-import { z } from 'zod';
+import { isMap } from 'yaml';
+import { type Entry, type PlanReader, readJsonValue } from '../plan/reader.js';
 import { validation } from './api-error.js';
 import { FAULT_MODES, type Fault } from './types.js';
 
-export const faultSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    count: z.number().int().min(1).max(1_000_000).default(1),
-    retry_after_seconds: z.number().int().min(0).max(86_400).optional(),
-    status: z.number().int().min(300).max(599).optional(),
-    path_prefix: z.string().startsWith('/').optional(),
-    method: z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']).optional(),
-  })
-  .refine((f) => f.status === undefined || (f.mode === 'redirect') === f.status < 400, {
-    message: 'status must be 3xx for redirect and 5xx for server_error',
-    path: ['status'],
-  })
-  .refine((f) => f.status === undefined || f.status < 400 || f.status >= 500, {
-    message: 'status must be 3xx or 5xx',
-    path: ['status'],
-  });
+const FAULT_KEYS = ['mode', 'count', 'retry_after_seconds', 'status', 'path_prefix', 'method'] as const;
+const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
+
+const whole = (min: number, max: number) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
+
+/** A fault as POST /_emulator/faults takes it, read with the plan's walker. */
+function readFault(r: PlanReader, root: Entry): Fault | undefined {
+  if (!isMap(root.value)) {
+    r.problem(root, 'expected a fault like {"mode": "server_error", "count": 2}');
+    return undefined;
+  }
+  const fields = r.mapping(root, FAULT_KEYS);
+  const mode = r.oneOf(r.required(fields, 'mode'), FAULT_MODES);
+  const count = r.number(
+    r.optional(fields, 'count'),
+    'a whole number from 1 to 1000000',
+    whole(1, 1_000_000),
+  );
+  const retryAfter = r.number(
+    r.optional(fields, 'retry_after_seconds'),
+    'a whole number of seconds from 0 to 86400',
+    whole(0, 86_400),
+  );
+  const statusEntry = r.optional(fields, 'status');
+  const status = r.number(statusEntry, 'an HTTP status from 300 to 599', whole(300, 599));
+  const prefixEntry = r.optional(fields, 'path_prefix');
+  const prefix = r.string(prefixEntry, "a path starting with '/'");
+  if (prefixEntry && prefix !== undefined && !prefix.startsWith('/'))
+    r.fail(prefixEntry, "a path starting with '/'");
+  const method = r.oneOf(r.optional(fields, 'method'), METHODS);
+  if (statusEntry && status !== undefined && mode !== undefined) {
+    if (status >= 400 && status < 500) r.problem(statusEntry, 'status must be 3xx or 5xx');
+    else if ((mode === 'redirect') !== status < 400) {
+      r.problem(statusEntry, 'status must be 3xx for redirect and 5xx for server_error');
+    }
+  }
+  if (mode === undefined) return undefined;
+  const fault: Fault = { mode, count: count ?? 1 };
+  if (retryAfter !== undefined) fault.retry_after_seconds = retryAfter;
+  if (status !== undefined) fault.status = status;
+  if (prefix !== undefined) fault.path_prefix = prefix;
+  if (method !== undefined) fault.method = method;
+  return fault;
+}
 
 /** Validates a fault from JSON; a bad one is a 422 naming the field. */
 export function parseFault(body: unknown): Fault {
-  const result = faultSchema.safeParse(body);
-  if (result.success) {
-    const fault: Fault = { mode: result.data.mode, count: result.data.count };
-    if (result.data.retry_after_seconds !== undefined)
-      fault.retry_after_seconds = result.data.retry_after_seconds;
-    if (result.data.status !== undefined) fault.status = result.data.status;
-    if (result.data.path_prefix !== undefined) fault.path_prefix = result.data.path_prefix;
-    if (result.data.method !== undefined) fault.method = result.data.method;
-    return fault;
-  }
-  const issue = result.error.issues[0];
-  const field =
-    issue?.code === 'unrecognized_keys'
-      ? issue.keys[0]
-      : issue?.path[0] === undefined
-        ? undefined
-        : String(issue.path[0]);
-  throw validation(field, `${field ?? 'body'}: ${issue?.message ?? 'invalid fault'}`);
+  const read = readJsonValue('fault', body, readFault);
+  if (read.ok) return read.value;
+  const problem = read.problems[0];
+  throw validation(problem?.path || undefined, problem?.message ?? 'invalid fault');
 }
 
 /** Faults waiting to answer the next matching API calls, first injected first used. */

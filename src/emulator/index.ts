@@ -7,11 +7,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
+import type { JsonValue } from '../relay/types.js';
 import { CallLog } from './call-log.js';
 import { ChatCompletions } from './chat.js';
 import { FaultQueue } from './faults.js';
 import { RelayState } from './relay-state.js';
-import { BehaviourBook, loadScenario, partialBehaviourSchema, rpsSchedule } from './scenario.js';
+import { BehaviourBook, loadScenario, parseBehaviour, parseScenario, rpsSchedule } from './scenario.js';
 import { createRequestListener } from './server.js';
 import { TrafficSimulation } from './simulation.js';
 import type { CallRecord, EmulatorControl, EmulatorHandle, Scenario } from './types.js';
@@ -30,6 +31,8 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** A scenario, or the path of a scenario YAML file. */
   scenario?: Scenario | string;
+  /** A plan's inline `emulator.scenario` as written: read and checked like a scenario file. */
+  inlineScenario?: { [key: string]: JsonValue };
   /** Simulated requests per second on each route; default: the scenario's, else 200. */
   rps?: number;
   /** Default: the scenario's, else random (see `EmulatorHandle.seed`). */
@@ -51,7 +54,11 @@ function formatHost(host: string): string {
 export async function startEmulator(options: EmulatorOptions): Promise<StartedEmulator> {
   const clock = options.clock ?? systemClock;
   const scenario: Scenario =
-    typeof options.scenario === 'string' ? await loadScenario(options.scenario) : (options.scenario ?? {});
+    options.inlineScenario !== undefined
+      ? parseScenario(JSON.stringify(options.inlineScenario), 'emulator.scenario')
+      : typeof options.scenario === 'string'
+        ? await loadScenario(options.scenario)
+        : (options.scenario ?? {});
   const rps = options.rps ?? scenario.rps ?? DEFAULT_RPS;
   if (!(rps > 0) || !Number.isFinite(rps)) throw new UsageError(`--rps must be a number above 0, got ${rps}`);
   const seed = options.seed ?? scenario.seed ?? randomInt(1, 2 ** 31 - 1);
@@ -109,7 +116,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
 
   const control: EmulatorControl = {
     setBehaviour(tag, behaviour) {
-      const checked = partialBehaviourSchema.parse(behaviour);
+      const checked = parseBehaviour(behaviour);
       simulation.advanceTag(tag, clock.now());
       behaviours.override(tag, checked);
       return behaviours.resolve(tag, 100, clock.now());

@@ -1,273 +1,42 @@
 /**
  * Scenario files: per-version behaviour of the simulated traffic and how it changes with the
- * version's weight or with time. Every problem is reported with file:line:column, as for plans.
+ * version's weight or with time. They are read like plans: the same hardened YAML reader and the
+ * same walker (./scenario-schema.ts), so every problem is reported with file:line:column.
  */
 import { readFile } from 'node:fs/promises';
-import parseDuration from 'parse-duration';
-import { isMap, isNode, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { z } from 'zod';
 import { PlanError, type PlanProblem } from '../errors.js';
-import { VERSION_TAG_PATTERN } from '../relay/types.js';
-import { answersSchema, dataPlaneSchema } from './answers.js';
-import {
-  type Behaviour,
-  type BehaviourChange,
-  DEFAULT_BEHAVIOUR,
-  type Scenario,
-  type VersionScenario,
-} from './types.js';
+import { PlanReader, readJsonValue, rootEntry } from '../plan/reader.js';
+import { SourceFile } from '../plan/yaml-source.js';
+import { validation } from './api-error.js';
+import { readPartialBehaviour, readScenario } from './scenario-schema.js';
+import { type Behaviour, type BehaviourChange, DEFAULT_BEHAVIOUR, type Scenario } from './types.js';
 
 const BEHAVIOUR_KEYS = ['error_rate', 'latency_p50_ms', 'latency_p99_ms', 'cost_per_token'] as const;
-
-const behaviourFields = {
-  error_rate: z
-    .number()
-    .min(0, 'error_rate must be between 0 and 1')
-    .max(1, 'error_rate must be between 0 and 1'),
-  latency_p50_ms: z.number().positive('latency_p50_ms must be above 0'),
-  latency_p99_ms: z.number().positive('latency_p99_ms must be above 0'),
-  cost_per_token: z.number().min(0, 'cost_per_token must be 0 or more'),
-};
-
-function checkPercentiles(value: Partial<Behaviour>, ctx: z.RefinementCtx): void {
-  if (
-    value.latency_p50_ms !== undefined &&
-    value.latency_p99_ms !== undefined &&
-    value.latency_p99_ms < value.latency_p50_ms
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['latency_p99_ms'],
-      message: `latency_p99_ms (${value.latency_p99_ms}) must be at least latency_p50_ms (${value.latency_p50_ms})`,
-    });
-  }
-}
-
-/** A partial behaviour, as `PUT /_emulator/versions/{tag}/behaviour` and `set:` take it. */
-export const partialBehaviourSchema = z
-  .strictObject({
-    error_rate: behaviourFields.error_rate.optional(),
-    latency_p50_ms: behaviourFields.latency_p50_ms.optional(),
-    latency_p99_ms: behaviourFields.latency_p99_ms.optional(),
-    cost_per_token: behaviourFields.cost_per_token.optional(),
-  })
-  .superRefine(checkPercentiles);
-
-const durationSchema = z.string().transform((text, ctx) => {
-  // parse-duration reads a bare number as milliseconds, which is never what a scenario means.
-  const ms = /[a-z]/i.test(text) ? parseDuration(text) : null;
-  if (ms === null || !(ms >= 0)) {
-    ctx.addIssue({ code: 'custom', message: `'${text}' is not a duration; write e.g. 90s, 10m or 1h30m` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const whenSchema = z
-  .strictObject({
-    weight_at_least: z.number().min(0).max(100).optional(),
-    after: durationSchema.optional(),
-    between: z.tuple([durationSchema, durationSchema]).optional(),
-    every: durationSchema.optional(),
-    for: durationSchema.optional(),
-  })
-  .superRefine((when, ctx) => {
-    const any = ['weight_at_least', 'after', 'between', 'every'].some(
-      (k) => when[k as keyof typeof when] !== undefined,
-    );
-    if (!any) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'when needs weight_at_least (percent), after (a duration), between ([from, until]) or every with for (periodic bursts)',
-      });
-    }
-    if (when.between && !(when.between[1] > when.between[0])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['between'],
-        message: 'between: the second time must be after the first',
-      });
-    }
-    if ((when.every === undefined) !== (when.for === undefined)) {
-      const [has, lacks] = when.every === undefined ? ['for', 'every'] : ['every', 'for'];
-      ctx.addIssue({
-        code: 'custom',
-        path: [has],
-        message: `${has} needs ${lacks}: e.g. { every: 2m, for: 10s } is a 10 s burst every 2 minutes`,
-      });
-    } else if (
-      when.every !== undefined &&
-      when.for !== undefined &&
-      !(when.every > 0 && when.for < when.every)
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['for'],
-        message: 'for must be shorter than every (and every above 0)',
-      });
-    }
-  });
-
-const changeSchema = z.strictObject({ when: whenSchema, set: partialBehaviourSchema });
-
-const versionSchema = z
-  .strictObject({
-    error_rate: behaviourFields.error_rate.optional(),
-    latency_p50_ms: behaviourFields.latency_p50_ms.optional(),
-    latency_p99_ms: behaviourFields.latency_p99_ms.optional(),
-    cost_per_token: behaviourFields.cost_per_token.optional(),
-    changes: z.array(changeSchema).optional(),
-    answers: answersSchema.optional(),
-  })
-  .superRefine(checkPercentiles);
-
-const rpsSchema = z.number().positive('rps must be above 0').max(1_000_000, 'rps must be at most 1000000');
-
-const scenarioSchema = z.strictObject({
-  rps: rpsSchema.optional(),
-  rps_changes: z
-    .array(z.strictObject({ after: durationSchema, rps: rpsSchema }))
-    .optional()
-    .superRefine((changes, ctx) => {
-      for (let i = 1; i < (changes?.length ?? 0); i++) {
-        if (!((changes?.[i]?.after ?? 0) > (changes?.[i - 1]?.after ?? 0))) {
-          ctx.addIssue({ code: 'custom', path: [i, 'after'], message: 'rps_changes must be in time order' });
-        }
-      }
-    }),
-  all_versions: z.strictObject({ changes: z.array(changeSchema) }).optional(),
-  seed: z.number().int('seed must be a whole number').optional(),
-  default: partialBehaviourSchema.optional(),
-  answers: answersSchema.optional(),
-  data_plane: dataPlaneSchema.optional(),
-  versions: z
-    .record(
-      z.string().regex(VERSION_TAG_PATTERN, 'version tags are lowercase letters, digits and -, at most 64'),
-      versionSchema,
-    )
-    .optional(),
-});
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function normaliseChange(change: z.infer<typeof changeSchema>): BehaviourChange {
-  const when: BehaviourChange['when'] = {};
-  const w = change.when;
-  if (w.weight_at_least !== undefined) when.weight_at_least = w.weight_at_least;
-  if (w.after !== undefined) when.after_ms = w.after;
-  if (w.between !== undefined) when.between_ms = [w.between[0], w.between[1]];
-  if (w.every !== undefined && w.for !== undefined) {
-    when.every_ms = w.every;
-    when.for_ms = w.for;
-  }
-  return { when, set: definedOnly(change.set) };
-}
-
-function normalise(parsed: z.infer<typeof scenarioSchema>): Scenario {
-  const scenario: Scenario = {};
-  if (parsed.rps !== undefined) scenario.rps = parsed.rps;
-  if (parsed.seed !== undefined) scenario.seed = parsed.seed;
-  if (parsed.default) scenario.default = definedOnly(parsed.default);
-  if (parsed.all_versions)
-    scenario.all_versions = { changes: parsed.all_versions.changes.map(normaliseChange) };
-  if (parsed.rps_changes)
-    scenario.rps_changes = parsed.rps_changes.map((c) => ({ after_ms: c.after, rps: c.rps }));
-  if (parsed.answers) scenario.answers = definedOnly(parsed.answers);
-  if (parsed.data_plane) scenario.data_plane = definedOnly(parsed.data_plane);
-  if (parsed.versions) {
-    scenario.versions = {};
-    for (const [tag, version] of Object.entries(parsed.versions)) {
-      const { changes, ...behaviour } = version;
-      const normalised: VersionScenario = definedOnly(behaviour);
-      if (changes) normalised.changes = changes.map(normaliseChange);
-      scenario.versions[tag] = normalised;
-    }
+/** Parses scenario YAML; throws PlanError listing every problem with its position. */
+export function parseScenario(text: string, file: string): Scenario {
+  const src = new SourceFile(file, text, 'scenario');
+  const scenario = src.parse() ? readScenario(new PlanReader(src), rootEntry(src)) : undefined;
+  if (scenario === undefined || src.problems.length > 0) {
+    const problems: PlanProblem[] = [...src.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new PlanError(problems);
   }
   return scenario;
 }
 
-function position(lineCounter: LineCounter, offset: number): { line: number; column: number } {
-  const pos = lineCounter.linePos(offset);
-  return { line: pos.line, column: pos.col };
-}
-
-/** The node nearest to `path` that exists (a missing key points at its parent). */
-function nodeAt(doc: ReturnType<typeof parseDocument>, path: PropertyKey[]): Node | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
-    if (isNode(node)) return node;
-  }
-  return undefined;
-}
-
-function keyNode(node: Node | undefined, key: string): Node | undefined {
-  if (!isMap(node)) return undefined;
-  for (const pair of node.items) {
-    if (isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
-  }
-  return undefined;
-}
-
-/** Parses scenario YAML; throws PlanError listing every problem with its position. */
-export function parseScenario(text: string, file: string): Scenario {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new PlanError(
-      doc.errors.map((error) => ({
-        file,
-        line: error.linePos?.[0].line ?? 1,
-        column: error.linePos?.[0].col ?? 1,
-        path: '',
-        message: error.message.split('\n')[0] ?? error.message,
-      })),
-    );
-  }
-  const data = doc.toJS() ?? {};
-  const result = scenarioSchema.safeParse(data);
-  if (result.success) return normalise(result.data);
-
-  const problems: PlanProblem[] = [];
-  for (const issue of result.error.issues) {
-    const path = issue.path;
-    if (issue.code === 'invalid_key') {
-      // A bad map key: point at the key itself, with the key schema's own message.
-      const key = String(path[path.length - 1]);
-      const node = keyNode(nodeAt(doc, path.slice(0, -1)), key);
-      const { line, column } = node?.range ? position(lineCounter, node.range[0]) : { line: 1, column: 1 };
-      const message = issue.issues[0]?.message ?? issue.message;
-      problems.push({
-        file,
-        line,
-        column,
-        path: path.map(String).join('.'),
-        message: `'${key}': ${message}`,
-      });
-      continue;
-    }
-    const parent = nodeAt(doc, path);
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    for (const key of keys) {
-      const node = key === undefined ? parent : (keyNode(parent, key) ?? parent);
-      const { line, column } = node?.range ? position(lineCounter, node.range[0]) : { line: 1, column: 1 };
-      const dotted = [...path, ...(key === undefined ? [] : [key])].map(String).join('.');
-      const missing = issue.code === 'invalid_type' && path.length > 0 && !doc.hasIn(path as unknown[]);
-      const message =
-        issue.code === 'unrecognized_keys'
-          ? `unknown key '${key}'${path.length ? ` in ${path.map(String).join('.')}` : ''}`
-          : missing
-            ? `${dotted} is required`
-            : issue.message.startsWith(`${String(path[path.length - 1])} `)
-              ? `${[...path.slice(0, -1).map(String), issue.message].join('.')}`
-              : `${dotted ? `${dotted}: ` : ''}${issue.message}`;
-      problems.push({ file, line, column, path: dotted, message });
-    }
-  }
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  throw new PlanError(problems);
+/**
+ * A partial behaviour from JSON (PUT /_emulator/versions/{tag}/behaviour, or the control API),
+ * checked like `set:` in a scenario; a bad one is a 422 naming the field.
+ */
+export function parseBehaviour(body: unknown): Partial<Behaviour> {
+  const read = readJsonValue('behaviour', body, readPartialBehaviour);
+  if (read.ok) return read.value;
+  const problem = read.problems[0];
+  throw validation(problem?.path || undefined, problem?.message ?? 'invalid behaviour');
 }
 
 export async function loadScenario(file: string): Promise<Scenario> {

@@ -12,7 +12,7 @@ import { type CallLog, loggedBody } from './call-log.js';
 import type { ChatCompletions, ChatReply } from './chat.js';
 import type { FaultQueue } from './faults.js';
 import { isoTime, type RelayState } from './relay-state.js';
-import { type BehaviourBook, partialBehaviourSchema } from './scenario.js';
+import { type BehaviourBook, parseBehaviour } from './scenario.js';
 import type { TrafficSimulation } from './simulation.js';
 import type { CallRecord, Fault } from './types.js';
 
@@ -208,14 +208,9 @@ const ROUTES: RouteEntry[] = [
     handler: (req, deps) => {
       const tag = req.params[0] ?? '';
       if (!VERSION_TAG_PATTERN.test(tag)) throw validation('version_tag', `'${tag}' is not a version tag`);
-      const result = partialBehaviourSchema.safeParse(req.body);
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const field = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path.map(String).join('.');
-        throw validation(field || undefined, issue?.message ?? 'invalid behaviour');
-      }
+      const behaviour = parseBehaviour(req.body);
       deps.simulation.advanceTag(tag, deps.clock.now());
-      deps.behaviours.override(tag, result.data);
+      deps.behaviours.override(tag, behaviour);
       return ok({ version_tag: tag, behaviour: deps.behaviours.resolve(tag, 100, deps.clock.now()) });
     },
   },

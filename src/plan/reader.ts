@@ -1,21 +1,23 @@
 /**
- * The walker every YAML file canary reads goes through: it reads values from the node tree of a
- * hardened SourceFile (src/plan/yaml-source.ts), reports every problem at the node that causes it
- * (file:line:column and what was expected), and keeps going, so one run lists all of them.
+ * The one way canary validates what a person writes: plans, scenario files and the emulator's
+ * JSON request bodies. It reads values from the node tree of a hardened SourceFile
+ * (src/plan/yaml-source.ts), reports every problem at the node that causes it (file:line:column
+ * and what was expected), and keeps going, so one run lists all of them.
  *
  * Why a walker over yaml nodes and not a schema library: a library's issues carry a path, which
- * can be mapped back to a node (src/emulator/scenario.ts did that with zod), but the messages are
- * then the library's, rewritten after the fact; and zod or valibot skip refinements on an object
- * once any of its fields fails, which would hide the cross-field problems (weights out of order,
- * window < interval) behind the first typo. Here each check says what it expected, where, and
- * the did-you-mean for a misspelt key; the start-up cost is only the yaml parser already loaded.
+ * can be mapped back to a node (scenarios were read with zod that way until issue 16), but the
+ * messages are then the library's, rewritten after the fact; and zod or valibot skip refinements
+ * on an object once any of its fields fails, which would hide the cross-field problems (weights
+ * out of order, window < interval) behind the first typo. Here each check says what it expected,
+ * where, with a did-you-mean for a misspelt key, and costs no start-up beyond the yaml parser.
  */
 import { homedir } from 'node:os';
 import { closest, distance } from 'fastest-levenshtein';
 import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
+import type { PlanProblem } from '../errors.js';
 import type { JsonValue } from '../relay/types.js';
 import { parseDuration } from './duration.js';
-import type { SourceFile, ValueNode } from './yaml-source.js';
+import { SourceFile, type ValueNode } from './yaml-source.js';
 
 export const SECRET_MESSAGE =
   'the API key never goes in a plan: set RELAY_API_KEY (or relay.api_key_env) or relay.api_key_file';
@@ -209,6 +211,16 @@ export class PlanReader {
     return this.fail(entry, expectation);
   }
 
+  /** A value that must be one of a few words. */
+  oneOf<T extends string>(entry: Entry | undefined, words: readonly T[]): T | undefined {
+    if (entry === undefined) return undefined;
+    const v = entry.value;
+    if (isScalar(v) && typeof v.value === 'string' && (words as readonly string[]).includes(v.value)) {
+      return v.value as T;
+    }
+    return this.fail(entry, `one of ${words.join(', ')}`);
+  }
+
   boolean(entry: Entry | undefined): boolean | undefined {
     if (entry === undefined) return undefined;
     const v = entry.value;
@@ -265,4 +277,31 @@ export function checkRelayUrl(text: string): 'ok' | 'bad' | 'credentials' {
   if (parsed.hostname === '') return 'bad';
   if (parsed.username !== '' || parsed.password !== '') return 'credentials';
   return 'ok';
+}
+
+/** The document's root as an entry (path ''), for a reader to start from. */
+export function rootEntry(src: SourceFile): Entry {
+  const node = src.doc?.contents;
+  return { path: '', keyNode: undefined, node, value: src.resolve(node, '') };
+}
+
+/**
+ * The walker over a value that came as JSON rather than from a file (an emulator request body):
+ * the same checks and messages, problems naming the key path (there is no line to name).
+ */
+export function readJsonValue<T>(
+  label: string,
+  value: unknown,
+  read: (r: PlanReader, root: Entry) => T | undefined,
+): { ok: true; value: T } | { ok: false; problems: PlanProblem[] } {
+  const src = SourceFile.fromValue(label, value);
+  const out = read(new PlanReader(src), rootEntry(src));
+  if (out === undefined || src.problems.length > 0) {
+    const problems =
+      src.problems.length > 0
+        ? src.problems
+        : [{ file: label, line: 1, column: 1, path: '', message: `invalid ${label}` }];
+    return { ok: false, problems };
+  }
+  return { ok: true, value: out };
 }

@@ -17,6 +17,7 @@ import {
   isNull,
   optionalMapping,
   PlanReader,
+  rootEntry,
   SECRET_MESSAGE,
   show,
 } from './reader.js';
@@ -40,12 +41,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   if (doc === undefined) return undefined;
   const r = new PlanReader(src);
   const baseDir = dirname(options.absoluteFile);
-  const root: Entry = {
-    path: '',
-    keyNode: undefined,
-    node: doc.contents,
-    value: src.resolve(doc.contents, ''),
-  };
+  const root = rootEntry(src);
   if (isNull(root.value)) {
     src.problemAt(
       0,

@@ -1,11 +1,11 @@
 /**
- * YAML with positions, hardened for hostile input. Plans (and scenarios) are parsed here into a
- * `yaml` Document whose nodes keep their source ranges, so every problem can name the exact
- * line and column. Nothing here throws for bad input: problems are collected and returned.
+ * YAML with positions, hardened for hostile input. Every YAML file canary reads (plans,
+ * scenarios) is parsed here into a `yaml` Document whose nodes keep their source ranges, so every
+ * problem can name the exact line and column. Nothing here throws for bad input: problems are collected and returned.
  */
 import {
   type Alias,
-  type Document,
+  Document,
   isAlias,
   isMap,
   isScalar,
@@ -30,8 +30,8 @@ export const MAX_SOURCE_BYTES = 1024 * 1024;
 const MAX_FLOW_DEPTH = 64;
 const MAX_BLOCK_INDENT = 256;
 /**
- * Nodes a file may expand to when free-form values are converted and aliases followed: a plan
- * needs a few hundred, an alias bomb billions (the same defence as yaml's maxAliasCount).
+ * Values a reader may visit in one file, aliases followed (each visit of an aliased node counts
+ * again): a plan needs a few hundred, an alias bomb billions (the defence of yaml's maxAliasCount).
  */
 const MAX_EXPANDED_NODES = 100_000;
 const MAX_JSON_DEPTH = 64;
@@ -47,24 +47,38 @@ export class SourceFile {
   private expandedNodes = 0;
   private aliasesFollowed = 0;
   private budgetReported = false;
+  private silenced = false;
   doc: Document.Parsed | undefined;
 
   constructor(
     /** The file name as problems should show it. */
     readonly file: string,
     readonly text: string,
+    /** What the file is, for the messages that refuse it whole ("the file nests too deeply to be a plan"). */
+    readonly kind: string = 'plan',
   ) {}
+
+  /**
+   * A source over a value that came as JSON, not from a file (an emulator request body), so the
+   * same walker reads it. It has no text: problems name the key path, at 1:1.
+   */
+  static fromValue(file: string, value: unknown): SourceFile {
+    const src = new SourceFile(file, '', 'value');
+    // Values from JSON.parse share no objects; code passing one twice must not get YAML aliases.
+    src.doc = new Document(value, { aliasDuplicateObjects: false }) as unknown as Document.Parsed;
+    return src;
+  }
 
   /** Parses the text; false when it is not usable YAML (problems say why). */
   parse(): boolean {
     const size = Buffer.byteLength(this.text, 'utf8');
     if (size > MAX_SOURCE_BYTES) {
-      this.problemAt(0, '', `the file is ${formatBytes(size)}; plans are limited to 1 MiB`);
+      this.problemAt(0, '', `the file is ${formatBytes(size)}; ${this.kind}s are limited to 1 MiB`);
       return false;
     }
     const tooDeep = findExcessiveNesting(this.text);
     if (tooDeep !== undefined) {
-      this.problemAt(tooDeep, '', 'the file nests too deeply to be a plan');
+      this.problemAt(tooDeep, '', `the file nests too deeply to be a ${this.kind}`);
       return false;
     }
     const doc = parseDocument(this.text, {
@@ -75,7 +89,7 @@ export class SourceFile {
     });
     this.linesCounted = true;
     for (const issue of [...doc.errors, ...doc.warnings]) {
-      this.problemAt(issue.pos[0], '', yamlMessage(issue.code, issue.message));
+      this.problemAt(issue.pos[0], '', yamlMessage(issue.code, issue.message, this.kind));
     }
     if (this.problems.length > 0) return false;
     this.doc = doc;
@@ -84,6 +98,8 @@ export class SourceFile {
   }
 
   problemAt(offset: number, path: string, message: string): void {
+    // Once the budget is spent, whatever the walk meets next is fallout of that one problem.
+    if (this.silenced) return;
     const at = Math.max(0, Math.min(offset, this.text.length));
     // Before parsing (file refused up front) the line counter knows no lines yet.
     const { line, col } = this.linesCounted ? this.lineCounter.linePos(at) : positionIn(this.text, at);
@@ -121,8 +137,10 @@ export class SourceFile {
       if (!this.spend(current, path) || hops > 100) return undefined;
       current = this.anchorFor(current);
     }
-    if (isScalar(current) || isMap(current) || isSeq(current)) return current as ValueNode;
-    return undefined;
+    if (!(isScalar(current) || isMap(current) || isSeq(current))) return undefined;
+    // Every value a reader visits counts, not only aliases: `changes: *c` under each of 1,000
+    // versions walks c's literal items 1,000 times, an alias bomb made of one alias per level.
+    return this.spend(current, path) ? (current as ValueNode) : undefined;
   }
 
   /**
@@ -132,7 +150,6 @@ export class SourceFile {
   toJson(node: unknown, path: string, depth = 0): JsonValue | undefined {
     const resolved = this.resolve(node, path);
     if (resolved === undefined) return undefined;
-    if (!this.spend(resolved, path)) return undefined;
     if (depth > MAX_JSON_DEPTH) {
       this.problem(resolved, path, `${path}: nests deeper than ${MAX_JSON_DEPTH} levels`);
       return undefined;
@@ -182,6 +199,7 @@ export class SourceFile {
           ? 'YAML aliases expand too far (refusing a possible alias bomb)'
           : `the file holds more than ${MAX_EXPANDED_NODES} values`,
       );
+      this.silenced = true;
     }
     return false;
   }
@@ -263,9 +281,9 @@ function positionIn(text: string, offset: number): { line: number; col: number }
   return { line, col: offset - lineStart + 1 };
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, kind: string): string {
   if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
-  if (code === 'MULTIPLE_DOCS') return 'a plan is one YAML document; remove the extra `---` documents';
+  if (code === 'MULTIPLE_DOCS') return `a ${kind} is one YAML document; remove the extra \`---\` documents`;
   return `YAML: ${message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`;
 }
 

@@ -4,8 +4,7 @@
  * would make canary act on garbage: a route without rules, a weight that is not a number.
  *
  * Written with valibot: its schemas are plain objects, so building one costs next to nothing.
- * zod (still used for the emulator's scenario files) builds classes with their whole method
- * surface: zod/mini cost `canary rollback` about 6 ms of start-up to build and run the two
+ * zod builds classes with their whole method surface: zod/mini cost `canary rollback` about 6 ms of start-up to build and run the two
  * schemas it needs. Each schema is still built on first use.
  */
 import {

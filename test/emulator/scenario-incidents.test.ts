@@ -113,12 +113,12 @@ describe('incident scenarios', () => {
       '  extra: 1', //                                    12
     ].join('\n');
     expect(problems(text)).toEqual([
-      '3:13 rps_changes.1.after: rps_changes must be in time order',
-      '3:22 rps_changes.1.rps must be above 0',
-      '6:23 all_versions.changes.0.when.between: between: the second time must be after the first',
-      '8:21 all_versions.changes.1.when.every needs for: e.g. { every: 2m, for: 10s } is a 10 s burst every 2 minutes',
-      '10:30 all_versions.changes.2.when.for must be shorter than every (and every above 0)',
-      "12:3 unknown key 'extra' in all_versions",
+      '3:13 rps_changes[1].after: rps_changes must be in time order, but 1m follows 2m',
+      '3:22 rps_changes[1].rps: expected a number of requests per second above 0 and at most 1000000, got 0',
+      '6:23 all_versions.changes[0].when.between: the second time must be after the first',
+      '8:14 all_versions.changes[1].when.every needs for: e.g. { every: 2m, for: 10s } is a 10 s burst every 2 minutes',
+      '10:30 all_versions.changes[2].when.for: a burst must be shorter than its period, but for is 2m and every 1m',
+      "12:3 unknown key 'extra' in all_versions; expected one of changes",
     ]);
   });
 });

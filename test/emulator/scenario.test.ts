@@ -41,14 +41,14 @@ describe('scenario files', () => {
       '        set: {latency_p99_ms: 10, latency_p50_ms: 20}', // 12
     ].join('\n');
     expect(problems(text)).toEqual([
-      '1:6 rps | rps must be above 0',
-      "2:1 colour | unknown key 'colour'",
-      "4:3 versions.Bad_Tag | 'Bad_Tag': version tags are lowercase letters, digits and -, at most 64",
-      '6:17 versions.good-tag.error_rate | versions.good-tag.error_rate must be between 0 and 1',
-      "8:23 versions.good-tag.changes.0.when.after | versions.good-tag.changes.0.when.after: 'soon' is not a duration; write e.g. 90s, 10m or 1h30m",
-      '10:9 versions.good-tag.changes.1.when | versions.good-tag.changes.1.when is required',
-      '11:15 versions.good-tag.changes.2.when | versions.good-tag.changes.2.when needs weight_at_least (percent), after (a duration), between ([from, until]) or every with for (periodic bursts)',
-      '12:31 versions.good-tag.changes.2.set.latency_p99_ms | versions.good-tag.changes.2.set.latency_p99_ms (10) must be at least latency_p50_ms (20)',
+      '1:6 rps | rps: expected a number of requests per second above 0 and at most 1000000, got -5',
+      "2:1 colour | unknown key 'colour' at the top level; expected one of rps, rps_changes, all_versions, seed, default, answers, data_plane, versions",
+      "4:3 versions.Bad_Tag | versions: expected a version tag of lowercase letters, digits and '-' (1-64 characters), got 'Bad_Tag'",
+      '6:17 versions.good-tag.error_rate | versions.good-tag.error_rate: expected a number between 0 and 1, got 1.5',
+      "8:23 versions.good-tag.changes[0].when.after | versions.good-tag.changes[0].when.after: expected a duration like 30s, 10m or 1h30m, got 'soon'",
+      "10:9 versions.good-tag.changes[1].when | missing required key 'when' in versions.good-tag.changes[1]",
+      '11:15 versions.good-tag.changes[2].when | versions.good-tag.changes[2].when: needs weight_at_least (percent), after (a duration), between ([from, until]) or every with for (periodic bursts)',
+      '12:31 versions.good-tag.changes[2].set.latency_p99_ms | versions.good-tag.changes[2].set.latency_p99_ms: expected at least latency_p50_ms (20), got 10',
     ]);
   });
 

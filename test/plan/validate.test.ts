@@ -195,7 +195,9 @@ describe('runValidate', () => {
   it("reports an emulator scenario file's own problems with its positions", async () => {
     const cap = captureIo(dir);
     expect(await runValidate({ plan: 'emu.yaml', output: 'plain', color: false }, cap.io)).toBe(2);
-    expect(cap.stderr()).toMatch(/^bad-scenario\.yaml:3:17: .*error_rate must be between 0 and 1/m);
+    expect(cap.stderr()).toMatch(
+      /^bad-scenario\.yaml:3:17: .*error_rate: expected a number between 0 and 1, got 7$/m,
+    );
   });
 
   it('points problems of an inline scenario at the scenario in the plan', async () => {
@@ -205,7 +207,9 @@ describe('runValidate', () => {
     expect(problems).toEqual([
       expect.objectContaining({ file: 'inline.yaml', line: 9, column: 13, path: 'emulator.scenario.rps' }),
     ]);
-    expect(problems[0].message).toMatch(/^emulator\.scenario: .*rps must be above 0/);
+    expect(problems[0].message).toMatch(
+      /^emulator\.scenario: rps: expected a number of requests per second above 0/,
+    );
   });
 
   it('refuses an output mode it does not have', async () => {
