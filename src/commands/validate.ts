@@ -58,7 +58,7 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
     }
     throw error;
   }
-  const scenarioProblems = await checkScenario(loaded, opts.plan, io.cwd);
+  const scenarioProblems = await checkScenario(loaded, io.cwd);
   if (scenarioProblems.length > 0) return reportProblems(scenarioProblems, opts, io);
   // The prompt sets are part of the plan too: a malformed line is reported with its file:line.
   if (loaded.plan.evaluation) {
@@ -110,33 +110,26 @@ function reportProblems(problems: PlanProblem[], opts: ValidateOptions, io: Io):
 
 /**
  * With the emulator, the scenario is part of the plan, so its problems are the plan's too.
- * The emulator module is loaded only here: plans for a real relay never pay for it.
+ * The scenario reader is loaded only here: plans for a real relay never pay for it.
  */
-async function checkScenario(loaded: LoadedPlan, planFile: string, cwd: string): Promise<PlanProblem[]> {
+async function checkScenario(loaded: LoadedPlan, cwd: string): Promise<PlanProblem[]> {
   const { plan } = loaded;
   const scenario = plan.emulator?.scenario;
   if (plan.relay.url !== 'emulator' || scenario === undefined) return [];
+  if (typeof scenario !== 'string') {
+    // Inline: read from the plan's own nodes, so each problem points at its line in the plan.
+    const { readScenario } = await import('../emulator/scenario-schema.js');
+    return loaded.readAt(['emulator', 'scenario'], readScenario);
+  }
   // The scenario parser alone: the emulator's server and simulation are not needed to check it.
-  const { loadScenario, parseScenario } = await import('../emulator/scenario.js');
+  const { loadScenario } = await import('../emulator/scenario.js');
   try {
-    if (typeof scenario === 'string') await loadScenario(scenario);
-    else parseScenario(JSON.stringify(scenario), planFile);
+    await loadScenario(scenario);
     return [];
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
-    if (typeof scenario === 'string') {
-      // Shown relative to where the user stands, like the plan path they typed.
-      return error.problems.map((p) => ({ ...p, file: displayPath(p.file, cwd) }));
-    }
-    // An inline scenario was re-serialised to be checked, so its own positions mean nothing:
-    // point at the scenario in the plan instead.
-    const at = loaded.locate(['emulator', 'scenario']);
-    return error.problems.map((p) => ({
-      file: planFile,
-      ...at,
-      path: p.path ? `emulator.scenario.${p.path}` : 'emulator.scenario',
-      message: `emulator.scenario: ${p.message}`,
-    }));
+    // Shown relative to where the user stands, like the plan path they typed.
+    return error.problems.map((p) => ({ ...p, file: displayPath(p.file, cwd) }));
   }
 }
 

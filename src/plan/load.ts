@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CanaryError, ExitCode, PlanError, type PlanProblem } from '../errors.js';
+import { type Entry, entryAt, PlanReader } from './reader.js';
 import { readPlan } from './schema.js';
 import type { Plan } from './types.js';
 import { MAX_SOURCE_BYTES, SourceFile } from './yaml-source.js';
@@ -23,6 +24,11 @@ export interface LoadedPlan {
   plan: Plan;
   /** line:column of the node at a key path (aliases not followed), for checks made after loading. */
   locate(keys: Array<string | number>): { line: number; column: number };
+  /**
+   * Reads the value at a key path with another walker (validate reads an inline scenario with
+   * the scenario's), returning its problems at their own line:column in the plan.
+   */
+  readAt(keys: string[], read: (r: PlanReader, entry: Entry) => unknown): PlanProblem[];
 }
 
 /** loadPlan, keeping a way back to source positions (validate reports scenario problems with it). */
@@ -31,7 +37,16 @@ export async function loadPlanWithSource(file: string, options: LoadOptions = {}
   const bytes = await readPlanBytes(file, absolute);
   const { plan, src } = parseSource(decode(bytes, file), file, absolute, () => sha256(bytes));
   await checkScenarioFile(plan, src);
-  return { plan, locate: (keys) => src.positionOf(keys) };
+  return {
+    plan,
+    locate: (keys) => src.positionOf(keys),
+    readAt: (keys, read) => {
+      const before = src.problems.length;
+      const entry = entryAt(src, keys);
+      if (entry) read(new PlanReader(src), entry);
+      return src.problems.slice(before);
+    },
+  };
 }
 
 /** Parses plan text; `file` names it in problems and anchors its relative paths. */

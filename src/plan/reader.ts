@@ -285,6 +285,29 @@ export function rootEntry(src: SourceFile): Entry {
   return { path: '', keyNode: undefined, node, value: src.resolve(node, '') };
 }
 
+/** The entry at a key path of the document (mappings only), or undefined when it is not there. */
+export function entryAt(src: SourceFile, keys: readonly string[]): Entry | undefined {
+  let entry = rootEntry(src);
+  for (const key of keys) {
+    const map = entry.value;
+    if (!isMap(map)) return undefined;
+    const owner = entry.path;
+    const pair = map.items.find((p) => {
+      const k = src.resolve(p.key, owner);
+      return isScalar(k) && String(k.value) === key;
+    });
+    if (pair === undefined) return undefined;
+    const path = join(owner, key);
+    entry = {
+      path,
+      keyNode: (pair.key as Node | null) ?? undefined,
+      node: pair.value,
+      value: pair.value === null ? undefined : src.resolve(pair.value, path),
+    };
+  }
+  return entry;
+}
+
 /**
  * The walker over a value that came as JSON rather than from a file (an emulator request body):
  * the same checks and messages, problems naming the key path (there is no line to name).

@@ -200,15 +200,15 @@ describe('runValidate', () => {
     );
   });
 
-  it('points problems of an inline scenario at the scenario in the plan', async () => {
+  it('points problems of an inline scenario at their own place in the plan', async () => {
     const cap = captureIo(dir);
     expect(await runValidate({ plan: 'inline.yaml', output: 'json', color: false }, cap.io)).toBe(2);
     const { problems } = JSON.parse(cap.stdout());
     expect(problems).toEqual([
-      expect.objectContaining({ file: 'inline.yaml', line: 9, column: 13, path: 'emulator.scenario.rps' }),
+      expect.objectContaining({ file: 'inline.yaml', line: 9, column: 19, path: 'emulator.scenario.rps' }),
     ]);
     expect(problems[0].message).toMatch(
-      /^emulator\.scenario: rps: expected a number of requests per second above 0/,
+      /^emulator\.scenario\.rps: expected a number of requests per second above 0 and at most 1000000, got -1$/,
     );
   });
 
