@@ -121,143 +121,200 @@ export function formatRules(rules: readonly RouteRule[]): string {
 }
 
 export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResult> {
-  const { relay, clock, route, to } = opts;
-  const startedAt = clock.now();
-  const deadline = startedAt + opts.deadlineMs;
-  // One hung call is abandoned and tried again well before the deadline (src/rollout/deadlines.ts).
-  const attemptMs = rollbackAttemptMs(opts.deadlineMs);
-  // Every call is one attempt: this loop does the retrying, reading the route between tries.
-  const call = (): CallOptions => ({
-    deadlineMs: Math.max(1, Math.min(attemptMs, deadline - clock.now())),
-    maxAttempts: 1,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const request = (rules: RouteRule[] | null): UpdateRouteRequest => ({
-    route_id: route,
-    route_rules: rollbackRules(rules, to),
-  });
+  const run = new RollbackRun(opts);
+  run.start();
+  return run.untilConfirmed();
+}
 
-  let before: RouteRule[] | null = opts.knownRules ? opts.knownRules.map((r) => ({ ...r })) : null;
-  let inFlight: Promise<RouteUpdate> | null = null;
-  let patched = false;
-  if (before) {
-    // Nothing may come between the decision and this call: no await, no emit.
-    inFlight = relay.updateRoute(request(before), call());
-    inFlight.catch(() => {}); // observed below; avoid an unhandled rejection meanwhile
-    patched = true;
+/** One rollback: its first PATCH, then attempts (read, PATCH, read back) until confirmed or out of time. */
+class RollbackRun {
+  private readonly startedAt: number;
+  private readonly deadline: number;
+  /** One hung call is abandoned and tried again well before the deadline (src/rollout/deadlines.ts). */
+  private readonly attemptMs: number;
+  private before: RouteRule[] | null;
+  private inFlight: Promise<RouteUpdate> | null = null;
+  /** A PATCH went out: the relay may have acted on it, whatever came back. */
+  private patched = false;
+  private attempts = 0;
+  /** The last thing that went wrong for a reason of its own, not for want of time. */
+  private lastCause: string | undefined;
+  /** What the route read back after a PATCH that failed, when it was not rolled back. */
+  private notApplied: string | undefined;
+  /** Anything but a first PATCH answered with the rollback: the result is then confirmed by a read. */
+  private offCourse = false;
+  private wait = FIRST_RETRY_MS;
+
+  constructor(private readonly opts: RollbackOptions) {
+    this.startedAt = opts.clock.now();
+    this.deadline = this.startedAt + opts.deadlineMs;
+    this.attemptMs = rollbackAttemptMs(opts.deadlineMs);
+    this.before = opts.knownRules ? opts.knownRules.map((r) => ({ ...r })) : null;
   }
-  opts.onPatchSent?.();
-  opts.emit?.({
-    type: 'rollback_started',
-    at: clock.now(),
-    stage: opts.stage ?? 0,
-    cause: opts.cause ?? 'request',
-    reason: opts.reason ?? `rollback requested: ${to} to 100 %`,
-    to: request(before).route_rules,
-  });
 
-  const manualCommand = () =>
-    curlForUpdate(opts.baseUrl ?? '<relay-url>/v1', request(before), opts.apiKeyEnv);
-  const fail = (
+  /** Every call is one attempt: the loop does the retrying, reading the route between tries. */
+  private call(): CallOptions {
+    const { clock, signal } = this.opts;
+    return {
+      deadlineMs: Math.max(1, Math.min(this.attemptMs, this.deadline - clock.now())),
+      maxAttempts: 1,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  private request(rules: RouteRule[] | null): UpdateRouteRequest {
+    return { route_id: this.opts.route, route_rules: rollbackRules(rules, this.opts.to) };
+  }
+
+  /** Sends the PATCH at once when the rules are known, then says the rollback has started. */
+  start(): void {
+    const { opts } = this;
+    if (this.before) {
+      // Nothing may come between the decision and this call: no await, no emit.
+      this.inFlight = opts.relay.updateRoute(this.request(this.before), this.call());
+      this.inFlight.catch(() => {}); // observed below; avoid an unhandled rejection meanwhile
+      this.patched = true;
+    }
+    opts.onPatchSent?.();
+    opts.emit?.({
+      type: 'rollback_started',
+      at: opts.clock.now(),
+      stage: opts.stage ?? 0,
+      cause: opts.cause ?? 'request',
+      reason: opts.reason ?? `rollback requested: ${opts.to} to 100 %`,
+      to: this.request(this.before).route_rules,
+    });
+  }
+
+  async untilConfirmed(): Promise<RollbackResult> {
+    const { clock, signal } = this.opts;
+    for (;;) {
+      this.attempts++;
+      try {
+        const done = await this.attempt();
+        if (done) return done;
+      } catch (error) {
+        this.onFailedAttempt(error);
+      }
+      this.giveUpWhenStopped();
+      try {
+        await clock.sleep(
+          Math.min(this.wait, Math.max(0, this.deadline - clock.now() - MIN_ATTEMPT_MS)),
+          signal,
+        );
+      } catch {
+        // Interrupted while waiting to retry: report below on the next pass.
+      }
+      this.wait = Math.min(this.wait * 2, MAX_RETRY_MS);
+    }
+  }
+
+  /** One try: read the route (unless a PATCH is on its way), PATCH it, confirm. */
+  private async attempt(): Promise<RollbackResult | undefined> {
+    const { relay, route, to } = this.opts;
+    if (!this.inFlight) {
+      const current: Route = await relay.getRoute(route, this.call());
+      if (this.before === null) this.before = current.route_rules.map((r) => ({ ...r }));
+      if (isRolledBack(current.route_rules, to)) return this.confirmed(current, this.patched);
+      if (this.patched) this.notApplied = formatRules(current.route_rules);
+      this.inFlight = relay.updateRoute(this.request(current.route_rules), this.call());
+      this.patched = true;
+    }
+    const written = await this.inFlight;
+    this.inFlight = null;
+    // The relay's answer to the PATCH is the route after the write (the contract): when it
+    // shows the rollback and nothing looked off, reading the route back would cost an
+    // incident one more round trip for nothing. Otherwise a read confirms it.
+    if (isRolledBack(written.route_rules, to) && !this.offCourse)
+      return this.confirmed(written, this.patched);
+    const back = await relay.getRoute(route, this.call());
+    if (isRolledBack(back.route_rules, to)) return this.confirmed(back, this.patched);
+    this.lastCause = `the relay accepted the PATCH but the route reads back ${formatRules(back.route_rules)}`;
+    return undefined;
+  }
+
+  /** Notes why an attempt failed; throws when trying again cannot help. */
+  private onFailedAttempt(error: unknown): void {
+    const { route, to, clock } = this.opts;
+    this.inFlight = null;
+    this.offCourse = true;
+    if (
+      !this.patched &&
+      error instanceof RelayError &&
+      (error.status === 404 || error.status === 401 || error.unreachable || error.notSent)
+    ) {
+      // Nothing was written: an unknown route, a refused key, a relay that cannot be reached
+      // as configured, or a connection that was never made (refused, no route to the host).
+      // That is the caller's to report now, not after the deadline as an uncertain rollback.
+      throw new RelayError({
+        message: `${error.message} Nothing was written: the rollback of ${route} did not reach the relay.`,
+        type: error.type,
+        operation: error.operation,
+        status: error.status,
+        hint: error.hint,
+        cause: error,
+        unreachable: error.unreachable,
+        notSent: error.notSent,
+        exitCode: error.exitCode,
+      });
+    }
+    if (isRefusal(error)) {
+      this.fail(`the relay refused the rollback of ${route} to ${to}: ${describe(error)}`, error, {
+        error,
+        rules: this.before,
+      });
+    }
+    // A call cut short only because the deadline was about to end says nothing new.
+    if (
+      !(
+        error instanceof RelayError &&
+        error.type === 'timeout' &&
+        this.deadline - clock.now() < MIN_ATTEMPT_MS
+      )
+    ) {
+      this.lastCause = describe(error);
+    }
+  }
+
+  /** Fails when interrupted, or when too little time is left for another attempt. */
+  private giveUpWhenStopped(): void {
+    const { route, to, clock, signal, deadlineMs } = this.opts;
+    const cause = `${this.lastCause ?? 'no answer'}${this.notApplied ? `; the route then read ${this.notApplied}: the PATCH did not apply` : ''}`;
+    if (signal?.aborted) {
+      this.fail(
+        `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${cause})`,
+        this.lastCause,
+      );
+    }
+    if (this.deadline - clock.now() < MIN_ATTEMPT_MS + Math.min(this.wait, MIN_ATTEMPT_MS)) {
+      const { attempts } = this;
+      this.fail(
+        `rollback of ${route} to ${to} could not be confirmed within ${Math.round(deadlineMs / 1000)} s ` +
+          `(${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${cause}); traffic state is uncertain`,
+        this.lastCause,
+      );
+    }
+  }
+
+  private fail(
     message: string,
     cause?: unknown,
     refusal?: { error: RelayError; rules: RouteRule[] | null },
-  ): never => {
-    const command = manualCommand();
-    opts.emit?.({ type: 'rollback_failed', at: clock.now(), message, manualCommand: command });
+  ): never {
+    const { opts } = this;
+    const command = curlForUpdate(
+      opts.baseUrl ?? '<relay-url>/v1',
+      this.request(this.before),
+      opts.apiKeyEnv,
+    );
+    opts.emit?.({ type: 'rollback_failed', at: opts.clock.now(), message, manualCommand: command });
     throw new RollbackNotConfirmedError(message, command, cause, refusal);
-  };
-
-  let attempts = 0;
-  /** The last thing that went wrong for a reason of its own, not for want of time. */
-  let lastCause: string | undefined;
-  /** What the route read back after a PATCH that failed, when it was not rolled back. */
-  let notApplied: string | undefined;
-  const cause = () =>
-    `${lastCause ?? 'no answer'}${notApplied ? `; the route then read ${notApplied}: the PATCH did not apply` : ''}`;
-  /** Anything but a first PATCH answered with the rollback: the result is then confirmed by a read. */
-  let offCourse = false;
-  let wait = FIRST_RETRY_MS;
-  for (;;) {
-    attempts++;
-    try {
-      if (!inFlight) {
-        const current: Route = await relay.getRoute(route, call());
-        if (before === null) before = current.route_rules.map((r) => ({ ...r }));
-        if (isRolledBack(current.route_rules, to)) return confirmed(current, patched);
-        if (patched) notApplied = formatRules(current.route_rules);
-        inFlight = relay.updateRoute(request(current.route_rules), call());
-        patched = true;
-      }
-      const written = await inFlight;
-      inFlight = null;
-      // The relay's answer to the PATCH is the route after the write (the contract): when it
-      // shows the rollback and nothing looked off, reading the route back would cost an
-      // incident one more round trip for nothing. Otherwise a read confirms it.
-      if (isRolledBack(written.route_rules, to) && !offCourse) return confirmed(written, patched);
-      const back = await relay.getRoute(route, call());
-      if (isRolledBack(back.route_rules, to)) return confirmed(back, patched);
-      lastCause = `the relay accepted the PATCH but the route reads back ${formatRules(back.route_rules)}`;
-    } catch (error) {
-      inFlight = null;
-      offCourse = true;
-      if (
-        !patched &&
-        error instanceof RelayError &&
-        (error.status === 404 || error.status === 401 || error.unreachable || error.notSent)
-      ) {
-        // Nothing was written: an unknown route, a refused key, a relay that cannot be reached
-        // as configured, or a connection that was never made (refused, no route to the host).
-        // That is the caller's to report now, not after the deadline as an uncertain rollback.
-        throw new RelayError({
-          message: `${error.message} Nothing was written: the rollback of ${route} did not reach the relay.`,
-          type: error.type,
-          operation: error.operation,
-          status: error.status,
-          hint: error.hint,
-          cause: error,
-          unreachable: error.unreachable,
-          notSent: error.notSent,
-          exitCode: error.exitCode,
-        });
-      }
-      if (isRefusal(error)) {
-        fail(`the relay refused the rollback of ${route} to ${to}: ${describe(error)}`, error, {
-          error,
-          rules: before,
-        });
-      }
-      // A call cut short only because the deadline was about to end says nothing new.
-      if (
-        !(error instanceof RelayError && error.type === 'timeout' && deadline - clock.now() < MIN_ATTEMPT_MS)
-      ) {
-        lastCause = describe(error);
-      }
-    }
-    if (opts.signal?.aborted) {
-      fail(
-        `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${cause()})`,
-        lastCause,
-      );
-    }
-    if (deadline - clock.now() < MIN_ATTEMPT_MS + Math.min(wait, MIN_ATTEMPT_MS)) {
-      fail(
-        `rollback of ${route} to ${to} could not be confirmed within ${Math.round(opts.deadlineMs / 1000)} s ` +
-          `(${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${cause()}); traffic state is uncertain`,
-        lastCause,
-      );
-    }
-    try {
-      await clock.sleep(Math.min(wait, Math.max(0, deadline - clock.now() - MIN_ATTEMPT_MS)), opts.signal);
-    } catch {
-      // Interrupted while waiting to retry: report below on the next pass.
-    }
-    wait = Math.min(wait * 2, MAX_RETRY_MS);
   }
 
-  function confirmed(route: Pick<Route, 'route_rules' | 'revision'>, changed: boolean): RollbackResult {
-    const durationMs = clock.now() - startedAt;
-    opts.emit?.({
+  private confirmed(route: Pick<Route, 'route_rules' | 'revision'>, changed: boolean): RollbackResult {
+    const { clock } = this.opts;
+    const durationMs = clock.now() - this.startedAt;
+    this.opts.emit?.({
       type: 'rolled_back',
       at: clock.now(),
       rules: route.route_rules,
@@ -265,12 +322,12 @@ export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResu
       durationMs,
     });
     return {
-      before,
+      before: this.before,
       after: route.route_rules,
       revision: route.revision,
       changed,
       durationMs,
-      attempts,
+      attempts: this.attempts,
     };
   }
 }
