@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
-import { baseEnv, ROOT, runCli, weights, writePlanFile } from '../helpers/index.js';
+import { baseEnv, ROOT, runCli, startExampleEmulator, weights, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'e2e-eval-key-4b8e1f';
 const STATE_DIR = mkdtempSync(join(tmpdir(), 'canary-e2e-eval-state-'));
@@ -51,7 +51,16 @@ function plan(
   });
 }
 
-describe('canary rollout with evaluation: (spawned)', () => {
+/** A healthy emulator of the test's own, for checks that count every call it answered. */
+async function ownHealthy(onTestFinished: (fn: () => Promise<void>) => void): Promise<EmulatorHandle> {
+  const emulator = await startExampleEmulator('healthy', { apiKey: KEY, rps: 2000, seed: 4 });
+  onTestFinished(() => emulator.close());
+  return emulator;
+}
+
+// The rollouts wait on real bakes and chat answers; each test reads calls only on an emulator no
+// other test uses at the same time: they run at once.
+describe('canary rollout with evaluation: (spawned)', { concurrent: true }, () => {
   let good: EmulatorHandle;
   let bad: EmulatorHandle;
   let unpinned: EmulatorHandle;
@@ -160,7 +169,10 @@ describe('canary rollout with evaluation: (spawned)', () => {
     expect(unpinned.control.calls().filter((c) => c.method === 'PATCH')).toEqual([]);
   });
 
-  it('bad input: an unreadable prompt file and a malformed line end in exit 2 before the relay is called', async () => {
+  it('bad input: an unreadable prompt file and a malformed line end in exit 2 before the relay is called', async ({
+    onTestFinished,
+  }) => {
+    const good = await ownHealthy(onTestFinished);
     const missing = await runCli(
       ['rollout', plan('missing', 'eval-missing', {}, join(WORK, 'nope.jsonl')), '--relay-url', good.baseUrl],
       {
@@ -194,7 +206,10 @@ describe('canary rollout with evaluation: (spawned)', () => {
     expect(validate.stdout + validate.stderr).toMatch(/broken\.jsonl:2:\d+: not a JSON object/);
   });
 
-  it('bad input: a judge that prints no number ends in exit 2 with its words, nothing moved', async () => {
+  it('bad input: a judge that prints no number ends in exit 2 with its words, nothing moved', async ({
+    onTestFinished,
+  }) => {
+    const good = await ownHealthy(onTestFinished);
     writeFileSync(join(WORK, 'judge.sh'), 'cat > /dev/null\necho "looks fine to me"\n');
     const result = await runCli(
       [

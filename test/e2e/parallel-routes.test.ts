@@ -40,7 +40,7 @@ function planOf(r: Rollout, url: string): string {
     baseline: r.baseline,
     canary: { version_tag: r.canary, model: MODEL, parameters: { temperature: 0.5 } },
     stages: r.stages,
-    bake: '2s',
+    bake: '1s',
     analysis: { failure_limit: 3 },
   });
 }
