@@ -7,7 +7,7 @@ import { formatDuration } from './duration.js';
 import { readCustomMetrics } from './metrics-schema.js';
 import { readMetricsSource } from './metrics-source-schema.js';
 import { DEFAULTS, KEYS, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
-import { type Entry, isNull, optionalMapping, type PlanReader } from './reader.js';
+import { type Entry, type Fields, isNull, optionalMapping, type PlanReader } from './reader.js';
 import {
   type AnalysisConfig,
   type ComparisonRule,
@@ -84,6 +84,43 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
     }
   }
 
+  const thresholds = readThresholds(r, fields);
+  const compared = readComparison(r, fields);
+  if (!thresholds || !compared) ok = false;
+  const significance = compared?.significance;
+
+  if (!ok || minRequests === undefined || failureLimitGiven === undefined || maxMetricErrors === undefined) {
+    return undefined;
+  }
+  const failureLimit =
+    failureLimitGiven > 0
+      ? failureLimitGiven
+      : significance
+        ? DEFAULTS.failureLimitWithSignificance
+        : DEFAULTS.failureLimit;
+  return {
+    intervalMs,
+    windowMs,
+    minRequests,
+    failureLimit,
+    holdDeadlineMs: holdDeadline ?? DEFAULTS.holdDeadlineMs,
+    dataDeadlineFactor: factor,
+    maxMetricErrors,
+    onMetricErrors,
+    thresholds: thresholds ?? {},
+    baselineComparison: compared?.comparison ?? {},
+    ...(significance ? { significance } : {}),
+    ...source,
+    ...(customMetrics && customMetrics.length > 0 ? { customMetrics } : {}),
+  };
+}
+
+/** `analysis.thresholds`: a fixed `max` per metric; undefined when a problem was reported. */
+function readThresholds(
+  r: PlanReader,
+  fields: Fields | undefined,
+): Partial<Record<JudgedMetric, ThresholdRule>> | undefined {
+  let ok = true;
   const thresholds: Partial<Record<JudgedMetric, ThresholdRule>> = {};
   const thresholdFields = optionalMapping(r, r.optional(fields, 'thresholds'), JUDGED_METRICS);
   for (const [metric, e] of thresholdFields?.entries ?? []) {
@@ -96,7 +133,20 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
     if (max === undefined) ok = false;
     else thresholds[metric as JudgedMetric] = { max };
   }
+  return ok ? thresholds : undefined;
+}
 
+/**
+ * `analysis.baseline_comparison`: a rule per metric against the baseline, and `significance`;
+ * undefined when a problem was reported.
+ */
+function readComparison(
+  r: PlanReader,
+  fields: Fields | undefined,
+):
+  | { comparison: Partial<Record<JudgedMetric, ComparisonRule>>; significance?: SignificanceConfig }
+  | undefined {
+  let ok = true;
   const comparison: Partial<Record<JudgedMetric, ComparisonRule>> = {};
   const comparisonFields = optionalMapping(r, r.optional(fields, 'baseline_comparison'), [
     ...JUDGED_METRICS,
@@ -143,31 +193,8 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
     }
     comparison[metric as JudgedMetric] = rule;
   }
-
-  if (!ok || minRequests === undefined || failureLimitGiven === undefined || maxMetricErrors === undefined) {
-    return undefined;
-  }
-  const failureLimit =
-    failureLimitGiven > 0
-      ? failureLimitGiven
-      : significance
-        ? DEFAULTS.failureLimitWithSignificance
-        : DEFAULTS.failureLimit;
-  return {
-    intervalMs,
-    windowMs,
-    minRequests,
-    failureLimit,
-    holdDeadlineMs: holdDeadline ?? DEFAULTS.holdDeadlineMs,
-    dataDeadlineFactor: factor,
-    maxMetricErrors,
-    onMetricErrors,
-    thresholds,
-    baselineComparison: comparison,
-    ...(significance ? { significance } : {}),
-    ...source,
-    ...(customMetrics && customMetrics.length > 0 ? { customMetrics } : {}),
-  };
+  if (!ok) return undefined;
+  return significance ? { comparison, significance } : { comparison };
 }
 
 /**
