@@ -20,6 +20,7 @@ import {
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { chooseStateDir, journalPath } from '../journal/paths.js';
+import { recordLine } from '../output/record.js';
 import { journalRoutes } from './list-routes.js';
 
 export type ControlVerb = 'promote' | 'pause' | 'resume' | 'abort';
@@ -117,7 +118,15 @@ export async function runControlCommand(
   const { answer } = result;
   if (opts.output === 'json') {
     io.stdout.write(
-      `${JSON.stringify({ type: 'control_answer', version: 1, action: verb, route, ok: answer.ok, queued: answer.queued ?? false, message: answer.message, exit_code: answer.exit_code ?? null, rollout: answer.info })}\n`,
+      recordLine('control_answer', {
+        action: verb,
+        route,
+        ok: answer.ok,
+        queued: answer.queued ?? false,
+        message: answer.message,
+        exit_code: answer.exit_code ?? null,
+        rollout: answer.info ?? null,
+      }),
     );
   } else {
     const prefix = answer.ok ? (answer.queued ? 'queued' : 'done') : 'not done';

@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { type RunSummary, readStateDir } from '../journal/journal.js';
 import { chooseStateDir } from '../journal/paths.js';
+import { recordLine } from '../output/record.js';
 
 export interface HistoryCommandOptions {
   route?: string | undefined;
@@ -70,9 +71,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     const after = supersededBy(run, runs);
     if (opts.output === 'json') {
       io.stdout.write(
-        `${JSON.stringify({
-          type: 'history_run',
-          version: 1,
+        recordLine('history_run', {
           run: run.run,
           command: run.command,
           route: run.route,
@@ -96,7 +95,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
           control: run.control.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
           decisive: run.decisive,
           summary: run.summary,
-        })}\n`,
+        }),
       );
       continue;
     }

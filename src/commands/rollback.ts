@@ -13,6 +13,7 @@ import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
 import type { ChooseRoute } from '../journal/target.js';
+import { recordLine } from '../output/record.js';
 import { socketTransport } from '../relay/socket-transport.js';
 import type { TransportFactory } from '../relay/transport.js';
 import type { RouteRule } from '../relay/types.js';
@@ -266,9 +267,7 @@ export async function runRollbackCommand(
     });
     if (opts.output === 'json') {
       io.stdout.write(
-        `${JSON.stringify({
-          type: 'rollback',
-          version: 1,
+        recordLine('rollback', {
           route,
           to,
           changed,
@@ -276,7 +275,7 @@ export async function runRollbackCommand(
           after: result.after,
           revision: result.revision ?? null,
           reason: reason ?? null,
-        })}\n`,
+        }),
       );
     } else {
       io.stdout.write(

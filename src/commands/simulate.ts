@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEFAULT_RPS, loadScenario, parseScenario, type Scenario } from '../emulator/index.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { recordLine } from '../output/record.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/load.js';
 import { runSeeds } from '../simulate/run-seed.js';
@@ -113,9 +114,7 @@ export async function runSimulateCommand(opts: SimulateOptions, io: Io): Promise
     const summary = summariseRuns(runs);
     const planName = path.relative(io.cwd, plan.file) || plan.file;
     if (opts.output === 'json') {
-      io.stdout.write(
-        `${JSON.stringify({ type: 'simulation', version: 1, plan: planName, scenario: name, rps, ...summary })}\n`,
-      );
+      io.stdout.write(recordLine('simulation', { plan: planName, scenario: name, rps, ...summary }));
       return 0;
     }
     const stageLabel = (key: string) => {

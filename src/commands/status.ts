@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { mapBounded } from '../map-bounded.js';
+import { recordLine } from '../output/record.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
@@ -217,7 +218,13 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
         const running = live.inProgress(rollout) ? rollout : undefined;
         if (mode === 'json') {
           io.stdout.write(
-            `${JSON.stringify({ type: 'status', version: 1, time: new Date(now).toISOString(), source: metricsSource.name, window_ms: windowMs, ...snap, rollout: running ? live.liveRecord(running, now) : null })}\n`,
+            recordLine('status', {
+              time: new Date(now).toISOString(),
+              source: metricsSource.name,
+              window_ms: windowMs,
+              ...snap,
+              rollout: running ? live.liveRecord(running, now) : null,
+            }),
           );
         } else {
           io.stdout.write(

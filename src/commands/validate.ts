@@ -8,6 +8,7 @@ import { feasibility } from '../analysis/feasibility.js';
 import { formatConfidence } from '../analysis/format.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { recordLine } from '../output/record.js';
 import { formatDuration } from '../plan/duration.js';
 import { type LoadedPlan, loadPlanWithSource } from '../plan/load.js';
 import { planSchedule } from '../plan/schedule.js';
@@ -49,7 +50,7 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
           path: null,
           message: error.message,
         };
-        io.stdout.write(`${JSON.stringify({ valid: false, problems: [problem] })}\n`);
+        io.stdout.write(recordLine('validation', { file: opts.plan, valid: false, problems: [problem] }));
       } else {
         io.stderr.write(`error: ${error.message}\n`);
         if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
@@ -82,7 +83,13 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
   const warnings = findings.map((f) => f.problem);
   if (json) {
     io.stdout.write(
-      `${JSON.stringify({ valid: true, problems: [], warnings, summary: summaryObject(plan) })}\n`,
+      recordLine('validation', {
+        file: opts.plan,
+        valid: true,
+        problems: [],
+        warnings,
+        summary: summaryObject(plan),
+      }),
     );
   } else {
     const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY });
@@ -96,7 +103,7 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
 
 function reportProblems(problems: PlanProblem[], opts: ValidateOptions, io: Io): number {
   if (opts.output === 'json') {
-    io.stdout.write(`${JSON.stringify({ valid: false, problems })}\n`);
+    io.stdout.write(recordLine('validation', { file: opts.plan, valid: false, problems }));
     return ExitCode.BadInput;
   }
   const c = createChalk(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
@@ -218,8 +225,8 @@ function summaryObject(plan: Plan) {
     route: plan.route,
     baseline: plan.baseline.tag,
     canary: plan.canary.tag,
-    stages: plan.stages.map((s) => ({ weight: s.weight, bakeMs: s.bakeMs, pause: s.pause })),
-    totalBakeMs: schedule.totalBakeMs,
-    maxDurationMs: schedule.latestEndAt,
+    stages: plan.stages.map((s) => ({ weight: s.weight, bake_ms: s.bakeMs, pause: s.pause })),
+    total_bake_ms: schedule.totalBakeMs,
+    max_duration_ms: schedule.latestEndAt,
   };
 }

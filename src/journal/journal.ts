@@ -26,16 +26,21 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { fromRecord, RECORD_VERSION, recordLine } from '../output/record.js';
 import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 
 /**
+ * 1: the engine's events in camelCase, with `v`, `run` and `seq`.
  * 2: `rollout_started` carries `plan` (the plan as run, secrets replaced) and `run_by` (user,
  * host, pid, CI); `canary report` names what a version 1 journal lacks.
  * 3: `prompt_eval_finished`'s report carries `per_prompt` (one compact row per prompt, at most
  * 200) and `per_prompt_left_out`, for the report's per-prompt table.
+ * 4: the records' contract (src/output/record.ts, docs/events.md): `type` and `version` first,
+ * snake_case keys, the same records as the event stream plus `run` and `seq`. Versions 1–3 are
+ * still read (a journal may hold runs of several versions).
  */
-export const JOURNAL_VERSION = 3;
+export const JOURNAL_VERSION = RECORD_VERSION;
 
 /**
  * Records that report what was seen rather than what was done. fsync cost a rollout 2 ms of
@@ -106,7 +111,10 @@ export interface RunEnded {
 }
 
 export type JournalBody = RunHeader | RunEnded | RolloutEvent;
-/** A record as stored: the body plus the run it belongs to, its sequence number and schema version. */
+/**
+ * A record as read back: the body plus the run it belongs to, its sequence number and the
+ * version it was written in (`v`; stored as `version` from version 4 on).
+ */
 export type JournalRecord = JournalBody & { run: string; seq: number; v: number };
 
 function newRunId(at: number): string {
@@ -167,9 +175,11 @@ export class JournalWriter {
   append(body: JournalBody): void {
     if (body.type === 'rollout_finished' || body.type === 'run_ended') this.finished = true;
     if (this.fd === null) return;
-    const record = { v: JOURNAL_VERSION, run: this.run, seq: this.seq++, ...body };
+    // The event stream's records (src/output/record.ts), plus the run and the record's place in it.
+    const { type, ...fields } = body;
+    const line = recordLine(type, { run: this.run, seq: this.seq++, ...fields });
     try {
-      writeSync(this.fd, `${this.opts.redact(JSON.stringify(record))}\n`);
+      writeSync(this.fd, this.opts.redact(line));
       const now = (this.opts.now ?? monotonicMs)();
       if (
         OBSERVATIONS.has(body.type) &&
@@ -254,7 +264,10 @@ export function readJournal(file: string): JournalRecord[] {
   } catch {
     return [];
   }
-  return recordLines(text).filter((r) => typeof r.run === 'string') as unknown as JournalRecord[];
+  // Version 4 records in snake_case, versions 1–3 (camelCase, `v`) as they were written.
+  return recordLines(text)
+    .filter((r) => typeof r.run === 'string')
+    .map((r) => fromRecord<JournalRecord>(r));
 }
 
 /** One run as the journal tells it. */

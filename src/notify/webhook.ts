@@ -6,10 +6,11 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Io } from '../io.js';
+import { toRecord } from '../output/record.js';
 import type { NotifyEvent, NotifyTarget, Plan } from '../plan/types.js';
 import { proxySettings } from '../relay/proxy.js';
 import { proxiedAgent } from '../relay/undici-transport.js';
-import { EVENT_SCHEMA_VERSION, type RolloutEvent } from '../rollout/events.js';
+import type { RolloutEvent } from '../rollout/events.js';
 
 export interface ResolvedTarget {
   url: string;
@@ -140,23 +141,25 @@ export function noticeText(n: Notice): string {
 
 export function noticeBody(n: Notice, format: 'slack' | 'json'): string {
   if (format === 'slack') return JSON.stringify({ text: noticeText(n) });
-  return JSON.stringify({
-    version: EVENT_SCHEMA_VERSION,
-    event: n.event,
-    route: n.route,
-    stage: n.stage ?? null,
-    stage_count: n.stageCount,
-    weight: n.weight ?? null,
-    outcome: n.outcome ?? null,
-    baseline: n.baseline,
-    canary: n.canary,
-    summary: n.summary ?? null,
-    next: n.next ?? null,
-    reason: n.reason ?? null,
-    by: n.by ?? null,
-    time: new Date(n.at).toISOString(),
-    text: noticeText(n),
-  });
+  // The one record writer (docs/events.md): a `notification` record, `type` and `version` first.
+  return JSON.stringify(
+    toRecord('notification', {
+      event: n.event,
+      route: n.route,
+      stage: n.stage ?? null,
+      stage_count: n.stageCount,
+      weight: n.weight ?? null,
+      outcome: n.outcome ?? null,
+      baseline: n.baseline,
+      canary: n.canary,
+      summary: n.summary ?? null,
+      next: n.next ?? null,
+      reason: n.reason ?? null,
+      by: n.by ?? null,
+      time: new Date(n.at).toISOString(),
+      text: noticeText(n),
+    }),
+  );
 }
 
 export interface NotifierOptions {

@@ -1,7 +1,8 @@
 /**
  * Reading records written by any version of canary: untyped JSON, keys in either spelling.
- * The journal keeps the engine's camelCase (`bakeMs`); NDJSON output moves to snake_case
- * (`bake_ms`); `pick` accepts both, so a report reads either.
+ * Journals 1–3 and event streams of version 1 have the engine's camelCase (`bakeMs`); records
+ * from version 4 on are snake_case (`bake_ms`, src/output/record.ts); `pick` accepts both, so a
+ * report reads either.
  */
 export type Raw = Record<string, unknown>;
 

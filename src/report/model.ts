@@ -8,7 +8,8 @@ import { JUDGED_METRICS } from '../plan/types.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
 import { lacksPerPrompt, PER_PROMPT_SINCE } from './pre-traffic-prompts.js';
 
-export const CURRENT_JOURNAL_VERSION = 3;
+/** The journal version canary writes now (src/journal/journal.ts). */
+export { RECORD_VERSION as CURRENT_JOURNAL_VERSION } from '../output/record.js';
 
 export type Verdict = string; // pass | fail | no_data | shared_incident | … (newer analyses add more)
 
@@ -232,7 +233,11 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
   const started = records.find((r) => r.type === 'rollout_started') ?? null;
   const finished = [...records].reverse().find((r) => r.type === 'rollout_finished') ?? null;
   const ended = [...records].reverse().find((r) => r.type === 'run_ended') ?? null;
-  const versions = records.map((r) => num(pick(r, 'v'))).filter((v): v is number => v !== null);
+  // Journals 1–3 say their version in `v`; from 4 on every record says it in `version`, and a
+  // journal's records are the ones with a `run` (an --output-file stream has none).
+  const versions = records
+    .map((r) => num(r.v) ?? (typeof r.run === 'string' ? num(r.version) : null))
+    .filter((v): v is number => v !== null);
   const journalVersion = versions.length > 0 ? Math.max(...versions) : null;
   const at = (r: Raw) => num(pick(r, 'at')) ?? 0;
 

@@ -1,17 +1,18 @@
 /**
- * NDJSON for machines: each event exactly as the core emitted it, plus the schema `version` and
- * an ISO `time` beside the epoch-ms `at`. Writes nothing else to its stream, so `--output json`
- * can be piped straight into jq.
+ * NDJSON for machines: each event as the core emitted it, written by the one record writer
+ * (src/output/record.ts: `type` and `version` first, snake_case keys), with an ISO `time` beside
+ * the epoch-ms `at`. Writes nothing else to its stream, so `--output json` can be piped
+ * straight into jq. `--output-file` writes the same lines.
  */
 import type { OutStream } from '../io.js';
-import { EVENT_SCHEMA_VERSION, type RolloutEvent } from '../rollout/events.js';
+import { recordLine } from '../output/record.js';
+import type { RolloutEvent } from '../rollout/events.js';
 import { formatIso } from './format.js';
 import type { Reporter } from './reporter.js';
 
 export function toJsonLine(event: RolloutEvent): string {
-  // `type` and `version` lead so a reader can dispatch on the first bytes of a line.
   const { type, ...rest } = event;
-  return `${JSON.stringify({ type, version: EVENT_SCHEMA_VERSION, time: formatIso(event.at), ...rest })}\n`;
+  return recordLine(type, { time: formatIso(event.at), ...rest });
 }
 
 export class JsonReporter implements Reporter {

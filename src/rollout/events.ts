@@ -1,12 +1,12 @@
 /**
- * What the core reports. Reporters render these and decide nothing; the JSON reporter
- * writes them as NDJSON with `version: EVENT_SCHEMA_VERSION` added.
+ * What the core reports. Reporters render these and decide nothing; the JSON reporter and the
+ * journal write them through the one record writer (src/output/record.ts), which adds `type`,
+ * `version` and snake_case keys (docs/events.md). Some older fields here are camelCase; the
+ * writer renames them at the edge. New fields: snake_case.
  */
 import type { Evaluation } from '../analysis/types.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { RouteRule } from '../relay/types.js';
-
-export const EVENT_SCHEMA_VERSION = 1;
 
 /** `rejected`: the pre-traffic evaluation failed, so no traffic was ever moved (exit 3). */
 export type Outcome =

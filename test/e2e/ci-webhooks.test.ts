@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import { baseEnv, pipelinePlanSpec, runCli, startExampleEmulator, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'hook-e2e-key-3d9f1b6c8a';
@@ -145,7 +146,8 @@ describe('notify: webhooks from a spawned rollout', () => {
     const audit = good.received.filter((r) => r.path.startsWith('/audit/')).map((r) => r.body);
     expect(audit.map((b) => b.event)).toEqual(['started', 'rolled_back']);
     expect(audit[1]).toMatchObject({
-      version: 1,
+      type: 'notification',
+      version: RECORD_VERSION,
       event: 'rolled_back',
       route,
       stage: null,

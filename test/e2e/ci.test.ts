@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import {
   BASELINE as BASE,
   baseEnv,
@@ -62,7 +63,7 @@ describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, ()
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; version: number; outcome?: string; stage?: number });
-    expect(events.every((e) => e.version === 1)).toBe(true);
+    expect(events.every((e) => e.version === RECORD_VERSION)).toBe(true);
     expect(events[0]?.type).toBe('rollout_started');
     expect(events.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
     expect(events.filter((e) => e.type === 'stage_passed').map((e) => e.stage)).toEqual([0, 1, 2]);
@@ -109,8 +110,8 @@ describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, ()
     const events = second.stdout
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; startStage?: number; weight?: number; outcome?: string });
-    expect(events[0]).toMatchObject({ type: 'rollout_started', startStage: 1 });
+      .map((l) => JSON.parse(l) as { type: string; start_stage?: number; weight?: number; outcome?: string });
+    expect(events[0]).toMatchObject({ type: 'rollout_started', start_stage: 1 });
     // It never went back below the held stage.
     expect(events.filter((e) => e.type === 'stage_started').map((e) => e.weight)).toEqual([25, 50, 100]);
     expect(events.at(-1)).toMatchObject({ outcome: 'promoted' });

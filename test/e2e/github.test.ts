@@ -129,7 +129,7 @@ describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () 
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const checks = events.filter((e) => e.type === 'stage_check') as {
       stage: number;
-      check: { name: string; status: string; exitCode: number | null; output: string };
+      check: { name: string; status: string; exit_code: number | null; output: string };
     }[];
     expect(checks.map((c) => [c.stage, c.check.name, c.check.status])).toEqual([
       [0, 'smoke', 'pass'],
@@ -138,7 +138,7 @@ describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () 
       [1, 'eval', 'fail'],
     ]);
     expect(checks[0]?.check.output).toBe(`smoke ok at 10 % on ${plan.route} key=unset`);
-    expect(checks[3]?.check).toMatchObject({ exitCode: 7, output: 'eval score 0.41 below 0.8' });
+    expect(checks[3]?.check).toMatchObject({ exit_code: 7, output: 'eval score 0.41 below 0.8' });
     const rollback = events.find((e) => e.type === 'rollback_started');
     expect(rollback).toMatchObject({ cause: 'health', stage: 1 });
     expect(String(rollback?.reason)).toContain("stage check 'eval' failed with exit code 7");

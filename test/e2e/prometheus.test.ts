@@ -61,7 +61,7 @@ function planText(promUrl: string, route: string, stages: PlanSpec['stages']): s
 
 interface Event {
   type: string;
-  metricsSource?: string;
+  metrics_source?: string;
   outcome?: string;
   evaluation?: {
     canary: { request_count: number | null } | null;
@@ -115,7 +115,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
     });
     expect(result.code, result.stdout + result.stderr + prometheus.log()).toBe(0);
     const all = events(result.stdout);
-    expect(all[0]?.metricsSource).toBe('prometheus');
+    expect(all[0]?.metrics_source).toBe('prometheus');
     expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
     expect(weights(healthy, 'code-review-prom-healthy')).toEqual({ [BASELINE]: 0, [CANARY]: 100 });
     // Real numbers were judged, and none of them came from the relay's metrics API.
@@ -141,7 +141,7 @@ describe.runIf(installed)('canary rollout judged from a real Prometheus', { conc
     });
     expect(result.code, result.stdout + result.stderr + prometheus.log()).toBe(3);
     const all = events(result.stdout);
-    expect(all[0]?.metricsSource).toBe('prometheus');
+    expect(all[0]?.metrics_source).toBe('prometheus');
     expect(all.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back' });
     expect(weights(failing, 'code-review-prom-failing')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     // The verdict rests on a failed check with a real value read from Prometheus.

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmulator } from '../../src/emulator/index.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import {
   BASELINE,
   baseEnv,
@@ -71,7 +72,7 @@ describe('resume, lock and journal (spawned)', { concurrent: true }, () => {
     const headers = records.filter((r) => r.type === 'run_started');
     expect(headers).toHaveLength(2); // killed, resumed (the refused run changed nothing and wrote nothing)
     const [first, third] = headers;
-    expect(third).toMatchObject({ resumes: first?.run, startStage: 2, relay: emulator.baseUrl });
+    expect(third).toMatchObject({ resumes: first?.run, start_stage: 2, relay: emulator.baseUrl });
     const runOf = (h: Record<string, unknown> | undefined) =>
       records.filter((r) => r.run === h?.run).map((r) => r.type);
     expect(runOf(first)).toContain('weights_set');
@@ -97,7 +98,7 @@ describe('resume, lock and journal (spawned)', { concurrent: true }, () => {
     expect(rows.map((r) => r.superseded_by)).toEqual([headers[1]?.run, null]);
     expect(rows[1]).toMatchObject({
       type: 'history_run',
-      version: 1,
+      version: RECORD_VERSION,
       stage: 3,
       stage_count: 3,
       exit_code: 0,

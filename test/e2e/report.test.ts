@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRow } from '../../src/evaluation/types.js';
+import { fromRecord, RECORD_VERSION } from '../../src/output/record.js';
 import { escapeHtml } from '../../src/report/html.js';
 import { formatValue } from '../../src/report/units.js';
 import { type Browser, CHROMIUM, launchBrowser, pixels } from '../helpers/browser.js';
@@ -220,7 +221,7 @@ describe('rollout --report with a pre-traffic evaluation', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const finished = journal.find((r) => r.type === 'prompt_eval_finished');
-    expect(finished.v).toBe(3);
+    expect(finished.version).toBe(RECORD_VERSION);
     const ids = readFileSync(path.join(ROOT, 'examples/prompts/code-review.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -257,12 +258,14 @@ describe('rollout --report with a pre-traffic evaluation', () => {
     expect(recorded.filter(worse).length).toBeGreaterThan(0);
     expect(recorded.some((r) => (r.canary.failures ?? []).length > 0)).toBe(true);
 
-    // A journal written before version 3 has no per-prompt rows: the report says so.
+    // A journal written before version 3 has no per-prompt rows: the report says so. Such a
+    // journal is in the code's own names (camelCase) with `v`, as fromRecord reads records back.
     const old = path.join(dir, 'old.journal.ndjson');
     writeFileSync(
       old,
       `${journal
-        .map((r) => {
+        .map((line) => {
+          const r = fromRecord<typeof line>(line);
           if (r.type !== 'prompt_eval_finished') return { ...r, v: 2 };
           const { per_prompt, per_prompt_left_out, ...report } = r.report;
           return { ...r, v: 2, report };
@@ -329,7 +332,7 @@ describe('canary report', () => {
     const v1 = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l))
+      .map((l) => fromRecord<Record<string, unknown>>(JSON.parse(l)))
       .map((r) => {
         const { plan, run_by, ...rest } = r;
         return r.type === 'rollout_started' ? { ...rest, v: 1 } : { ...r, v: 1 };

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import { baseEnv, runCli, seedRoute, writePlanFile } from '../helpers/index.js';
 
 const KEY = 'rollback-notify-key-7c41e0';
@@ -122,7 +123,8 @@ describe('canary rollback -m: the reason reaches the webhooks and the step summa
     const audit = hooksFor(route, 'audit');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
-      version: 1,
+      type: 'notification',
+      version: RECORD_VERSION,
       event: 'rolled_back',
       route,
       outcome: 'rolled_back',

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator/index.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import {
   BASELINE,
   baseEnv,
@@ -115,7 +116,7 @@ describe('canary rollout (spawned) against the emulator', { concurrent: true }, 
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; version: number; outcome?: string });
-    expect(events.every((e) => typeof e.type === 'string' && e.version === 1)).toBe(true);
+    expect(events.every((e) => typeof e.type === 'string' && e.version === RECORD_VERSION)).toBe(true);
     expect(events[0]?.type).toBe('rollout_started');
     const finished = events.at(-1);
     expect(finished?.type).toBe('rollout_finished');

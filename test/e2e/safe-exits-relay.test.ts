@@ -61,7 +61,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
       const run = lastRun(s);
       const started = run.find((r) => r.type === 'rollback_started');
       expect(started).toMatchObject({ cause: 'relay_error' });
-      expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back', exitCode: 5 });
+      expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back', exit_code: 5 });
       // The read gave up within its interval (1 s) plus the grace, not the client's 60 s default.
       expect(Number(started?.at) - injectedAt).toBeLessThan(15_000);
       expect(lockExists(s)).toBe(false);
@@ -172,7 +172,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
       outcome: 'rolled_back',
-      exitCode: 3,
+      exit_code: 3,
     });
   });
 
@@ -202,7 +202,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
       outcome: 'rollback_failed',
-      exitCode: 4,
+      exit_code: 4,
     });
     expect(result.stdout + result.stderr).toContain('curl');
   });

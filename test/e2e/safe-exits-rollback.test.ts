@@ -175,7 +175,7 @@ describe('two rollouts of one route at once: the revision decides (spawned)', ()
     expect(lastLine(result.stdout)).toMatch(/next: check who changed it; run `canary rollback/);
     const patches = emulator.control.calls().filter((c) => c.method === 'PATCH');
     expect(patches.map((c) => c.status)).toEqual([200, 412]);
-    expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'aborted', exitCode: 5 });
+    expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'aborted', exit_code: 5 });
   });
 
   it('two identical rollouts from two folders, started together: only one of them writes', async () => {

@@ -47,7 +47,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
       /^hung up \(SIGHUP\): rolled back to the baseline \(--on-interrupt rollback\); traffic: claude-sonnet-4-5-v1 100 %, claude-sonnet-4-5-v2 0 %; exit 129$/,
     );
     const run = lastRun(s);
-    expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted', exitCode: 129 });
+    expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted', exit_code: 129 });
     expect(run.map((r) => r.type)).toContain('rolled_back');
     expect(lockExists(s)).toBe(false);
   });
@@ -91,7 +91,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
       outcome: 'interrupted',
-      exitCode: 143,
+      exit_code: 143,
     });
     expect(lockExists(s)).toBe(false);
   });
@@ -136,7 +136,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
       outcome: 'interrupted',
-      exitCode: 5,
+      exit_code: 5,
     });
   });
 
@@ -187,7 +187,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
       outcome: 'rolled_back',
-      exitCode: 143,
+      exit_code: 143,
     });
   });
 
@@ -238,7 +238,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(lastLine(rerun.stdout)).toMatch(/promoted/);
     expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'promoted' });
     const headers = journal(s).filter((r) => r.type === 'run_started');
-    expect(headers.at(-1)).toMatchObject({ resumes: headers[0]?.run, startStage: 3 });
+    expect(headers.at(-1)).toMatchObject({ resumes: headers[0]?.run, start_stage: 3 });
 
     // A route promoted by a finished run is still "already promoted".
     const again = await runCli(args(emulator, s.plan), { env: env(), cwd: s.dir });

@@ -12,6 +12,7 @@ import {
   redactUrl,
   resolveTargets,
 } from '../../src/notify/webhook.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import { makePlan } from '../rollout/harness.js';
 
@@ -98,7 +99,8 @@ describe('webhook notifier', () => {
     await notifier.drain(5_000);
     expect(hook.bodies).toHaveLength(2);
     expect(hook.bodies[1]).toMatchObject({
-      version: 1,
+      type: 'notification',
+      version: RECORD_VERSION,
       event: 'started',
       route: plan.route,
       stage: 1,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { runValidate } from '../../src/commands/validate.js';
 import { UsageError } from '../../src/errors.js';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import { captureIo, MINIMAL, REPO, yaml } from './helpers.js';
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
@@ -101,6 +102,9 @@ describe('runValidate', () => {
     const lines = bad.stdout().trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toEqual({
+      type: 'validation',
+      version: RECORD_VERSION,
+      file: 'broken.yaml',
       valid: false,
       problems: [
         {
@@ -119,9 +123,16 @@ describe('runValidate', () => {
     expect(await runValidate({ plan: 'ok.yaml', output: 'json', color: true }, good.io)).toBe(0);
     const result = JSON.parse(good.stdout());
     expect(result).toMatchObject({
+      type: 'validation',
+      version: RECORD_VERSION,
+      file: 'ok.yaml',
       valid: true,
       problems: [],
-      summary: { route: 'code-review-production', baseline: 'claude-sonnet-4-5-v1', totalBakeMs: 1_800_000 },
+      summary: {
+        route: 'code-review-production',
+        baseline: 'claude-sonnet-4-5-v1',
+        total_bake_ms: 1_800_000,
+      },
     });
   });
 
@@ -179,6 +190,9 @@ describe('runValidate', () => {
     const json = captureIo(dir);
     expect(await runValidate({ plan: 'nope.yaml', output: 'json', color: false }, json.io)).toBe(2);
     expect(JSON.parse(json.stdout())).toEqual({
+      type: 'validation',
+      version: RECORD_VERSION,
+      file: 'nope.yaml',
       valid: false,
       problems: [
         {

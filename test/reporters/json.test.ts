@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { fromRecord, RECORD_VERSION } from '../../src/output/record.js';
 import { createReporter } from '../../src/reporters/index.js';
 import { JsonReporter } from '../../src/reporters/json.js';
-import { EVENT_SCHEMA_VERSION } from '../../src/rollout/events.js';
 import { CollectingStream, promotedRun, rolledBackRun, waitingRun } from './helpers.js';
+
+/** Every key at every depth, outside maps whose keys are data (metrics per version tag). */
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+}
 
 describe('JsonReporter', () => {
   it.each([
@@ -21,12 +28,14 @@ describe('JsonReporter', () => {
       const parsed = JSON.parse(line);
       const event = events[i] as { type: string; at: number };
       expect(parsed.type).toBe(event.type);
-      expect(parsed.version).toBe(EVENT_SCHEMA_VERSION);
+      expect(parsed.version).toBe(RECORD_VERSION);
       expect(parsed.at).toBe(event.at);
       expect(parsed.time).toBe(new Date(event.at).toISOString());
-      // Everything the core said is there, unchanged.
-      expect(parsed).toMatchObject(JSON.parse(JSON.stringify(event)));
-      expect(line.startsWith('{"type":')).toBe(true);
+      // Everything the core said is there, only renamed to snake_case: read back, it is the event.
+      const { v: _v, time: _time, ...back } = fromRecord<Record<string, unknown>>(parsed);
+      expect(back).toEqual(JSON.parse(JSON.stringify(event)));
+      expect(line.startsWith(`{"type":"${event.type}","version":${RECORD_VERSION},`)).toBe(true);
+      expect(keysOf(parsed).filter((k) => /[A-Z]/.test(k))).toEqual([]);
     });
   });
 

@@ -6,6 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RECORD_VERSION } from '../../src/output/record.js';
 import { baseEnv, runCli } from '../helpers/index.js';
 
 describe('canary simulate', () => {
@@ -18,7 +19,7 @@ describe('canary simulate', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({
       type: 'simulation',
-      version: 1,
+      version: RECORD_VERSION,
       seeds: 3,
       rolled_back_pct: 100,
       promoted_pct: 0,
