@@ -21,6 +21,7 @@ import {
   until,
   writePlanFile,
 } from '../helpers/index.js';
+import { schemaErrors } from '../output/schema-check.js';
 
 const KEY = 'control-key-5d2b8e1f';
 const BASE = 'ctl-v1';
@@ -181,6 +182,7 @@ describe('control commands from another shell', { concurrent: true }, () => {
       action: 'promote',
       ok: true,
     });
+    expect(schemaErrors(JSON.parse(promoted.stdout))).toEqual([]); // docs/events.md's contract
     const result = await run.done;
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await emulator.weights(route)).toEqual({ [BASE]: 0, [CAN]: 100 });

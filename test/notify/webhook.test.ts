@@ -14,6 +14,7 @@ import {
 } from '../../src/notify/webhook.js';
 import { RECORD_VERSION } from '../../src/output/record.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
+import { schemaErrors } from '../output/schema-check.js';
 import { makePlan } from '../rollout/harness.js';
 
 function testIo(env: Record<string, string | undefined> = {}) {
@@ -108,6 +109,7 @@ describe('webhook notifier', () => {
       canary: plan.canary.tag,
       time: '2025-01-01T00:00:00.000Z',
     });
+    expect(schemaErrors(hook.bodies[1] as Record<string, unknown>)).toEqual([]); // docs/events.md
     expect(stderr()).toBe('');
   });
 
