@@ -84,9 +84,15 @@ export function formatDuration(ms: number | null | undefined): string {
   return parts.join('');
 }
 
-/** Error control of a passing look: `confidence 99.67% per stage, 95% per rollout`. */
+/**
+ * Error control of a passing look: `confidence 99.67% per stage, 95% per rollout`, and when the
+ * plan's `analysis.metrics` share that budget, `(3 of 5 tests a stage are analysis.metrics)`.
+ */
 export function formatErrorControl(control: ErrorControl): string {
-  return `confidence ${formatConfidence(control.stage_confidence)} per stage, ${formatConfidence(control.rollout_confidence)} per rollout`;
+  const custom = control.custom_tests_per_stage ?? 0;
+  const share =
+    custom > 0 ? ` (${custom} of ${control.tests_per_stage} tests a stage are analysis.metrics)` : '';
+  return `confidence ${formatConfidence(control.stage_confidence)} per stage, ${formatConfidence(control.rollout_confidence)} per rollout${share}`;
 }
 
 /**

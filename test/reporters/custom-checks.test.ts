@@ -60,4 +60,46 @@ describe('custom checks in human output', () => {
     const pass = out.text.split('\n').find((l) => l.includes('[check] pass'));
     expect(pass).toContain('ttft_p99_ms 190 ≤ max 2000 · quality 0.5 < min 0.8 [dry run] (would fail)');
   });
+
+  it('a passing line says the confidence covers the analysis.metrics tests; a shared incident on one holds, with its reason', async () => {
+    const errorControl = {
+      rollout_confidence: 0.99,
+      stage_confidence: 0.9975,
+      look_alpha: 0.0001,
+      bake_fraction: 0.5,
+      spent_fraction: 0.5,
+      extra_looks: 0,
+      tests_per_stage: 5,
+      judged_stages: 4,
+      custom_tests_per_stage: 2,
+    };
+    const held: CustomCheck = {
+      ...(custom[0] as CustomCheck),
+      status: 'hold',
+      value: 2600,
+      baseline: 2500,
+      reason:
+        'both versions degraded (shared incident): ttft_p99_ms canary 2600 > max 2000, baseline 2500 in the window',
+    };
+    let first = true;
+    const events = promotedRun().map((e) => {
+      if (e.type !== 'evaluation') return e;
+      const hold = first;
+      first = false;
+      return hold
+        ? { ...e, evaluation: { ...e.evaluation, verdict: 'hold' as const, custom: [held] } }
+        : { ...e, evaluation: { ...e.evaluation, custom, error_control: errorControl } };
+    });
+    const out = new CollectingStream(false, 300, 40);
+    const r = new PlainReporter(out, { color: false });
+    for (const e of events) r.event(e);
+    await r.close();
+    const lines = out.text.split('\n');
+    expect(lines.find((l) => l.includes('[check] pass'))).toContain(
+      'confidence 99.75% per stage, 99% per rollout (2 of 5 tests a stage are analysis.metrics)',
+    );
+    expect(lines.find((l) => l.includes('HOLD'))).toContain(
+      'both versions degraded (shared incident): ttft_p99_ms canary 2600 > max 2000, baseline 2500 in the window',
+    );
+  });
 });
