@@ -131,5 +131,15 @@ describe('custom metrics in the engine', () => {
       expect(held.length).toBeGreaterThan(0);
       expect(held[0]?.evaluation.custom?.[0]?.reason).toContain('both versions degraded (shared incident)');
     });
+
+    it('a shared incident on a custom metric that outlasts hold_deadline rolls back for it, naming the metric', async () => {
+      const h = planned();
+      const start = h.clock.now();
+      const result = await h.run({ customMetrics: ttftPort(1, { from: start, to: start + 10 * 60 * MIN }) });
+      expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'shared_incident' });
+      expect(result.summary).toMatch(
+        /past the hold deadline of 30m .*ttft_p99_ms canary \d+ > max 2000, baseline \d+/,
+      );
+    });
   });
 });
