@@ -53,6 +53,8 @@ interface CustomScenario {
   name: string;
   truth: 'good' | 'bad';
   description: string;
+  /** Requests per second on the route (default 1 000). */
+  rps?: number;
   build(plan: Plan): CustomTruth | null;
 }
 
@@ -109,6 +111,13 @@ export const CUSTOM_SCENARIOS: CustomScenario[] = [
     }),
   },
   {
+    name: 'custom-equal-20rps',
+    truth: 'good',
+    rps: 20,
+    description: 'equal versions at 20 requests/s (1 a second on the canary at 5 %)',
+    build: () => DEFAULT_TRUTH,
+  },
+  {
     name: 'custom-429-at-bound',
     truth: 'good',
     description: 'canary 429 share exactly at baseline + max_increase (0.5 % + 1 point)',
@@ -148,7 +157,12 @@ export async function customMain(args: string[]): Promise<void> {
       if (!truth) continue;
       const emulator = { versions: { [plan.baseline.tag]: { ...BASE }, [plan.canary.tag]: { ...BASE } } };
       const runs = await runSeeds(
-        { plan, scenario: emulator, rps: 1000, customMetrics: emulatedCustomMetrics(plan, truth) },
+        {
+          plan,
+          scenario: emulator,
+          rps: scenario.rps ?? 1000,
+          customMetrics: emulatedCustomMetrics(plan, truth),
+        },
         seeds,
         { concurrency: Number(values.concurrency) },
       );
