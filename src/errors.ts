@@ -1,6 +1,7 @@
 /**
- * The one table of exit codes and the one error hierarchy. Only `src/cli.ts` turns these
- * into a process exit; everything else throws or returns them.
+ * The one table of exit codes and the one error hierarchy. Only `runProcess` in
+ * src/run-process.ts (which the full CLI and the fast rollback entry share) turns these into a
+ * process exit; everything else throws or returns them.
  */
 export const ExitCode = {
   /** Promoted, valid, rolled back on request, or any command that did what was asked. */

@@ -1,43 +1,20 @@
 /**
- * The program's global settings and the `rollback` command's definition, for src/cli.ts. The
- * fast `rollback` entry (src/rollback-entry.ts) reads the same flags without commander, through
- * src/commands/rollback-args.ts, which a test holds to this definition, and hands whatever it
- * does not read to src/cli.ts, so `canary rollback` helps and fails the same either way. Error
- * reporting and the process's exit are in src/run-process.ts, which both entries share.
+ * The program's global settings (name, version, `--no-color`, help width, exit-code table) for
+ * src/cli.ts, and how it parses argv and turns commander's refusals into exit codes. The
+ * commands themselves are declared in src/command-table/. Error reporting and the process's exit
+ * are in src/run-process.ts, which the fast rollback entry shares.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { RollbackCommandOptions } from './commands/rollback.js';
+import { Command, CommanderError } from 'commander';
+import type { RunCommand } from './command-table/commander.js';
 import { EXIT_CODE_MEANINGS, ExitCode } from './errors.js';
 import type { Io, OutStream } from './io.js';
 import { reportError } from './run-process.js';
 import { VERSION } from './version.js';
 
-const OUTPUT_MODES = ['auto', 'tty', 'plain', 'json'] as const;
-export type OutputFlag = (typeof OUTPUT_MODES)[number];
-
 function exitCodeTable(): string {
   return Object.entries(EXIT_CODE_MEANINGS)
     .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
     .join('\n');
-}
-
-/** Parses a positive integer flag value, naming the flag on error. */
-export function positiveInt(flag: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) <= 0) {
-      throw new InvalidArgumentError(`${flag} takes a whole number above 0, got '${value}'.`);
-    }
-    return Number(value);
-  };
-}
-
-export function outputOption(): Option {
-  return new Option(
-    '-o, --output <mode>',
-    'output: auto (tty in a terminal, else plain), tty, plain, json (NDJSON on stdout)',
-  )
-    .choices(OUTPUT_MODES)
-    .default('auto');
 }
 
 /**
@@ -51,9 +28,6 @@ function helpWidth(stream: OutStream): number {
   const columns = stream.isTTY ? stream.columns : undefined;
   return columns !== undefined && columns > 0 && columns < HELP_WIDTH ? columns : HELP_WIDTH;
 }
-
-/** Loads a command lazily, then runs it and records its exit code. */
-export type RunCommand = (load: () => Promise<(io: Io) => Promise<number>>) => Promise<void>;
 
 /** The program with its global options and settings, and no commands yet. */
 export function createProgram(
@@ -81,45 +55,6 @@ export function createProgram(
     })
     .exitOverride();
   return { program, runCommand };
-}
-
-/** Runs `canary rollback` once its flags are parsed. */
-export type RunRollback = (opts: RollbackCommandOptions, io: Io) => Promise<number>;
-
-/**
- * `canary rollback`, defined once for both entries. Each entry says how to run it: `withPlan`
- * is true for `canary rollback plan.yaml`, which the fast entry hands to the full CLI.
- */
-export function addRollbackCommand(
-  program: Command,
-  runCommand: RunCommand,
-  load: (withPlan: boolean) => Promise<RunRollback>,
-): void {
-  program
-    .command('rollback')
-    .description('put the baseline (or --to TAG) at 100 % and everything else at 0; idempotent, never asks')
-    .argument('[plan]', 'plan file whose route and baseline to restore')
-    .option('--route <route>', 'route id (model alias), instead of a plan')
-    .option('--to <tag>', 'version tag to restore to 100 % (with --route)')
-    .option(
-      '-m, --message <text>',
-      "why: in the journal with who ran it (shown by history), the GitHub step summary, and the plan's notify: webhooks",
-    )
-    .addOption(outputOption())
-    .option('--relay-url <url>', 'relay base URL ending in /v1 (default: the plan, else $CANARY_RELAY_URL)')
-    .option('--api-key-env <name>', 'env var holding the API key', 'RELAY_API_KEY')
-    .option('--api-key-file <file>', 'file holding the API key (used when the env var is unset)')
-    .option('--allow-insecure-http', 'allow plain http:// to a non-loopback relay')
-    .option(
-      '--state-dir <dir>',
-      'state folder to find the last rollout in (default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)',
-    )
-    .action(async (plan: string | undefined, opts: Record<string, unknown>) => {
-      await runCommand(async () => {
-        const runRollback = await load(plan !== undefined);
-        return (io) => runRollback({ plan, ...opts, color: program.opts().color } as never, io);
-      });
-    });
 }
 
 /** Parses argv with the program `build` makes and runs its command, returning the exit code. */

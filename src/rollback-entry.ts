@@ -3,14 +3,16 @@
  * argument is `rollback`): the same rollback command as src/cli.ts runs, without the rest of
  * the CLI and without commander, so an incident pays only for what a rollback runs.
  *
- * Its flags are read by src/commands/rollback-args.ts. Whatever that does not recognise (a
+ * Its flags are read with node:util's parseArgs from the same declaration the full CLI gives
+ * commander (src/command-table/rollback.ts). Whatever that does not take (a
  * plan file, which needs the plan loader; help; a mistyped flag, which deserves commander's
  * message) is handed, unchanged, to the full CLI, which bin/canary.cjs loads only then; so is
  * the journal form at a terminal, where it may ask which route is meant.
  */
 
+import { readDeclaredOptions } from './command-table/parse-args.js';
+import { rollbackCommand } from './command-table/rollback.js';
 import { runRollbackCommand } from './commands/rollback.js';
-import { parseRollbackArgs } from './commands/rollback-args.js';
 import type { Io } from './io.js';
 import { proxySettings } from './relay/proxy.js';
 import { reportError, runProcess } from './run-process.js';
@@ -19,7 +21,7 @@ import { reportError, runProcess } from './run-process.js';
 export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<number>>;
 
 export async function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
-  const options = parseRollbackArgs(argv);
+  const options = readDeclaredOptions(rollbackCommand, argv);
   // Through a forwarding proxy the rollback needs undici's proxy agent, which only the full CLI
   // carries: the fast path is for where no proxy is configured.
   if (

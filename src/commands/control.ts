@@ -8,6 +8,8 @@
  * naming them; none: exit 6).
  */
 
+import type { controlCommands, promoteCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type ControlAction,
@@ -23,19 +25,12 @@ import { chooseStateDir, journalPath } from '../journal/paths.js';
 import { recordLine } from '../output/record.js';
 import { journalRoutes } from './list-routes.js';
 
-export type ControlVerb = 'promote' | 'pause' | 'resume' | 'abort';
+export type ControlVerb = (typeof controlCommands)[number]['name'];
 
-export interface ControlCommandOptions {
-  route?: string | undefined;
-  stateDir?: string | undefined;
-  /** `promote --full`. */
-  full?: boolean | undefined;
-  /** `-m, --message`: why, for the journal, notifications and history. */
-  message?: string | undefined;
-  output: 'auto' | 'tty' | 'plain' | 'json';
+export type ControlCommandOptions = CommandOptions<typeof promoteCommand> & {
   /** How long to wait for the answer; an abort waits for the rollback itself. */
   waitMs?: number | undefined;
-}
+};
 
 /** 0 when the run acted or took the request; 6 when it had finished first; 5 when it refused. */
 function exitCodeOf(answer: ControlAnswer): number {

@@ -3,18 +3,13 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
+import type { emulatorCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { isLoopbackHost } from '../relay/url.js';
 
-export interface EmulatorCommandOptions {
-  port: string;
-  host: string;
-  apiKey?: string;
-  scenario?: string;
-  rps: number;
-  seed?: number;
-}
+export type EmulatorCommandOptions = CommandOptions<typeof emulatorCommand>;
 
 export interface EmulatorCommandDeps {
   /** Stops the emulator when aborted; default: SIGINT or SIGTERM. */

@@ -3,17 +3,16 @@
  * first: outcome, duration, how far they got and the check or reason that decided it.
  * Reads files only; never touches the relay.
  */
+
+import type { historyCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { type RunSummary, readStateDir } from '../journal/journal.js';
 import { chooseStateDir } from '../journal/paths.js';
 import { recordLine } from '../output/record.js';
 
-export interface HistoryCommandOptions {
-  route?: string | undefined;
-  stateDir?: string | undefined;
-  output: 'plain' | 'json';
-}
+export type HistoryCommandOptions = CommandOptions<typeof historyCommand>;
 
 function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

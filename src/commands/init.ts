@@ -8,6 +8,8 @@
 import { access, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { initCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
@@ -18,27 +20,7 @@ import { DEFAULT_LIMITS, DEFAULT_PRESET, findPreset, type Limits, STAGE_PRESETS 
 import { SCHEMA_MODELINE } from '../plan/schema-url.js';
 import { VERSION_TAG_PATTERN } from '../relay/types.js';
 
-export interface InitOptions {
-  file?: string | undefined;
-  route?: string | undefined;
-  baseline?: string | undefined;
-  canary?: string | undefined;
-  model?: string | undefined;
-  relayUrl?: string | undefined;
-  /** A preset id or a comma-separated list of weights. */
-  stages?: string | undefined;
-  bake?: string | undefined;
-  maxErrorRate?: string | undefined;
-  maxP99Ms?: string | undefined;
-  maxErrorRatio?: string | undefined;
-  errorFloor?: string | undefined;
-  maxP50Ratio?: string | undefined;
-  maxP99Ratio?: string | undefined;
-  maxCostRatio?: string | undefined;
-  minRequests?: string | undefined;
-  yes?: boolean | undefined;
-  force?: boolean | undefined;
-}
+export type InitOptions = CommandOptions<typeof initCommand>;
 
 export const DEFAULT_PLAN_FILE = 'canary.yaml';
 const DEFAULT_RELAY = 'emulator';

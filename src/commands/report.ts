@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { reportCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { ExitCode } from '../errors.js';
 import { isCi } from '../interactive.js';
 import type { Io } from '../io.js';
@@ -11,12 +13,7 @@ import { resolveStateDir } from '../journal/paths.js';
 import { resolveReportSource } from '../report/source.js';
 import { defaultReportName, writeReport } from '../report/write.js';
 
-export interface ReportCommandOptions {
-  run?: string | undefined;
-  out?: string | undefined;
-  open?: boolean | undefined;
-  stateDir?: string | undefined;
-}
+export type ReportCommandOptions = CommandOptions<typeof reportCommand>;
 
 /** The platform's "open this file" command, when a person could see a browser here. */
 function opener(env: Record<string, string | undefined>): { cmd: string; args: string[] } | undefined {

@@ -9,6 +9,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import type { CommandOptions } from '../command-table/define.js';
+import type { rollbackCommand } from '../command-table/rollback.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
@@ -21,21 +23,7 @@ import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '.
 import { connect } from './connection.js';
 import { type Announce, failureOf, tell } from './rollback-announce.js';
 
-export interface RollbackCommandOptions {
-  plan?: string | undefined;
-  route?: string | undefined;
-  to?: string | undefined;
-  output: 'auto' | 'tty' | 'plain' | 'json';
-  relayUrl?: string | undefined;
-  apiKeyEnv: string;
-  apiKeyFile?: string | undefined;
-  allowInsecureHttp?: boolean | undefined;
-  /** Where the journal is (the state-folder rule, src/journal/paths.ts). */
-  stateDir?: string | undefined;
-  /** `-m`: why, for the journal, history, the step summary and (plan form) the webhooks. */
-  message?: string | undefined;
-  color: boolean;
-}
+export type RollbackCommandOptions = CommandOptions<typeof rollbackCommand>;
 
 const DEFAULT_DEADLINE_MS = 60_000;
 

@@ -4,6 +4,8 @@
  * production. Thin: the runs are src/simulate/run-seed.ts, the figures src/simulate/summary.ts.
  */
 import path from 'node:path';
+import type { simulateCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { DEFAULT_RPS, loadScenario, parseScenario, type Scenario } from '../emulator/index.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -13,14 +15,7 @@ import { loadPlan } from '../plan/load.js';
 import { runSeeds } from '../simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../simulate/summary.js';
 
-export interface SimulateOptions {
-  plan: string;
-  scenario?: string | undefined;
-  seeds: number;
-  /** Overrides the scenario's and the plan's rps. */
-  rps?: number | undefined;
-  output: 'plain' | 'json';
-}
+export type SimulateOptions = CommandOptions<typeof simulateCommand>;
 
 /** Runs in flight at once: each waits on loopback most of the time, so a few overlap well. */
 const CONCURRENCY = 4;

@@ -6,6 +6,8 @@
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import type { statusCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { mapBounded } from '../map-bounded.js';
@@ -16,31 +18,13 @@ import { socketPoolTransport } from '../relay/socket-pool.js';
 import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
 import { type Connection, connect } from './connection.js';
 
-export interface StatusCommandOptions {
-  plan?: string | undefined;
+export type StatusCommandOptions = CommandOptions<typeof statusCommand> & {
   /**
    * How calls reach the relay; default the socket pool. The full CLI passes undici's when a
    * forwarding proxy is configured (src/relay/proxy.ts): only undici knows proxies.
    */
   transport?: import('../relay/transport.js').TransportFactory | undefined;
-  /** One route id, or several (`--route` repeated). */
-  route?: string | string[] | undefined;
-  window: string;
-  watch?: boolean | undefined;
-  output: 'auto' | 'tty' | 'plain' | 'json';
-  relayUrl?: string | undefined;
-  apiKeyEnv: string;
-  apiKeyFile?: string | undefined;
-  allowInsecureHttp?: boolean | undefined;
-  /** --watch's refresh interval (ms). */
-  interval?: number | undefined;
-  /** Block until the route's running rollout ends; exit with its exit code. */
-  wait?: boolean | undefined;
-  /** With --wait: give up after this long (ms), exit 5. */
-  timeout?: number | undefined;
-  stateDir?: string | undefined;
-  color: boolean;
-}
+};
 
 const WATCH_INTERVAL_MS = 5_000;
 /** Routes read at once: enough to hide round trips, few enough to be gentle with the relay. */

@@ -6,6 +6,8 @@
 import { dirname, relative, resolve } from 'node:path';
 import { feasibility } from '../analysis/feasibility.js';
 import { formatConfidence } from '../analysis/format.js';
+import type { validateCommand } from '../command-table/commands.js';
+import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { recordLine } from '../output/record.js';
@@ -15,12 +17,7 @@ import { planSchedule } from '../plan/schedule.js';
 import type { Plan } from '../plan/types.js';
 import { colorEnabled, createChalk } from '../reporters/select.js';
 
-export interface ValidateOptions {
-  plan: string;
-  /** plain | json */
-  output: string;
-  color: boolean;
-}
+export type ValidateOptions = CommandOptions<typeof validateCommand>;
 
 /** A problem as JSON output carries it; position fields are null when the file could not be read. */
 interface JsonProblem {

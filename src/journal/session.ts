@@ -43,7 +43,8 @@ export interface RolloutSession {
 }
 
 async function askTerminal(message: string): Promise<boolean> {
-  // select, not confirm: the build bundles a trimmed @inquirer/prompts that exports select only.
+  // Worded answers that say what each does to traffic. (The build bundles just the prompts src/
+  // imports, scripts/build.mjs, so this choice is not a bundling one.)
   const { select } = await import('@inquirer/prompts');
   return select(
     {
