@@ -10,9 +10,14 @@
 //   and rollback command (src/program.ts) without the other commands. bin/canary.cjs loads it
 //   when the first argument is `rollback`, so an incident reads, deserialises and initialises
 //   only what a rollback runs.
-// - `undici` resolves to its Agent alone. The package's index also loads fetch, WebSocket,
-//   cookies, caches and mocks, and through them Node's own bundled undici: a third of a
-//   rollback's start-up, for nothing the relay client uses.
+// - undici is in dist/cli.cjs only: `rollout` (Prometheus, webhooks, the evaluation's data plane),
+//   `simulate`, and `status` or `rollback` through a forwarding proxy. No other bundle carries it
+//   (the short commands and the rollback talk through the socket transports, src/relay/), so
+//   what is trimmed here is for the full CLI's start, `canary rollout --dry-run` for one:
+//   `undici` resolves to its Agent alone (the package's index also loads fetch, WebSocket,
+//   cookies, caches and mocks, and through them Node's own bundled undici), without its HTTP/2
+//   client and with node:assert deferred (together ≈ 15 ms of `rollout --dry-run`,
+//   docs/benchmarks.md). Each is a module swapped whole, not an edit of undici's source.
 // - dist/cli.js re-exports the bundle for anyone importing the CLI as an ES module.
 // - dist/version.json lets bin/canary.cjs answer --version without loading anything, and
 //   dist/help.json the same for every help page.
@@ -64,9 +69,9 @@ module.exports = {
 `;
 
 /**
- * undici's HTTP/2 client loads node:http2 and node:tls when the module loads (a fifth of a
- * rollback's start-up); the relay client never enables HTTP/2 (allowH2 is off, so ALPN never
- * picks h2), and HTTPS still loads tls when it connects.
+ * undici's HTTP/2 client loads node:http2 and node:tls when the module loads (≈ 14 ms of
+ * `canary rollout --dry-run`); the relay client never enables HTTP/2 (allowH2 is off, so ALPN
+ * never picks h2), and HTTPS still loads tls when it connects.
  */
 const NO_H2 = `'use strict';
 module.exports = function connectH2() {
@@ -95,42 +100,14 @@ module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => 
 
 /**
  * undici calls `assert(condition)` on every request but never lets one fail; loading node:assert
- * costs a rollback about 2 ms. This defers to the real assert only when a condition fails, so a
- * failure still throws the same AssertionError.
+ * costs the full CLI's start about 2 ms. This defers to the real assert only when a condition
+ * fails, so a failure still throws the same AssertionError.
  */
 const LAZY_ASSERT = `'use strict';
 module.exports = function assert(...args) {
   if (!args[0]) require('node:assert')(...args);
 };
 `;
-
-/**
- * Source edits that keep node:http (a tenth of a rollback's start-up) out of undici's load:
- * undici reads it only for a default header-size limit (the relay client names its own) and to
- * recognise node:http's IncomingMessage, which cannot exist before node:http is loaded. Each
- * edit must match exactly, so an undici upgrade that moves the code fails the build, not a user.
- */
-const UNDICI_EDITS = {
-  'lib/core/util.js': [
-    ["const { IncomingMessage } = require('node:http')\n", ''],
-    [
-      'Object.getPrototypeOf(stream).constructor === IncomingMessage',
-      "Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage",
-    ],
-  ],
-  'lib/dispatcher/client.js': [
-    ["const http = require('node:http')\n", ''],
-    [
-      `const getDefaultNodeMaxHeaderSize = http &&
-  http.maxHeaderSize &&
-  Number.isInteger(http.maxHeaderSize) &&
-  http.maxHeaderSize > 0
-  ? () => http.maxHeaderSize
-  : () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }`,
-      "const getDefaultNodeMaxHeaderSize = () => require('node:http').maxHeaderSize",
-    ],
-  ],
-};
 
 /** `@inquirer/prompts` re-exports every prompt; its editor prompt alone bundles iconv-lite (0.5 MB). */
 
@@ -169,19 +146,6 @@ const trim = {
       args.importer.includes('/node_modules/undici/')
         ? virtual('undici-lazy-assert', LAZY_ASSERT, args.resolveDir)
         : undefined,
-    );
-    b.onLoad(
-      { filter: /\/node_modules\/undici\/lib\/(core\/util|dispatcher\/client)\.js$/ },
-      async (args) => {
-        let contents = await readFile(args.path, 'utf8');
-        const file = args.path.slice(args.path.indexOf('/undici/') + '/undici/'.length);
-        for (const [from, to] of UNDICI_EDITS[file] ?? []) {
-          if (!contents.includes(from))
-            throw new Error(`scripts/build.mjs: undici's ${file} changed; review UNDICI_EDITS`);
-          contents = contents.replace(from, to);
-        }
-        return { contents, loader: 'js' };
-      },
     );
     // `await import('node:fs')` would stay an import() in a CommonJS bundle; make it a require.
     b.onResolve({ filter: /^node:/ }, (args) =>

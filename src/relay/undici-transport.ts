@@ -98,7 +98,7 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
     bodyTimeout: options.bodyTimeoutMs,
     keepAliveTimeout: 10_000,
     connections: options.connections,
-    // Named so that undici need not load node:http to look up Node's default (scripts/build.mjs).
+    // The same bound as the socket transports': a relay's answers have small headers.
     maxHeaderSize: options.maxHeaderBytes,
     maxResponseSize: options.maxBodyBytes,
   };
