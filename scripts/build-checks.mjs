@@ -110,6 +110,8 @@ export function belongsToCommand(command, path) {
  */
 export const LIGHT_EXCLUDES = [
   'node_modules/undici/',
+  // A spinner is drawn from dist/spinner.cjs, loaded only then (src/terminal/spinner.ts).
+  'node_modules/ora/',
   'node_modules/prom-client/',
   'src/emulator/server.ts',
   'src/emulator/simulation.ts',
@@ -138,6 +140,7 @@ export function checkLightInputs(command, inputs) {
  */
 export const ROLLBACK_EXCLUDES = [
   'node_modules/undici/',
+  'node_modules/ora/',
   'node_modules/zod/',
   'node_modules/yaml/',
   'node_modules/commander/',

@@ -241,6 +241,23 @@ const reportParts = {
     }));
   },
 };
+// ora (src/terminal/spinner-ora.ts, with its dependencies) is its own bundle too, dist/spinner.cjs,
+// required from next to the running bundle only when a spinner is drawn (a person at a terminal
+// waiting: src/terminal/spinner.ts), so neither the rollback nor any command's start carries it.
+const spinnerEntry = {
+  name: 'spinner-entry',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/spinner-ora\.js$/ }, (args) =>
+      args.importer.endsWith('src/terminal/spinner.ts')
+        ? { path: 'spinner-ora', namespace: 'canary-spinner' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'canary-spinner' }, () => ({
+      contents: "module.exports = require(require('node:path').join(__dirname, 'spinner.cjs'));",
+      loader: 'js',
+    }));
+  },
+};
 const reportEntry = {
   name: 'report-entry',
   setup(b) {
@@ -261,28 +278,35 @@ const reportEntry = {
 // and initialise code it never runs.
 const bundles = lightBundles();
 const lightNames = Object.keys(bundles);
-const [cliBuild, rollbackBuild, , ...lightBuilds] = await Promise.all([
+const [cliBuild, rollbackBuild, , , ...lightBuilds] = await Promise.all([
   build({
     ...options,
     entryPoints: ['src/cli.ts'],
     outfile: 'dist/cli.cjs',
     metafile: true,
-    plugins: [reportEntry, trim],
+    plugins: [reportEntry, spinnerEntry, trim],
   }),
-  build({ ...options, entryPoints: ['src/rollback-entry.ts'], outfile: 'dist/rollback.cjs', metafile: true }),
+  build({
+    ...options,
+    entryPoints: ['src/rollback-entry.ts'],
+    outfile: 'dist/rollback.cjs',
+    metafile: true,
+    plugins: [spinnerEntry, trim],
+  }),
   build({
     ...options,
     entryPoints: ['src/report/render.ts'],
     outfile: 'dist/report.cjs',
     plugins: [reportParts, trim],
   }),
+  build({ ...options, entryPoints: ['src/terminal/spinner-ora.ts'], outfile: 'dist/spinner.cjs' }),
   ...lightNames.map((name) =>
     build({
       ...options,
       entryPoints: ['src/cli.ts'],
       outfile: `dist/${name}.cjs`,
       metafile: true,
-      plugins: [onlyCommand(name, bundles[name]), reportEntry, trim],
+      plugins: [onlyCommand(name, bundles[name]), reportEntry, spinnerEntry, trim],
     }),
   ),
 ]);

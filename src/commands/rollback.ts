@@ -20,6 +20,7 @@ import { socketTransport } from '../relay/socket-transport.js';
 import type { TransportFactory } from '../relay/transport.js';
 import type { RouteRule } from '../relay/types.js';
 import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
+import { type Spinner, startSpinner } from '../terminal/spinner.js';
 import { connect } from './connection.js';
 import { type Announce, failureOf, tell } from './rollback-announce.js';
 
@@ -226,6 +227,17 @@ export async function runRollbackCommand(
     io,
   );
   const about = { route, to, reason, fromPlan: opts.plan };
+  // Retrying a relay that does not answer can take up to the deadline: at a terminal the person
+  // sees that it is still trying (src/terminal/spinner.ts), and the result line replaces it.
+  let spinner: Spinner | undefined;
+  const onRetry = ({ attempts, cause }: { attempts: number; cause: string }) => {
+    const text = `rollback of ${route} to ${to} not confirmed yet (attempt ${attempts}: ${cause}); retrying`;
+    spinner ??= startSpinner(io, text, {
+      forPerson: opts.output === 'tty' || (opts.output === 'auto' && io.stdout.isTTY === true),
+      color: opts.color && !io.env.NO_COLOR,
+    });
+    spinner.update(text);
+  };
   try {
     const result = await rollbackRoute({
       relay: connection.client,
@@ -235,16 +247,19 @@ export async function runRollbackCommand(
       deadlineMs,
       baseUrl: connection.url,
       apiKeyEnv: connection.apiKeyEnv,
-    }).catch(async (error: unknown) => {
-      const thrown =
-        error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
-      await tell(io, announce, {
-        ...about,
-        at: systemClock.now(),
-        failure: failureOf(thrown),
+      onRetry,
+    })
+      .finally(() => spinner?.stop())
+      .catch(async (error: unknown) => {
+        const thrown =
+          error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
+        await tell(io, announce, {
+          ...about,
+          at: systemClock.now(),
+          failure: failureOf(thrown),
+        });
+        throw thrown;
       });
-      throw thrown;
-    });
     const changed = result.changed;
     await record(opts, io, stateDir, {
       route,

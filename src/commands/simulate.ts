@@ -14,6 +14,7 @@ import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/load.js';
 import { runSeeds } from '../simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../simulate/summary.js';
+import { startSpinner } from '../terminal/spinner.js';
 
 export type SimulateOptions = CommandOptions<typeof simulateCommand>;
 
@@ -90,22 +91,21 @@ export async function runSimulateCommand(opts: SimulateOptions, io: Io): Promise
       : (plan.emulator?.rps ?? scenario.rps)) ??
     DEFAULT_RPS;
 
-  const interactive = opts.output === 'plain' && io.stderr.isTTY === true;
-  const spinner = interactive
-    ? (await import('ora'))
-        .default({ text: `simulating ${opts.seeds} rollouts…`, stream: io.stderr as never })
-        .start()
-    : undefined;
+  // Plain is simulate's output for a person (the other is one JSON object).
+  const spinner = startSpinner(io, `simulating ${opts.seeds} rollouts…`, {
+    forPerson: opts.output === 'plain',
+    color: !io.env.NO_COLOR,
+  });
   let done = 0;
   try {
     const runs = await runSeeds({ plan, scenario, rps }, opts.seeds, {
       concurrency: CONCURRENCY,
       onRun: () => {
         done++;
-        if (spinner) spinner.text = `simulating rollouts: ${done}/${opts.seeds}`;
+        spinner.update(`simulating rollouts: ${done}/${opts.seeds}`);
       },
     });
-    spinner?.stop();
+    spinner.stop();
     const summary = summariseRuns(runs);
     const planName = path.relative(io.cwd, plan.file) || plan.file;
     if (opts.output === 'json') {
@@ -122,6 +122,6 @@ export async function runSimulateCommand(opts: SimulateOptions, io: Io): Promise
     io.stdout.write(render(summary, header, stageLabel));
     return 0;
   } finally {
-    spinner?.stop();
+    spinner.stop();
   }
 }

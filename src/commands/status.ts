@@ -16,6 +16,7 @@ import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
 import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
+import { startSpinner } from '../terminal/spinner.js';
 import { type Connection, connect } from './connection.js';
 
 export type StatusCommandOptions = CommandOptions<typeof statusCommand> & {
@@ -27,6 +28,8 @@ export type StatusCommandOptions = CommandOptions<typeof statusCommand> & {
 };
 
 const WATCH_INTERVAL_MS = 5_000;
+/** How long a read may take before a spinner says it is being waited for. */
+const SPINNER_DELAY_MS = 400;
 /** Routes read at once: enough to hide round trips, few enough to be gentle with the relay. */
 export const STATUS_CONCURRENCY = 8;
 
@@ -169,6 +172,12 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (opts.watch) process.once('SIGINT', onSignal);
   try {
     for (;;) {
+      // A relay that answers at once draws nothing; a slow one shows it is being waited for.
+      const spinner = startSpinner(io, `reading ${routeIds.join(', ')} from ${connection.url}`, {
+        forPerson: mode === 'tty',
+        color,
+        delayMs: SPINNER_DELAY_MS,
+      });
       const outcomes = await mapBounded(
         routeIds,
         STATUS_CONCURRENCY,
@@ -181,7 +190,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
             return { ok: false, routeId, error };
           }
         },
-      );
+      ).finally(() => spinner.stop());
       const now = systemClock.now();
       const interval = opts.interval ?? WATCH_INTERVAL_MS;
       if (opts.watch) {

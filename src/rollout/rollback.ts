@@ -44,6 +44,8 @@ export interface RollbackOptions {
   reason?: string | undefined;
   /** Called right after the first PATCH is handed to the relay client, before any event. */
   onPatchSent?: (() => void) | undefined;
+  /** Called before each wait to retry: a terminal shows that the rollback is not confirmed yet. */
+  onRetry?: ((retry: { attempts: number; cause: string; waitMs: number }) => void) | undefined;
 }
 
 export interface RollbackResult {
@@ -197,11 +199,10 @@ class RollbackRun {
         this.onFailedAttempt(error);
       }
       this.giveUpWhenStopped();
+      const waitMs = Math.min(this.wait, Math.max(0, this.deadline - clock.now() - MIN_ATTEMPT_MS));
+      this.opts.onRetry?.({ attempts: this.attempts, cause: this.cause(), waitMs });
       try {
-        await clock.sleep(
-          Math.min(this.wait, Math.max(0, this.deadline - clock.now() - MIN_ATTEMPT_MS)),
-          signal,
-        );
+        await clock.sleep(waitMs, signal);
       } catch {
         // Interrupted while waiting to retry: report below on the next pass.
       }
@@ -276,10 +277,15 @@ class RollbackRun {
     }
   }
 
+  /** What went wrong last, for messages: its own cause, and whether the PATCH was seen not to apply. */
+  private cause(): string {
+    return `${this.lastCause ?? 'no answer'}${this.notApplied ? `; the route then read ${this.notApplied}: the PATCH did not apply` : ''}`;
+  }
+
   /** Fails when interrupted, or when too little time is left for another attempt. */
   private giveUpWhenStopped(): void {
     const { route, to, clock, signal, deadlineMs } = this.opts;
-    const cause = `${this.lastCause ?? 'no answer'}${this.notApplied ? `; the route then read ${this.notApplied}: the PATCH did not apply` : ''}`;
+    const cause = this.cause();
     if (signal?.aborted) {
       this.fail(
         `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${cause})`,

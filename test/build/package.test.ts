@@ -112,6 +112,8 @@ describe('npm pack', () => {
         ...Object.keys(lightBundles()).map((name) => `dist/${name}.cjs`),
         // The report renderer and ECharts, loaded only by `canary report` and `rollout --report`.
         'dist/report.cjs',
+        // ora, loaded only when a spinner is drawn (src/terminal/spinner.ts).
+        'dist/spinner.cjs',
         'dist/version.json',
         'dist/help.json',
         'dist/plan.schema.json',
