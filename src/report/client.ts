@@ -50,8 +50,8 @@ function hydrate(document: Doc, window: Win): void {
     if (!payload) continue;
     const { unit, option } = JSON.parse(payload) as { unit: Unit; option: Record<string, unknown> };
     el.innerHTML = '';
-    const chart = init(el as never, null, { renderer: 'svg' });
-    chart.setOption(withFormatters(option, unit) as never);
+    const chart = init(el, null, { renderer: 'svg' });
+    chart.setOption(withFormatters(option, unit));
     charts.push(chart);
   }
   window.addEventListener('resize', () => {

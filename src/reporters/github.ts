@@ -280,7 +280,7 @@ export class GitHubReporter implements Reporter {
         lines.push('');
       }
     }
-    const chart = decidingMetricChart(this.events as never);
+    const chart = decidingMetricChart(this.events);
     if (chart) lines.push(chart);
     if (this.options.reportFile) {
       lines.push(
