@@ -128,6 +128,15 @@ function verdictLine(input: FrameInput): string {
   if (state.waiting && (!ev || state.waiting.at >= ev.at)) {
     return chalk.yellow(waitingText(state.waiting, state.waiting.deadlineAt - now));
   }
+  if (state.promptEval && !state.finished) {
+    // Prompts to two versions and maybe a judge can take minutes with no other event: the
+    // elapsed time moves with each tick, so the screen shows the wait is alive.
+    const { startedAt, done, total } = state.promptEval;
+    const answers = total === null ? '' : ` · ${done}/${total} answers`;
+    return chalk.dim(
+      `pre-traffic evaluation running${answers} · ${formatDuration(Math.max(0, now - startedAt))}`,
+    );
+  }
   if (!ev) return chalk.dim('checks: waiting for the first evaluation');
   const e = ev.evaluation;
   const head =

@@ -46,6 +46,8 @@ export interface ViewState {
     needs?: string | undefined;
   };
   metricsError?: { message: string; consecutive: number; limit: number };
+  /** The pre-traffic evaluation while it runs: since when, and the answers counted so far. */
+  promptEval?: { startedAt: number; done: number; total: number | null };
   paused: boolean;
   /** The operator is holding the run at this stage (the `h` key) until released. */
   held?: boolean;
@@ -63,6 +65,20 @@ export function applyEvent(state: ViewState, event: RolloutEvent): void {
     state.lastAt = state.lastAt === undefined ? event.at : Math.max(state.lastAt, event.at);
   }
   switch (event.type) {
+    case 'prompt_eval_started':
+      state.promptEval = { startedAt: event.at, done: 0, total: null };
+      break;
+    case 'prompt_eval_progress':
+      state.promptEval = {
+        startedAt: state.promptEval?.startedAt ?? event.at,
+        done: event.done,
+        total: event.total,
+      };
+      break;
+    case 'prompt_eval_finished':
+    case 'prompt_eval_skipped':
+      state.promptEval = undefined;
+      break;
     case 'rollout_started':
       state.route = event.route;
       state.baseline = event.baseline;

@@ -277,4 +277,33 @@ describe('TtyReporter event log during a long wait', () => {
     expect(screen.match(/\[wait\]/g)).toHaveLength(1);
     expect(screen).toContain('[start]');
   });
+  it('shows the pre-traffic evaluation alive while it runs: answers so far and a moving clock', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const out = new CollectingStream(true, 100, 40);
+    const r = new TtyReporter(out, { color: false, now: () => Date.now() });
+    const [started] = promotedRun();
+    if (started) r.event({ ...started, at: T0 });
+    r.event({
+      type: 'prompt_eval_started',
+      at: T0,
+      baseline: 'claude-sonnet-4-5-v1',
+      canary: CAN,
+      prompts: 20,
+      repeat: 1,
+      requests_per_version: 20,
+      concurrency: 4,
+      judge: true,
+    });
+    // No event for a while (a slow model, then the judge): the frame still moves each second.
+    await vi.advanceTimersByTimeAsync(7_500);
+    expect(finalScreen(out)).toMatch(/pre-traffic evaluation running · 7s/);
+    r.event({ type: 'prompt_eval_progress', at: T0 + 9_000, done: 12, total: 40 });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(finalScreen(out)).toMatch(/pre-traffic evaluation running · 12\/40 answers · 10s/);
+    r.event({ type: 'prompt_eval_skipped', at: T0 + 10_500, reason: 'flag', detail: 'skipped' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(finalScreen(out)).not.toContain('pre-traffic evaluation running');
+    await r.close();
+    vi.useRealTimers();
+  });
 });
