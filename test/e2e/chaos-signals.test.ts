@@ -114,11 +114,13 @@ describe('chaos: signals at random points of seeded rollouts (spawned)', { concu
         expect(lockExists(s)).toBe(false);
       }
 
-      // The route ends at a plan stage or the baseline.
+      // The route ends at a plan stage or the baseline. A signal that lands in the pre-flight
+      // (early on a loaded machine) comes before the route exists: then nothing was created, and
+      // the last line says so (below).
       const w = weights(emulator, s.route);
       const canary = w[CANARY] ?? 0;
       expect([0, ...STAGES]).toContain(canary);
-      expect((w[BASELINE] ?? 0) + canary).toBe(100);
+      if (Object.keys(w).length > 0) expect((w[BASELINE] ?? 0) + canary).toBe(100);
 
       // The journal parses, line by line.
       const file = path.join(s.dir, '.canary', `${s.route}.journal.ndjson`);

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { RECORD_VERSION } from '../../src/output/record.js';
 import {
@@ -25,6 +25,10 @@ import {
 } from '../helpers/index.js';
 
 const KEY = 'ci-e2e-key-4b8d2f7a1c';
+
+// Real runs in real time, several at once: the cap only stops a hung one (the --until-stage test
+// runs three jobs one after another).
+vi.setConfig({ testTimeout: 120_000 });
 
 let counter = 0;
 /** A plan in its own folder: a fresh route each time, so runs never see each other's weights. */
@@ -145,7 +149,8 @@ describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, ()
 
   it('--timeout rolls back (default) and exits 5, saying so last', async () => {
     const plan = writePlan({ bake: '30s' });
-    const result = await run([plan.file, '--timeout', '2s']);
+    // 5 s: well inside the 30 s bake, and long enough that a loaded machine is past the pre-flight.
+    const result = await run([plan.file, '--timeout', '5s']);
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 100, [CANARY]: 0 });
     expect(lastLine(result.stderr)).toMatch(/timed out .*rolled back/);
@@ -153,7 +158,7 @@ describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, ()
 
   it('--timeout with --on-timeout leave keeps the stage and exits 5', async () => {
     const plan = writePlan({ bake: '30s' });
-    const result = await run([plan.file, '--timeout', '2s', '--on-timeout', 'leave']);
+    const result = await run([plan.file, '--timeout', '5s', '--on-timeout', 'leave']);
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 90, [CANARY]: 10 });
     expect(lastLine(result.stderr)).toMatch(/timed out .*left traffic where it was/);
