@@ -44,7 +44,10 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
     expect(out).toMatch(
       /quality_score +≥ 0\.8 and ≥ 0\.95× baseline; after 50 canary requests in the window; dry run: shown and journaled, never rolls back +← HTTP GET scores\.example\.com\/api\/scores \$\.data\.mean \(Authorization from \$SCORES_API_KEY\)/,
     );
-    expect(out).toContain('Judged each window on its own, no significance test');
+    // The example ships with significance on: its custom comparisons share the rollout's confidence.
+    expect(out).toContain(
+      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 4 tests per stage within the 99 % per-rollout confidence.",
+    );
     expect(out.trimEnd().split('\n').at(-1)).toBe('dry run: nothing was changed.');
     expect(out + result.stderr).not.toContain(SECRET);
   });
