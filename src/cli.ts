@@ -48,7 +48,7 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   add(validateCommand, async () => (await import('./commands/validate.js')).runValidate);
   add(schemaCommand, async () => {
     const { runSchemaCommand } = await import('./commands/schema.js');
-    return (_opts, io) => runSchemaCommand(io);
+    return (opts, io) => runSchemaCommand(io, opts.which);
   });
   add(emulatorCommand, async () => {
     const { runEmulatorCommand } = await import('./commands/emulator.js');

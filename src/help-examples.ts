@@ -32,7 +32,10 @@ const EXAMPLES: Record<string, string[]> = {
     'canary simulate canary.yaml',
     'canary simulate canary.yaml --scenario examples/scenarios/bad-canary.yaml --seeds 500 --output json',
   ],
-  schema: ['canary schema > .vscode/canary-plan.schema.json   # for editors: see the README'],
+  schema: [
+    'canary schema > .vscode/canary-plan.schema.json   # for editors: see the README',
+    'canary schema records > canary-records.schema.json # what -o json, journals and webhooks hold',
+  ],
   history: ['canary history', 'canary history --route chat --output json'],
   report: [
     'canary report --open',

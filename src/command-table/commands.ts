@@ -45,8 +45,9 @@ export const validateCommand = defineCommand({
 
 export const schemaCommand = defineCommand({
   name: 'schema',
-  description: "print the plan file's JSON Schema, for editors (see the README's Editors section)",
-  args: [],
+  description:
+    "print a JSON Schema: the plan file's (for editors, see the README), or every JSON record canary writes",
+  args: [argument('which', 'plan or records', { choices: ['plan', 'records'], default: 'plan' })],
   options: {},
 });
 

@@ -177,6 +177,12 @@ export function argument<const N extends string, const C extends string>(
   description: string,
   extra: { choices: readonly C[] },
 ): ArgumentSpec<C, true> & { name: N };
+/** One of `choices`, `default` when left out. */
+export function argument<const N extends string, const C extends string>(
+  name: N,
+  description: string,
+  extra: { choices: readonly C[]; default: NoInfer<C> },
+): ArgumentSpec<C, true> & { name: N };
 export function argument(
   name: string,
   description: string,

@@ -22,6 +22,7 @@ import {
   startPrometheus,
   waitFor,
 } from '../helpers/index.js';
+import { schemaErrors } from '../output/schema-check.js';
 
 const KEY = 'e2e-custom-key-5c2a9e';
 const SCORES_KEY = 'scores-secret-7d1f3b8e2a';
@@ -41,12 +42,17 @@ interface Event {
     custom?: { id: string; status: string; dry_run: boolean; value: number | null; reason: string }[];
   };
 }
+/** The rollout's events, each held to its schema (docs/events.md), custom checks included. */
 const eventsOf = (stdout: string): Event[] =>
   stdout
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Event);
+    .map((l) => {
+      const record = JSON.parse(l) as Record<string, unknown>;
+      expect(schemaErrors(record), l.slice(0, 300)).toEqual([]);
+      return record as unknown as Event;
+    });
 
 /** examples/llm.yaml, pointed at this test's Prometheus and score API, with short stages. */
 async function llmPlan(

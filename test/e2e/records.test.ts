@@ -7,8 +7,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_VERSION } from '../../src/output/record.js';
+import { recordsDocument } from '../../src/output/record-schemas.js';
 import {
   BASELINE as BASE,
   baseEnv,
@@ -161,6 +163,21 @@ describe('every record canary writes, from real runs, matches its schema', () =>
     expect(simulate.code, simulate.stderr).toBe(0);
     checked(simulate.stdout, 'simulate');
   }, 120_000);
+
+  it('canary schema records prints them all as one document that takes what the commands wrote', async () => {
+    const result = await runCli(['schema', 'records'], { env: env(), cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(recordsDocument());
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(result.stdout));
+    const journal = parseRecords(readFileSync(join(state(), 'records-healthy.journal.ndjson'), 'utf8'));
+    const stream = parseRecords(readFileSync(join(dir, 'events.ndjson'), 'utf8'));
+    for (const record of [...journal, ...stream])
+      expect(validate(record), JSON.stringify(record).slice(0, 200)).toBe(true);
+    expect(validate({ ...stream[0], stageCount: 3 })).toBe(false);
+    // The default is still the plan's schema, as the build and the editors' modeline expect.
+    const plan = await runCli(['schema'], { env: env(), cwd: dir });
+    expect(JSON.parse(plan.stdout).title).not.toBe(recordsDocument().title);
+  });
 
   it('saw every common record type; the rest are checked where they are made', () => {
     const elsewhere = [

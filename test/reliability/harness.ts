@@ -17,6 +17,7 @@ import type { RelayPort, RouteRule } from '../../src/relay/types.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { type RolloutDeps, type RolloutResult, runRollout } from '../../src/rollout/engine.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
+import { parseRecords, schemaErrors } from '../output/schema-check.js';
 import { makePlan, type PlanOptions } from '../rollout/harness.js';
 
 export const KEY = 'sk-reliability-9d2c41e7b0';
@@ -230,6 +231,8 @@ export function checkInvariants(run: Run, result: RolloutResult): void {
 
   // 4. The key is nowhere: events, journal, the relay's call log, the result.
   const text = readFileSync(journalPath(run.stateDir, plan.route), 'utf8');
+  // Each journal line, faults and aborts included, is a record of docs/events.md's contract.
+  for (const line of parseRecords(text)) expect(schemaErrors(line, true), JSON.stringify(line)).toEqual([]);
   for (const blob of [
     text,
     JSON.stringify(run.events),
