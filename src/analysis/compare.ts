@@ -3,8 +3,9 @@
  * significance off. With significance on, ./sequential-evaluate.ts judges instead, holding the
  * canary to the same bounds (withinBound, ZERO_BASELINE_ALLOWANCE) with a test per stage.
  */
+
+import { formatDelta, formatMetric, formatRatio, metricLabel } from '../format.js';
 import type { ComparisonRule, JudgedMetric } from '../plan/types.js';
-import { formatDelta, formatMetric, formatRatio, metricLabel } from './format.js';
 
 export interface ComparisonSide {
   /** A finite, non-negative value (callers turn anything else into "no data" first). */

@@ -5,11 +5,12 @@
  * traffic turns every check into `no_data` (a verdict on a handful of requests would be
  * noise), and a null, missing, non-finite or negative value is `no_data` for its check.
  */
+
+import { formatMetric, metricLabel } from '../format.js';
 import type { AnalysisConfig, JudgedMetric } from '../plan/types.js';
 import { JUDGED_METRICS } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
 import { compareToBaseline, withinBound } from './compare.js';
-import { formatMetric, metricLabel } from './format.js';
 import type { ErrorBudget } from './sequential.js';
 import { evaluateSequential } from './sequential-evaluate.js';
 import type { CheckResult, CheckStatus, Evaluation } from './types.js';

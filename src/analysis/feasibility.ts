@@ -5,6 +5,7 @@
  * can meet. `canary validate` refuses the first kind (exit 2) and warns about the others.
  */
 import { customTestCount } from '../custom-metrics/sequential.js';
+import { formatPlanDuration } from '../format.js';
 import type { JudgedMetric, Plan } from '../plan/types.js';
 
 export interface Finding {
@@ -12,11 +13,6 @@ export interface Finding {
   /** Keys into the plan file, for file:line:column. */
   at: Array<string | number>;
   message: string;
-}
-
-function duration(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 100) / 10}s`;
 }
 
 /** Non-overlapping windows a stage's looks yield in `spanMs` (one per ⌈window/interval⌉ looks). */
@@ -40,7 +36,7 @@ export function feasibility(plan: Plan): Finding[] {
         level: 'warning',
         at: ['analysis', 'window'],
         message:
-          `analysis.window (${duration(a.windowMs)}) is longer than analysis.interval (${duration(a.intervalMs)}): ` +
+          `analysis.window (${formatPlanDuration(a.windowMs)}) is longer than analysis.interval (${formatPlanDuration(a.intervalMs)}): ` +
           `windows overlap, so the paired ${paired.join(', ')} tests get one new window every ` +
           `${Math.ceil(a.windowMs / a.intervalMs)} checks; set window equal to interval`,
       });
@@ -52,14 +48,14 @@ export function feasibility(plan: Plan): Finding[] {
       if (inBake >= needed) return;
       const at = ['stages', i];
       const text =
-        `stage ${i + 1} (${stage.weight}%, bake ${duration(stage.bakeMs)}) holds ${inBake} non-overlapping ` +
-        `${duration(a.windowMs)} windows; the paired ${paired.join(', ')} tests need ${needed}`;
+        `stage ${i + 1} (${stage.weight}%, bake ${formatPlanDuration(stage.bakeMs)}) holds ${inBake} non-overlapping ` +
+        `${formatPlanDuration(a.windowMs)} windows; the paired ${paired.join(', ')} tests need ${needed}`;
       findings.push(
         byDeadline < needed
           ? {
               level: 'error',
               at,
-              message: `${text}, and even its data deadline (${duration(stage.dataDeadlineMs)}) holds only ${byDeadline}: it would always end insufficient_data. Lengthen the bake or shorten analysis.window and analysis.interval`,
+              message: `${text}, and even its data deadline (${formatPlanDuration(stage.dataDeadlineMs)}) holds only ${byDeadline}: it would always end insufficient_data. Lengthen the bake or shorten analysis.window and analysis.interval`,
             }
           : { level: 'warning', at, message: `${text}: it will wait past its bake, up to its data deadline` },
       );

@@ -12,11 +12,12 @@
  *   degraded (a shared incident), the canary is not to blame; the engine pauses the bake and
  *   waits. A canary also worse than the baseline is still caught by the comparisons.
  */
+
+import { formatAlpha, formatDelta, formatMetric, formatP, formatRatio, metricLabel } from '../format.js';
 import type { AnalysisConfig, ComparisonRule, JudgedMetric } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
 import { withinBound, ZERO_BASELINE_ALLOWANCE } from './compare.js';
 import { increasePValue, pairedTPValue, ratioPValue, thresholdPValue } from './exact-tests.js';
-import { formatAlpha, formatDelta, formatMetric, formatP, formatRatio, metricLabel } from './format.js';
 import { type ErrorBudget, FRESH_SPENDING, lookAlpha, type SpendingState, stageAlpha } from './sequential.js';
 import type { CheckResult, CheckStatus, ErrorControl, Evaluation } from './types.js';
 

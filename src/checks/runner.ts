@@ -4,6 +4,7 @@
  * started, with the rollout's facts in CANARY_* variables and never the API key.
  */
 import { spawn } from 'node:child_process';
+import { formatDuration } from '../format.js';
 import type { StageCheck } from '../plan/types.js';
 import type { StageChecksContext } from '../rollout/engine.js';
 import type { StageCheckResult } from '../rollout/events.js';
@@ -131,11 +132,11 @@ export function runCheck(
         setTimeout(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
-          finish(code, timedOut ? `timed out after ${Math.round(check.timeoutMs / 1000)} s` : undefined);
+          finish(code, timedOut ? `timed out after ${formatDuration(check.timeoutMs)}` : undefined);
         }, 500),
       );
       child.on('close', () =>
-        finish(code, timedOut ? `timed out after ${Math.round(check.timeoutMs / 1000)} s` : undefined),
+        finish(code, timedOut ? `timed out after ${formatDuration(check.timeoutMs)}` : undefined),
       );
     });
   });

@@ -20,6 +20,7 @@ import {
   sendControl,
 } from '../control/channel.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import { chooseStateDir, journalPath } from '../journal/paths.js';
 import { recordLine } from '../output/record.js';
@@ -62,7 +63,7 @@ function where(answer: ControlAnswer): string {
   const stage =
     i.stage === null
       ? 'before its first stage'
-      : `stage ${i.stage + 1}/${i.stage_count} (canary ${i.weight} %)`;
+      : `stage ${i.stage + 1}/${i.stage_count} (canary ${formatWeight(i.weight)})`;
   return `${i.route} at ${stage}, pid ${i.pid} on ${i.host}`;
 }
 

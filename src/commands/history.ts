@@ -7,6 +7,7 @@
 import type { historyCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { formatDuration, formatRules } from '../format.js';
 import type { Io } from '../io.js';
 import { type RunSummary, readStateDir } from '../journal/journal.js';
 import { chooseStateDir } from '../journal/paths.js';
@@ -14,16 +15,8 @@ import { recordLine } from '../output/record.js';
 
 export type HistoryCommandOptions = CommandOptions<typeof historyCommand>;
 
-function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
 function rules(run: RunSummary): string {
-  if (run.rules) return run.rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
+  if (run.rules) return formatRules(run.rules);
   // No weights recorded: a run that stopped before its first stage changed nothing; only a
   // run that got further and then lost track (a crash mid-write) leaves the traffic unknown.
   return run.stage === null && run.command === 'rollout'
@@ -106,7 +99,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
       run.stage === null ? 'no stage' : `stage ${run.stage + 1}${run.stageCount ? `/${run.stageCount}` : ''}`;
     const what = run.command === 'rollback' ? 'manual rollback' : reached;
     io.stdout.write(
-      `${when}  ${run.route}  ${outcomeOf(run, after)}  ${duration(run.durationMs)}  ${what}\n`,
+      `${when}  ${run.route}  ${outcomeOf(run, after)}  ${formatDuration(Math.max(0, run.durationMs))}  ${what}\n`,
     );
     if (run.header.resumes) io.stdout.write(`    resumed ${run.header.resumes}\n`);
     io.stdout.write(`    by ${run.header.user ?? '?'}@${run.header.host} (pid ${run.header.pid})\n`);

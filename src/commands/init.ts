@@ -11,9 +11,10 @@ import { stringify } from 'yaml';
 import type { initCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { formatPlanDuration } from '../format.js';
 import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
-import { formatDuration, parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load.js';
 import { ROUTE_PATTERN } from '../plan/plan-keys.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, findPreset, type Limits, STAGE_PRESETS } from '../plan/presets.js';
@@ -400,7 +401,7 @@ export async function runInitCommand(opts: InitOptions, io: Io): Promise<number>
   }
   const shown = relative(io.cwd, file) || name;
   io.stdout.write(
-    `wrote ${shown}: route ${answers.route}, ${answers.baseline} → ${answers.canary}, stages ${answers.weights.join(' → ')} with ${formatDuration(parseDuration(answers.bake) ?? 0)} bakes.\n` +
+    `wrote ${shown}: route ${answers.route}, ${answers.baseline} → ${answers.canary}, stages ${answers.weights.join(' → ')} with ${formatPlanDuration(parseDuration(answers.bake) ?? 0)} bakes.\n` +
       `next: canary validate ${shown} && canary rollout ${shown} --dry-run\n`,
   );
   return ExitCode.Ok;

@@ -12,13 +12,13 @@ import { systemClock } from '../clock.js';
 import type { CommandOptions } from '../command-table/define.js';
 import type { rollbackCommand } from '../command-table/rollback.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { formatRules } from '../format.js';
 import type { Io } from '../io.js';
 import { journalPath, resolveStateDir } from '../journal/paths.js';
 import type { ChooseRoute } from '../journal/target.js';
 import { recordLine } from '../output/record.js';
 import { socketTransport } from '../relay/socket-transport.js';
 import type { TransportFactory } from '../relay/transport.js';
-import type { RouteRule } from '../relay/types.js';
 import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
 import { type Spinner, startSpinner } from '../terminal/spinner.js';
 import { connect } from './connection.js';
@@ -55,11 +55,6 @@ export interface RollbackExtras {
   chooseRoute?: ChooseRoute | undefined;
   /** How calls reach the relay when the socket transport cannot (a forwarding proxy). */
   transport?: TransportFactory | undefined;
-}
-
-export function formatRules(rules: RouteRule[] | null): string {
-  if (!rules || rules.length === 0) return '(unknown)';
-  return rules.map((r) => `${r.version_tag} ${r.weight}%`).join(', ');
 }
 
 /**
@@ -115,7 +110,7 @@ async function record(
     message:
       (done.result.changed
         ? `rolled back ${done.route} to ${done.to}`
-        : `${done.route} was already at ${done.to} 100 %`) +
+        : `${done.route} was already at ${done.to} 100%`) +
       (opts.message?.trim() ? `: ${opts.message.trim()}` : ''),
   });
   writer.close();
@@ -134,7 +129,7 @@ function refused(error: RollbackNotConfirmedError, route: string, to: string): C
   const holds = rules && rules.length > 0 ? ` The route holds ${formatRules(rules)}.` : '';
   const tags = (rules ?? []).map((r) => r.version_tag).filter((t) => t !== to);
   return new UsageError(
-    `the relay refused to put ${to} at 100 % on ${route}: ${relay.message} Nothing was changed.${holds}`,
+    `the relay refused to put ${to} at 100% on ${route}: ${relay.message} Nothing was changed.${holds}`,
     {
       hint:
         tags.length > 0

@@ -2,13 +2,14 @@
  * Before anything moves, the route itself says where a rollout starts (src/commands/rollout.ts
  * asks here once connected): a normal start, a stage to resume, already promoted, or refused.
  */
+
 import { ExitCode, UsageError } from '../errors.js';
+import { formatRules, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import { journalPath, lastRollout, readJournal, summarizeRuns } from '../journal/journal.js';
 import { stageOfRoute } from '../journal/resume.js';
 import type { Plan } from '../plan/types.js';
 import type { RelayPort } from '../relay/types.js';
-import { formatRules } from '../rollout/rollback.js';
 
 /**
 /**
@@ -43,15 +44,15 @@ export async function checkRouteBeforeStart(
     // journal open: that is a stage to resume (its bake and checks run again), not a promotion.
     if (stageOfRoute(plan, rules) !== null && lastRunUnfinished(stateDir, plan.route)) return undefined;
     io.stderr.write(
-      `route ${plan.route} already sends 100 % to the canary ${plan.canary.tag}: already promoted, nothing to do.\n`,
+      `route ${plan.route} already sends 100% to the canary ${plan.canary.tag}: already promoted, nothing to do.\n`,
     );
     return ExitCode.Ok;
   }
   // At one of the plan's stages: the journal session offers to resume there.
   if (stageOfRoute(plan, rules) !== null) return undefined;
-  const stages = plan.stages.map((s) => `${s.weight}`).join(', ');
+  const stages = plan.stages.map((s) => formatWeight(s.weight)).join(', ');
   throw new UsageError(
-    `route ${plan.route} is at ${formatRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} % with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
+    `route ${plan.route} is at ${formatRules(rules)}, which is not a stage of this plan (canary ${plan.canary.tag} at ${stages} with baseline ${plan.baseline.tag} at the rest); nothing was changed.`,
     {
       hint: `run \`canary rollback ${plan.file}\` to restore the baseline, then run the plan again; or set the weights of one of the plan's stages and run it to continue from there.`,
     },

@@ -3,9 +3,10 @@
  * and --timeout (answered with --on-timeout). Each aborts the run's controller with a reason the
  * engine acts on (src/rollout/engine.ts), and the last line of the run says what it did.
  */
+
 import { ExitCode } from '../errors.js';
+import { formatDuration, formatRules } from '../format.js';
 import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
-import { formatRules } from '../rollout/rollback.js';
 import type { TerminalSession } from '../terminal/session.js';
 
 /** The signals a rollout answers with its --on-interrupt action. */
@@ -108,7 +109,7 @@ export function stopLine(result: RolloutResult, stops: Stops, flags: StopFlags):
   let what: string;
   let flag: string;
   if (stops.timedOut) {
-    what = `timed out after ${flags.timeout === undefined ? '?' : `${Math.round(flags.timeout / 1000)} s`} (--timeout)`;
+    what = `timed out after ${flags.timeout === undefined ? '?' : formatDuration(flags.timeout)} (--timeout)`;
     flag = `--on-timeout ${flags.onTimeout ?? 'rollback'}`;
   } else if (stops.signalName) {
     what = SIGNAL_WORDS[stops.signalName];

@@ -8,9 +8,9 @@ import type { simulateCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { DEFAULT_RPS, loadScenario, parseScenario, type Scenario } from '../emulator/index.js';
 import { UsageError } from '../errors.js';
+import { formatDuration } from '../format.js';
 import type { Io } from '../io.js';
 import { recordLine } from '../output/record.js';
-import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/load.js';
 import { runSeeds } from '../simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../simulate/summary.js';
@@ -61,8 +61,8 @@ function render(summary: SimulationSummary, header: string, stageLabel: (key: st
   const rolled = Object.fromEntries(Object.entries(summary.outcomes).filter(([k]) => k !== 'promoted'));
   const lines = [
     header,
-    `promoted      ${summary.promoted_pct.toFixed(1)} %`,
-    `rolled back   ${summary.rolled_back_pct.toFixed(1)} %${Object.keys(rolled).length ? `   by cause: ${counts(rolled, (k) => k)}` : ''}`,
+    `promoted      ${summary.promoted_pct.toFixed(1)}%`,
+    `rolled back   ${summary.rolled_back_pct.toFixed(1)}%${Object.keys(rolled).length ? `   by cause: ${counts(rolled, (k) => k)}` : ''}`,
     `ended at      ${counts(summary.stage_decided, stageLabel)}`,
     `decided after median ${formatDuration(summary.decision_seconds.median * 1000)}, p90 ${formatDuration(summary.decision_seconds.p90 * 1000)}`,
     `failed canary requests   median ${summary.failed_canary_requests.median}, p90 ${summary.failed_canary_requests.p90}`,
@@ -70,7 +70,7 @@ function render(summary: SimulationSummary, header: string, stageLabel: (key: st
   ];
   if (summary.shared_incident_seen_pct > 0) {
     lines.push(
-      `both versions degraded (shared incident) in ${summary.shared_incident_seen_pct.toFixed(1)} % of runs`,
+      `both versions degraded (shared incident) in ${summary.shared_incident_seen_pct.toFixed(1)}% of runs`,
     );
   }
   return `${lines.join('\n')}\n`;

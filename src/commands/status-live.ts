@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { heldAfter } from '../control/hold.js';
 import { ExitCode } from '../errors.js';
+import { describeCheck, formatDuration, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import {
   type JournalRecord,
@@ -18,7 +19,6 @@ import {
 } from '../journal/journal.js';
 import { isAlive } from '../journal/lock.js';
 import { journalPath } from '../journal/paths.js';
-import { describeCheck, formatDuration } from '../reporters/format.js';
 
 export interface LiveRollout {
   run: RunSummary;
@@ -89,7 +89,7 @@ export function renderLive(live: LiveRollout, now: number): string {
         ? `bake ${formatDuration(elapsed)} of ${formatDuration(stage.bakeMs)} (${formatDuration(left)} left)`
         : `bake done ${formatDuration(elapsed - stage.bakeMs)} ago, waiting for a passing check`;
     lines.push(
-      `rollout in progress: stage ${stage.index + 1}/${stage.count} · canary ${stage.weight} % · ${bake}${state}`,
+      `rollout in progress: stage ${stage.index + 1}/${stage.count} · canary ${formatWeight(stage.weight)} · ${bake}${state}`,
     );
   } else {
     lines.push(`rollout in progress: pre-flight, no weights changed yet${state}`);
@@ -191,7 +191,7 @@ export async function waitForRollout(opts: {
       return ExitCode.Aborted;
     }
     const where = live.stage
-      ? `stage ${live.stage.index + 1}/${live.stage.count} (canary ${live.stage.weight} %)${live.held ? ', paused' : ''}`
+      ? `stage ${live.stage.index + 1}/${live.stage.count} (canary ${formatWeight(live.stage.weight)})${live.held ? ', paused' : ''}`
       : 'pre-flight';
     if (where !== said) {
       io.stderr.write(`${clock(opts.now())} ${opts.route}: ${where}\n`);

@@ -5,13 +5,12 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { feasibility } from '../analysis/feasibility.js';
-import { formatConfidence } from '../analysis/format.js';
 import type { validateCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
+import { formatConfidence, formatPlanDuration } from '../format.js';
 import type { Io } from '../io.js';
 import { recordLine } from '../output/record.js';
-import { formatDuration } from '../plan/duration.js';
 import { type LoadedPlan, loadPlanWithSource } from '../plan/load.js';
 import { planSchedule } from '../plan/schedule.js';
 import type { Plan } from '../plan/types.js';
@@ -151,7 +150,8 @@ function versionLine(ref: Plan['baseline']): string {
 function stagesLine(plan: Plan): string {
   return plan.stages
     .map(
-      (s) => `${s.weight}%${s.bakeMs > 0 ? ` ${formatDuration(s.bakeMs)}` : ''}${s.pause ? ' (pause)' : ''}`,
+      (s) =>
+        `${s.weight}%${s.bakeMs > 0 ? ` ${formatPlanDuration(s.bakeMs)}` : ''}${s.pause ? ' (pause)' : ''}`,
     )
     .join(' → ');
 }
@@ -170,7 +170,7 @@ function checksLine(plan: Plan): string {
   }
   const what =
     rules.length > 0 ? rules.join(', ') : 'no thresholds set (only the relay can stop this rollout)';
-  return `every ${formatDuration(a.intervalMs)} over ${formatDuration(a.windowMs)}: ${what}`;
+  return `every ${formatPlanDuration(a.intervalMs)} over ${formatPlanDuration(a.windowMs)}: ${what}`;
 }
 
 function evaluationLine(e: NonNullable<Plan['evaluation']>, planFile: string): string {
@@ -199,7 +199,7 @@ function summaryText(plan: Plan, file: string, color: boolean): string {
     ['stages', stagesLine(plan)],
     [
       'bake',
-      `${formatDuration(schedule.totalBakeMs)} in total, at most ${formatDuration(schedule.latestEndAt)} waiting for data` +
+      `${formatPlanDuration(schedule.totalBakeMs)} in total, at most ${formatPlanDuration(schedule.latestEndAt)} waiting for data` +
         (schedule.pauses > 0 ? ', plus manual gates' : ''),
     ],
     ['checks', checksLine(plan)],

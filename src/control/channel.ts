@@ -21,6 +21,7 @@
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { formatDuration } from '../format.js';
 import { loginName } from '../journal/login.js';
 import { safeRouteName } from '../journal/paths.js';
 
@@ -122,7 +123,7 @@ export function sendControl(
       resolve(result);
     };
     const timer = setTimeout(
-      () => finish({ kind: 'no_answer', why: `no answer within ${Math.round(timeoutMs / 1000)} s` }),
+      () => finish({ kind: 'no_answer', why: `no answer within ${formatDuration(timeoutMs)}` }),
       timeoutMs,
     );
     socket.setEncoding('utf8');

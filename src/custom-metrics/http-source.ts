@@ -11,6 +11,7 @@
  */
 import { JSONPath } from 'jsonpath-plus';
 import { type Clock, systemClock } from '../clock.js';
+import { formatDuration } from '../format.js';
 import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
@@ -129,7 +130,7 @@ export function createHttpMetric(options: HttpMetricOptions): {
         if (call?.signal?.aborted) throw call.signal.reason;
         const raw = last.error instanceof Error ? last.error.message : String(last.error);
         const why = last.deadline
-          ? `no answer within ${policy.deadlineMs / 1000} s`
+          ? `no answer within ${formatDuration(policy.deadlineMs)}`
           : `could not connect: ${raw}`;
         return {
           error: scrub(

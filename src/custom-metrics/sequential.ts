@@ -19,10 +19,10 @@
  */
 
 import { pairedTPValue } from '../analysis/exact-tests.js';
-import { formatAlpha, formatP } from '../analysis/format.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { RuleKey } from '../evaluation/types.js';
 import { RULE_KEYS } from '../evaluation/types.js';
+import { formatAlpha, formatP } from '../format.js';
 import { boundTest } from './bound-test.js';
 import { type CustomJudgeInput, readValue, show } from './judge.js';
 import type { CustomCheck, CustomMetricConfig } from './types.js';

@@ -11,6 +11,7 @@
  * Authorization header and scrubbed from every message.
  */
 import { Agent, EnvHttpProxyAgent } from 'undici';
+import { formatDuration } from '../format.js';
 import { proxySettings } from '../relay/proxy.js';
 import { VERSION } from '../version.js';
 import type { ChatAnswer, ChatCall, DataPlanePort } from './types.js';
@@ -259,7 +260,7 @@ export function createHttpDataPlane(
     } catch (error) {
       if (call.signal?.aborted) throw call.signal.reason;
       if (deadline.aborted)
-        return failed(`no complete answer within ${Math.round(call.timeoutMs / 100) / 10} s`, 'timeout');
+        return failed(`no complete answer within ${formatDuration(call.timeoutMs)}`, 'timeout');
       const code = (error as { code?: unknown })?.code;
       return failed(
         `${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}`,

@@ -6,6 +6,7 @@
 import { relative } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { formatDuration } from '../format.js';
 import type { EvalCheck, EvalMetric, EvaluationReport, VersionStats, WorstCase } from './types.js';
 import { formatMetric } from './verdict.js';
 
@@ -54,7 +55,7 @@ function verdictWord(checks: EvalCheck[]): 'pass' | 'fail' | 'no data' | '' {
 
 function headline(report: EvaluationReport): string {
   const n = `${report.prompts} prompt${report.prompts === 1 ? '' : 's'}${report.repeat > 1 ? ` × ${report.repeat}` : ''}`;
-  return `pre-traffic evaluation ${report.verdict === 'pass' ? 'passed' : 'FAILED'}: ${n}, ${report.requests_per_version} answers per version in ${(report.duration_ms / 1000).toFixed(1)} s`;
+  return `pre-traffic evaluation ${report.verdict === 'pass' ? 'passed' : 'FAILED'}: ${n}, ${report.requests_per_version} answers per version in ${formatDuration(report.duration_ms)}`;
 }
 
 /** The table for a terminal, worst prompts side by side below it when the evaluation failed. */

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { CanaryError, ExitCode } from '../errors.js';
+import { formatDuration } from '../format.js';
 import type { JudgeConfig, JudgeInput, JudgePort } from './types.js';
 
 export class JudgeError extends CanaryError {
@@ -27,10 +28,6 @@ export interface JudgeRunnerOptions {
 }
 
 const KEEP_CHARS = 16 * 1024;
-
-function seconds(ms: number): string {
-  return `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000)} s`;
-}
 
 function lastLine(text: string): string {
   return (
@@ -79,7 +76,7 @@ export function createJudge(options: JudgeRunnerOptions): JudgePort {
       input.signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
         kill();
-        finish(new JudgeError(`${where} did not finish within ${seconds(config.timeoutMs)}`));
+        finish(new JudgeError(`${where} did not finish within ${formatDuration(config.timeoutMs)}`));
       }, config.timeoutMs);
       child.stdout.setEncoding('utf8').on('data', (c: string) => {
         stdout = (stdout + c).slice(-KEEP_CHARS);

@@ -7,6 +7,7 @@
  * asked for it and canary could not check it); a built-in default never does.
  */
 import { quantileSorted } from 'simple-statistics';
+import { formatMs } from '../format.js';
 import { promptRows } from './per-prompt.js';
 import {
   CANARY_ONLY_METRICS,
@@ -94,8 +95,8 @@ export function versionStats(tag: string, results: CaseResult[], role: 'baseline
 
 export function formatMetric(metric: EvalMetric, value: number | null): string {
   if (value === null) return '—';
-  if (RATE_METRICS.includes(metric) && metric !== 'judge_score') return `${(value * 100).toFixed(1)} %`;
-  if (metric.endsWith('_ms')) return `${Math.round(value)} ms`;
+  if (RATE_METRICS.includes(metric) && metric !== 'judge_score') return `${(value * 100).toFixed(1)}%`;
+  if (metric.endsWith('_ms')) return formatMs(value);
   if (metric === 'cost_per_answer') return `$${value.toPrecision(3)}`;
   if (metric === 'output_tokens') return value.toFixed(1);
   return value.toFixed(3);

@@ -3,15 +3,12 @@
  * says which run left it there. The weights decide (they are the truth on the relay); the
  * journal only explains.
  */
+import { formatWeight, weightOf } from '../format.js';
 import type { Plan } from '../plan/types.js';
 import type { RouteRule } from '../relay/types.js';
 import { lastRollout, type RunSummary } from './journal.js';
 
 const TOLERANCE = 0.001;
-
-function weightOf(rules: RouteRule[], tag: string): number {
-  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
-}
 
 /**
  * The 0-based stage whose weights the route holds exactly (canary w, baseline 100 − w, every
@@ -58,7 +55,7 @@ export function describeResume(
   relay?: string | undefined,
 ): ResumeInfo {
   const previous = lastRollout(runs.filter((r) => touchedRoute(r, relay)));
-  const where = `route ${plan.route} is at stage ${stage + 1}/${plan.stages.length} (canary ${plan.canary.tag} ${plan.stages[stage]?.weight} %)`;
+  const where = `route ${plan.route} is at stage ${stage + 1}/${plan.stages.length} (canary ${plan.canary.tag} ${formatWeight(plan.stages[stage]?.weight)})`;
   let story = 'the journal has no run that explains it';
   if (previous) {
     const when = new Date(previous.startedAt).toISOString();

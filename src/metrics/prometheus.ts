@@ -4,8 +4,10 @@
  * answer or NaN is "no data" for that metric; a query error or an unreachable Prometheus
  * fails the whole read, which the engine counts towards `max_metric_errors` (fail safe).
  */
+
 import { type Clock, systemClock } from '../clock.js';
 import { RelayError } from '../errors.js';
+import { formatDuration } from '../format.js';
 import type { PrometheusQueryName } from '../plan/types.js';
 import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
@@ -230,7 +232,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       throw failure(
         metric,
         'timeout',
-        `no answer within the ${deadlineMs / 1000} s deadline`,
+        `no answer within the ${formatDuration(deadlineMs)} deadline`,
         last.attempts,
         last.error,
       );

@@ -5,6 +5,7 @@
  * At exit `drain` gives what is still in flight a bounded time, then gives up on it.
  */
 import type { Dispatcher } from 'undici';
+import { formatDuration, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import { toRecord } from '../output/record.js';
 import type { NotifyEvent, NotifyTarget, Plan } from '../plan/types.js';
@@ -132,7 +133,7 @@ const HEADLINES: Record<NotifyEvent, string> = {
 
 export function noticeText(n: Notice): string {
   const stage = n.stage !== undefined ? ` · stage ${n.stage}/${n.stageCount}` : '';
-  const weight = n.weight !== undefined ? ` · canary ${n.weight} %` : '';
+  const weight = n.weight !== undefined ? ` · canary ${formatWeight(n.weight)}` : '';
   let text = `canary ${n.route}: ${HEADLINES[n.event]}${stage}${weight} (${n.baseline} → ${n.canary})`;
   if (n.summary) text += `\n${n.summary}`;
   if (n.next) text += `\nnext: ${n.next}`;
@@ -243,7 +244,7 @@ export class Notifier {
         if (this.stop.signal.aborted) return;
         last =
           error instanceof Error && error.name === 'TimeoutError'
-            ? `no answer within ${target.timeoutMs} ms`
+            ? `no answer within ${formatDuration(target.timeoutMs)}`
             : errorText(error);
       }
       if (attempt < attempts) {
@@ -281,7 +282,7 @@ export class Notifier {
       clearTimeout(timer);
       if (timedOut) {
         this.warn(
-          `${this.pending.size} webhook notice${this.pending.size === 1 ? '' : 's'} not delivered within ${Math.round(maxMs / 100) / 10} s at exit; given up`,
+          `${this.pending.size} webhook notice${this.pending.size === 1 ? '' : 's'} not delivered within ${formatDuration(maxMs)} at exit; given up`,
         );
       }
     }

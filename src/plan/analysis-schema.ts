@@ -3,7 +3,7 @@
  * the walker; the metrics source and custom metrics have modules of their own.
  */
 import { isScalar } from 'yaml';
-import { formatDuration } from './duration.js';
+import { formatPlanDuration as formatDuration } from '../format.js';
 import { readCustomMetrics } from './metrics-schema.js';
 import { readMetricsSource } from './metrics-source-schema.js';
 import { DEFAULTS, KEYS, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';

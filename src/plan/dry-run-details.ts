@@ -10,7 +10,7 @@ import type { CustomMetricConfig } from '../custom-metrics/types.js';
 import type { EvalMetric, EvaluationConfig, MetricRule } from '../evaluation/types.js';
 import { RULE_KEYS } from '../evaluation/types.js';
 import { formatDelta, formatMetric } from '../evaluation/verdict.js';
-import { formatDuration } from './duration.js';
+import { formatConfidence, formatPlanDuration } from '../format.js';
 import type { Plan } from './types.js';
 
 /** One rule as a phrase, values written by `value` and differences by `delta`. */
@@ -64,7 +64,7 @@ export function evaluationDetails(e: EvaluationConfig, planFile: string, prompts
     'Evaluation before any traffic moves (skip with --skip-evaluation, journaled):',
     `  prompts   ${files}: ${prompts.total} prompt${prompts.total === 1 ? '' : 's'}${sampled}${repeated}`,
     `  requests  ${perVersion} to each version (${2 * perVersion} in all), pinned with X-Relay-Version, ` +
-      `${e.concurrency} at a time, ${formatDuration(e.timeoutMs)} timeout each${e.stream ? ', streamed for time to first token' : ''}`,
+      `${e.concurrency} at a time, ${formatPlanDuration(e.timeoutMs)} timeout each${e.stream ? ', streamed for time to first token' : ''}`,
   ];
   const rules = (Object.entries(e.rules) as [EvalMetric, MetricRule][]).map(
     ([metric, rule]) =>
@@ -77,7 +77,7 @@ export function evaluationDetails(e: EvaluationConfig, planFile: string, prompts
   lines.push(`  passes if ${rules.length > 0 ? rules.join('; ') : 'every answer is a success'}`);
   if (e.judge) {
     lines.push(
-      `  judge     \`${e.judge.run}\` scores each answer pair (${e.judge.concurrency} at a time, ${formatDuration(e.judge.timeoutMs)} timeout)`,
+      `  judge     \`${e.judge.run}\` scores each answer pair (${e.judge.concurrency} at a time, ${formatPlanDuration(e.judge.timeoutMs)} timeout)`,
     );
   }
   lines.push('  A failed evaluation ends the rollout before any traffic moves (exit 3).');
@@ -110,7 +110,7 @@ export function customMetricDetails(plan: Plan): string[] {
   if (metrics.length === 0) return [];
   const width = Math.max(...metrics.map((m) => m.name.length));
   const lines = [
-    `Custom metrics (analysis.metrics), read for both versions every ${formatDuration(a.intervalMs)} over ${formatDuration(a.windowMs)}:`,
+    `Custom metrics (analysis.metrics), read for both versions every ${formatPlanDuration(a.intervalMs)} over ${formatPlanDuration(a.windowMs)}:`,
   ];
   for (const m of metrics) {
     const extras = [
@@ -127,7 +127,7 @@ export function customMetricDetails(plan: Plan): string[] {
       a.significance
         ? `  Judged over each stage's non-overlapping windows (${a.significance.minWindows} at least): comparisons by a paired test, ` +
             `a window past min/max against the metric's spread; ${tests} test${tests === 1 ? '' : 's'} per stage within the ` +
-            `${Number((a.significance.confidence * 100).toPrecision(4))} % per-rollout confidence.`
+            `${formatConfidence(a.significance.confidence)} per-rollout confidence.`
         : '  Judged each window on its own, no significance test (baseline_comparison.significance is off).',
     );
   }

@@ -2,6 +2,7 @@
  * The pieces src/plan/json-schema.ts builds the plan's JSON Schema from, shared with the parts
  * that describe one section each (src/plan/json-schema-evaluation.ts).
  */
+import { formatPlanDuration } from '../format.js';
 import { DURATION_FORMAT } from './duration.js';
 import { ENV_NAME_PATTERN } from './plan-keys.js';
 
@@ -37,20 +38,9 @@ export const duration = (
   type: 'string',
   pattern: options.positive ? `(?=.*[1-9])${source(DURATION_FORMAT)}` : source(DURATION_FORMAT),
   description: `${description}: a duration like 30s, 10m or 1h30m${options.positive ? ', above 0' : ''}`,
-  ...(options.default !== undefined ? { default: formatMs(options.default) } : {}),
+  ...(options.default !== undefined ? { default: formatPlanDuration(options.default) } : {}),
   examples: ['30s', '10m', '1h30m'],
 });
-
-function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
 
 /** A URL the validator accepts: http(s), a host, and no user or password in it. */
 export const HTTP_URL = '^[hH][tT][tT][pP][sS]?://[^/?#@\\s]+(?:[/?#]\\S*)?$';

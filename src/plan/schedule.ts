@@ -4,7 +4,7 @@
  * enough traffic. Manual gates (`pause`) add however long a person takes, which no schedule knows.
  */
 import Table from 'cli-table3';
-import { formatDuration } from './duration.js';
+import { formatPlanDuration, roundWeight } from '../format.js';
 import type { Plan } from './types.js';
 
 export interface ScheduledStage {
@@ -27,11 +27,6 @@ export interface Schedule {
   latestEndAt: number;
   /** Stages with a manual gate; their waits are not in the times above. */
   pauses: number;
-}
-
-/** Weights are percentages with at most two decimals; keep float noise (66.67000000000002) out. */
-function roundWeight(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 export function planSchedule(plan: Plan, startAt: number): Schedule {
@@ -83,7 +78,7 @@ function clockTime(epochMs: number): string {
 }
 
 function offset(ms: number): string {
-  return `+${formatDuration(ms)}`;
+  return `+${formatPlanDuration(ms)}`;
 }
 
 /** A plain-text table of the schedule, for a terminal or a CI log alike. */
@@ -98,7 +93,7 @@ export function renderSchedule(schedule: Schedule, plan: Plan): string {
       String(stage.index + 1),
       `${stage.weights.baseline}%`,
       `${stage.weights.canary}%`,
-      stage.bakeMs === 0 ? '-' : formatDuration(stage.bakeMs),
+      stage.bakeMs === 0 ? '-' : formatPlanDuration(stage.bakeMs),
       stage.pause ? 'pause' : '',
       `${offset(stage.earliestEndAt - schedule.startAt)} (${clockTime(stage.earliestEndAt)})`,
       `${offset(stage.latestEndAt - schedule.startAt)} (${clockTime(stage.latestEndAt)})`,
@@ -115,7 +110,7 @@ export function renderSchedule(schedule: Schedule, plan: Plan): string {
       .split('\n')
       .map((line) => line.trimEnd()),
     '',
-    `Total bake ${formatDuration(schedule.totalBakeMs)}; at most ${formatDuration(
+    `Total bake ${formatPlanDuration(schedule.totalBakeMs)}; at most ${formatPlanDuration(
       schedule.latestEndAt - schedule.startAt,
     )} if every stage waits its full data deadline.`,
   ];
@@ -130,7 +125,7 @@ export function renderSchedule(schedule: Schedule, plan: Plan): string {
   }
   const a = plan.analysis;
   lines.push(
-    `Checks every ${formatDuration(a.intervalMs)} over ${formatDuration(a.windowMs)}, ` +
+    `Checks every ${formatPlanDuration(a.intervalMs)} over ${formatPlanDuration(a.windowMs)}, ` +
       `after ${a.minRequests} canary requests; rollback after ${a.failureLimit} failed check${a.failureLimit > 1 ? 's' : ''} in a row.`,
   );
   return lines.join('\n');

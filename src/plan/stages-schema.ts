@@ -1,6 +1,6 @@
 /** `stages:` and `checks:` in a plan (`checks:` may also sit in a stage), read with the walker. */
 import { isMap, isScalar, isSeq } from 'yaml';
-import { formatDuration } from './duration.js';
+import { formatPlanDuration as formatDuration } from '../format.js';
 import { DEFAULTS, KEYS } from './plan-keys.js';
 import type { Entry, PlanReader } from './reader.js';
 import type { StageCheck, StagePlan } from './types.js';

@@ -5,6 +5,7 @@
  * caller turns that into its own answer or its own error message.
  */
 import type { Clock } from '../clock.js';
+import { formatDuration } from '../format.js';
 import {
   type AttemptOutcome,
   parseRetryAfter,
@@ -65,12 +66,6 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-export function seconds(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}
-
 /** Not a transient failure, so retryDelay never retries an attempt the deadline cut short. */
 const DEADLINE_CODE = 'CANARY_DEADLINE';
 
@@ -127,7 +122,7 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
     if (clock.now() - start + delay >= deadlineMs) {
       return {
         ...last,
-        stopNote: `waiting ${seconds(delay)} more would pass the ${seconds(deadlineMs)} deadline`,
+        stopNote: `waiting ${formatDuration(delay)} more would pass the ${formatDuration(deadlineMs)} deadline`,
       };
     }
     // After a blind retry or a 429 a POST may land twice; the client then counts a 409 for its

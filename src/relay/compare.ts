@@ -1,3 +1,4 @@
+import { weightOf } from '../format.js';
 import type { JsonValue, RouteRule, StoredVersion, VersionSpec } from './types.js';
 
 /** One field where the relay's stored version differs from the plan. */
@@ -66,11 +67,6 @@ export function sameRules(a: readonly RouteRule[], b: readonly RouteRule[]): boo
     const w = weights.get(r.version_tag);
     return w !== undefined && Math.abs(w - r.weight) <= 0.001;
   });
-}
-
-/** A tag's weight in `rules`; a tag the rules do not name has 0. */
-export function weightOf(rules: readonly RouteRule[], tag: string): number {
-  return rules.find((r) => r.version_tag === tag)?.weight ?? 0;
 }
 
 /**

@@ -3,8 +3,9 @@
  * or a non-2xx answer's status and body. Every text that came from the relay passes `scrub`
  * first, so a relay (or a proxy) echoing the key cannot leak it into a message.
  */
+
 import { ExitCode, RelayError } from '../errors.js';
-import { seconds } from './attempts.js';
+import { formatDuration } from '../format.js';
 import { proxyForDisplay, proxySettings } from './proxy.js';
 import type { RetryMethod } from './retry.js';
 import { errorBodySchema, validate } from './schemas.js';
@@ -131,13 +132,19 @@ export function describeNetwork(
     case 'ETIMEDOUT':
       return { type: 'timeout', reason: 'the connection timed out (ETIMEDOUT)' };
     case 'CONNECT_TIMEOUT':
-      return { type: 'timeout', reason: `could not connect within ${seconds(timeouts.connectMs)} (${code})` };
+      return {
+        type: 'timeout',
+        reason: `could not connect within ${formatDuration(timeouts.connectMs)} (${code})`,
+      };
     case 'HEADERS_TIMEOUT':
-      return { type: 'timeout', reason: `no response within ${seconds(timeouts.headersMs)} (${code})` };
+      return {
+        type: 'timeout',
+        reason: `no response within ${formatDuration(timeouts.headersMs)} (${code})`,
+      };
     case 'BODY_TIMEOUT':
       return {
         type: 'timeout',
-        reason: `the response body stalled for ${seconds(timeouts.bodyMs)} (${code})`,
+        reason: `the response body stalled for ${formatDuration(timeouts.bodyMs)} (${code})`,
       };
     case 'BAD_RESPONSE':
     case 'BODY_TOO_LARGE':

@@ -12,6 +12,7 @@
  * reused, size limits, and the same failure codes as the undici transport.
  */
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
+import { formatDuration } from '../format.js';
 import { type ParsedResponse, ResponseReader } from './http1-response.js';
 import {
   brokenAnswer,
@@ -171,7 +172,11 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       }
       if (deadline !== undefined && monotonicMs() >= deadline) {
         // Its time ran out while it waited for the connection.
-        reject(new TransportError('DEADLINE', `no answer within ${req.timeoutMs} ms`, { responded: false }));
+        reject(
+          new TransportError('DEADLINE', `no answer within ${formatDuration(req.timeoutMs)}`, {
+            responded: false,
+          }),
+        );
         return;
       }
       let bytes: string;
@@ -185,10 +190,10 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       let socket: Socket | undefined;
       let settled = false;
       const limitMessages: Record<Limit, string> = {
-        DEADLINE: `no complete answer within ${req.timeoutMs} ms`,
-        CONNECT_TIMEOUT: `could not connect within ${options.connectTimeoutMs} ms`,
-        HEADERS_TIMEOUT: `no response within ${options.headersTimeoutMs} ms`,
-        BODY_TIMEOUT: `the body stalled for ${options.bodyTimeoutMs} ms`,
+        DEADLINE: `no complete answer within ${formatDuration(req.timeoutMs)}`,
+        CONNECT_TIMEOUT: `could not connect within ${formatDuration(options.connectTimeoutMs)}`,
+        HEADERS_TIMEOUT: `no response within ${formatDuration(options.headersTimeoutMs)}`,
+        BODY_TIMEOUT: `the body stalled for ${formatDuration(options.bodyTimeoutMs)}`,
       };
       // Past the headers, the relay has acted on the call, whichever limit then ran out.
       const watchdog = new Watchdog((limit) =>

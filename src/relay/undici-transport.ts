@@ -5,6 +5,7 @@
  * read one set whichever transport they were given.
  */
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { formatDuration } from '../format.js';
 import { type ProxySettings, proxyForDisplay, proxyPort, proxySettings } from './proxy.js';
 import {
   brokenAnswer,
@@ -144,7 +145,7 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason;
         if (timedOut) {
-          throw new TransportError('DEADLINE', `no complete answer within ${req.timeoutMs} ms`, {
+          throw new TransportError('DEADLINE', `no complete answer within ${formatDuration(req.timeoutMs)}`, {
             responded,
             cause: error,
           });

@@ -3,9 +3,11 @@
  * the call's deadline (src/relay/attempts.ts), and the answer read against its schema. A call
  * that still fails ends in a `RelayError` that says why (src/relay/failures.ts).
  */
+
 import type { Clock } from '../clock.js';
 import { RelayError } from '../errors.js';
-import { type LastAttempt, seconds, sendWithRetries } from './attempts.js';
+import { formatDuration } from '../format.js';
+import { type LastAttempt, sendWithRetries } from './attempts.js';
 import {
   type Answer,
   attemptsNote,
@@ -179,7 +181,7 @@ function unanswered(options: WireOptions, req: Request, last: Unanswered, deadli
   const { type, reason } = last.deadline
     ? {
         type: 'timeout',
-        reason: `no complete answer within the ${seconds(deadlineMs)} deadline of this call`,
+        reason: `no complete answer within the ${formatDuration(deadlineMs)} deadline of this call`,
       }
     : describeNetwork(options.failures, last.error, last.code, last.responded);
   const what =

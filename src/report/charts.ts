@@ -3,7 +3,7 @@
  * renders to SVG on the server and again in the browser for hover values. Colours are mid-tones
  * on a transparent background, readable on a light page, a dark one and paper alike.
  */
-import { truncate } from '../reporters/format.js';
+import { formatWeight, truncate } from '../format.js';
 import type { MetricView, ReportModel, StageView, TimelineEntry } from './model.js';
 import { formatValue, type Unit, unitOf } from './units.js';
 
@@ -72,7 +72,7 @@ function stageBands(stages: StageView[], endAt: number | null): unknown[] {
     .filter((s) => s.startedAt !== null)
     .map((s, i) => [
       {
-        name: `${s.weight} %`,
+        name: formatWeight(s.weight),
         xAxis: s.startedAt,
         itemStyle: { color: i % 2 === 0 ? 'rgba(128,128,128,0.07)' : 'rgba(128,128,128,0.15)' },
         label: { color: COLORS.text, position: 'insideTop' },

@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
+import { formatDuration, formatWeight } from '../format.js';
 import type { ChartSpec } from './charts.js';
 import { escapeHtml } from './escape.js';
 import { type ReportModel, rulesText, type StageView } from './model.js';
@@ -26,12 +27,7 @@ function iso(at: number | null): string {
 }
 
 export function duration(ms: number | null): string {
-  if (ms === null || ms < 0) return 'unknown';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  return ms === null || ms < 0 ? 'unknown' : formatDuration(ms);
 }
 
 const row = (name: string, value: string, raw = false) =>
@@ -112,7 +108,7 @@ function stagesTable(model: ReportModel): string {
     .map((s) => {
       const checks =
         s.checks.map((c) => `${c.status === 'pass' ? '✓' : '✗'} ${escapeHtml(c.name)}`).join(', ') || '—';
-      return `<tr class="stage-${s.status.replace(/ /g, '-')}"><td>${s.index + 1}/${model.stages.length}</td><td>${s.weight} %</td><td>${duration(s.bakeMs)}</td><td>${s.pause ? 'gate' : '—'}</td><td>${escapeHtml(iso(s.startedAt))}</td><td>${escapeHtml(iso(s.endedAt))}</td><td>${escapeHtml(stageStatus(s))}</td><td>${s.evaluations}</td><td>${checks}</td></tr>`;
+      return `<tr class="stage-${s.status.replace(/ /g, '-')}"><td>${s.index + 1}/${model.stages.length}</td><td>${formatWeight(s.weight)}</td><td>${duration(s.bakeMs)}</td><td>${s.pause ? 'gate' : '—'}</td><td>${escapeHtml(iso(s.startedAt))}</td><td>${escapeHtml(iso(s.endedAt))}</td><td>${escapeHtml(stageStatus(s))}</td><td>${s.evaluations}</td><td>${checks}</td></tr>`;
     })
     .join('\n');
   return `<table class="grid"><thead><tr><th>Stage</th><th>Canary</th><th>Bake</th><th>Gate</th><th>Started</th><th>Ended</th><th>Status</th><th>Evaluations</th><th>Checks</th></tr></thead><tbody>

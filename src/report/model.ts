@@ -4,6 +4,7 @@
  * journal writes it, `bake_ms` once NDJSON moves to snake_case), so a report can be made from
  * any journal or event stream canary has written, and says what an older one does not record.
  */
+import { formatRules, formatWeight } from '../format.js';
 import { JUDGED_METRICS } from '../plan/types.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
 import { lacksPerPrompt, PER_PROMPT_SINCE } from './pre-traffic-prompts.js';
@@ -132,9 +133,8 @@ function rules(value: unknown): RuleView[] | null {
   });
 }
 
-/** `base-v1 0 %, cand-v2 100 %`, as the timeline and the HTML summary both show traffic. */
-export const rulesText = (r: RuleView[] | null) =>
-  r === null ? 'unknown' : r.map((x) => `${x.version_tag} ${x.weight} %`).join(', ');
+/** `base-v1 0%, cand-v2 100%`, as the timeline and the HTML summary both show traffic. */
+export const rulesText = (r: RuleView[] | null) => formatRules(r);
 
 /** Canary requests and errors served, estimated from evaluation windows counted once each. */
 function blastRadius(evals: Raw[]): ReportModel['blast'] {
@@ -281,7 +281,7 @@ export function buildReportModel(records: Raw[], source: string): ReportModel {
           s.startedAt = s.startedAt ?? at(r);
           s.status = 'ended here';
         }
-        push(r, 'stage', `stage ${(stage ?? 0) + 1} starts: canary ${num(pick(r, 'weight'))} %`);
+        push(r, 'stage', `stage ${(stage ?? 0) + 1} starts: canary ${formatWeight(num(pick(r, 'weight')))}`);
         noteWeights(r, rules(pick(r, 'rules')));
         break;
       }

@@ -4,6 +4,7 @@
  * the worst prompts with both answers.
  * Reads the `prompt_eval_*` records; a run without them has no such section.
  */
+import { formatDuration } from '../format.js';
 import { escapeHtml } from './escape.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
 import { perPromptTable } from './pre-traffic-prompts.js';
@@ -71,7 +72,7 @@ export function preTrafficSection(records: Raw[]): string {
   const n = num(pick(report, 'prompts'));
   const repeat = num(pick(report, 'repeat'));
   return `${head}
-<p><span class="badge ${verdict === 'pass' ? 'good' : 'bad'}">${escapeHtml(verdict)}</span> ${escapeHtml(str(pick(report, 'summary')) ?? '')} <span class="muted">(${n ?? '?'} prompts × ${repeat ?? '?'}, ${Math.round((num(pick(report, 'duration_ms')) ?? 0) / 100) / 10} s)</span></p>
+<p><span class="badge ${verdict === 'pass' ? 'good' : 'bad'}">${escapeHtml(verdict)}</span> ${escapeHtml(str(pick(report, 'summary')) ?? '')} <span class="muted">(${n ?? '?'} prompts × ${repeat ?? '?'}, ${formatDuration(num(pick(report, 'duration_ms')) ?? 0)})</span></p>
 <table class="grid"><thead><tr><th></th><th>baseline</th><th>canary</th></tr></thead><tbody>
 ${stats}
 </tbody></table>

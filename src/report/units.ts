@@ -20,11 +20,11 @@ export function formatValue(unit: Unit, value: number | null | undefined): strin
   if (value === null || value === undefined || !Number.isFinite(value)) return 'no data';
   switch (unit) {
     case 'rate':
-      return `${trim(value * 100, 3)} %`;
+      return `${trim(value * 100, 3)}%`;
     case 'percent':
-      return `${trim(value, 3)} %`;
+      return `${trim(value, 3)}%`;
     case 'ms':
-      return `${value >= 100 ? Math.round(value) : trim(value, 3)} ms`;
+      return `${value >= 100 ? Math.round(value) : trim(value, 3)}ms`;
     case 'cost':
       return `$${value.toExponential(2)}`;
     default:

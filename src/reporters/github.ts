@@ -8,9 +8,6 @@ import { appendFile } from 'node:fs/promises';
 import type { CheckResult, Evaluation } from '../analysis/types.js';
 import { evaluationMarkdown } from '../evaluation/format.js';
 import type { EvaluationReport } from '../evaluation/types.js';
-import type { OutStream } from '../io.js';
-import { decidingMetricChart } from '../report/mermaid.js';
-import type { Outcome, RolloutEvent, StageCheckResult } from '../rollout/events.js';
 import {
   describeCheck,
   formatCost,
@@ -19,7 +16,11 @@ import {
   formatMs,
   formatRate,
   formatRules,
-} from './format.js';
+  formatWeight,
+} from '../format.js';
+import type { OutStream } from '../io.js';
+import { decidingMetricChart } from '../report/mermaid.js';
+import type { Outcome, RolloutEvent, StageCheckResult } from '../rollout/events.js';
 import type { Reporter } from './reporter.js';
 
 /** Escapes a workflow command's message (the runner decodes these). */
@@ -118,7 +119,7 @@ export class GitHubReporter implements Reporter {
       if (event.type === 'stage_started') {
         this.endGroup();
         this.write(
-          `::group::Stage ${event.stage + 1}/${event.stageCount} · canary ${event.weight} %${event.bakeMs > 0 ? ` · bake ${formatDuration(event.bakeMs)}` : ''}\n`,
+          `::group::Stage ${event.stage + 1}/${event.stageCount} · canary ${formatWeight(event.weight)}${event.bakeMs > 0 ? ` · bake ${formatDuration(event.bakeMs)}` : ''}\n`,
         );
         this.groupOpen = true;
       }
@@ -247,7 +248,7 @@ export class GitHubReporter implements Reporter {
           ? '—'
           : s.checks.map((c) => `${c.status === 'pass' ? '✅' : '❌'} ${mdText(c.name)}`).join(', ');
       lines.push(
-        `| ${i + 1}/${this.stages.length} | ${s.weight} % | ${s.bakeMs > 0 ? formatDuration(s.bakeMs) : '—'} | ${s.status}${verdict} | ${checks} |`,
+        `| ${i + 1}/${this.stages.length} | ${formatWeight(s.weight)} | ${s.bakeMs > 0 ? formatDuration(s.bakeMs) : '—'} | ${s.status}${verdict} | ${checks} |`,
       );
     });
     lines.push('');

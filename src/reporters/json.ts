@@ -4,10 +4,11 @@
  * the epoch-ms `at`. Writes nothing else to its stream, so `--output json` can be piped
  * straight into jq. `--output-file` writes the same lines.
  */
+
+import { formatIso } from '../format.js';
 import type { OutStream } from '../io.js';
 import { recordLine } from '../output/record.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { formatIso } from './format.js';
 import type { Reporter } from './reporter.js';
 
 export function toJsonLine(event: RolloutEvent): string {

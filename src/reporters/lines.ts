@@ -6,7 +6,6 @@ import type { ChalkInstance } from 'chalk';
 import type { CheckResult } from '../analysis/types.js';
 import type { CustomCheck } from '../custom-metrics/types.js';
 import { evaluationLines } from '../evaluation/format.js';
-import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
 import {
   describeCheck,
   formatCount,
@@ -16,7 +15,8 @@ import {
   formatWeight,
   outcomeHeadline,
   waitingText,
-} from './format.js';
+} from '../format.js';
+import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
 import { currentWeights, stageLabel, type ViewState } from './view-state.js';
 
 export interface EventLine {

@@ -4,9 +4,9 @@
  * tells how long each stage took.
  */
 import type { ChalkInstance } from 'chalk';
+import { formatClock, formatElapsed, formatIso } from '../format.js';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { formatClock, formatElapsed, formatIso } from './format.js';
 import { describeEvent, paint } from './lines.js';
 import type { Reporter } from './reporter.js';
 import { createChalk } from './select.js';

@@ -2,8 +2,9 @@
  * `canary status`: where a route's traffic is and how each version is doing, as one block of
  * text. Same columns and formatting as the live table, so the two read alike.
  */
+
+import { formatRules } from '../format.js';
 import type { Route, VersionMetrics } from '../relay/types.js';
-import { formatRules } from './format.js';
 import { createChalk } from './select.js';
 import { renderVersionTable, type VersionRow } from './table.js';
 

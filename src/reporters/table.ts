@@ -7,9 +7,17 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { CheckResult } from '../analysis/types.js';
+import {
+  formatCost,
+  formatCount,
+  formatMs,
+  formatRate,
+  formatWeight,
+  NO_VALUE,
+  truncate,
+} from '../format.js';
 import type { JudgedMetric } from '../plan/types.js';
 import type { VersionMetrics } from '../relay/types.js';
-import { formatCost, formatCount, formatMs, formatRate, formatWeight, NO_VALUE, truncate } from './format.js';
 
 export interface VersionRow {
   tag: string;

@@ -5,8 +5,6 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { renderEvaluationTable } from '../evaluation/format.js';
-import type { OutStream } from '../io.js';
-import type { RolloutEvent } from '../rollout/events.js';
 import {
   describeCheck,
   formatDuration,
@@ -15,7 +13,9 @@ import {
   outcomeHeadline,
   truncate,
   waitingText,
-} from './format.js';
+} from '../format.js';
+import type { OutStream } from '../io.js';
+import type { RolloutEvent } from '../rollout/events.js';
 import { FrameWriter } from './frame-writer.js';
 import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
 import type { Reporter } from './reporter.js';

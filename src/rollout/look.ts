@@ -7,7 +7,7 @@ import { evaluate } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import { analyseCustom } from '../custom-metrics/analyse.js';
 import type { CustomValues } from '../custom-metrics/types.js';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration, formatPlanDuration } from '../format.js';
 import type { StagePlan } from '../plan/types.js';
 import type { Route, VersionMetrics } from '../relay/types.js';
 import type { StageBake } from './bake-state.js';
@@ -234,7 +234,7 @@ async function record(run: RolloutRun, bake: StageBake, evaluation: Evaluation):
       stage.index,
       'shared_incident',
       `both versions degraded for ${formatDuration(clock.now() - holdSince)}, past the hold deadline of ` +
-        `${formatDuration(analysis.holdDeadlineMs)} (analysis.hold_deadline): ${reasonOf(evaluation)}`,
+        `${formatPlanDuration(analysis.holdDeadlineMs)} (analysis.hold_deadline): ${reasonOf(evaluation)}`,
     );
   }
   if (evaluation.verdict === 'no_data') {

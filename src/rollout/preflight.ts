@@ -3,13 +3,15 @@
  * (or registered now from the plan), the route exists (or is created at the baseline), and it
  * stands where the run may start. Anything else stops here with nothing changed.
  */
+
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
+import { formatRules, formatWeight } from '../format.js';
 import type { StagePlan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
 import type { Route } from '../relay/types.js';
 import { preflightDeadlineMs } from './deadlines.js';
 import type { RolloutRun } from './run.js';
-import { formatRules, pct, planRef } from './summaries.js';
+import { planRef } from './summaries.js';
 
 type Step = (name: string, detail: string) => void;
 type Call = { signal: AbortSignal | undefined; deadlineMs: number };
@@ -85,7 +87,7 @@ async function findOrCreateRoute(run: RolloutRun, call: Call, step: Step): Promi
     },
     call,
   );
-  step('route', `route ${plan.route} created with ${plan.baseline.tag} at 100 %`);
+  step('route', `route ${plan.route} created with ${plan.baseline.tag} at 100%`);
   return route;
 }
 
@@ -109,8 +111,8 @@ function startingStage(run: RolloutRun, route: Route, startIndex: number): numbe
   const expected = acceptable
     .map((a) =>
       a.stage === null
-        ? `baseline ${plan.baseline.tag} 100 %`
-        : `${run.stageLabel(a.stage)}: canary ${pct(a.weight)}`,
+        ? `baseline ${plan.baseline.tag} 100%`
+        : `${run.stageLabel(a.stage)}: canary ${formatWeight(a.weight)}`,
     )
     .join(' or ');
   throw new CanaryError(

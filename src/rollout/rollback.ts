@@ -8,6 +8,7 @@
  */
 import type { Clock } from '../clock.js';
 import { RelayError, RollbackFailedError } from '../errors.js';
+import { formatDuration, formatRules } from '../format.js';
 import { curlForUpdate } from '../relay/curl.js';
 import type {
   CallOptions,
@@ -117,11 +118,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A route's rules as messages name them: `base 95 %, canary 5 %`. */
-export function formatRules(rules: readonly RouteRule[]): string {
-  return rules.map((r) => `${r.version_tag} ${r.weight} %`).join(', ');
-}
-
 export async function rollbackRoute(opts: RollbackOptions): Promise<RollbackResult> {
   const run = new RollbackRun(opts);
   run.start();
@@ -183,7 +179,7 @@ class RollbackRun {
       at: opts.clock.now(),
       stage: opts.stage ?? 0,
       cause: opts.cause ?? 'request',
-      reason: opts.reason ?? `rollback requested: ${opts.to} to 100 %`,
+      reason: opts.reason ?? `rollback requested: ${opts.to} to 100%`,
       to: this.request(this.before).route_rules,
     });
   }
@@ -295,7 +291,7 @@ class RollbackRun {
     if (this.deadline - clock.now() < MIN_ATTEMPT_MS + Math.min(this.wait, MIN_ATTEMPT_MS)) {
       const { attempts } = this;
       this.fail(
-        `rollback of ${route} to ${to} could not be confirmed within ${Math.round(deadlineMs / 1000)} s ` +
+        `rollback of ${route} to ${to} could not be confirmed within ${formatDuration(deadlineMs)} ` +
           `(${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${cause}); traffic state is uncertain`,
         this.lastCause,
       );

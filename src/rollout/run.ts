@@ -6,14 +6,16 @@
  *
  * A run ends by throwing a `Finish` that carries its result; `execute` in engine.ts catches it once.
  */
+
 import type { Clock } from '../clock.js';
 import { ExitCode } from '../errors.js';
+import { formatRules, roundWeight } from '../format.js';
 import type { Plan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
 import type { MetricsSource, Route, RouteRule, VersionMetrics } from '../relay/types.js';
 import type { EmitFn, Outcome, RollbackCause } from './events.js';
 import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';
-import { describeTraffic, formatRules, planRef, roundWeight, stageLabel } from './summaries.js';
+import { describeTraffic, planRef, stageLabel } from './summaries.js';
 import type {
   FinishCause,
   GateDecision,

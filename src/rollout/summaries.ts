@@ -1,34 +1,23 @@
 /**
  * How a rollout says where traffic is and why it ended, in the words its events, summaries
- * and errors share: `baseline v1 100 %`, `canary 25 % / baseline 75 %`, `stage 2/4`.
+ * and errors share: `baseline v1 100%`, `canary 25% / baseline 75%`, `stage 2/4`.
  */
+
 import { verdictReason } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import { customReason } from '../custom-metrics/judge.js';
+import { formatRules, formatWeight, weightOf } from '../format.js';
 import type { Plan } from '../plan/types.js';
-import { weightOf } from '../relay/compare.js';
 import type { RouteRule } from '../relay/types.js';
 
 /** Two weights this close are the same weight (the relay may round). */
 export const WEIGHT_TOLERANCE = 0.001;
 
-export function roundWeight(w: number): number {
-  return Math.round(w * 100) / 100;
-}
-
-export function pct(w: number): string {
-  return `${roundWeight(w)} %`;
-}
-
-export function formatRules(rules: RouteRule[]): string {
-  return rules.map((r) => `${r.version_tag} ${pct(r.weight)}`).join(', ');
-}
-
 export function stageLabel(index: number, stageCount: number): string {
   return `stage ${index + 1}/${stageCount}`;
 }
 
-/** Where traffic is, in words: `baseline v1 100 %`, `canary 25 % / baseline 75 %`. */
+/** Where traffic is, in words: `baseline v1 100%`, `canary 25% / baseline 75%`. */
 export function describeTraffic(plan: Plan, rules: RouteRule[] | null): string {
   if (rules === null) return 'traffic state unknown';
   const b = plan.baseline.tag;
@@ -37,9 +26,9 @@ export function describeTraffic(plan: Plan, rules: RouteRule[] | null): string {
   const bw = weightOf(rules, b);
   const cw = weightOf(rules, c);
   let text: string;
-  if (others.length === 0 && Math.abs(bw - 100) <= WEIGHT_TOLERANCE) text = `baseline ${b} 100 %`;
-  else if (others.length === 0 && Math.abs(cw - 100) <= WEIGHT_TOLERANCE) text = `canary ${c} 100 %`;
-  else text = `canary ${pct(cw)} / baseline ${pct(bw)}`;
+  if (others.length === 0 && Math.abs(bw - 100) <= WEIGHT_TOLERANCE) text = `baseline ${b} 100%`;
+  else if (others.length === 0 && Math.abs(cw - 100) <= WEIGHT_TOLERANCE) text = `canary ${c} 100%`;
+  else text = `canary ${formatWeight(cw)} / baseline ${formatWeight(bw)}`;
   if (others.length > 0) text += `, ${formatRules(others)}`;
   return text;
 }

@@ -4,8 +4,8 @@
  * (aborting `signal`) if a check fails meanwhile.
  */
 import type { ChalkInstance } from 'chalk';
+import { describeCheck, formatCount, formatWeight } from '../format.js';
 import type { InStream, OutStream } from '../io.js';
-import { describeCheck, formatCount, formatWeight } from '../reporters/format.js';
 import { boundsFromChecks, renderVersionTable } from '../reporters/table.js';
 import type { GateContext } from '../rollout/engine.js';
 import { promptEnd } from './prompt-errors.js';

@@ -27,7 +27,7 @@ export async function askInterrupt(ctx: InterruptMenuContext): Promise<Interrupt
           {
             name: 'roll back now',
             value: 'rollback',
-            description: 'put the baseline back at 100 % and exit (130)',
+            description: 'put the baseline back at 100% and exit (130)',
           },
           {
             name: 'leave traffic at this stage and exit',

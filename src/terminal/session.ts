@@ -9,6 +9,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { heldAfter } from '../control/hold.js';
+import { formatWeight } from '../format.js';
 import type { InStream, OutStream } from '../io.js';
 import type { GateContext, GateDecision, RolloutAbortReason } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
@@ -247,7 +248,7 @@ export class TerminalSession {
   private where(): string {
     const s = this.stage;
     if (!s) return 'the start (no weights changed yet)';
-    return `stage ${s.index + 1}/${s.count} (canary ${s.weight} %)`;
+    return `stage ${s.index + 1}/${s.count} (canary ${formatWeight(s.weight)})`;
   }
 }
 

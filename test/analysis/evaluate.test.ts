@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareToBaseline, withinBound } from '../../src/analysis/compare.js';
 import { evaluate, verdictReason } from '../../src/analysis/evaluate.js';
-import { formatMetric } from '../../src/analysis/format.js';
+import { formatMetric } from '../../src/format.js';
 import type { AnalysisConfig, JudgedMetric } from '../../src/plan/types.js';
 import type { VersionMetrics } from '../../src/relay/types.js';
 
@@ -47,34 +47,34 @@ describe('thresholds', () => {
     status: 'pass' | 'fail';
     reason: string;
   }[] = [
-    { metric: 'error_rate', max: 0.02, value: 0.031, status: 'fail', reason: 'error rate 3.10% > max 2.00%' },
-    { metric: 'error_rate', max: 0.02, value: 0.02, status: 'pass', reason: 'error rate 2.00% ≤ max 2.00%' },
+    { metric: 'error_rate', max: 0.02, value: 0.031, status: 'fail', reason: 'error_rate 3.10% > max 2.00%' },
+    { metric: 'error_rate', max: 0.02, value: 0.02, status: 'pass', reason: 'error_rate 2.00% ≤ max 2.00%' },
     {
       metric: 'error_rate',
       max: 0.02,
       value: 0.0200001,
       status: 'fail',
-      reason: 'error rate 2.00% > max 2.00%',
+      reason: 'error_rate 2.00% > max 2.00%',
     },
-    { metric: 'error_rate', max: 0, value: 0, status: 'pass', reason: 'error rate 0.00% ≤ max 0.00%' },
-    { metric: 'latency_p99_ms', max: 2500, value: 2410, status: 'pass', reason: 'p99 2410 ms ≤ max 2500 ms' },
-    { metric: 'latency_p99_ms', max: 2500, value: 2500, status: 'pass', reason: 'p99 2500 ms ≤ max 2500 ms' },
-    { metric: 'latency_p99_ms', max: 2500, value: 2501, status: 'fail', reason: 'p99 2501 ms > max 2500 ms' },
-    { metric: 'latency_p50_ms', max: 800, value: 812.4, status: 'fail', reason: 'p50 812 ms > max 800 ms' },
-    { metric: 'latency_p50_ms', max: 800, value: 42.25, status: 'pass', reason: 'p50 42.3 ms ≤ max 800 ms' },
+    { metric: 'error_rate', max: 0, value: 0, status: 'pass', reason: 'error_rate 0.00% ≤ max 0.00%' },
+    { metric: 'latency_p99_ms', max: 2500, value: 2410, status: 'pass', reason: 'p99 2410ms ≤ max 2500ms' },
+    { metric: 'latency_p99_ms', max: 2500, value: 2500, status: 'pass', reason: 'p99 2500ms ≤ max 2500ms' },
+    { metric: 'latency_p99_ms', max: 2500, value: 2501, status: 'fail', reason: 'p99 2501ms > max 2500ms' },
+    { metric: 'latency_p50_ms', max: 800, value: 812.4, status: 'fail', reason: 'p50 812ms > max 800ms' },
+    { metric: 'latency_p50_ms', max: 800, value: 42.25, status: 'pass', reason: 'p50 42.3ms ≤ max 800ms' },
     {
       metric: 'cost_per_token',
       max: 0.00002,
       value: 0.0000148,
       status: 'pass',
-      reason: 'cost/token 0.0000148 ≤ max 0.00002',
+      reason: 'cost $14.8/Mtok ≤ max $20/Mtok',
     },
     {
       metric: 'cost_per_token',
       max: 0.00002,
       value: 0.0000201,
       status: 'fail',
-      reason: 'cost/token 0.0000201 > max 0.00002',
+      reason: 'cost $20.1/Mtok > max $20/Mtok',
     },
   ];
   it.each(cases)('$metric $value vs max $max → $status', ({ metric, max, value, status, reason }) => {
@@ -97,7 +97,7 @@ describe('thresholds', () => {
     if (raw === undefined) delete (canary as unknown as Record<string, unknown>).error_rate;
     const e = run(canary, null, { thresholds: { error_rate: { max: 0.02 }, latency_p99_ms: { max: 2500 } } });
     expect(check(e, 'error_rate.max').status).toBe('no_data');
-    expect(check(e, 'error_rate.max').reason).toMatch(/^no data: canary error rate (missing|unusable)/);
+    expect(check(e, 'error_rate.max').reason).toMatch(/^no data: canary error_rate (missing|unusable)/);
     expect(check(e, 'latency_p99_ms.max').status).toBe('pass');
     expect(e.verdict).toBe('no_data');
   });
@@ -158,7 +158,7 @@ describe('baseline comparisons', () => {
       value: 2410,
       baseline: 2100,
       bound: 2625,
-      reason: 'p99 2410 ms ≤ 1.25 × baseline 2100 ms = 2625 ms',
+      reason: 'p99 2410ms ≤ 1.25 × baseline 2100ms = 2625ms',
     });
   });
 
@@ -167,7 +167,7 @@ describe('baseline comparisons', () => {
     const fail = run(metrics('c', { latency_p99_ms: 2626 }), metrics('b', { latency_p99_ms: 2100 }), cfg);
     expect(check(fail, 'latency_p99_ms.vs_baseline')).toMatchObject({
       status: 'fail',
-      reason: 'p99 2626 ms > 1.25 × baseline 2100 ms = 2625 ms',
+      reason: 'p99 2626ms > 1.25 × baseline 2100ms = 2625ms',
     });
     expect(fail.verdict).toBe('fail');
     const edge = run(metrics('c', { latency_p99_ms: 2625 }), metrics('b', { latency_p99_ms: 2100 }), cfg);
@@ -180,13 +180,13 @@ describe('baseline comparisons', () => {
     expect(0.035 - 0.025 > 0.01).toBe(true); // the float trap this guards against
     expect(check(edge, 'error_rate.vs_baseline')).toMatchObject({
       status: 'pass',
-      reason: 'error rate 3.50% ≤ baseline 2.50% + 1.00 pp = 3.50%',
+      reason: 'error_rate 3.50% ≤ baseline 2.50% + 1.00 pp = 3.50%',
     });
     const fail = run(metrics('c', { error_rate: 0.031 }), metrics('b', { error_rate: 0.015 }), cfg);
     expect(check(fail, 'error_rate.vs_baseline')).toMatchObject({
       status: 'fail',
       bound: 0.025,
-      reason: 'error rate 3.10% > baseline 1.50% + 1.00 pp = 2.50%',
+      reason: 'error_rate 3.10% > baseline 1.50% + 1.00 pp = 2.50%',
     });
   });
 
@@ -199,7 +199,7 @@ describe('baseline comparisons', () => {
     );
     expect(check(fail, 'cost_per_token.vs_baseline')).toMatchObject({
       status: 'fail',
-      reason: 'cost/token 0.0000125 > 1.1 × baseline 0.00001 = 0.000011',
+      reason: 'cost $12.5/Mtok > 1.1 × baseline $10/Mtok = $11/Mtok',
     });
   });
 
@@ -209,11 +209,11 @@ describe('baseline comparisons', () => {
     expect(check(e, 'latency_p99_ms.vs_baseline')).toMatchObject({
       status: 'fail',
       bound: 2400,
-      reason: 'p99 2500 ms > baseline 2100 ms + 300 ms = 2400 ms',
+      reason: 'p99 2500ms > baseline 2100ms + 300ms = 2400ms',
     });
     const ok = run(metrics('c', { latency_p99_ms: 2300 }), metrics('b', { latency_p99_ms: 2100 }), cfg);
     expect(check(ok, 'latency_p99_ms.vs_baseline').reason).toBe(
-      'p99 2300 ms ≤ 1.25 × baseline 2100 ms = 2625 ms and ≤ baseline 2100 ms + 300 ms = 2400 ms',
+      'p99 2300ms ≤ 1.25 × baseline 2100ms = 2625ms and ≤ baseline 2100ms + 300ms = 2400ms',
     );
   });
 
@@ -226,7 +226,7 @@ describe('baseline comparisons', () => {
     const real = run(metrics('c', { error_rate: 0.002 }), metrics('b', { error_rate: 0 }), cfg);
     expect(check(real, 'error_rate.vs_baseline')).toMatchObject({
       status: 'fail',
-      reason: 'error rate 0.20% > 1.5 × baseline 0.00% (ratio undefined at 0; allowing 0.01%)',
+      reason: 'error_rate 0.20% > 1.5 × baseline 0.00% (ratio undefined at 0; allowing 0.01%)',
     });
   });
 
@@ -254,7 +254,7 @@ describe('baseline comparisons', () => {
       baselineComparison: { latency_p99_ms: { max_ratio: 1.25 } },
     });
     expect(e.verdict).toBe('fail');
-    expect(verdictReason(e)).toBe('error rate 50.00% > max 2.00%');
+    expect(verdictReason(e)).toBe('error_rate 50.0% > max 2.00%');
   });
 
   it('compareToBaseline is usable on its own (the seam for a significance test)', () => {
@@ -265,7 +265,7 @@ describe('baseline comparisons', () => {
         canary: { value: 10, requests: 500 },
         baseline: { value: 5, requests: 5000 },
       }),
-    ).toEqual({ status: 'pass', bound: 10, reason: 'p50 10 ms ≤ 2 × baseline 5 ms = 10 ms' });
+    ).toEqual({ status: 'pass', bound: 10, reason: 'p50 10ms ≤ 2 × baseline 5ms = 10ms' });
   });
 });
 
@@ -300,8 +300,8 @@ describe('evaluation shape', () => {
 
   it('formats values for people', () => {
     expect(formatMetric('error_rate', 0.00654)).toBe('0.65%');
-    expect(formatMetric('latency_p99_ms', 2209.6)).toBe('2210 ms');
-    expect(formatMetric('cost_per_token', 1.48e-5)).toBe('0.0000148');
-    expect(formatMetric('cost_per_token', 3e-8)).toBe('3.00e-8');
+    expect(formatMetric('latency_p99_ms', 2209.6)).toBe('2210ms');
+    expect(formatMetric('cost_per_token', 1.48e-5)).toBe('$14.8/Mtok');
+    expect(formatMetric('cost_per_token', 3e-8)).toBe('$0.03/Mtok');
   });
 });

@@ -132,13 +132,13 @@ describe('notify: webhooks from a spawned rollout', () => {
     // Exit within the drain bound (3 s) after the result, not after the dead webhook's 30 s timeout.
     expect(finishedAt).toBeGreaterThan(0);
     expect(exitedAt - finishedAt).toBeLessThan(10_000);
-    expect(result.stderr).toMatch(/not delivered within 3 s at exit/);
+    expect(result.stderr).toMatch(/not delivered within 3s at exit/);
 
     // Notices after the action: rolled_back arrives once the rollback is done.
     const slack = good.received.filter((r) => r.path.startsWith('/services/'));
     const texts = slack.map((r) => String(r.body.text));
     expect(texts[0]).toMatch(new RegExp(`^canary ${route}: rollout started`));
-    expect(texts.some((t) => /stage passed · stage 1\/3 · canary 10 %/.test(t))).toBe(true);
+    expect(texts.some((t) => /stage passed · stage 1\/3 · canary 10%/.test(t))).toBe(true);
     const rolledBack = slack.find((r) => String(r.body.text).includes('rolled back'));
     expect(rolledBack?.at).toBeGreaterThanOrEqual(rollbackAt);
     expect(Object.keys(slack[0]?.body ?? {})).toEqual(['text']);

@@ -135,7 +135,7 @@ describe('canary rollout in CI (spawned, no terminal)', { concurrent: true }, ()
     ]);
     const result = await run([plan.file, '--yes']);
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain(`${BASE} 70 %`);
+    expect(result.stderr).toContain(`${BASE} 70%`);
     expect(result.stderr).toContain('canary rollback');
     expect(weights(healthy, plan.route)).toEqual({ [BASE]: 70, [CANARY]: 30 });
   });

@@ -155,7 +155,7 @@ describe('control commands from another shell', { concurrent: true }, () => {
 
     const status = await cli(['status', '--route', route]);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/rollout in progress: stage 1\/3 · canary 10 % · bake \S+ of 10m/);
+    expect(status.stdout).toMatch(/rollout in progress: stage 1\/3 · canary 10% · bake \S+ of 10m/);
     expect(status.stdout).toContain('PAUSED');
     expect(status.stdout).toMatch(/last check \d\d:\d\d:\d\dZ .*: pass/);
     expect(status.stdout).toContain(`pid ${pid()}`); // who runs it

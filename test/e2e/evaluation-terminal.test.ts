@@ -50,7 +50,7 @@ describe('evaluation at a terminal', () => {
     const screen = run.screen();
     expect(exit.code, screen).toBe(3);
     expect(screen).toContain('pre-traffic evaluation FAILED');
-    expect(screen).toMatch(/expectations met\s+│ 100\.0 %\s+│ \d+\.\d %\s+│ min fail/);
+    expect(screen).toMatch(/expectations met\s+│ 100\.0%\s+│ \d+\.\d%\s+│ min fail/);
     expect(screen).toMatch(/baseline answer\s+│ canary answer/);
     expect(screen).toMatch(/✗ rejected: the pre-traffic evaluation failed: .*no traffic was moved/);
     expect(

@@ -119,7 +119,7 @@ describe('canary rollout with evaluation: (spawned)', { concurrent: true }, () =
         .split('\n')
         .filter((l) => !l.startsWith('::'))
         .at(-2) ?? '';
-    expect(last).toMatch(/no traffic was moved \(baseline claude-sonnet-4-5-v1 100 %\)/);
+    expect(last).toMatch(/no traffic was moved \(baseline claude-sonnet-4-5-v1 100%\)/);
     // The relay's own word: the route was created at baseline 100 % and never changed.
     expect(weights(bad, 'code-review-bad-answers')).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(bad.control.calls().filter((c) => c.method === 'PATCH')).toEqual([]);

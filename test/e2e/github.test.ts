@@ -66,9 +66,9 @@ describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () 
     expect((result.stdout + result.stderr).split(KEY).length - 1).toBe(1);
     const groups = lines.filter((l) => l.startsWith('::group::'));
     expect(groups).toEqual([
-      expect.stringMatching(/^::group::Stage 1\/3 · canary 10 %/),
-      expect.stringMatching(/^::group::Stage 2\/3 · canary 50 %/),
-      expect.stringMatching(/^::group::Stage 3\/3 · canary 100 %/),
+      expect.stringMatching(/^::group::Stage 1\/3 · canary 10%/),
+      expect.stringMatching(/^::group::Stage 2\/3 · canary 50%/),
+      expect.stringMatching(/^::group::Stage 3\/3 · canary 100%/),
     ]);
     expect(lines.filter((l) => l === '::endgroup::')).toHaveLength(3);
     // The result line is outside every group, so it shows in the collapsed log.
@@ -79,8 +79,8 @@ describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () 
     const summary = readFileSync(plan.summary, 'utf8');
     expect(summary.startsWith('# earlier step\n')).toBe(true); // appended, never overwritten
     expect(summary).toContain(`canary: \`${plan.route}\` promoted`);
-    expect(summary).toMatch(/\| 1\/3 \| 10 % \| 1s \| passed/);
-    expect(summary).toMatch(/\| 3\/3 \| 100 % \| — \| passed/);
+    expect(summary).toMatch(/\| 1\/3 \| 10% \| 1s \| passed/);
+    expect(summary).toMatch(/\| 3\/3 \| 100% \| — \| passed/);
     expect(summary).toContain('| Version | Requests | Error rate | p50 | p99 | Cost / token |');
     expect(summary).toContain(`canary \`${CANARY}\``);
     expect(summary).toContain('(exit 0)');
@@ -96,7 +96,7 @@ describe('canary rollout on GitHub Actions (spawned)', { concurrent: true }, () 
     expect(error).toContain('error_rate');
     const summary = readFileSync(plan.summary, 'utf8');
     expect(summary).toContain('rolled back');
-    expect(summary).toMatch(/\| 2\/3 \| 50 % \| 1s \| failed/);
+    expect(summary).toMatch(/\| 2\/3 \| 50% \| 1s \| failed/);
     expect(summary).toMatch(/\| `error_rate\.max` \| fail \|/);
   });
 

@@ -71,9 +71,9 @@ describe('drift and failed rollbacks (spawned)', { concurrent: true }, () => {
     const out = result.stdout + result.stderr;
     expect(out).toContain(`was changed by someone else at ${answer.updated_at}`);
     expect(out).toMatch(
-      /expected claude-sonnet-4-5-v1 75 %, claude-sonnet-4-5-v2 25 % \(revision \d+\), found claude-sonnet-4-5-v1 60 %, claude-sonnet-4-5-v2 40 %/,
+      /expected claude-sonnet-4-5-v1 75%, claude-sonnet-4-5-v2 25% \(revision \d+\), found claude-sonnet-4-5-v1 60%, claude-sonnet-4-5-v2 40%/,
     );
-    expect(secondLast(result.stdout)).toMatch(/canary 40 % \/ baseline 60 %/);
+    expect(secondLast(result.stdout)).toMatch(/canary 40% \/ baseline 60%/);
     expect(lastLine(result.stdout)).toMatch(/next: check who changed it; run `canary rollback .*plan.yaml`/);
     // No write after the other party's: theirs is the last PATCH the relay saw.
     const patches = em.control.calls().filter((c) => c.method === 'PATCH');
@@ -110,9 +110,9 @@ describe('drift and failed rollbacks (spawned)', { concurrent: true }, () => {
     expect(result.code, result.stdout + result.stderr).toBe(5);
     expect(weights(em, route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(result.stdout + result.stderr).toMatch(
-      /changed by someone else at .*found claude-sonnet-4-5-v1 100 %, claude-sonnet-4-5-v2 0 %/,
+      /changed by someone else at .*found claude-sonnet-4-5-v1 100%, claude-sonnet-4-5-v2 0%/,
     );
-    expect(secondLast(result.stdout)).toMatch(/baseline claude-sonnet-4-5-v1 100 %/);
+    expect(secondLast(result.stdout)).toMatch(/baseline claude-sonnet-4-5-v1 100%/);
     expect(lastLine(result.stdout)).toMatch(/next: .*canary rollback/);
   });
 

@@ -92,7 +92,7 @@ describe('rollout --report, from real runs', () => {
     expect(html.match(/<tr class="stage-passed">/g)?.length).toBe(3);
     // The summary's final traffic, worded as the timeline words it: the canary holds it all.
     const traffic = /<th scope="row">Final traffic<\/th><td>([^<]*)<\/td>/.exec(html)?.[1];
-    expect(traffic).toContain(`${CANARY} 100 %`);
+    expect(traffic).toContain(`${CANARY} 100%`);
     expect(
       has(html, `${BASELINE} (baseline) → ${CANARY} (canary)`),
       String(`${BASELINE} (baseline) → ${CANARY} (canary)`),
@@ -106,8 +106,8 @@ describe('rollout --report, from real runs', () => {
       expect.arrayContaining([`canary ${CANARY}`, `baseline ${BASELINE}`, 'comparison bound', 'pass']),
     );
     // The server-drawn SVG carries the threshold label, for readers without scripts.
-    expect(has(html, 'max 5 %'), String('max 5 %')).toBe(true);
-    expect(has(html, 'max 3000 ms'), String('max 3000 ms')).toBe(true);
+    expect(has(html, 'max 5%'), String('max 5%')).toBe(true);
+    expect(has(html, 'max 3000ms'), String('max 3000ms')).toBe(true);
     // The plan as run, with the webhook URL replaced.
     expect(has(html, 'The plan as run'), String('The plan as run')).toBe(true);
     expect(has(html, '(secret: not recorded)'), String('(secret: not recorded)')).toBe(true);
@@ -151,10 +151,9 @@ describe('rollout --report, from real runs', () => {
       has(run.html, '<span class="badge bad">aborted</span>'),
       String('<span class="badge bad">aborted</span>'),
     ).toBe(true);
-    expect(
-      has(run.html, `${BASELINE} 60 %, ${CANARY} 40 %`),
-      String(`${BASELINE} 60 %, ${CANARY} 40 %`),
-    ).toBe(true);
+    expect(has(run.html, `${BASELINE} 60%, ${CANARY} 40%`), String(`${BASELINE} 60%, ${CANARY} 40%`)).toBe(
+      true,
+    );
     expectSafe(run.html);
   });
 
@@ -405,7 +404,7 @@ describe.runIf(CHROMIUM !== undefined)('reports in headless Chromium', () => {
         await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
         const tooltip = errorRate.locator('div', { hasText: `baseline ${BASELINE}` }).last();
         await tooltip.waitFor({ state: 'visible', timeout: 5_000 });
-        expect(await tooltip.innerText()).toMatch(/\d+(\.\d+)? %/);
+        expect(await tooltip.innerText()).toMatch(/\d+(\.\d+)?%/);
         const page1 = pixels(await page.screenshot({ fullPage: true }));
         expect(page1.drawn).toBeGreaterThan(0.05);
         expect(errors).toEqual([]);

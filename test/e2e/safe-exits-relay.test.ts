@@ -36,7 +36,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
     ['reset_mid_body', 'the connection'],
     ['malformed', 'unexpected shape'],
     ['oversized', ''],
-    ['hang', 'no complete answer within the 3 s deadline'],
+    ['hang', 'no complete answer within the 3s deadline'],
   ])(
     'the route cannot be read (%s): the baseline is restored, exit 5',
     async ([mode, said], { onTestFinished }) => {
@@ -195,7 +195,7 @@ describe('a relay that fails while the canary holds traffic (spawned)', { concur
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 95, [CANARY]: 5 });
     const failed = lastRun(s).find((r) => r.type === 'rollback_failed') as { message: string };
     expect(failed.message).toMatch(
-      /could not be confirmed within 3 s \(\d+ attempts; last: .*failed with 500 server_error/,
+      /could not be confirmed within 3s \(\d+ attempts; last: .*failed with 500 server_error/,
     );
     expect(failed.message).toMatch(/the PATCH did not apply/);
     expect(failed.message).not.toMatch(/\d+ ms deadline/);

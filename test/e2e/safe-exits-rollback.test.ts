@@ -77,7 +77,7 @@ describe('canary rollback when the relay says no (spawned)', () => {
     );
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(
-      /the relay refused to put no-such-version at 100 % on unknown-tag-route: .*422/,
+      /the relay refused to put no-such-version at 100% on unknown-tag-route: .*422/,
     );
     expect(result.stderr).toMatch(
       /Nothing was changed\. The route holds claude-sonnet-4-5-v1 75%, claude-sonnet-4-5-v2 25%/,

@@ -44,7 +44,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(result.code, result.stderr).toBe(129);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(lastLine(result.stderr)).toMatch(
-      /^hung up \(SIGHUP\): rolled back to the baseline \(--on-interrupt rollback\); traffic: claude-sonnet-4-5-v1 100 %, claude-sonnet-4-5-v2 0 %; exit 129$/,
+      /^hung up \(SIGHUP\): rolled back to the baseline \(--on-interrupt rollback\); traffic: claude-sonnet-4-5-v1 100%, claude-sonnet-4-5-v2 0%; exit 129$/,
     );
     const run = lastRun(s);
     expect(run.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted', exit_code: 129 });
@@ -62,9 +62,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     });
     expect(result.code).toBe(129);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 95, [CANARY]: 5 });
-    expect(lastLine(result.stderr)).toMatch(
-      /^hung up \(SIGHUP\): left traffic where it was .*5 %.*exit 129$/,
-    );
+    expect(lastLine(result.stderr)).toMatch(/^hung up \(SIGHUP\): left traffic where it was .*5%.*exit 129$/);
     expect(lastRun(s).at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'interrupted' });
     expect(lockExists(s)).toBe(false);
   });
@@ -86,7 +84,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(resumed.code, resumed.stderr).toBe(143);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(lastLine(resumed.stderr)).toMatch(
-      /^terminated \(SIGTERM\): rolled back to the baseline \(--on-interrupt rollback\); traffic: .*v1 100 %.*; exit 143$/,
+      /^terminated \(SIGTERM\): rolled back to the baseline \(--on-interrupt rollback\); traffic: .*v1 100%.*; exit 143$/,
     );
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',
@@ -131,7 +129,7 @@ describe('signals and resumed runs (spawned)', { concurrent: true }, () => {
     expect(resumed.code, resumed.stderr).toBe(5);
     expect(weights(emulator, s.route)).toEqual({ [BASELINE]: 100, [CANARY]: 0 });
     expect(lastLine(resumed.stderr)).toMatch(
-      /^timed out after 1 s \(--timeout\): rolled back to the baseline \(--on-timeout rollback\); .*exit 5$/,
+      /^timed out after 1s \(--timeout\): rolled back to the baseline \(--on-timeout rollback\); .*exit 5$/,
     );
     expect(lastRun(s).at(-1)).toMatchObject({
       type: 'rollout_finished',

@@ -187,7 +187,7 @@ describe('Ctrl-C menu', { concurrent: true }, () => {
     const exit = await r.exited;
     expect(exit.code, r.screen()).toBe(130);
     expect(tui.canaryWeight()).toBe(10);
-    expect(r.screen()).toMatch(/traffic left at stage 1\/3 \(canary 10 % \/ baseline 90 %\)/);
+    expect(r.screen()).toMatch(/traffic left at stage 1\/3 \(canary 10% \/ baseline 90%\)/);
     expect(r.screen()).toContain('canary rollback');
   });
 

@@ -179,6 +179,6 @@ describe('POST /v1/chat/completions on the emulator', () => {
     const plane = planeFor(emulator, 1);
     const late = await complete(plane, V1, ask('x'), { timeoutMs: 100 });
     await plane.close();
-    expect(late).toMatchObject({ status: 0, errorType: 'timeout', error: 'no complete answer within 0.1 s' });
+    expect(late).toMatchObject({ status: 0, errorType: 'timeout', error: 'no complete answer within 100ms' });
   });
 });

@@ -35,7 +35,7 @@ const failed: EvaluationReport = {
       value: 1,
       baseline: 1,
       bound: 0.95,
-      reason: 'success_rate 100.0 % is at least 95.0 %',
+      reason: 'success_rate 100.0% is at least 95.0%',
     },
     {
       id: 'expectation_pass_rate.max_decrease',
@@ -45,7 +45,7 @@ const failed: EvaluationReport = {
       value: 0.5,
       baseline: 1,
       bound: 0.95,
-      reason: "expectation_pass_rate 50.0 % is not at most 5.0 points below the baseline's 100.0 %",
+      reason: "expectation_pass_rate 50.0% is not at most 5.0 points below the baseline's 100.0%",
     },
   ],
   worst: [
@@ -62,17 +62,17 @@ const failed: EvaluationReport = {
       judge_score: null,
     },
   ],
-  summary: "expectation_pass_rate 50.0 % is not at most 5.0 points below the baseline's 100.0 %",
+  summary: "expectation_pass_rate 50.0% is not at most 5.0 points below the baseline's 100.0%",
 };
 
 describe('the evaluation report for people', () => {
   it('a terminal table: both versions per metric, the failing check, and the worst prompt side by side', () => {
     const text = stripVTControlCharacters(renderEvaluationTable(failed, new Chalk({ level: 1 }), 100));
-    expect(text).toContain('pre-traffic evaluation FAILED: 8 prompts, 8 answers per version in 2.3 s');
-    expect(text).toMatch(/expectations met\s+│ 100\.0 %\s+│ 50\.0 %\s+│ max_decrease fail/);
-    expect(text).toMatch(/first token p50\s+│ 120 ms\s+│ 120 ms/);
+    expect(text).toContain('pre-traffic evaluation FAILED: 8 prompts, 8 answers per version in 2.3s');
+    expect(text).toMatch(/expectations met\s+│ 100\.0%\s+│ 50\.0%\s+│ max_decrease fail/);
+    expect(text).toMatch(/first token p50\s+│ 120ms\s+│ 120ms/);
     expect(text).not.toContain('cost / answer'); // neither version has a value, and no rule asks
-    expect(text).toContain('✗ expectation_pass_rate 50.0 %');
+    expect(text).toContain('✗ expectation_pass_rate 50.0%');
     expect(text).toMatch(/baseline answer\s+│ canary answer/);
     expect(text).toMatch(/Refunds take 5 business days\.\s+│ I'm sorry, but I can't help with that/);
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
@@ -80,8 +80,8 @@ describe('the evaluation report for people', () => {
 
   it('plain lines, one fact each', () => {
     const lines = evaluationLines(failed).map((l) => l.text);
-    expect(lines).toContain('expectations met: baseline 100.0 % · canary 50.0 % · fail');
-    expect(lines).toContain('agreement with baseline: canary 31.0 %');
+    expect(lines).toContain('expectations met: baseline 100.0% · canary 50.0% · fail');
+    expect(lines).toContain('agreement with baseline: canary 31.0%');
     expect(
       lines.some((l) =>
         l.startsWith('worst 1: refunds|pipe (/plans/p.jsonl:3): canary answer does not contain'),
@@ -93,7 +93,7 @@ describe('the evaluation report for people', () => {
   it('a Markdown section whose cells cannot break the table', () => {
     const md = evaluationMarkdown(failed);
     expect(md).toContain('### ❌ pre-traffic evaluation FAILED');
-    expect(md).toContain('| expectations met | 100.0 % | 50.0 % | ❌ expectation_pass_rate 50.0 %');
+    expect(md).toContain('| expectations met | 100.0% | 50.0% | ❌ expectation_pass_rate 50.0%');
     expect(md).toContain('**refunds\\|pipe**');
     // Every row of each table has as many (unescaped) cell borders as its header.
     const tables = md.split('\n\n').filter((b) => b.startsWith('|'));

@@ -60,6 +60,6 @@ describe('the judge command', () => {
       200,
     )({ prompt, baseline: 'a', canary: 'b', repeat: 0 }).catch((e) => e);
     expect(error).toBeInstanceOf(JudgeError);
-    expect(error.message).toMatch(/on prompt p1 did not finish within 0\.2 s$/);
+    expect(error.message).toMatch(/on prompt p1 did not finish within 200ms$/);
   });
 });

@@ -93,7 +93,7 @@ describe('runEvaluation', () => {
     expect(report.verdict).toBe('fail');
     const failed = report.checks.find((c) => c.id === 'expectation_pass_rate.max_decrease');
     expect(failed?.status).toBe('fail');
-    expect(report.summary).toContain("below the baseline's 100.0 %");
+    expect(report.summary).toContain("below the baseline's 100.0%");
     expect(report.worst).toHaveLength(2);
     expect(report.worst[0]).toMatchObject({
       canary: 'I cannot help with that.',

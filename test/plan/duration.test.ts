@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/plan/duration.js';
+import { formatPlanDuration as formatDuration } from '../../src/format.js';
+import { parseDuration } from '../../src/plan/duration.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -353,7 +353,7 @@ describe.each(TRANSPORTS)('over the $name transport', ({ factory }) => {
       emulator.control.injectFault({ mode: 'hang', count: 5 });
       const e = await relayError(c.getRoute('code-review'));
       expect(e.type).toBe('timeout');
-      expect(e.message).toContain('no response within 200 ms');
+      expect(e.message).toContain('no response within 200ms');
     });
 
     it('the per-call deadline stops a long Retry-After', async () => {

@@ -161,7 +161,7 @@ describe('rollout under relay faults', () => {
     expect(result.next).toContain(`curl -sS -X PATCH '${r.emulator.baseUrl}/routes/traffic'`);
     expect(result.next).toContain('Bearer $RELAY_API_KEY');
     const failed = r.events.find((e) => e.type === 'rollback_failed');
-    expect(failed?.type === 'rollback_failed' && failed.message).toMatch(/within 20 s/);
+    expect(failed?.type === 'rollback_failed' && failed.message).toMatch(/within 20s/);
     checkInvariants(r, result);
   });
 

@@ -10,7 +10,7 @@ import {
   formatRate,
   formatWeight,
   outcomeHeadline,
-} from '../../src/reporters/format.js';
+} from '../../src/format.js';
 import { boundsFromChecks } from '../../src/reporters/table.js';
 
 describe('format helpers', () => {

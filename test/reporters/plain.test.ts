@@ -39,7 +39,7 @@ describe('PlainReporter', () => {
     const text = (await run()).text;
     expect(text).toContain('[stage 2/4] canary 25% baseline 75% — bake 1h');
     expect(text).toMatch(/\[check\] pass · error_rate 0\.41% ≤ 2\.00% · p99 1820ms ≤ 2500ms/);
-    expect(text).toContain('[promoted] claude-sonnet-4-5-v1 0% · claude-sonnet-4-5-v2 100%');
+    expect(text).toContain('[promoted] claude-sonnet-4-5-v1 0%, claude-sonnet-4-5-v2 100%');
     expect(text).toMatch(/\[result\] promoted: claude-sonnet-4-5-v2 100% on code-review-production$/m);
   });
 
@@ -57,7 +57,7 @@ describe('PlainReporter', () => {
       expect.stringMatching(/\[rollback\] rolling back \(health\): error_rate 9\.10%/),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/\[rollback\] done in 320ms: .*v1 100% · .*v2 0% \(revision 13\)/),
+      expect.stringMatching(/\[rollback\] done in 320ms: .*v1 100%, .*v2 0% \(revision 13\)/),
     );
     expect(lines).toContainEqual(expect.stringMatching(/\[result\] rolled back at stage 2\/4: error_rate/));
     expect(lines).toContainEqual(

@@ -37,7 +37,7 @@ describe('renderStatus', () => {
       color: false,
     });
     expect(text).toContain(`route ${ROUTE}  (revision 7, updated 2026-11-21T10:00:00Z)`);
-    expect(text).toContain(`traffic: ${BASE} 75% · ${CAN} 25%`);
+    expect(text).toContain(`traffic: ${BASE} 75%, ${CAN} 25%`);
     const rows = text.split('\n').filter((l) => l.startsWith('│'));
     expect(rows[0]).toMatch(/version.*weight.*requests.*errors.*error rate.*p50.*p99.*cost\/token/);
     expect(rows.find((l) => l.includes(BASE))).toMatch(/75%.*5502.*22.*0\.40%.*398ms.*2105ms.*\$14\.8\/Mtok/);

@@ -53,7 +53,7 @@ function report(verdict: 'pass' | 'fail'): EvaluationReport {
     summary:
       verdict === 'pass'
         ? 'all passed'
-        : 'expectation_pass_rate 25.0 % is not at most 5.0 points below the baseline',
+        : 'expectation_pass_rate 25.0% is not at most 5.0 points below the baseline',
   };
 }
 
@@ -64,7 +64,7 @@ describe('the pre-traffic evaluation in the engine', () => {
     const result = await h.run({
       preTraffic: async () => {
         asked++;
-        // The route exists at baseline 100 % and the canary holds nothing while it runs.
+        // The route exists at baseline 100% and the canary holds nothing while it runs.
         expect(h.relay.weightOf(ROUTE, CANARY)).toBe(0);
         return report('fail');
       },
@@ -77,7 +77,7 @@ describe('the pre-traffic evaluation in the engine', () => {
       stage: null,
     });
     expect(result.summary).toMatch(
-      /^the pre-traffic evaluation failed: .*; no traffic was moved \(baseline claude-v1 100 %\)$/,
+      /^the pre-traffic evaluation failed: .*; no traffic was moved \(baseline claude-v1 100%\)$/,
     );
     expect(h.relay.patches).toEqual([]);
     expect(h.of('stage_started')).toEqual([]);

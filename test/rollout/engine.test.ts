@@ -17,7 +17,7 @@ function breakAt(h: ReturnType<typeof harness>, fromWeight: number, values: Part
 }
 
 describe('promotion', () => {
-  it('runs a 10-hour plan to 100 % in virtual time', async () => {
+  it('runs a 10-hour plan to 100% in virtual time', async () => {
     const h = harness({ stages: TEN_HOURS });
     const result = await h.run();
     expect(result).toMatchObject({ outcome: 'promoted', exitCode: ExitCode.Ok, stage: 3 });
@@ -49,13 +49,13 @@ describe('promotion', () => {
       type: 'rollout_finished',
       outcome: 'promoted',
       exitCode: 0,
-      summary: `promoted: canary ${CANARY} 100 % on ${ROUTE}`,
+      summary: `promoted: canary ${CANARY} 100% on ${ROUTE}`,
     });
     expect(h.events[0]?.type).toBe('rollout_started');
     expectWeightsFollowThePlan(h);
   });
 
-  it('pre-flight registers versions and creates a missing route at baseline 100 %', async () => {
+  it('pre-flight registers versions and creates a missing route at baseline 100%', async () => {
     const h = harness({ stages: [{ weight: 100, bakeMs: MIN }] });
     await h.run();
     const ops = h.relay.calls.map((c) => c.op);
@@ -73,7 +73,7 @@ describe('promotion', () => {
     expect(h.of('preflight').map((e) => e.step)).toEqual(['relay', 'version', 'version', 'route', 'start']);
   });
 
-  it('re-running over existing versions and a route at baseline 100 % is safe', async () => {
+  it('re-running over existing versions and a route at baseline 100% is safe', async () => {
     const h = harness({ stages: [{ weight: 100, bakeMs: MIN }] });
     h.relay.addVersion(BASE);
     h.relay.addVersion(CANARY);
@@ -111,13 +111,13 @@ describe('promotion', () => {
 
 describe('rollback on failed checks', () => {
   const thresholdCases = [
-    { metric: 'error_rate', bad: { error_rate: 0.05 }, reason: 'error rate 5.00% > max 2.00%' },
-    { metric: 'latency_p99_ms', bad: { latency_p99_ms: 4000 }, reason: 'p99 4000 ms > max 2500 ms' },
-    { metric: 'latency_p50_ms', bad: { latency_p50_ms: 900 }, reason: 'p50 900 ms > max 800 ms' },
+    { metric: 'error_rate', bad: { error_rate: 0.05 }, reason: 'error_rate 5.00% > max 2.00%' },
+    { metric: 'latency_p99_ms', bad: { latency_p99_ms: 4000 }, reason: 'p99 4000ms > max 2500ms' },
+    { metric: 'latency_p50_ms', bad: { latency_p50_ms: 900 }, reason: 'p50 900ms > max 800ms' },
     {
       metric: 'cost_per_token',
       bad: { cost_per_token: 0.00003 },
-      reason: 'cost/token 0.00003 > max 0.00002',
+      reason: 'cost $30/Mtok > max $20/Mtok',
     },
   ];
   it.each(thresholdCases)('threshold $metric', async ({ metric, bad, reason }) => {
@@ -139,7 +139,7 @@ describe('rollback on failed checks', () => {
     expect(failing.map((e) => e.consecutiveFailures)).toEqual([1, 2]);
     expect(failing[1]?.evaluation.checks.find((c) => c.id === `${metric}.max`)?.status).toBe('fail');
     expect(result.summary).toContain(`rolled back at stage 2/4: ${reason}`);
-    expect(result.summary).toContain(`traffic at baseline ${BASE} 100 %`);
+    expect(result.summary).toContain(`traffic at baseline ${BASE} 100%`);
     expect(h.events.at(-1)).toMatchObject({ type: 'rollout_finished', outcome: 'rolled_back', exitCode: 3 });
     expectWeightsFollowThePlan(h);
   });
@@ -149,19 +149,19 @@ describe('rollback on failed checks', () => {
       metric: 'error_rate',
       base: { errorRate: 0.005 },
       bad: { error_rate: 0.018 },
-      reason: 'error rate 1.80% > baseline 0.50% + 1.00 pp = 1.50%',
+      reason: 'error_rate 1.80% > baseline 0.50% + 1.00 pp = 1.50%',
     },
     {
       metric: 'latency_p99_ms',
       base: { p99: 1500 },
       bad: { latency_p99_ms: 2000 },
-      reason: 'p99 2000 ms > 1.25 × baseline 1500 ms = 1875 ms',
+      reason: 'p99 2000ms > 1.25 × baseline 1500ms = 1875ms',
     },
     {
       metric: 'cost_per_token',
       base: { costPerToken: 0.00001 },
       bad: { cost_per_token: 0.000015 },
-      reason: 'cost/token 0.000015 > 1.1 × baseline 0.00001 = 0.000011',
+      reason: 'cost $15/Mtok > 1.1 × baseline $10/Mtok = $11/Mtok',
     },
   ];
   it.each(comparisonCases)('comparison $metric vs baseline', async ({ metric, base, bad, reason }) => {
@@ -260,7 +260,7 @@ describe('no data', () => {
     const h = harness({
       stages: [{ weight: 5, bakeMs: 10 * MIN, dataDeadlineMs: 20 * MIN }, { weight: 100 }],
     });
-    h.relay.rps = 1; // 5 % of 1 rps never reaches 200 requests in a 5-minute window
+    h.relay.rps = 1; // 5% of 1 rps never reaches 200 requests in a 5-minute window
     const result = await h.run();
     expect(result).toMatchObject({
       outcome: 'rolled_back',
@@ -319,7 +319,7 @@ describe('no data', () => {
     expect(checks.find((c) => c.id === 'error_rate.vs_baseline')?.status).toBe('no_data');
   });
 
-  it('at 100 % the baseline serves nothing: comparisons are skipped, thresholds decide', async () => {
+  it('at 100% the baseline serves nothing: comparisons are skipped, thresholds decide', async () => {
     const h = harness({ stages: [{ weight: 100, bakeMs: 10 * MIN }] });
     const result = await h.run();
     expect(result.outcome).toBe('promoted');
@@ -393,8 +393,8 @@ describe('drift', () => {
     expect(h.relay.calls.filter((c) => c.at > h.startedAt + 15 * MIN && c.op === 'updateRoute')).toHaveLength(
       0,
     );
-    expect(result.summary).toContain(`expected ${BASE} 75 %, ${CANARY} 25 % (revision 3)`);
-    expect(result.summary).toContain(`found ${BASE} 100 %, ${CANARY} 0 % (revision 4)`);
+    expect(result.summary).toContain(`expected ${BASE} 75%, ${CANARY} 25% (revision 3)`);
+    expect(result.summary).toContain(`found ${BASE} 100%, ${CANARY} 0% (revision 4)`);
     expect(result.traffic).toEqual([
       { version_tag: BASE, weight: 100 },
       { version_tag: CANARY, weight: 0 },
@@ -430,7 +430,7 @@ describe('drift', () => {
     const error = await h.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CanaryError);
     expect((error as CanaryError).exitCode).toBe(ExitCode.BadInput);
-    expect((error as CanaryError).message).toContain(`is at ${BASE} 75 %, ${CANARY} 25 %`);
+    expect((error as CanaryError).message).toContain(`is at ${BASE} 75%, ${CANARY} 25%`);
     expect((error as CanaryError).message).toContain('not supported yet');
     expect(h.relay.patches).toHaveLength(0);
   });
@@ -494,7 +494,7 @@ describe('pause gates', () => {
     expect(result).toMatchObject({ outcome: 'held', exitCode: 0, cause: 'gate_hold', stage: 1 });
     expect(h.relay.weightOf(ROUTE, CANARY)).toBe(25);
     expect(result.summary).toBe(
-      `held at stage 2/3 by the operator; traffic left at stage 2/3 (canary 25 % / baseline 75 %)`,
+      `held at stage 2/3 by the operator; traffic left at stage 2/3 (canary 25% / baseline 75%)`,
     );
     expect(result.next).toContain('canary rollback plan.yaml');
   });
@@ -548,7 +548,7 @@ describe('relay errors mid-rollout', () => {
     const result = await h.run();
     expect(result).toMatchObject({ outcome: 'rolled_back', exitCode: 5, cause: 'relay_error', stage: 0 });
     expect(result.summary).toMatch(/^rolled back at stage 1\/4: a relay call failed at stage 1\/4: .*503/);
-    expect(result.summary).toContain(`traffic at baseline ${BASE} 100 %`);
+    expect(result.summary).toContain(`traffic at baseline ${BASE} 100%`);
     expect(h.relay.weightOf(ROUTE, BASE)).toBe(100);
     expect(h.of('rollback_started')[0]?.cause).toBe('relay_error');
   });
@@ -613,7 +613,7 @@ describe('abort signal', () => {
     expect(result).toMatchObject({ outcome: 'interrupted', exitCode: 130, stage: 1 });
     expect(h.relay.weightOf(ROUTE, CANARY)).toBe(25);
     expect(result.summary).toBe(
-      'interrupted; leaving traffic as it is; traffic left at stage 2/4 (canary 25 % / baseline 75 %)',
+      'interrupted; leaving traffic as it is; traffic left at stage 2/4 (canary 25% / baseline 75%)',
     );
     expect(result.next).toContain('canary rollback plan.yaml');
     expect(h.relay.patches).toHaveLength(2);
@@ -646,7 +646,7 @@ describe('abort signal', () => {
 });
 
 describe('rollback that does not hold', () => {
-  it('retries until the route reads back at baseline 100 %', async () => {
+  it('retries until the route reads back at baseline 100%', async () => {
     const h = harness();
     breakAt(h, 25, { error_rate: 0.5 });
     h.relay.onCall((call) => {

@@ -171,7 +171,7 @@ describe('rollbackRoute', () => {
     expect(error).toBeInstanceOf(RollbackFailedError);
     const e = error as RollbackNotConfirmedError;
     expect(e.exitCode).toBe(4);
-    expect(e.message).toMatch(/could not be confirmed within 60 s \(\d+ attempts; last: 503/);
+    expect(e.message).toMatch(/could not be confirmed within 1m \(\d+ attempts; last: 503/);
     expect(e.manualCommand).toBe(
       `curl -sS -X PATCH 'https://relay.example.com/v1/routes/traffic' -H "Authorization: Bearer $RELAY_API_KEY" -H 'Content-Type: application/json' --data '{"route_id":"r1","route_rules":[{"version_tag":"v1","weight":100},{"version_tag":"v2","weight":0}]}'`,
     );

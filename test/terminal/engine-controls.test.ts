@@ -61,7 +61,7 @@ describe('operator controls', () => {
     expect(result).toMatchObject({ outcome: 'rolled_back', cause: 'health' });
   });
 
-  it('rollback: the baseline at 100 %, cause operator, exit 3 like a gate’s rollback', async () => {
+  it('rollback: the baseline at 100%, cause operator, exit 3 like a gate’s rollback', async () => {
     const h = harness();
     const controls = new ControlQueue();
     sendAt(h, controls, 2 * MIN, 'rollback');
@@ -78,7 +78,7 @@ describe('operator controls', () => {
     expect(result).toMatchObject({ outcome: 'interrupted', exitCode: 130, stage: 0 });
     expect(h.relay.weightOf(ROUTE, CANARY)).toBe(5);
     expect(result.summary).toBe(
-      'stopped by the operator; traffic left at stage 1/4 (canary 5 % / baseline 95 %)',
+      'stopped by the operator; traffic left at stage 1/4 (canary 5% / baseline 95%)',
     );
     expect(result.next).toContain('canary rollback');
   });
@@ -249,7 +249,7 @@ describe('interrupt summary', () => {
     const result = await h.run({ signal: controller.signal });
     expect(result.outcome).toBe('interrupted');
     expect(result.summary).toMatch(/^rolled back at stage 2\/4: SIGTERM received; traffic at baseline/);
-    const { outcomeHeadline } = await import('../../src/reporters/format.js');
+    const { outcomeHeadline } = await import('../../src/format.js');
     const headline = outcomeHeadline(result.outcome, result.summary);
     expect(headline.match(/interrupt/g)).toHaveLength(1);
   });
