@@ -35,7 +35,7 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
       '8 to each version (16 in all), pinned with X-Relay-Version, 4 at a time, 30s timeout each',
     );
     expect(out).toContain(
-      'passes if success_rate ≥ 95.0 %; expectation_pass_rate ≥ baseline − 5.0 points; ttft_p50_ms ≤ 1.5× baseline',
+      'passes if success_rate ≥ 95.0%; expectation_pass_rate ≥ baseline − 5.0 points; ttft_p50_ms ≤ 1.5× baseline',
     );
     expect(out).toMatch(
       /ttft_p99_ms +≤ 2000 and ≤ 1\.5× baseline +← PromQL on prometheus\.example\.com:9090/,
@@ -81,10 +81,10 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
     expect(result.stdout).toContain('6 to each version (12 in all)');
     // The plan named agreement; the other two rules are the defaults, and say so.
     expect(result.stdout).toContain(
-      'passes if success_rate ≥ 95.0 % (default); expectation_pass_rate ≥ baseline − 5.0 points (default); agreement ≥ 50.0 %',
+      'passes if success_rate ≥ 95.0% (default); expectation_pass_rate ≥ baseline − 5.0 points (default); agreement ≥ 50.0%',
     );
     expect(result.stdout).toContain(
-      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 1 test per stage within the 95 % per-rollout confidence.",
+      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 1 test per stage within the 95% per-rollout confidence.",
     );
   });
 

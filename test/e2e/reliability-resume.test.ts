@@ -87,7 +87,7 @@ describe('resume, lock and journal (spawned)', { concurrent: true }, () => {
       `resume-route  interrupted (no end recorded; run ${String(headers[1]?.run)} resumed it)`,
     );
     expect(history.stdout).not.toMatch(/unfinished/);
-    expect(history.stdout).toMatch(/resume-route {2}promoted {2}\d+s {2}stage 3\/3/);
+    expect(history.stdout).toMatch(/resume-route {2}promoted {2}[\d.]+s {2}stage 3\/3/);
     expect(history.stdout).toContain(`resumed ${String(first?.run)}`);
     const json = await runCli(['history', '--output', 'json', '--route', route], { env: env(), cwd: dir });
     const rows = json.stdout

@@ -36,7 +36,7 @@ describe('stage analysis in the engine', () => {
     expect(holds.length).toBeGreaterThanOrEqual(9);
     const check = holds[0]?.evaluation.checks.find((c) => c.status === 'hold');
     expect(check?.reason).toMatch(
-      /both versions degraded \(shared incident\): error rate canary [\d.]+% > max 2\.00%, baseline [\d.]+%/,
+      /both versions degraded \(shared incident\): error_rate canary [\d.]+% > max 2\.00%, baseline [\d.]+%/,
     );
     expect(check?.baseline).toBeGreaterThan(0.02);
   });

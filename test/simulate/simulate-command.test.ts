@@ -44,7 +44,7 @@ describe('canary simulate', () => {
     expect(r.stdout).toMatch(
       /^simulated 2 rollouts of examples\/quickstart\.yaml against .*equal\.yaml at 2000 requests\/s/,
     );
-    expect(r.stdout).toMatch(/promoted +\d+\.\d %/);
+    expect(r.stdout).toMatch(/promoted +\d+\.\d%/);
     expect(r.stdout).toMatch(/failed canary requests +median \d+, p90 \d+/);
 
     const bad = path.join(dir, 'bad.yaml');
