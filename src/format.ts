@@ -187,10 +187,14 @@ export function formatIso(epochMs: number): string {
   return Number.isNaN(d.getTime()) ? String(epochMs) : d.toISOString();
 }
 
+/** ISO 8601 to the second, `2026-12-03T14:03:04Z`, where a machine may read it back. */
+export function formatIsoSeconds(epochMs: number): string {
+  return formatIso(epochMs).replace(/\.\d+Z$/, 'Z');
+}
+
 /** A moment for people, in UTC to the second: `2026-12-03 14:03:04Z`. */
 export function formatTimestamp(epochMs: number): string {
-  const iso = formatIso(epochMs);
-  return iso.includes('T') ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : iso;
+  return formatIsoSeconds(epochMs).replace('T', ' ');
 }
 
 /** The time of day in UTC, `14:03:04Z`, where the date goes without saying. */

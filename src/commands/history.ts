@@ -7,7 +7,7 @@
 import type { historyCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { formatDuration, formatRules } from '../format.js';
+import { formatDuration, formatRules, formatTimeOfDay, formatTimestamp } from '../format.js';
 import type { Io } from '../io.js';
 import { type RunSummary, readStateDir } from '../journal/journal.js';
 import { chooseStateDir } from '../journal/paths.js';
@@ -91,10 +91,7 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
       );
       continue;
     }
-    const when = new Date(run.startedAt)
-      .toISOString()
-      .replace('T', ' ')
-      .replace(/\.\d+Z$/, 'Z');
+    const when = formatTimestamp(run.startedAt);
     const reached =
       run.stage === null ? 'no stage' : `stage ${run.stage + 1}${run.stageCount ? `/${run.stageCount}` : ''}`;
     const what = run.command === 'rollback' ? 'manual rollback' : reached;
@@ -105,9 +102,9 @@ export async function runHistoryCommand(opts: HistoryCommandOptions, io: Io): Pr
     io.stdout.write(`    by ${run.header.user ?? '?'}@${run.header.host} (pid ${run.header.pid})\n`);
     if (run.header.reason) io.stdout.write(`    reason: ${run.header.reason}\n`);
     for (const c of run.control) {
-      const at = new Date(c.at).toISOString().slice(11, 19);
+      const at = formatTimeOfDay(c.at);
       io.stdout.write(
-        `    ${at}Z ${c.action}${c.full ? ' --full' : ''} by ${c.user}@${c.host} (pid ${c.pid})${c.reason ? `: ${c.reason}` : ''}\n`,
+        `    ${at} ${c.action}${c.full ? ' --full' : ''} by ${c.user}@${c.host} (pid ${c.pid})${c.reason ? `: ${c.reason}` : ''}\n`,
       );
     }
     if (run.decisive) io.stdout.write(`    decided by: ${run.decisive}\n`);

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { heldAfter } from '../control/hold.js';
 import { ExitCode } from '../errors.js';
-import { describeCheck, formatDuration, formatWeight } from '../format.js';
+import { describeCheck, formatDuration, formatTimeOfDay, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import {
   type JournalRecord,
@@ -70,7 +70,7 @@ export function inProgress(live: LiveRollout | undefined): live is LiveRollout {
   return live !== undefined && live.run.outcome === null && live.alive !== false;
 }
 
-const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)}Z`;
+const clock = formatTimeOfDay;
 
 /** The lines `canary status` prints under the route's table while a rollout runs. */
 export function renderLive(live: LiveRollout, now: number): string {

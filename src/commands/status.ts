@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import type { statusCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
+import { formatTimestamp } from '../format.js';
 import type { Io } from '../io.js';
 import { mapBounded } from '../map-bounded.js';
 import { recordLine } from '../output/record.js';
@@ -194,7 +195,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       const now = systemClock.now();
       const interval = opts.interval ?? WATCH_INTERVAL_MS;
       if (opts.watch) {
-        const header = `every ${Math.round(interval / 100) / 10}s · ${new Date(now).toISOString().replace('T', ' ').slice(0, 19)}Z · Ctrl-C stops`;
+        const header = `every ${Math.round(interval / 100) / 10}s · ${formatTimestamp(now)} · Ctrl-C stops`;
         if (mode === 'tty') io.stdout.write(`\x1b[2J\x1b[H${header}\n\n`);
         else if (mode !== 'json') io.stdout.write(`--- ${header}\n`);
       }

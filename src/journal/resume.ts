@@ -3,7 +3,7 @@
  * says which run left it there. The weights decide (they are the truth on the relay); the
  * journal only explains.
  */
-import { formatWeight, weightOf } from '../format.js';
+import { formatTimestamp, formatWeight, weightOf } from '../format.js';
 import type { Plan } from '../plan/types.js';
 import type { RouteRule } from '../relay/types.js';
 import { lastRollout, type RunSummary } from './journal.js';
@@ -58,7 +58,7 @@ export function describeResume(
   const where = `route ${plan.route} is at stage ${stage + 1}/${plan.stages.length} (canary ${plan.canary.tag} ${formatWeight(plan.stages[stage]?.weight)})`;
   let story = 'the journal has no run that explains it';
   if (previous) {
-    const when = new Date(previous.startedAt).toISOString();
+    const when = formatTimestamp(previous.startedAt);
     const samePlan = previous.header.planHash === plan.hash ? '' : ' (with a different version of the plan)';
     story =
       previous.outcome === null

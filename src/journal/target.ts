@@ -3,7 +3,9 @@
  * from the journal's run headers (which hold the relay URL and the key's env var / file name,
  * never the key).
  */
+
 import { UsageError } from '../errors.js';
+import { formatTimestamp } from '../format.js';
 import { lastRollout, type RunHeader, type RunSummary, readStateDir } from './journal.js';
 
 export interface RollbackTarget {
@@ -15,7 +17,7 @@ export interface RollbackTarget {
 
 function describe(run: RunSummary): string {
   const state = run.outcome === null ? 'unfinished' : run.outcome;
-  const when = new Date(run.startedAt).toISOString();
+  const when = formatTimestamp(run.startedAt);
   return `${run.route} (${state}, started ${when}, baseline ${run.header.baseline ?? '?'})`;
 }
 

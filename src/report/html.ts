@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
-import { formatDuration, formatWeight } from '../format.js';
+import { formatDuration, formatTimestamp, formatWeight } from '../format.js';
 import type { ChartSpec } from './charts.js';
 import { escapeHtml } from './escape.js';
 import { type ReportModel, rulesText, type StageView } from './model.js';
@@ -19,11 +19,7 @@ function scriptJson(value: unknown): string {
 }
 
 function iso(at: number | null): string {
-  if (at === null) return 'unknown';
-  return new Date(at)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC');
+  return at === null ? 'unknown' : formatTimestamp(at);
 }
 
 export function duration(ms: number | null): string {
