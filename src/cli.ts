@@ -24,7 +24,7 @@ import { type CommandSpec, positiveInt } from './command-table/define.js';
 import { rollbackCommand } from './command-table/rollback.js';
 import { addControlCommands } from './control-program.js';
 import { addHelpExamples } from './help-examples.js';
-import type { Io } from './io.js';
+import type { Io, Prompter } from './io.js';
 import { createProgram, HELP_WIDTH, runProgram } from './program.js';
 // Static: a tiny module, and the light status bundle stubs every lazy import but its own.
 import { proxySettings } from './relay/proxy.js';
@@ -58,13 +58,12 @@ function buildProgram(io: Io, setResult: (code: number) => void): Command {
   add(simulateCommand, async () => (await import('./commands/simulate.js')).runSimulateCommand);
   add(rollbackCommand, async () => {
     const { runRollbackCommand } = await import('./commands/rollback.js');
-    const { promptForRoute } = await import('./terminal/route-prompt.js');
     const transport = await proxiedTransport();
     return async (opts, io) => {
       // Only the plan form needs the plan loader.
       const readPlan =
         opts.plan !== undefined ? (await import('./commands/rollback-plan.js')).readRollbackPlan : undefined;
-      return runRollbackCommand(opts, io, { readPlan, chooseRoute: promptForRoute, transport });
+      return runRollbackCommand(opts, io, { readPlan, transport });
     };
   });
   add(historyCommand, async () => (await import('./commands/history.js')).runHistoryCommand);
@@ -112,8 +111,29 @@ export function commandTable(io: Io): Command {
   return buildProgram(io, () => {});
 }
 
+/**
+ * Io's prompter for a person at a terminal: src/terminal/prompter.ts (inquirer on the redacting
+ * stderr), loaded on the first question, here, so the light command bundles leave it out.
+ */
+function askAtTerminal(io: Io): Prompter {
+  let loaded: Promise<Prompter> | undefined;
+  const real = () => {
+    loaded ??= import('./terminal/prompter.js').then((m) => m.terminalPrompter(io));
+    return loaded;
+  };
+  return {
+    canAsk: true,
+    select: async (question, options) => (await real()).select(question, options),
+    confirm: async (question, options) => (await real()).confirm(question, options),
+    input: async (question, options) => (await real()).input(question, options),
+  };
+}
+
 export function main(argv: string[], io: Io): Promise<number> {
-  return runProgram(buildProgram, argv, io);
+  // A test's own prompter is kept; an Io built by hand (the build's help capture) asks nothing.
+  const asking =
+    typeof io.withPrompter === 'function' && !io.prompter.canAsk ? io.withPrompter(askAtTerminal) : io;
+  return runProgram(buildProgram, argv, asking);
 }
 
 export function run(): Promise<void> {

@@ -14,10 +14,45 @@ export interface InStream extends NodeJS.ReadableStream {
   setRawMode?: (mode: boolean) => unknown;
 }
 
+/** One answer a `select` offers. */
+export interface PromptChoice<T> {
+  name: string;
+  value: T;
+  description?: string;
+}
+
+/** Aborting `signal` withdraws the question (the prompt rejects with an AbortPromptError). */
+export interface PromptOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Questions to a person, as gh's factory hands out its prompter: commands ask through Io, so
+ * tests answer in-process and every question passes the same redaction as the rest of the
+ * output. A prompter that cannot ask rejects; callers check `canAsk` (and canPrompt, for a
+ * terminal) before they offer a question.
+ */
+export interface Prompter {
+  readonly canAsk: boolean;
+  select<T>(
+    question: { message: string; choices: readonly PromptChoice<T>[]; default?: T },
+    options?: PromptOptions,
+  ): Promise<T>;
+  confirm(question: { message: string; default?: boolean }, options?: PromptOptions): Promise<boolean>;
+  input(
+    question: { message: string; default?: string | undefined; validate?: (value: string) => string | true },
+    options?: PromptOptions,
+  ): Promise<string>;
+}
+
 export interface Io {
   stdout: OutStream;
   stderr: OutStream;
   stdin: InStream;
+  /** Asks a person; see Prompter. */
+  prompter: Prompter;
+  /** The same streams, secrets and environment, asking through `make(io)`'s prompter. */
+  withPrompter(make: (io: Io) => Prompter): Io;
   env: Record<string, string | undefined>;
   cwd: string;
   /** Registers a value (an API key) that must never be printed; output streams redact it. */
@@ -32,6 +67,17 @@ export interface Io {
 }
 
 const MASK = '[REDACTED]';
+
+/**
+ * The prompter of an Io nobody gave one: dist/rollback.cjs carries no prompt library, and a
+ * command that asks anyway is told so plainly instead of hanging on a question never drawn.
+ */
+const NO_PROMPTER: Prompter = {
+  canAsk: false,
+  select: () => Promise.reject(new Error('no prompter: this command cannot ask questions here')),
+  confirm: () => Promise.reject(new Error('no prompter: this command cannot ask questions here')),
+  input: () => Promise.reject(new Error('no prompter: this command cannot ask questions here')),
+};
 
 /** Wraps a stream so every registered secret is replaced before it is written. */
 function redacting(stream: OutStream, redact: (s: string) => string): OutStream {
@@ -49,14 +95,18 @@ function redacting(stream: OutStream, redact: (s: string) => string): OutStream 
   };
 }
 
-export function createIo(base: {
+export interface IoBase {
   stdout: OutStream;
   stderr: OutStream;
   stdin: InStream;
   env: Record<string, string | undefined>;
   cwd: string;
   exitsWhenDone?: boolean;
-}): Io {
+  /** Makes the prompter from the finished Io (its redacting stderr); none: NO_PROMPTER. */
+  prompter?: ((io: Io) => Prompter) | undefined;
+}
+
+export function createIo(base: IoBase): Io {
   const secrets = new Set<string>();
   const redact = (text: string): string => {
     let out = text;
@@ -65,22 +115,35 @@ export function createIo(base: {
     }
     return out;
   };
-  return {
-    stdout: redacting(base.stdout, redact),
-    stderr: redacting(base.stderr, redact),
-    // A getter, so a command that never reads stdin never pays for creating it (see processIo).
-    get stdin() {
-      return base.stdin;
-    },
-    env: base.env,
-    cwd: base.cwd,
-    exitsWhenDone: base.exitsWhenDone ?? false,
-    addSecret(secret: string) {
-      // Very short values would redact ordinary words; keys are never that short.
-      if (secret.length >= 4) secrets.add(secret);
-    },
-    redact,
+  const stdout = redacting(base.stdout, redact);
+  const stderr = redacting(base.stderr, redact);
+  const build = (make: ((io: Io) => Prompter) | undefined): Io => {
+    let prompter: Prompter | undefined;
+    const io: Io = {
+      stdout,
+      stderr,
+      // A getter, so a command that never reads stdin never pays for creating it (see processIo).
+      get stdin() {
+        return base.stdin;
+      },
+      // Made on first use, from the finished Io, so it draws through the redacting stderr.
+      get prompter() {
+        prompter ??= make ? make(io) : NO_PROMPTER;
+        return prompter;
+      },
+      withPrompter: (next) => build(next),
+      env: base.env,
+      cwd: base.cwd,
+      exitsWhenDone: base.exitsWhenDone ?? false,
+      addSecret(secret: string) {
+        // Very short values would redact ordinary words; keys are never that short.
+        if (secret.length >= 4) secrets.add(secret);
+      },
+      redact,
+    };
+    return io;
   };
+  return build(base.prompter);
 }
 
 /** process.stdout or process.stderr, set up on first use; see processIo. */

@@ -13,7 +13,7 @@ import type { CommandOptions } from '../command-table/define.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { formatPlanDuration } from '../format.js';
 import { canPrompt } from '../interactive.js';
-import type { Io } from '../io.js';
+import type { Io, Prompter } from '../io.js';
 import { parseDuration } from '../plan/duration.js';
 import { parsePlan } from '../plan/load.js';
 import { ROUTE_PATTERN } from '../plan/plan-keys.js';
@@ -188,7 +188,8 @@ function modelFor(relayUrl: string, model: string | undefined): string {
   return model || (relayUrl === 'emulator' ? EMULATOR_MODEL : '');
 }
 
-async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
+/** The answers: from flags and defaults, or asked through `prompter` when one is given. */
+async function gather(opts: InitOptions, prompter: Prompter | undefined): Promise<Answers> {
   const fromFlags = stagesFromFlags(opts);
   const limitsGiven = (Object.keys(LIMIT_FLAGS) as (keyof Limits)[]).some((k) => opts[k] !== undefined);
   const limits: Limits = { ...DEFAULT_LIMITS };
@@ -198,7 +199,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
   }
   const defaults = findPreset(DEFAULT_PRESET) as NonNullable<ReturnType<typeof findPreset>>;
 
-  if (!ask) {
+  if (prompter === undefined) {
     return {
       route: opts.route as string,
       baseline: opts.baseline as string,
@@ -211,9 +212,8 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
     };
   }
 
-  const { input, select, confirm } = await import('@inquirer/prompts');
   const text = async (message: string, check: (v: string) => string | true, def?: string) =>
-    (await input({ message, default: def, validate: (v) => check(v.trim()) })).trim();
+    (await prompter.input({ message, default: def, validate: (v) => check(v.trim()) })).trim();
 
   const route = opts.route ?? (await text('Route (the model alias clients call)', checkRoute));
   const baseline = opts.baseline ?? (await text('Baseline version tag (serving now)', checkTag));
@@ -238,7 +238,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
   if (fromFlags) {
     ({ weights, bake } = fromFlags);
   } else {
-    const choice = await select<string>({
+    const choice = await prompter.select<string>({
       message: 'Stages',
       choices: [
         ...STAGE_PRESETS.map((p) => ({ name: p.label, value: p.id })),
@@ -259,7 +259,7 @@ async function gather(opts: InitOptions, ask: boolean): Promise<Answers> {
   }
 
   if (!limitsGiven) {
-    const keep = await confirm({
+    const keep = await prompter.confirm({
       message: `Health limits: error rate ≤ ${limits.maxErrorRate}, p99 ≤ ${limits.maxP99Ms} ms; against the baseline: error rate ≤ ${limits.maxErrorRatio} × (at least + ${limits.errorFloor}), p50 ≤ ${limits.maxP50Ratio} ×, p99 ≤ ${limits.maxP99Ratio} ×, cost/token ≤ ${limits.maxCostRatio} ×; ${limits.minRequests} requests per stage. Keep these?`,
       default: true,
     });
@@ -375,7 +375,7 @@ export async function runInitCommand(opts: InitOptions, io: Io): Promise<number>
 
   let answers: Answers;
   try {
-    answers = await gather(opts, ask);
+    answers = await gather(opts, ask ? io.prompter : undefined);
   } catch (error) {
     if (error instanceof Error && error.name === 'ExitPromptError') {
       io.stderr.write('cancelled; nothing was written.\n');

@@ -47,12 +47,11 @@ export type ReadPlanTarget = (file: string, io: Io) => Promise<PlanTarget>;
 
 /**
  * What only the full CLI brings to `canary rollback`, each loading code the incident form
- * never needs: the plan reader (YAML and the plan schema) and the journal form's question
- * (a prompt library).
+ * never needs: the plan reader (YAML and the plan schema). The journal form's question goes
+ * through io.prompter, which only the full CLI fills (dist/rollback.cjs has no prompt library).
  */
 export interface RollbackExtras {
   readPlan?: ReadPlanTarget | undefined;
-  chooseRoute?: ChooseRoute | undefined;
   /** How calls reach the relay when the socket transport cannot (a forwarding proxy). */
   transport?: TransportFactory | undefined;
 }
@@ -144,7 +143,7 @@ export async function runRollbackCommand(
   io: Io,
   extras: RollbackExtras = {},
 ): Promise<number> {
-  const { readPlan, chooseRoute } = extras;
+  const { readPlan } = extras;
   let route = opts.route;
   let to = opts.to;
   let planUrl: string | undefined;
@@ -180,7 +179,10 @@ export async function runRollbackCommand(
     const { findRollbackTarget } = await import('../journal/target.js');
     const { canPrompt } = await import('../interactive.js');
     stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
-    const choose = chooseRoute !== undefined && canPrompt(io, io.stderr) ? chooseRoute : undefined;
+    const choose: ChooseRoute | undefined =
+      io.prompter.canAsk && canPrompt(io, io.stderr)
+        ? (choices) => io.prompter.select({ message: 'Roll back which route?', choices })
+        : undefined;
     const target = await findRollbackTarget({ stateDir, route, choose });
     const h = target.header;
     if (h.inProcessEmulator && !opts.relayUrl) {

@@ -43,7 +43,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
 }
 
 async function dryRun(plan: Plan, io: Io): Promise<number> {
-  const { planSchedule, renderSchedule } = await import('../plan/schedule.js');
+  const { planSchedule } = await import('../plan/schedule.js');
+  const { renderSchedule } = await import('../reporters/schedule.js');
   // What the schedule does not show: the evaluation before it, the custom metrics in it (read
   // first: an unreadable prompt set fails the dry run as it would fail the rollout, exit 2).
   const details = await (await import('../plan/dry-run-details.js')).dryRunDetails(plan);

@@ -24,13 +24,11 @@ export interface SessionOptions {
   apiKeyEnv: string;
   apiKeyFile?: string | undefined;
   clock: Clock;
-  /** A person can answer a question on this terminal. */
+  /** A person can answer a question on this terminal (asked through io.prompter). */
   interactive: boolean;
   yes: boolean;
   /** A start stage the caller already chose (1-based); resume detection then stays out of the way. */
   startStage?: number | undefined;
-  /** Asks yes/no on the terminal (injected so tests need no TTY). */
-  confirm?: ((message: string) => Promise<boolean>) | undefined;
 }
 
 export interface RolloutSession {
@@ -42,20 +40,15 @@ export interface RolloutSession {
   end(exitCode: number, error?: unknown): void;
 }
 
-async function askTerminal(message: string): Promise<boolean> {
-  // Worded answers that say what each does to traffic. (The build bundles just the prompts src/
-  // imports, scripts/build.mjs, so this choice is not a bundling one.)
-  const { select } = await import('@inquirer/prompts');
-  return select(
-    {
-      message,
-      choices: [
-        { name: 'no, leave traffic where it is', value: false },
-        { name: 'yes, resume', value: true },
-      ],
-    },
-    { output: process.stderr },
-  );
+/** The resume question, asked through Io's prompter (in tests, one that answers in-process). */
+function askResume(io: Io, message: string): Promise<boolean> {
+  return io.prompter.select({
+    message,
+    choices: [
+      { name: 'no, leave traffic where it is', value: false },
+      { name: 'yes, resume', value: true },
+    ],
+  });
 }
 
 async function detectResume(opts: SessionOptions): Promise<{ stage: number; resumes?: string } | undefined> {
@@ -78,7 +71,7 @@ async function detectResume(opts: SessionOptions): Promise<{ stage: number; resu
         hint: `pass --yes to resume at stage ${stage + 1} (its bake starts again), or run \`canary rollback ${plan.file}\` to go back to the baseline.`,
       });
     }
-    const ok = await (opts.confirm ?? askTerminal)(question);
+    const ok = await askResume(io, question);
     if (!ok) {
       throw new UsageError(`not resuming; ${info.description}; nothing was changed.`, {
         hint: `run \`canary rollback ${plan.file}\` to go back to the baseline, then run the plan again.`,

@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { describeCheck, formatCount, formatWeight } from '../format.js';
-import type { InStream, OutStream } from '../io.js';
+import type { Prompter } from '../io.js';
 import { boundsFromChecks, renderVersionTable } from '../reporters/table.js';
 import type { GateContext } from '../rollout/engine.js';
 import { promptEnd } from './prompt-errors.js';
@@ -17,14 +17,13 @@ export interface GatePromptContext {
   gate: GateContext;
   baseline: string;
   canary: string;
-  input: InStream;
-  output: OutStream;
+  prompter: Prompter;
   chalk: ChalkInstance;
   width: number;
 }
 
 /** The verdicts and values the gate shows, as plain lines (exported for tests). */
-export function gateSummary(ctx: Omit<GatePromptContext, 'input' | 'output'>): string {
+export function gateSummary(ctx: Omit<GatePromptContext, 'prompter'>): string {
   const { gate, chalk } = ctx;
   const e = gate.evaluation;
   const table = renderVersionTable(
@@ -59,13 +58,12 @@ export function gateSummary(ctx: Omit<GatePromptContext, 'input' | 'output'>): s
 }
 
 export async function askGate(ctx: GatePromptContext): Promise<GateAnswer> {
-  const { select } = await import('@inquirer/prompts');
   const next =
     ctx.gate.stage + 1 < ctx.gate.stageCount
       ? `stage ${ctx.gate.stage + 2}/${ctx.gate.stageCount}`
       : 'the end';
   try {
-    return await select<GateAnswer>(
+    return await ctx.prompter.select<GateAnswer>(
       {
         message: `${gateSummary(ctx)}\nManual gate: what next?`,
         choices: [
@@ -78,7 +76,7 @@ export async function askGate(ctx: GatePromptContext): Promise<GateAnswer> {
           },
         ],
       },
-      { input: ctx.input, output: ctx.output as NodeJS.WritableStream, signal: ctx.gate.signal },
+      { signal: ctx.gate.signal },
     );
   } catch (error) {
     const end = promptEnd(error);

@@ -2,25 +2,23 @@
  * The menu Ctrl-C opens during a rollout. Nothing is changed until an answer is given; a
  * second Ctrl-C while the menu is open is the impatient answer: roll back at once.
  */
-import type { InStream, OutStream } from '../io.js';
+import type { Prompter } from '../io.js';
 import { promptEnd } from './prompt-errors.js';
 
 export type InterruptChoice = 'rollback' | 'leave' | 'continue';
 
 export interface InterruptMenuContext {
-  /** Where traffic is now, e.g. `stage 2/4 (canary 25 %)`. */
+  /** Where traffic is now, e.g. `stage 2/4 (canary 25%)`. */
   where: string;
-  input: InStream;
-  output: OutStream;
+  prompter: Prompter;
   /** Aborted when the run ends on its own while the menu is open. */
   signal: AbortSignal;
 }
 
 /** Resolves `continue` when the run withdrew the question (there is nothing left to decide). */
 export async function askInterrupt(ctx: InterruptMenuContext): Promise<InterruptChoice> {
-  const { select } = await import('@inquirer/prompts');
   try {
-    return await select<InterruptChoice>(
+    return await ctx.prompter.select<InterruptChoice>(
       {
         message: `Interrupted at ${ctx.where}. What now? (Ctrl-C again rolls back)`,
         choices: [
@@ -38,7 +36,7 @@ export async function askInterrupt(ctx: InterruptMenuContext): Promise<Interrupt
         ],
         default: 'rollback',
       },
-      { input: ctx.input, output: ctx.output as NodeJS.WritableStream, signal: ctx.signal },
+      { signal: ctx.signal },
     );
   } catch (error) {
     const end = promptEnd(error);
@@ -50,14 +48,13 @@ export async function askInterrupt(ctx: InterruptMenuContext): Promise<Interrupt
 
 /** `q`: quitting mid-rollout leaves the canary serving, so it is confirmed first (default: no). */
 export async function confirmQuit(ctx: InterruptMenuContext): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
   try {
-    return await confirm(
+    return await ctx.prompter.confirm(
       {
         message: `Quit and leave traffic at ${ctx.where}? (the canary keeps serving; exit 130)`,
         default: false,
       },
-      { input: ctx.input, output: ctx.output as NodeJS.WritableStream, signal: ctx.signal },
+      { signal: ctx.signal },
     );
   } catch (error) {
     if (promptEnd(error) === 'other') throw error;

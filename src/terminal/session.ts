@@ -10,7 +10,7 @@
 import type { ChalkInstance } from 'chalk';
 import { heldAfter } from '../control/hold.js';
 import { formatWeight } from '../format.js';
-import type { InStream, OutStream } from '../io.js';
+import type { InStream, OutStream, Prompter } from '../io.js';
 import type { GateContext, GateDecision, RolloutAbortReason } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import { ControlQueue } from './controls.js';
@@ -25,9 +25,10 @@ export interface SuspendableView {
 }
 
 export interface SessionOptions {
+  /** The keys (p, h, r, q) the live view listens for. */
   input: InStream;
-  /** Where prompts draw (a real stream: prompts pipe into it). */
-  promptOutput: NodeJS.WritableStream & OutStream;
+  /** Asks the gate, the Ctrl-C menu and the quit question (Io's, drawing on stderr). */
+  prompter: Prompter;
   /** Aborting it stops the run; the reason says how (roll back or leave). */
   controller: AbortController;
   view?: SuspendableView | undefined;
@@ -91,8 +92,7 @@ export class TerminalSession {
               gate: ctx,
               baseline: this.options.baseline,
               canary: this.options.canary,
-              input: this.options.input,
-              output: this.options.promptOutput,
+              prompter: this.options.prompter,
               chalk: this.options.chalk,
               width: this.options.width(),
             }),
@@ -169,8 +169,7 @@ export class TerminalSession {
     const yes = await this.prompt(() =>
       confirmQuit({
         where: this.where(),
-        input: this.options.input,
-        output: this.options.promptOutput,
+        prompter: this.options.prompter,
         signal: this.done.signal,
       }),
     );
@@ -184,8 +183,7 @@ export class TerminalSession {
       const choice = await this.prompt(() =>
         askInterrupt({
           where: this.where(),
-          input: this.options.input,
-          output: this.options.promptOutput,
+          prompter: this.options.prompter,
           signal: this.done.signal,
         }),
       );
@@ -254,7 +252,7 @@ export class TerminalSession {
 
 /** The session for `canary rollout` in a terminal; prompts draw on stderr, the live view on stdout. */
 export async function createTerminalSession(init: {
-  io: { stdin: InStream; stdout: OutStream };
+  io: { stdin: InStream; stdout: OutStream; prompter: Prompter };
   controller: AbortController;
   reporter: object;
   baseline: string;
@@ -265,7 +263,7 @@ export async function createTerminalSession(init: {
   const view = init.reporter as Partial<SuspendableView>;
   return new TerminalSession({
     input: init.io.stdin,
-    promptOutput: process.stderr,
+    prompter: init.io.prompter,
     controller: init.controller,
     view:
       typeof view.suspend === 'function' && typeof view.resume === 'function'

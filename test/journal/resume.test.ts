@@ -183,13 +183,25 @@ describe('openRolloutSession resume', () => {
     s.end(0);
   });
 
-  it('in a terminal it asks; "no" changes nothing', async () => {
+  it('in a terminal it asks through io.prompter; "no" changes nothing', async () => {
     const { relay, plan, clock } = setup(25);
     const { io } = makeIo();
     const questions: string[] = [];
+    // A prompter that records the question and picks the choice whose value is `answer`.
+    const answering = (answer: boolean) =>
+      io.withPrompter(() => ({
+        canAsk: true,
+        select: async <T>(q: { message: string; choices: readonly { value: T }[] }) => {
+          questions.push(q.message);
+          const choice = q.choices.find((c) => c.value === (answer as unknown as T));
+          if (!choice) throw new Error('no such choice');
+          return choice.value;
+        },
+        confirm: () => Promise.reject(new Error('not asked')),
+        input: () => Promise.reject(new Error('not asked')),
+      }));
     const base = {
       plan,
-      io,
       stateDir: tmp(),
       relay,
       relayUrl: 'u',
@@ -199,16 +211,10 @@ describe('openRolloutSession resume', () => {
       interactive: true,
       yes: false,
     };
-    await expect(
-      openRolloutSession({
-        ...base,
-        confirm: async (q) => {
-          questions.push(q);
-          return false;
-        },
-      }),
-    ).rejects.toMatchObject({ exitCode: 2 });
-    const s = await openRolloutSession({ ...base, confirm: async () => true });
+    await expect(openRolloutSession({ ...base, io: answering(false) })).rejects.toMatchObject({
+      exitCode: 2,
+    });
+    const s = await openRolloutSession({ ...base, io: answering(true) });
     expect(questions[0]).toMatch(/Resume the rollout at stage 2\?/);
     expect(s.startStage).toBe(2);
     s.end(0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/plan/load.js';
-import { planSchedule, renderSchedule } from '../../src/plan/schedule.js';
+import { planSchedule } from '../../src/plan/schedule.js';
+import { renderSchedule } from '../../src/reporters/schedule.js';
 import { MINIMAL, yaml } from './helpers.js';
 
 const START = Date.UTC(2026, 10, 21, 10, 0, 0);
