@@ -10,6 +10,7 @@ import { relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { initCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
+import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { formatPlanDuration } from '../format.js';
 import { canPrompt } from '../interactive.js';
@@ -19,7 +20,6 @@ import { parsePlan } from '../plan/load.js';
 import { ROUTE_PATTERN } from '../plan/plan-keys.js';
 import { DEFAULT_LIMITS, DEFAULT_PRESET, findPreset, type Limits, STAGE_PRESETS } from '../plan/presets.js';
 import { SCHEMA_MODELINE } from '../plan/schema-url.js';
-import { VERSION_TAG_PATTERN } from '../relay/types.js';
 
 export type InitOptions = CommandOptions<typeof initCommand>;
 

@@ -3,13 +3,13 @@
  * asks here once connected): a normal start, a stage to resume, already promoted, or refused.
  */
 
+import type { RelayPort } from '../domain/relay.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatRules, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import { journalPath, lastRollout, readJournal, summarizeRuns } from '../journal/journal.js';
 import { stageOfRoute } from '../journal/resume.js';
 import type { Plan } from '../plan/types.js';
-import type { RelayPort } from '../relay/types.js';
 
 /**
 /**

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { systemClock } from '../clock.js';
 import type { statusCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
+import type { MetricsSource, Route, VersionMetrics } from '../domain/relay.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { formatTimestamp } from '../format.js';
 import type { Io } from '../io.js';
@@ -16,7 +17,6 @@ import { recordLine } from '../output/record.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Plan } from '../plan/types.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
-import type { MetricsSource, Route, VersionMetrics } from '../relay/types.js';
 import { startSpinner } from '../terminal/spinner.js';
 import { type Connection, connect } from './connection.js';
 

@@ -1,4 +1,4 @@
-import type { RelayErrorBody, Route, StoredVersion } from '../relay/types.js';
+import type { RelayErrorBody, Route, StoredVersion } from '../domain/relay.js';
 
 /** An error the emulator answers with, in the contract's error body. */
 export class ApiError extends Error {

@@ -12,7 +12,7 @@ import {
   type StoredVersion,
   VERSION_TAG_PATTERN,
   type VersionSpec,
-} from '../relay/types.js';
+} from '../domain/relay.js';
 import { ApiError, notFound, validation } from './api-error.js';
 
 export interface RouteState {

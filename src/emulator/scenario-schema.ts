@@ -5,9 +5,9 @@
  * expected, worded as the plan's are.
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
 import type { Entry, Fields, PlanReader } from '../plan/reader.js';
-import { VERSION_TAG_PATTERN } from '../relay/types.js';
 import { ANSWER_STYLES, type AnswerBehaviour } from './answers.js';
 import type { Behaviour, BehaviourChange, Scenario, VersionScenario } from './types.js';
 

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.js';
-import { METRIC_NAMES, VERSION_TAG_PATTERN } from '../relay/types.js';
+import { METRIC_NAMES, VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { ApiError, notFound, validation } from './api-error.js';
 import { type CallLog, loggedBody } from './call-log.js';
 import type { ChatCompletions, ChatReply } from './chat.js';

@@ -2,7 +2,7 @@
  * Shapes the emulator's parts share: simulated behaviour, scenarios, faults and the call log.
  * Field names of anything that crosses HTTP follow the wire (snake_case).
  */
-import type { Route } from '../relay/types.js';
+import type { Route } from '../domain/relay.js';
 import type { AnswerBehaviour } from './answers.js';
 
 /** How one version behaves under simulated traffic. */

@@ -26,8 +26,8 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import type { RouteRule } from '../domain/relay.js';
 import { fromRecord, RECORD_VERSION, recordLine } from '../output/record.js';
-import type { RouteRule } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 
 /**

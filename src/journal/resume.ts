@@ -3,9 +3,10 @@
  * says which run left it there. The weights decide (they are the truth on the relay); the
  * journal only explains.
  */
+
+import type { RouteRule } from '../domain/relay.js';
 import { formatTimestamp, formatWeight, weightOf } from '../format.js';
 import type { Plan } from '../plan/types.js';
-import type { RouteRule } from '../relay/types.js';
 import { lastRollout, type RunSummary } from './journal.js';
 
 const TOLERANCE = 0.001;

@@ -4,10 +4,10 @@
  * the journal, and record how the run ended even when the engine never got to say so.
  */
 import type { Clock } from '../clock.js';
+import type { RelayPort } from '../domain/relay.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Plan } from '../plan/types.js';
-import type { RelayPort } from '../relay/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import { JournalWriter, journalPath, readJournal, summarizeRuns } from './journal.js';
 import { acquireLock, type RouteLock } from './lock.js';
@@ -53,7 +53,7 @@ function askResume(io: Io, message: string): Promise<boolean> {
 
 async function detectResume(opts: SessionOptions): Promise<{ stage: number; resumes?: string } | undefined> {
   const { plan, io } = opts;
-  let rules: import('../relay/types.js').RouteRule[];
+  let rules: import('../domain/relay.js').RouteRule[];
   try {
     rules = (await opts.relay.getRoute(plan.route)).route_rules;
   } catch {

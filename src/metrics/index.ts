@@ -3,11 +3,12 @@
  * (`analysis.provider: prometheus`). Credentials for Prometheus come from env vars named in
  * the plan and are registered with the Io, so no output can show them.
  */
+
+import type { MetricsSource, RelayPort } from '../domain/relay.js';
 import { CredentialsError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Plan, PrometheusConfig } from '../plan/types.js';
 import type { TransportFactory } from '../relay/transport.js';
-import type { MetricsSource, RelayPort } from '../relay/types.js';
 import { isLoopbackHost } from '../relay/url.js';
 import type { PrometheusAuth } from './prometheus.js';
 

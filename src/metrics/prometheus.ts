@@ -6,6 +6,7 @@
  */
 
 import { type Clock, systemClock } from '../clock.js';
+import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../domain/relay.js';
 import { RelayError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import type { PrometheusQueryName } from '../plan/types.js';
@@ -13,7 +14,6 @@ import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type TransportFactory } from '../relay/transport.js';
-import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../relay/types.js';
 import { VERSION } from '../version.js';
 import { renderQuery } from './promql.js';
 

@@ -8,7 +8,7 @@
  * cannot drift apart on keys: `object()` refuses a key list and a description that disagree.
  * test/plan/json-schema.test.ts runs both over every example and fixture plan with ajv.
  */
-import { VERSION_TAG_PATTERN } from '../relay/types.js';
+import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { VERSION } from '../version.js';
 import { evaluationSchema } from './json-schema-evaluation.js';
 import {

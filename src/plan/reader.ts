@@ -14,8 +14,8 @@
 import { homedir } from 'node:os';
 import { closest, distance } from 'fastest-levenshtein';
 import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml';
+import type { JsonValue } from '../domain/relay.js';
 import type { PlanProblem } from '../errors.js';
-import type { JsonValue } from '../relay/types.js';
 import { parseDuration } from './duration.js';
 import { SourceFile, type ValueNode } from './yaml-source.js';
 

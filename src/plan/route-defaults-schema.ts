@@ -1,5 +1,5 @@
 /** `route_defaults:` in a plan: sticky sessions and the relay's own health check for a new route. */
-import type { CreateRouteRequest, RouteHealthCheck, StickySessions } from '../relay/types.js';
+import type { CreateRouteRequest, RouteHealthCheck, StickySessions } from '../domain/relay.js';
 import { KEYS } from './plan-keys.js';
 import { type Entry, optionalMapping, type PlanReader } from './reader.js';
 

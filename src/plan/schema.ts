@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
-import { VERSION_TAG_PATTERN, type VersionSpec } from '../relay/types.js';
+import { VERSION_TAG_PATTERN, type VersionSpec } from '../domain/relay.js';
 import { readAnalysis } from './analysis-schema.js';
 import { readEvaluation } from './evaluation-schema.js';
 import { readNotify } from './notify-schema.js';

@@ -3,8 +3,8 @@
  * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
  */
 import type { CustomMetricConfig } from '../custom-metrics/types.js';
+import type { CreateRouteRequest, JsonValue, VersionSpec } from '../domain/relay.js';
 import type { EvaluationConfig } from '../evaluation/types.js';
-import type { CreateRouteRequest, JsonValue, VersionSpec } from '../relay/types.js';
 
 /** Metrics that thresholds and comparisons can judge, named as in the plan file. */
 export const JUDGED_METRICS = ['error_rate', 'latency_p50_ms', 'latency_p99_ms', 'cost_per_token'] as const;

@@ -18,8 +18,8 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
+import type { JsonValue } from '../domain/relay.js';
 import type { PlanProblem } from '../errors.js';
-import type { JsonValue } from '../relay/types.js';
 
 /** Plans are a few kilobytes; anything this big is a mistake or an attack, refused before parsing. */
 export const MAX_SOURCE_BYTES = 1024 * 1024;

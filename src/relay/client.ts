@@ -6,13 +6,13 @@
  * metrics-calls.ts).
  */
 import { type Clock, systemClock } from '../clock.js';
+import type { RelayPort } from '../domain/relay.js';
 import { VERSION } from '../version.js';
 import { scrubber } from './failures.js';
 import { metricsCalls } from './metrics-calls.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { routeCalls } from './route-calls.js';
 import { DEFAULT_LIMITS, type TransportFactory } from './transport.js';
-import type { RelayPort } from './types.js';
 import { parseBaseUrl } from './url.js';
 import { versionCalls } from './version-calls.js';
 import { createWire } from './wire.js';

@@ -1,5 +1,5 @@
+import type { JsonValue, RouteRule, StoredVersion, VersionSpec } from '../domain/relay.js';
 import { weightOf } from '../format.js';
-import type { JsonValue, RouteRule, StoredVersion, VersionSpec } from './types.js';
 
 /** One field where the relay's stored version differs from the plan. */
 export interface VersionDifference {

@@ -1,5 +1,5 @@
+import type { UpdateRouteRequest } from '../domain/relay.js';
 import { DEFAULT_KEY_ENV_VAR } from './credentials.js';
-import type { UpdateRouteRequest } from './types.js';
 
 /** POSIX single-quoting: safe for any text, including quotes and `$`. */
 function sq(text: string): string {

@@ -1,6 +1,7 @@
 /** The relay's per-version metrics call, for a window given in epoch milliseconds. */
+
+import type { CallOptions, MetricsQuery, RelayPort, VersionMetrics } from '../domain/relay.js';
 import { metricsSchema, toVersionMetrics } from './schemas.js';
-import type { CallOptions, MetricsQuery, RelayPort, VersionMetrics } from './types.js';
 import type { Wire } from './wire.js';
 
 export type MetricsCalls = Pick<RelayPort, 'readMetrics'>;

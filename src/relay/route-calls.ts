@@ -2,9 +2,7 @@
  * The relay's route calls: create a route, read one, change its weights (PATCH, with If-Match
  * on the revision last read when the caller gives one).
  */
-import { sameRules } from './compare.js';
-import type { Request } from './failures.js';
-import { routeSchema, routeUpdateSchema, toRouteUpdate } from './schemas.js';
+
 import type {
   CallOptions,
   CreateRouteRequest,
@@ -12,7 +10,10 @@ import type {
   Route,
   RouteUpdate,
   UpdateRouteRequest,
-} from './types.js';
+} from '../domain/relay.js';
+import { sameRules } from './compare.js';
+import type { Request } from './failures.js';
+import { routeSchema, routeUpdateSchema, toRouteUpdate } from './schemas.js';
 import type { Wire } from './wire.js';
 
 export type RouteCalls = Pick<RelayPort, 'createRoute' | 'getRoute' | 'updateRoute'>;

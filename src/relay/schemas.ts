@@ -27,7 +27,7 @@ import {
   union,
   unknown,
 } from 'valibot';
-import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from './types.js';
+import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from '../domain/relay.js';
 
 /** A check of one kind of answer, producing `T`. */
 export type AnswerSchema<T> = GenericSchema<unknown, T>;

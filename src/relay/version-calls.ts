@@ -2,11 +2,12 @@
  * The relay's health and model-version calls. Registering is safe to repeat: a version already
  * stored with the same configuration is accepted, one stored with another is refused (exit 2).
  */
+
+import type { CallOptions, RelayPort, StoredVersion, VersionSpec } from '../domain/relay.js';
 import { CanaryError, ExitCode } from '../errors.js';
 import { describeDifferences, diffVersion } from './compare.js';
 import type { Request } from './failures.js';
 import { healthSchema, storedVersionSchema, validate } from './schemas.js';
-import type { CallOptions, RelayPort, StoredVersion, VersionSpec } from './types.js';
 import type { Wire } from './wire.js';
 
 export type VersionCalls = Pick<RelayPort, 'health' | 'registerVersion' | 'getVersion'>;

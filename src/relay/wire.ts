@@ -5,6 +5,7 @@
  */
 
 import type { Clock } from '../clock.js';
+import type { CallOptions } from '../domain/relay.js';
 import { RelayError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { type LastAttempt, sendWithRetries } from './attempts.js';
@@ -22,7 +23,6 @@ import {
 import { isNotSentCode, type RetryPolicy } from './retry.js';
 import { type AnswerSchema, describeIssues, validate } from './schemas.js';
 import type { Transport } from './transport.js';
-import type { CallOptions } from './types.js';
 
 export interface WireOptions {
   transport: Transport;

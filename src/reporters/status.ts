@@ -3,8 +3,8 @@
  * text. Same columns and formatting as the live table, so the two read alike.
  */
 
+import type { Route, VersionMetrics } from '../domain/relay.js';
 import { formatRules } from '../format.js';
-import type { Route, VersionMetrics } from '../relay/types.js';
 import { createChalk } from './select.js';
 import { renderVersionTable, type VersionRow } from './table.js';
 

@@ -7,6 +7,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { CheckResult } from '../analysis/types.js';
+import type { VersionMetrics } from '../domain/relay.js';
 import {
   formatCost,
   formatCount,
@@ -17,7 +18,6 @@ import {
   truncate,
 } from '../format.js';
 import type { JudgedMetric } from '../plan/types.js';
-import type { VersionMetrics } from '../relay/types.js';
 
 export interface VersionRow {
   tag: string;

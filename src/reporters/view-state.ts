@@ -5,7 +5,7 @@
  */
 import type { Evaluation } from '../analysis/types.js';
 import { heldAfter } from '../control/hold.js';
-import type { RouteRule } from '../relay/types.js';
+import type { RouteRule } from '../domain/relay.js';
 import type { Outcome, RolloutEvent, StageSummary } from '../rollout/events.js';
 
 export interface ViewState {

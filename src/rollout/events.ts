@@ -5,8 +5,8 @@
  * writer renames them at the edge. New fields: snake_case.
  */
 import type { Evaluation } from '../analysis/types.js';
+import type { RouteRule } from '../domain/relay.js';
 import type { EvaluationReport } from '../evaluation/types.js';
-import type { RouteRule } from '../relay/types.js';
 
 /** `rejected`: the pre-traffic evaluation failed, so no traffic was ever moved (exit 3). */
 export type Outcome =

@@ -4,11 +4,11 @@
  * stands where the run may start. Anything else stops here with nothing changed.
  */
 
+import type { Route } from '../domain/relay.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { formatRules, formatWeight } from '../format.js';
 import type { StagePlan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
-import type { Route } from '../relay/types.js';
 import { preflightDeadlineMs } from './deadlines.js';
 import type { RolloutRun } from './run.js';
 import { planRef } from './summaries.js';

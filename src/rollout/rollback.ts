@@ -7,9 +7,6 @@
  * the PATCH is sent synchronously, before this function awaits or emits anything.
  */
 import type { Clock } from '../clock.js';
-import { RelayError, RollbackFailedError } from '../errors.js';
-import { formatDuration, formatRules } from '../format.js';
-import { curlForUpdate } from '../relay/curl.js';
 import type {
   CallOptions,
   RelayPort,
@@ -17,7 +14,10 @@ import type {
   RouteRule,
   RouteUpdate,
   UpdateRouteRequest,
-} from '../relay/types.js';
+} from '../domain/relay.js';
+import { RelayError, RollbackFailedError } from '../errors.js';
+import { formatDuration, formatRules } from '../format.js';
+import { curlForUpdate } from '../relay/curl.js';
 import { rollbackAttemptMs } from './deadlines.js';
 import type { EmitFn, RollbackCause } from './events.js';
 

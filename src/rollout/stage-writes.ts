@@ -10,9 +10,9 @@
  * Pure: the relay port and the clock only.
  */
 import type { Clock } from '../clock.js';
+import type { RelayPort, Route, RouteRule } from '../domain/relay.js';
 import { RelayError } from '../errors.js';
 import { sameWeights } from '../relay/compare.js';
-import type { RelayPort, Route, RouteRule } from '../relay/types.js';
 
 const FIRST_WAIT_MS = 250;
 

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteRule } from '../../src/domain/relay.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import type { RouteRule } from '../../src/relay/types.js';
 import { baseEnv, patchRoute, ROOT, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'footprint-key-51e0';

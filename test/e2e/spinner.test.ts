@@ -5,8 +5,8 @@
  * secrets it could echo are redacted like every other line.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RouteRule } from '../../src/domain/relay.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import type { RouteRule } from '../../src/relay/types.js';
 import { baseEnv, seedRoute } from '../helpers/index.js';
 import { spawnPty } from '../helpers/pty.js';
 

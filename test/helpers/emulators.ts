@@ -4,13 +4,13 @@
  */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { RouteRule } from '../../src/domain/relay.js';
 import {
   type EmulatorHandle,
   type EmulatorOptions,
   type StartedEmulator,
   startEmulator,
 } from '../../src/emulator/index.js';
-import type { RouteRule } from '../../src/relay/types.js';
 import { ROOT } from './spawn.js';
 
 /** The API key the spawned rollout tests share (each file may still choose its own). */

@@ -6,7 +6,6 @@
  * not hold can be scripted.
  */
 import type { Clock } from '../../src/clock.js';
-import { RelayError } from '../../src/errors.js';
 import type {
   CallOptions,
   CreateRouteRequest,
@@ -19,7 +18,8 @@ import type {
   UpdateRouteRequest,
   VersionMetrics,
   VersionSpec,
-} from '../../src/relay/types.js';
+} from '../../src/domain/relay.js';
+import { RelayError } from '../../src/errors.js';
 
 export type FakeOp =
   | 'health'

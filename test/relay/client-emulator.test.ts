@@ -4,11 +4,11 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
+import type { RouteRule, VersionSpec } from '../../src/domain/relay.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import { CanaryError, ExitCode, RelayError } from '../../src/errors.js';
 import { createRelayClient, type RelayClient, type RelayClientOptions } from '../../src/relay/client.js';
 import type { TransportFactory } from '../../src/relay/transport.js';
-import type { RouteRule, VersionSpec } from '../../src/relay/types.js';
 import { TRANSPORTS } from './transports.js';
 
 /** Distinctive, so a leak anywhere in an error is unmistakable. */

@@ -4,7 +4,7 @@
  * checked after every run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MetricsSource } from '../../src/relay/types.js';
+import type { MetricsSource } from '../../src/domain/relay.js';
 import { checkInvariants, execute, type Run, reliabilityPlan, SEC, startRun } from './harness.js';
 
 let run: Run | undefined;

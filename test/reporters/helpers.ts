@@ -3,8 +3,8 @@
  * reporter tests.
  */
 import type { CheckResult, Evaluation } from '../../src/analysis/types.js';
+import type { RouteRule, VersionMetrics } from '../../src/domain/relay.js';
 import type { OutStream } from '../../src/io.js';
-import type { RouteRule, VersionMetrics } from '../../src/relay/types.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);

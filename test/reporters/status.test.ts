@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Route, VersionMetrics } from '../../src/relay/types.js';
+import type { Route, VersionMetrics } from '../../src/domain/relay.js';
 import { renderStatus } from '../../src/reporters/status.js';
 import { visibleWidth } from '../../src/reporters/table.js';
 import { ANSI_COLOR, BASE, CAN, ROUTE } from './helpers.js';

@@ -4,7 +4,7 @@
  * 1 s-interval rollout, or its rollback, for a minute.
  */
 import { describe, expect, it } from 'vitest';
-import type { CallOptions } from '../../src/relay/types.js';
+import type { CallOptions } from '../../src/domain/relay.js';
 import { CANARY, harness, MIN } from './harness.js';
 
 type Op =

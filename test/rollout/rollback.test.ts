@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
+import type { RouteRule } from '../../src/domain/relay.js';
 import { RelayError, RollbackFailedError } from '../../src/errors.js';
-import type { RouteRule } from '../../src/relay/types.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import {
   isRolledBack,

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
+import type { RouteRule } from '../../src/domain/relay.js';
 import { RelayError } from '../../src/errors.js';
-import type { RouteRule } from '../../src/relay/types.js';
 import { changeWeights } from '../../src/rollout/stage-writes.js';
 import { FakeRelay, relayError } from '../helpers/index.js';
 

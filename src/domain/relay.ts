@@ -1,6 +1,9 @@
 /**
- * Wire shapes of ../shared/relay-api.md (v1), shared by the client and the emulator, and
- * the port the core uses to talk to a relay. Field names follow the wire (snake_case).
+ * The relay's vocabulary and the ports the core talks through: versions, routes and their
+ * rules, per-version metrics (the shapes of ../shared/relay-api.md v1, field names as on the
+ * wire, snake_case), and RelayPort / MetricsSource, which the HTTP client (src/relay/), the
+ * Prometheus source and test fakes implement. The plan, the engine, the analysis, the journal
+ * and the reporters speak these words without importing the HTTP layer.
  */
 
 export const VERSION_TAG_PATTERN = /^[a-z0-9-]{1,64}$/;
