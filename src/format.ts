@@ -11,8 +11,8 @@
  * several facts, so a list of rules inside one stays readable).
  */
 import type { CheckResult, ErrorControl } from './analysis/types.js';
+import type { JudgedMetric } from './domain/metrics.js';
 import type { RouteRule } from './domain/relay.js';
-import type { JudgedMetric } from './plan/types.js';
 
 /** What a cell or a value shows when there is nothing to show. */
 export const NO_VALUE = '–';

@@ -9,8 +9,9 @@
  * they check that the targets hold beyond what was tuned on.
  */
 import { comparisonBound } from '../../src/analysis/sequential-evaluate.js';
+import type { JudgedMetric } from '../../src/domain/metrics.js';
 import type { Scenario } from '../../src/emulator/index.js';
-import type { JudgedMetric, Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/plan/types.js';
 
 export interface BuiltScenario {
   scenario: Scenario;

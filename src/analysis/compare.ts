@@ -4,8 +4,9 @@
  * canary to the same bounds (withinBound, ZERO_BASELINE_ALLOWANCE) with a test per stage.
  */
 
+import type { JudgedMetric } from '../domain/metrics.js';
 import { formatDelta, formatMetric, formatRatio, metricLabel } from '../format.js';
-import type { ComparisonRule, JudgedMetric } from '../plan/types.js';
+import type { ComparisonRule } from '../plan/types.js';
 
 export interface ComparisonSide {
   /** A finite, non-negative value (callers turn anything else into "no data" first). */

@@ -6,10 +6,11 @@
  * noise), and a null, missing, non-finite or negative value is `no_data` for its check.
  */
 
+import type { JudgedMetric } from '../domain/metrics.js';
+import { JUDGED_METRICS } from '../domain/metrics.js';
 import type { VersionMetrics } from '../domain/relay.js';
 import { formatMetric, metricLabel } from '../format.js';
-import type { AnalysisConfig, JudgedMetric } from '../plan/types.js';
-import { JUDGED_METRICS } from '../plan/types.js';
+import type { AnalysisConfig } from '../plan/types.js';
 import { compareToBaseline, withinBound } from './compare.js';
 import type { ErrorBudget } from './sequential.js';
 import { evaluateSequential } from './sequential-evaluate.js';

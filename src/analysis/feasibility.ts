@@ -5,8 +5,9 @@
  * can meet. `canary validate` refuses the first kind (exit 2) and warns about the others.
  */
 import { customTestCount } from '../custom-metrics/sequential.js';
+import type { JudgedMetric } from '../domain/metrics.js';
 import { formatPlanDuration } from '../format.js';
-import type { JudgedMetric, Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 
 export interface Finding {
   level: 'error' | 'warning';

@@ -1,6 +1,6 @@
 import type { CustomCheck } from '../custom-metrics/types.js';
+import type { JudgedMetric } from '../domain/metrics.js';
 import type { VersionMetrics } from '../domain/relay.js';
-import type { JudgedMetric } from '../plan/types.js';
 
 /**
  * `no_data` is never healthy: too few requests, or the metric is null/missing. `hold`: both

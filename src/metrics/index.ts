@@ -12,7 +12,7 @@ import type { TransportFactory } from '../relay/transport.js';
 import { isLoopbackHost } from '../relay/url.js';
 import type { PrometheusAuth } from './prometheus.js';
 
-export { DEFAULT_QUERIES } from './promql.js';
+export { DEFAULT_QUERIES } from '../domain/promql.js';
 
 export interface OpenedMetricsSource extends MetricsSource {
   /** Where the numbers come from, for people: `relay` or `prometheus at http://…`. */

@@ -6,16 +6,16 @@
  */
 
 import { type Clock, systemClock } from '../clock.js';
+import type { PrometheusQueryName } from '../domain/metrics.js';
+import { renderQuery } from '../domain/promql.js';
 import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '../domain/relay.js';
 import { RelayError } from '../errors.js';
 import { formatDuration } from '../format.js';
-import type { PrometheusQueryName } from '../plan/types.js';
 import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type TransportFactory } from '../relay/transport.js';
 import { VERSION } from '../version.js';
-import { renderQuery } from './promql.js';
 
 export type PrometheusAuth =
   | { kind: 'bearer'; token: string; source: string }

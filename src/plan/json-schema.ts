@@ -8,6 +8,8 @@
  * cannot drift apart on keys: `object()` refuses a key list and a description that disagree.
  * test/plan/json-schema.test.ts runs both over every example and fixture plan with ajv.
  */
+
+import { JUDGED_METRICS, PROMETHEUS_QUERY_NAMES } from '../domain/metrics.js';
 import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { VERSION } from '../version.js';
 import { evaluationSchema } from './json-schema-evaluation.js';
@@ -27,7 +29,7 @@ import {
 import { customMetricsSchema } from './json-schema-metrics.js';
 import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
 import { PLAN_SCHEMA_URL } from './schema-url.js';
-import { JUDGED_METRICS, NOTIFY_EVENTS, PROMETHEUS_QUERY_NAMES } from './types.js';
+import { NOTIFY_EVENTS } from './types.js';
 
 export type { JsonSchema } from './json-schema-kit.js';
 

@@ -3,12 +3,9 @@
  * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
  */
 import type { CustomMetricConfig } from '../custom-metrics/types.js';
+import type { JudgedMetric, PrometheusQueryName } from '../domain/metrics.js';
 import type { CreateRouteRequest, JsonValue, VersionSpec } from '../domain/relay.js';
 import type { EvaluationConfig } from '../evaluation/types.js';
-
-/** Metrics that thresholds and comparisons can judge, named as in the plan file. */
-export const JUDGED_METRICS = ['error_rate', 'latency_p50_ms', 'latency_p99_ms', 'cost_per_token'] as const;
-export type JudgedMetric = (typeof JUDGED_METRICS)[number];
 
 export interface ThresholdRule {
   /** The canary's value must be at most this. */
@@ -53,16 +50,6 @@ export interface AnalysisConfig {
   /** `analysis.metrics:`, user-defined metrics (src/custom-metrics/). */
   customMetrics?: CustomMetricConfig[] | undefined;
 }
-
-/** PromQL per metric the Prometheus source reads; `{{version_tag}}`, `{{route}}`, `{{window}}` are filled in. */
-export const PROMETHEUS_QUERY_NAMES = [
-  'request_count',
-  'error_rate',
-  'latency_p50_ms',
-  'latency_p99_ms',
-  'cost_per_token',
-] as const;
-export type PrometheusQueryName = (typeof PROMETHEUS_QUERY_NAMES)[number];
 
 export interface PrometheusConfig {
   /** Base URL of the Prometheus server (its HTTP API lives under /api/v1). */

@@ -4,8 +4,9 @@
  * journal writes it, `bake_ms` once NDJSON moves to snake_case), so a report can be made from
  * any journal or event stream canary has written, and says what an older one does not record.
  */
+
+import { JUDGED_METRICS } from '../domain/metrics.js';
 import { formatRules, formatWeight } from '../format.js';
-import { JUDGED_METRICS } from '../plan/types.js';
 import { arr, num, obj, pick, type Raw, str } from './fields.js';
 import { lacksPerPrompt, PER_PROMPT_SINCE } from './pre-traffic-prompts.js';
 

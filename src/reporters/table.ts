@@ -7,6 +7,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { CheckResult } from '../analysis/types.js';
+import type { JudgedMetric } from '../domain/metrics.js';
 import type { VersionMetrics } from '../domain/relay.js';
 import {
   formatCost,
@@ -17,7 +18,6 @@ import {
   NO_VALUE,
   truncate,
 } from '../format.js';
-import type { JudgedMetric } from '../plan/types.js';
 
 export interface VersionRow {
   tag: string;

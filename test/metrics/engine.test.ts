@@ -4,8 +4,8 @@
  * same fail-safe case as an unreadable relay: max_metric_errors failed reads, then rollback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_QUERIES } from '../../src/domain/promql.js';
 import { createPrometheusSource, type PrometheusSource } from '../../src/metrics/prometheus.js';
-import { DEFAULT_QUERIES } from '../../src/metrics/promql.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { startStub } from '../relay/stub-server.js';
 import { BASE, CANARY, harness, MIN, ROUTE } from '../rollout/harness.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUERIES } from '../../src/metrics/promql.js';
+import { DEFAULT_QUERIES } from '../../src/domain/promql.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { MINIMAL, problemsOf, REPO, yaml } from '../plan/helpers.js';
 

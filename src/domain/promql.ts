@@ -1,8 +1,9 @@
 /**
  * PromQL templates: the default queries, placeholder checks for `canary validate`, and
- * rendering for one read. Pure, so the plan schema can use it without loading any I/O.
+ * rendering for one read. Pure and shared: the plan schema checks a plan's queries with it and
+ * the Prometheus source (src/metrics/) renders them, so neither imports the other.
  */
-import type { PrometheusQueryName } from '../plan/types.js';
+import type { PrometheusQueryName } from './metrics.js';
 
 export const PLACEHOLDERS = ['version_tag', 'route', 'window'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
