@@ -13,13 +13,15 @@ import { JSONPath } from 'jsonpath-plus';
 import { type Clock, systemClock } from '../clock.js';
 import { formatDuration } from '../format.js';
 import { sendWithRetries } from '../relay/attempts.js';
-import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type Transport, type TransportFactory } from '../relay/transport.js';
 import { VERSION } from '../version.js';
 import type { CustomQuery, CustomSource, CustomValue } from './types.js';
 
 type HttpSource = Extract<CustomSource, { kind: 'http' }>;
+
+/** Per-attempt timeouts for a custom metric's HTTP source; the plan's deadline bounds the whole read. */
+const HTTP_SOURCE_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
 
 export interface HttpMetricOptions {
   name: string;
@@ -93,9 +95,9 @@ export function createHttpMetric(options: HttpMetricOptions): {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const transport: Transport = options.transport({
     origin,
-    connectTimeoutMs: DEFAULT_TIMEOUTS.connectMs,
-    headersTimeoutMs: DEFAULT_TIMEOUTS.headersMs,
-    bodyTimeoutMs: DEFAULT_TIMEOUTS.bodyMs,
+    connectTimeoutMs: HTTP_SOURCE_TIMEOUTS.connectMs,
+    headersTimeoutMs: HTTP_SOURCE_TIMEOUTS.headersMs,
+    bodyTimeoutMs: HTTP_SOURCE_TIMEOUTS.bodyMs,
     connections: 2,
     ...DEFAULT_LIMITS,
   });

@@ -12,7 +12,6 @@ import type { CallOptions, MetricsQuery, MetricsSource, VersionMetrics } from '.
 import { RelayError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { sendWithRetries } from '../relay/attempts.js';
-import { DEFAULT_TIMEOUTS } from '../relay/client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type TransportFactory } from '../relay/transport.js';
 import { VERSION } from '../version.js';
@@ -152,6 +151,9 @@ export function parseQueryAnswer(status: number, text: string): QueryAnswer {
   };
 }
 
+/** Per-attempt timeouts for a Prometheus read; a rollout's own deadline bounds the whole call. */
+export const PROMETHEUS_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+
 export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
   const base = new URL(options.url);
   const basePath = base.pathname.replace(/\/+$/, '');
@@ -159,7 +161,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const timeouts = { ...PROMETHEUS_TIMEOUTS, ...options.timeouts };
   // The relay client's transport: the same timeouts, limits and failure codes.
   const transport = options.transport({
     origin: base.origin,
