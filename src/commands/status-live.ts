@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { heldAfter } from '../control/hold.js';
 import { ExitCode } from '../errors.js';
-import { describeCheck, formatDuration, formatTimeOfDay, formatWeight } from '../format.js';
+import { formatDuration, formatTimeOfDay, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import {
   type JournalRecord,
@@ -19,6 +19,7 @@ import {
 } from '../journal/journal.js';
 import { isAlive } from '../journal/lock.js';
 import { journalPath } from '../journal/paths.js';
+import { describeCheck } from '../reporters/check-text.js';
 
 export interface LiveRollout {
   run: RunSummary;

@@ -9,7 +9,6 @@ import type { CheckResult, Evaluation } from '../analysis/types.js';
 import { evaluationMarkdown } from '../evaluation/format.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import {
-  describeCheck,
   formatCost,
   formatCount,
   formatDuration,
@@ -21,6 +20,7 @@ import {
 import type { OutStream } from '../io.js';
 import { decidingMetricChart } from '../report/mermaid.js';
 import type { Outcome, RolloutEvent, StageCheckResult } from '../rollout/events.js';
+import { describeCheck } from './check-text.js';
 import type { Reporter } from './reporter.js';
 
 /** Escapes a workflow command's message (the runner decodes these). */

@@ -7,16 +7,15 @@ import type { CheckResult } from '../analysis/types.js';
 import type { CustomCheck } from '../custom-metrics/types.js';
 import { evaluationLines } from '../evaluation/format.js';
 import {
-  describeCheck,
   formatCount,
   formatDuration,
-  formatErrorControl,
   formatRules,
   formatWeight,
   outcomeHeadline,
   waitingText,
 } from '../format.js';
 import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
+import { describeCheck, formatErrorControl } from './check-text.js';
 import { currentWeights, stageLabel, type ViewState } from './view-state.js';
 
 export interface EventLine {

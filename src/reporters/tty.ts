@@ -5,17 +5,10 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { renderEvaluationTable } from '../evaluation/format.js';
-import {
-  describeCheck,
-  formatDuration,
-  formatElapsed,
-  formatErrorControl,
-  outcomeHeadline,
-  truncate,
-  waitingText,
-} from '../format.js';
+import { formatDuration, formatElapsed, outcomeHeadline, truncate, waitingText } from '../format.js';
 import type { OutStream } from '../io.js';
 import type { RolloutEvent } from '../rollout/events.js';
+import { describeCheck, formatErrorControl } from './check-text.js';
 import { FrameWriter } from './frame-writer.js';
 import { describeEvent, type EventLine, weightsPhrase } from './lines.js';
 import type { Reporter } from './reporter.js';

@@ -4,8 +4,9 @@
  * (aborting `signal`) if a check fails meanwhile.
  */
 import type { ChalkInstance } from 'chalk';
-import { describeCheck, formatCount, formatWeight } from '../format.js';
+import { formatCount, formatWeight } from '../format.js';
 import type { Prompter } from '../io.js';
+import { describeCheck } from '../reporters/check-text.js';
 import { boundsFromChecks, renderVersionTable } from '../reporters/table.js';
 import type { GateContext } from '../rollout/engine.js';
 import { promptEnd } from './prompt-errors.js';

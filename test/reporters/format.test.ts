@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/analysis/types.js';
 import {
-  describeCheck,
   formatCost,
   formatCostRaw,
   formatDuration,
@@ -11,6 +10,7 @@ import {
   formatWeight,
   outcomeHeadline,
 } from '../../src/format.js';
+import { describeCheck } from '../../src/reporters/check-text.js';
 import { boundsFromChecks } from '../../src/reporters/table.js';
 
 describe('format helpers', () => {

@@ -1,6 +1,6 @@
 /** The live view's verdict line on narrow terminals: broken between checks or words, never inside a word. */
 import { describe, expect, it } from 'vitest';
-import { describeCheck } from '../../src/format.js';
+import { describeCheck } from '../../src/reporters/check-text.js';
 import { createChalk } from '../../src/reporters/select.js';
 import { visibleWidth } from '../../src/reporters/table.js';
 import { renderFrame } from '../../src/reporters/tty.js';
