@@ -46,7 +46,7 @@ describe('canary rollout --dry-run: the evaluation and the custom metrics', () =
     );
     // The example ships with significance on: its custom comparisons share the rollout's confidence.
     expect(out).toContain(
-      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 4 tests per stage within the 99 % per-rollout confidence.",
+      "Judged over each stage's non-overlapping windows (4 at least): comparisons by a paired test, a window past min/max against the metric's spread; 4 tests per stage within the 99% per-rollout confidence.",
     );
     expect(out.trimEnd().split('\n').at(-1)).toBe('dry run: nothing was changed.');
     expect(out + result.stderr).not.toContain(SECRET);
