@@ -7,18 +7,11 @@
 import { CanaryError, ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 
-export interface RollbackAnnouncement {
-  route: string;
-  to: string;
-  /** `-m`. */
-  reason: string | undefined;
-  at: number;
-  /** `before → after`, or that nothing had to change; absent when it failed. */
-  traffic?: string | undefined;
-  failure?: { message: string; exitCode: number; hint: string | undefined } | undefined;
-  /** The plan file, for the plan form. */
-  fromPlan?: string | undefined;
-}
+// The announcement's shape lives with the summary writer, which the lazy import below loads:
+// declared here, it would make the two files import each other.
+export type { RollbackAnnouncement } from './rollback-summary.js';
+
+import type { RollbackAnnouncement } from './rollback-summary.js';
 
 /** Sends an announcement to the plan's webhooks (src/commands/rollback-notify.ts). */
 export type Announce = (a: RollbackAnnouncement) => Promise<void>;

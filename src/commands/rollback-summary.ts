@@ -6,7 +6,20 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { Io } from '../io.js';
-import type { RollbackAnnouncement } from './rollback-announce.js';
+
+/** What a finished `canary rollback` tells (./rollback-announce.ts): route, target, `-m`, outcome. */
+export interface RollbackAnnouncement {
+  route: string;
+  to: string;
+  /** `-m`. */
+  reason: string | undefined;
+  at: number;
+  /** `before → after`, or that nothing had to change; absent when it failed. */
+  traffic?: string | undefined;
+  failure?: { message: string; exitCode: number; hint: string | undefined } | undefined;
+  /** The plan file, for the plan form. */
+  fromPlan?: string | undefined;
+}
 
 /** Inline Markdown: no pipes or newlines that would break it, no backticks that would close code. */
 function md(text: string): string {
