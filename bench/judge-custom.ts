@@ -12,6 +12,7 @@
  * Run the same command on a checkout before custom metrics joined the sequential analysis for
  * the old per-window judge's figures on the same seeds (docs/judgement.md says how).
  */
+
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import type { Plan } from '../src/plan/types.js';
 import { runSeeds } from '../src/simulate/run-seed.js';
 import { summariseRuns } from '../src/simulate/summary.js';
 import { type CustomTruth, DEFAULT_TRUTH, emulatedCustomMetrics } from './judge/custom-emulation.js';
+import { initPlan } from './judge/init-plan.js';
 import { BASE, totalBakeMs } from './judge/scenarios.js';
 
 const ROOT = process.env.JUDGE_ROOT ?? process.cwd();
@@ -30,7 +32,6 @@ async function llmPlan(): Promise<Plan> {
 
 export const CUSTOM_PLANS: Record<string, () => Promise<Plan>> = {
   'init+llm-metrics': async () => {
-    const { initPlan } = await import('./judge.js');
     const [init, llm] = await Promise.all([initPlan(), llmPlan()]);
     return { ...init, analysis: { ...init.analysis, customMetrics: llm.analysis.customMetrics } };
   },

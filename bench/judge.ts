@@ -13,16 +13,14 @@
  *
  * Run through bench/judge.mjs, which bundles this file with esbuild (Node 20 runs no TypeScript).
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderPlan } from '../src/commands/init.js';
 import { loadPlan } from '../src/plan/load.js';
-import { DEFAULT_LIMITS, findPreset } from '../src/plan/presets.js';
 import type { Plan } from '../src/plan/types.js';
 import { runSeeds, type SeedResult } from '../src/simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../src/simulate/summary.js';
+import { initPlan } from './judge/init-plan.js';
 import { type JudgeScenario, SCENARIOS } from './judge/scenarios.js';
 
 const ROOT = process.env.JUDGE_ROOT ?? process.cwd();
@@ -30,24 +28,7 @@ const ROOT = process.env.JUDGE_ROOT ?? process.cwd();
 export { customMain } from './judge-custom.js';
 export { debugMain } from './judge-debug.js';
 
-/** The plan `canary init --yes` writes with its defaults (standard stages, 10 min bakes). */
-export async function initPlan(): Promise<Plan> {
-  const preset = findPreset('standard');
-  const text = renderPlan({
-    route: 'judge-route',
-    baseline: 'judge-baseline',
-    canary: 'judge-canary',
-    model: 'anthropic/claude-sonnet-4-20250514',
-    relayUrl: 'emulator',
-    weights: preset?.weights ?? [5, 25, 50, 100],
-    bake: preset?.bake ?? '10m',
-    limits: { ...DEFAULT_LIMITS },
-  });
-  const dir = await mkdtemp(path.join(tmpdir(), 'canary-judge-'));
-  const file = path.join(dir, 'canary.yaml');
-  await writeFile(file, text);
-  return loadPlan(file);
-}
+export { initPlan };
 
 export const PLANS: Record<string, () => Promise<Plan>> = {
   init: initPlan,
