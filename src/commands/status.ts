@@ -194,24 +194,31 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       ).finally(() => spinner.stop());
       const now = systemClock.now();
       const interval = opts.interval ?? WATCH_INTERVAL_MS;
+      // A watched terminal gets each refresh as one write (clear, header, tables), then its
+      // warnings: written piece by piece, the cleared screen could show a header with no table.
+      const inPlace = opts.watch === true && mode === 'tty';
+      const frame: string[] = [];
+      const warnings: string[] = [];
+      const out = (text: string) => (inPlace ? frame.push(text) : io.stdout.write(text));
+      const warn = (text: string) => (inPlace ? warnings.push(text) : io.stderr.write(text));
       if (opts.watch) {
         const header = `every ${Math.round(interval / 100) / 10}s · ${formatTimestamp(now)} · Ctrl-C stops`;
-        if (mode === 'tty') io.stdout.write(`\x1b[2J\x1b[H${header}\n\n`);
-        else if (mode !== 'json') io.stdout.write(`--- ${header}\n`);
+        if (mode === 'tty') out(`\x1b[2J\x1b[H${header}\n\n`);
+        else if (mode !== 'json') out(`--- ${header}\n`);
       }
       let failure: CanaryError | undefined;
       for (const [index, outcome] of outcomes.entries()) {
         if (!outcome.ok) {
           const error = outcome.error as CanaryError;
           failure ??= error;
-          io.stderr.write(`error: ${outcome.routeId}: ${error.message}\n`);
+          warn(`error: ${outcome.routeId}: ${error.message}\n`);
           continue;
         }
         const snap = outcome.snap;
         const rollout = live.readRouteRollout(stateDir, routeIds[index] ?? snap.route.route_id);
         const running = live.inProgress(rollout) ? rollout : undefined;
         if (mode === 'json') {
-          io.stdout.write(
+          out(
             recordLine('status', {
               time: new Date(now).toISOString(),
               source: metricsSource.name,
@@ -221,15 +228,17 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
             }),
           );
         } else {
-          io.stdout.write(
+          out(
             `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: metricsSource.description, window: opts.window, color })}\n`,
           );
-          io.stdout.write(running ? `${live.renderLive(running, now)}\n` : '');
+          out(running ? `${live.renderLive(running, now)}\n` : '');
           for (const [tag, message] of Object.entries(snap.errors)) {
-            io.stderr.write(`warning: metrics for ${tag} could not be read: ${message}\n`);
+            warn(`warning: metrics for ${tag} could not be read: ${message}\n`);
           }
         }
       }
+      if (frame.length > 0) io.stdout.write(frame.join(''));
+      if (warnings.length > 0) io.stderr.write(warnings.join(''));
       if (failure && !opts.watch) return failure.exitCode;
       if (!opts.watch) return ExitCode.Ok;
       try {

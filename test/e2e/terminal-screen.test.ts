@@ -172,6 +172,10 @@ describe('status --watch at a terminal', () => {
       const now = watch.rows().find((row) => row.startsWith('every 1s'));
       return now !== undefined && now !== first;
     });
+    // Each refresh is one write; the test still waits for the table rather than for silence.
+    await until('the table under the refreshed header', () =>
+      watch.rows().some((row) => /screen-v2/.test(row)),
+    );
     await watch.settle();
     const screen = watch.rows();
     // In place: one header and one table on screen, not a growing scroll of snapshots.
