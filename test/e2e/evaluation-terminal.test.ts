@@ -47,6 +47,8 @@ describe('evaluation at a terminal', () => {
       env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
     });
     const exit = await run.exited;
+    // node-pty can report the exit before the last output is read: wait for the last line.
+    await run.waitFor(/no traffic was moved/);
     const screen = run.screen();
     expect(exit.code, screen).toBe(3);
     expect(screen).toContain('pre-traffic evaluation FAILED');
