@@ -13,7 +13,7 @@
  * tests over the stage's windows, under the stage's error control); ./analyse.ts picks.
  */
 import type { Evaluation } from '../analysis/types.js';
-import { RULE_KEYS } from '../evaluation/types.js';
+import { RULE_KEYS, type RuleKey } from '../evaluation/types.js';
 import type { CustomCheck, CustomMetricConfig, CustomValue, CustomValues } from './types.js';
 
 export function show(value: number): string {
@@ -22,7 +22,7 @@ export function show(value: number): string {
   return abs >= 1e-4 && abs < 1e9 ? String(Number(value.toPrecision(4))) : value.toExponential(3);
 }
 
-export function readValue(v: CustomValue | undefined): { value: number | null; why: string | undefined } {
+function readValue(v: CustomValue | undefined): { value: number | null; why: string | undefined } {
   if (v === undefined) return { value: null, why: 'not read' };
   if ('error' in v) return { value: null, why: v.error };
   return { value: v.value, why: v.value === null ? (v.note ?? 'no value') : undefined };
@@ -38,8 +38,30 @@ export interface CustomJudgeInput {
   significance: boolean;
 }
 
-export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
-  const checks: CustomCheck[] = [];
+/** One rule of one metric that has its data: what both judges (this one, ./sequential.ts) go on from. */
+export interface JudgedRule {
+  metric: CustomMetricConfig;
+  rule: RuleKey;
+  limit: number;
+  relative: boolean;
+  canary: number;
+  /** The baseline's value (null for an absolute rule when the baseline has none). */
+  baseline: number | null;
+  /** The fields every check of this rule carries. */
+  base: Pick<CustomCheck, 'id' | 'metric' | 'rule' | 'dry_run' | 'value' | 'baseline'>;
+  /** ' [dry run]' for a dry-run metric, else ''. */
+  tag: string;
+}
+
+/**
+ * Every configured rule, in RULE_KEYS order per metric: comparisons are skipped without
+ * baseline traffic (a 100 % stage), as for the built-in ones; a rule short of the metric's
+ * `min_requests` or of a value is pushed onto `checks` as `no_data`; the rest are yielded.
+ */
+export function* rulesWithData(
+  input: Pick<CustomJudgeInput, 'metrics' | 'canary' | 'baseline' | 'canaryRequests'>,
+  checks: CustomCheck[],
+): Generator<JudgedRule> {
   for (const metric of input.metrics) {
     const c = readValue(input.canary?.[metric.name]);
     const b = readValue(input.baseline?.[metric.name]);
@@ -47,11 +69,11 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
       input.canaryRequests === null || input.canaryRequests < metric.minRequests
         ? `${input.canaryRequests ?? 'unknown'}/${metric.minRequests} canary requests in window`
         : undefined;
+    const tag = metric.dryRun ? ' [dry run]' : '';
     for (const rule of RULE_KEYS) {
       const limit = metric.rule[rule];
       if (limit === undefined) continue;
       const relative = rule !== 'min' && rule !== 'max';
-      // No baseline traffic (a 100 % stage): comparisons are skipped, as for the built-in ones.
       if (relative && input.baseline === null) continue;
       const base = {
         id: `${metric.name}.${rule}`,
@@ -62,15 +84,8 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
         // The baseline's value beside the canary's, for absolute rules too.
         baseline: b.value,
       };
-      const tag = metric.dryRun ? ' [dry run]' : '';
       if (short || c.value === null || (relative && b.value === null)) {
-        const why =
-          short ??
-          (c.value === null
-            ? `canary: ${c.why}`
-            : input.baseline === null
-              ? 'no baseline traffic'
-              : `baseline: ${b.why}`);
+        const why = short ?? (c.value === null ? `canary: ${c.why}` : `baseline: ${b.why}`);
         checks.push({
           ...base,
           status: 'no_data',
@@ -79,61 +94,68 @@ export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
         });
         continue;
       }
-      const bv = b.value as number;
-      let bound: number;
-      let pass: boolean;
-      let words: string;
-      switch (rule) {
-        case 'min':
-          [bound, pass, words] = [limit, c.value >= limit, `min ${show(limit)}`];
-          break;
-        case 'max':
-          [bound, pass, words] = [limit, c.value <= limit, `max ${show(limit)}`];
-          break;
-        case 'max_ratio':
-          bound = bv * limit;
-          [pass, words] = [c.value <= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
-          break;
-        case 'min_ratio':
-          bound = bv * limit;
-          [pass, words] = [c.value >= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
-          break;
-        case 'max_increase':
-          bound = bv + limit;
-          [pass, words] = [c.value <= bound, `baseline ${show(bv)} + ${show(limit)}`];
-          break;
-        case 'max_decrease':
-          bound = bv - limit;
-          [pass, words] = [c.value >= bound, `baseline ${show(bv)} − ${show(limit)}`];
-          break;
-      }
-      const upper = rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
-      const relation = pass ? (upper ? '≤' : '≥') : upper ? '>' : '<';
-      // Only reached with significance on when a caller has no stage to spend alpha on.
-      const noTest =
-        relative && input.significance ? ' (no significance test: no stage error budget given)' : '';
-      const beside = !relative && b.value !== null ? ` (baseline ${show(b.value)})` : '';
-      // Both versions past an absolute bound over the same window: a shared incident (the
-      // upstream, not the canary), judged as the built-in thresholds are: `hold`, the bake
-      // paused, until the canary is judged on its own or analysis.hold_deadline passes.
-      const baselineBreaches =
-        !relative && b.value !== null && (rule === 'max' ? b.value > limit : b.value < limit);
-      if (!pass && baselineBreaches) {
-        checks.push({
-          ...base,
-          status: 'hold',
-          bound,
-          reason: `${metric.name}: both versions degraded (shared incident): canary ${show(c.value)}, baseline ${show(b.value as number)}, ${words}${tag}`,
-        });
-        continue;
-      }
+      yield { metric, rule, limit, relative, canary: c.value, baseline: b.value, base, tag };
+    }
+  }
+}
+
+export function judgeCustom(input: CustomJudgeInput): CustomCheck[] {
+  const checks: CustomCheck[] = [];
+  for (const { metric, rule, limit, relative, canary, baseline, base, tag } of rulesWithData(input, checks)) {
+    const bv = baseline as number;
+    let bound: number;
+    let pass: boolean;
+    let words: string;
+    switch (rule) {
+      case 'min':
+        [bound, pass, words] = [limit, canary >= limit, `min ${show(limit)}`];
+        break;
+      case 'max':
+        [bound, pass, words] = [limit, canary <= limit, `max ${show(limit)}`];
+        break;
+      case 'max_ratio':
+        bound = bv * limit;
+        [pass, words] = [canary <= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
+        break;
+      case 'min_ratio':
+        bound = bv * limit;
+        [pass, words] = [canary >= bound, `${limit}× baseline ${show(bv)} = ${show(bound)}`];
+        break;
+      case 'max_increase':
+        bound = bv + limit;
+        [pass, words] = [canary <= bound, `baseline ${show(bv)} + ${show(limit)}`];
+        break;
+      case 'max_decrease':
+        bound = bv - limit;
+        [pass, words] = [canary >= bound, `baseline ${show(bv)} − ${show(limit)}`];
+        break;
+    }
+    const upper = rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
+    const relation = pass ? (upper ? '≤' : '≥') : upper ? '>' : '<';
+    // Only reached with significance on when a caller has no stage to spend alpha on.
+    const noTest =
+      relative && input.significance ? ' (no significance test: no stage error budget given)' : '';
+    const beside = !relative && baseline !== null ? ` (baseline ${show(baseline)})` : '';
+    // Both versions past an absolute bound over the same window: a shared incident (the
+    // upstream, not the canary), judged as the built-in thresholds are: `hold`, the bake
+    // paused, until the canary is judged on its own or analysis.hold_deadline passes.
+    const baselineBreaches =
+      !relative && baseline !== null && (rule === 'max' ? baseline > limit : baseline < limit);
+    if (!pass && baselineBreaches) {
       checks.push({
         ...base,
-        status: pass ? 'pass' : 'fail',
+        status: 'hold',
         bound,
-        reason: `${metric.name} ${show(c.value)} ${relation} ${words}${beside}${noTest}${tag}`,
+        reason: `${metric.name}: both versions degraded (shared incident): canary ${show(canary)}, baseline ${show(baseline as number)}, ${words}${tag}`,
       });
+      continue;
     }
+    checks.push({
+      ...base,
+      status: pass ? 'pass' : 'fail',
+      bound,
+      reason: `${metric.name} ${show(canary)} ${relation} ${words}${beside}${noTest}${tag}`,
+    });
   }
   return checks;
 }

@@ -24,11 +24,10 @@ import type { RuleKey } from '../evaluation/types.js';
 import { RULE_KEYS } from '../evaluation/types.js';
 import { formatAlpha, formatP } from '../format.js';
 import { boundTest } from './bound-test.js';
-import { type CustomJudgeInput, readValue, show } from './judge.js';
+import { type CustomJudgeInput, rulesWithData, show } from './judge.js';
 import type { CustomCheck, CustomMetricConfig } from './types.js';
 
 const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 'max_decrease'];
-const isRelative = (rule: RuleKey) => RELATIVE.includes(rule);
 const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
 
 /** Rules of non-dry-run metrics: the tests a stage spends alpha on for `analysis.metrics` (./bound-test.ts for min/max). */
@@ -130,140 +129,109 @@ export function judgeCustomSequential(input: CustomSequentialInput): {
 } {
   const checks: CustomCheck[] = [];
   let tested = false;
-  for (const metric of input.metrics) {
-    const c = readValue(input.canary?.[metric.name]);
-    const b = readValue(input.baseline?.[metric.name]);
-    const short =
-      input.canaryRequests === null || input.canaryRequests < metric.minRequests
-        ? `${input.canaryRequests ?? 'unknown'}/${metric.minRequests} canary requests in window`
-        : undefined;
-    const tag = metric.dryRun ? ' [dry run]' : '';
-    for (const rule of RULE_KEYS) {
-      const limit = metric.rule[rule];
-      if (limit === undefined) continue;
-      const relative = isRelative(rule);
-      if (relative && input.baseline === null) continue;
-      const base = {
-        id: `${metric.name}.${rule}`,
-        metric: metric.name,
-        rule,
-        dry_run: metric.dryRun,
-        value: c.value,
-        baseline: b.value,
-      };
-      if (short || c.value === null || (relative && b.value === null)) {
-        const why = short ?? (c.value === null ? `canary: ${c.why}` : `baseline: ${b.why}`);
+  for (const { metric, rule, limit, relative, canary, baseline, base, tag } of rulesWithData(input, checks)) {
+    const upper = isUpper(rule);
+    if (!relative) {
+      const pass = upper ? canary <= limit : canary >= limit;
+      const words = `${upper ? 'max' : 'min'} ${show(limit)}`;
+      const beside = baseline === null ? '' : ` (baseline ${show(baseline)})`;
+      if (pass) {
         checks.push({
           ...base,
-          status: 'no_data',
-          bound: null,
-          reason: `${metric.name} no data: ${why}${tag}`,
-        });
-        continue;
-      }
-      const upper = isUpper(rule);
-      if (!relative) {
-        const pass = upper ? c.value <= limit : c.value >= limit;
-        const words = `${upper ? 'max' : 'min'} ${show(limit)}`;
-        const beside = b.value === null ? '' : ` (baseline ${show(b.value)})`;
-        if (pass) {
-          checks.push({
-            ...base,
-            status: 'pass',
-            bound: limit,
-            reason: `${metric.name} ${show(c.value)} ${upper ? '≤' : '≥'} ${words}${beside} in the window${tag}`,
-          });
-          continue;
-        }
-        // Degraded too: past the same bound, or the canary within the metric's own margin of it.
-        const bv = b.value;
-        const margins = RELATIVE.filter((r) => isUpper(r) === upper && metric.rule[r] !== undefined);
-        const baselineDegraded =
-          bv !== null &&
-          ((upper ? bv > limit : bv < limit) ||
-            margins.some((r) => {
-              const bound = relativeBound(r, metric.rule[r] as number, bv);
-              return upper ? (c.value as number) <= bound : (c.value as number) >= bound;
-            }));
-        const past = `${metric.name} ${show(c.value)} ${upper ? '>' : '<'} ${words}`;
-        if (baselineDegraded) {
-          checks.push({
-            ...base,
-            status: 'hold',
-            bound: limit,
-            reason: `both versions degraded (shared incident): ${metric.name} canary ${show(c.value)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
-          });
-          continue;
-        }
-        // Past the bound in this window: beyond the metric's own noise? (./bound-test.ts)
-        const values = customPairs(
-          metric,
-          { canary: c.value, baseline: bv ?? Number.NaN, windowStart: input.windowStart },
-          input.history,
-          true,
-        ).map((p) => p.canary);
-        const needed = Math.max(3, input.minWindows);
-        if (values.length < needed) {
-          checks.push({
-            ...base,
-            status: 'no_data',
-            bound: limit,
-            reason: `${past}${beside} in the window; ${values.length} of the ${needed} non-overlapping windows needed to tell it from the metric's noise${tag}`,
-          });
-          continue;
-        }
-        const test = boundTest(values, limit, upper, input.alpha);
-        if (!metric.dryRun) tested = true;
-        const p = Math.min(test.windowP, test.meanP);
-        checks.push({
-          ...base,
-          status: test.fail ? 'fail' : 'pass',
+          status: 'pass',
           bound: limit,
-          p_value: p,
-          alpha: input.alpha / 2,
-          confidence: input.confidence,
-          test: `t against the spread of ${values.length} windows (${test.windowP <= test.meanP ? 'this window' : 'the stage mean'})`,
-          reason:
-            `${past}${beside} in the window; against its spread over ${values.length} windows: ` +
-            `${test.fail ? 'beyond noise' : 'not beyond noise'} (${formatP(p)} ${test.fail ? '<' : '≥'} ${formatAlpha(input.alpha / 2)})${tag}`,
+          reason: `${metric.name} ${show(canary)} ${upper ? '≤' : '≥'} ${words}${beside} in the window${tag}`,
         });
         continue;
       }
-      const bv = b.value as number;
-      const bound = relativeBound(rule, limit, bv);
-      const pairs = customPairs(
+      // Degraded too: past the same bound, or the canary within the metric's own margin of it.
+      const bv = baseline;
+      const margins = RELATIVE.filter((r) => isUpper(r) === upper && metric.rule[r] !== undefined);
+      const baselineDegraded =
+        bv !== null &&
+        ((upper ? bv > limit : bv < limit) ||
+          margins.some((r) => {
+            const bound = relativeBound(r, metric.rule[r] as number, bv);
+            return upper ? canary <= bound : canary >= bound;
+          }));
+      const past = `${metric.name} ${show(canary)} ${upper ? '>' : '<'} ${words}`;
+      if (baselineDegraded) {
+        checks.push({
+          ...base,
+          status: 'hold',
+          bound: limit,
+          reason: `both versions degraded (shared incident): ${metric.name} canary ${show(canary)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
+        });
+        continue;
+      }
+      // Past the bound in this window: beyond the metric's own noise? (./bound-test.ts)
+      const values = customPairs(
         metric,
-        { canary: c.value, baseline: bv, windowStart: input.windowStart },
+        { canary: canary, baseline: bv ?? Number.NaN, windowStart: input.windowStart },
         input.history,
-      );
+        true,
+      ).map((p) => p.canary);
       const needed = Math.max(3, input.minWindows);
-      if (pairs.length < needed) {
+      if (values.length < needed) {
         checks.push({
           ...base,
           status: 'no_data',
-          bound,
-          reason: `${metric.name} ${show(c.value)} vs ${ruleWords(rule, limit, bv)} in the window; ${pairs.length} of the ${needed} non-overlapping windows the paired test needs${tag}`,
+          bound: limit,
+          reason: `${past}${beside} in the window; ${values.length} of the ${needed} non-overlapping windows needed to tell it from the metric's noise${tag}`,
         });
         continue;
       }
-      const { d, scale } = pairedDifferences(rule, limit, pairs);
-      const { pValue } = pairedTPValue(d);
-      const fail = pValue < input.alpha;
+      const test = boundTest(values, limit, upper, input.alpha);
       if (!metric.dryRun) tested = true;
+      const p = Math.min(test.windowP, test.meanP);
       checks.push({
         ...base,
-        status: fail ? 'fail' : 'pass',
-        bound,
-        p_value: pValue,
-        alpha: input.alpha,
+        status: test.fail ? 'fail' : 'pass',
+        bound: limit,
+        p_value: p,
+        alpha: input.alpha / 2,
         confidence: input.confidence,
-        test: `paired t over ${pairs.length} windows (${scale})`,
+        test: `t against the spread of ${values.length} windows (${test.windowP <= test.meanP ? 'this window' : 'the stage mean'})`,
         reason:
-          `${metric.name} ${show(c.value)} vs ${ruleWords(rule, limit, bv)} in the window; paired over ${pairs.length} windows: ` +
-          `${fail ? (upper ? 'above' : 'below') : upper ? 'not above' : 'not below'} the bound beyond noise ` +
-          `(${formatP(pValue)} ${fail ? '<' : '≥'} ${formatAlpha(input.alpha)})${tag}`,
+          `${past}${beside} in the window; against its spread over ${values.length} windows: ` +
+          `${test.fail ? 'beyond noise' : 'not beyond noise'} (${formatP(p)} ${test.fail ? '<' : '≥'} ${formatAlpha(input.alpha / 2)})${tag}`,
       });
+      continue;
     }
+    const bv = baseline as number;
+    const bound = relativeBound(rule, limit, bv);
+    const pairs = customPairs(
+      metric,
+      { canary: canary, baseline: bv, windowStart: input.windowStart },
+      input.history,
+    );
+    const needed = Math.max(3, input.minWindows);
+    if (pairs.length < needed) {
+      checks.push({
+        ...base,
+        status: 'no_data',
+        bound,
+        reason: `${metric.name} ${show(canary)} vs ${ruleWords(rule, limit, bv)} in the window; ${pairs.length} of the ${needed} non-overlapping windows the paired test needs${tag}`,
+      });
+      continue;
+    }
+    const { d, scale } = pairedDifferences(rule, limit, pairs);
+    const { pValue } = pairedTPValue(d);
+    const fail = pValue < input.alpha;
+    if (!metric.dryRun) tested = true;
+    checks.push({
+      ...base,
+      status: fail ? 'fail' : 'pass',
+      bound,
+      p_value: pValue,
+      alpha: input.alpha,
+      confidence: input.confidence,
+      test: `paired t over ${pairs.length} windows (${scale})`,
+      reason:
+        `${metric.name} ${show(canary)} vs ${ruleWords(rule, limit, bv)} in the window; paired over ${pairs.length} windows: ` +
+        `${fail ? (upper ? 'above' : 'below') : upper ? 'not above' : 'not below'} the bound beyond noise ` +
+        `(${formatP(pValue)} ${fail ? '<' : '≥'} ${formatAlpha(input.alpha)})${tag}`,
+    });
   }
   return { checks, tested };
 }
