@@ -272,18 +272,22 @@ export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[
 
 export function paint(chalk: ChalkInstance, line: EventLine): string {
   const tag = line.tag ? `[${line.tag}] ` : '';
-  const body = `${tag}${line.text}`;
-  switch (line.tone) {
+  return toneColor(chalk, line.tone, `${tag}${line.text}`);
+}
+
+/** Text in its line's tone: the one place a tone becomes a colour. */
+export function toneColor(chalk: ChalkInstance, tone: EventLine['tone'], text: string): string {
+  switch (tone) {
     case 'good':
-      return chalk.green(body);
+      return chalk.green(text);
     case 'bad':
-      return chalk.red(body);
+      return chalk.red(text);
     case 'warn':
-      return chalk.yellow(body);
+      return chalk.yellow(text);
     case 'dim':
-      return chalk.dim(body);
+      return chalk.dim(text);
     default:
-      return body;
+      return text;
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeCheck } from '../../src/reporters/check-text.js';
 import { createChalk } from '../../src/reporters/select.js';
 import { visibleWidth } from '../../src/reporters/table.js';
-import { renderFrame } from '../../src/reporters/tty.js';
+import { renderFrame } from '../../src/reporters/tty-frame.js';
 import { applyEvent, initialState } from '../../src/reporters/view-state.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import { rolledBackRun } from '../reporters/helpers.js';
