@@ -9,8 +9,9 @@ import type { CommandOptions } from '../command-table/define.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration, formatRules, formatTimeOfDay, formatTimestamp } from '../format.js';
 import type { Io } from '../io.js';
-import { type RunSummary, readStateDir } from '../journal/journal.js';
 import { chooseStateDir } from '../journal/paths.js';
+import { readStateDir } from '../journal/reader.js';
+import type { RunSummary } from '../journal/run-summary.js';
 import { recordLine } from '../output/record.js';
 
 export type HistoryCommandOptions = CommandOptions<typeof historyCommand>;

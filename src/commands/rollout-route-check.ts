@@ -7,8 +7,10 @@ import type { RelayPort } from '../domain/relay.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatRules, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
-import { journalPath, lastRollout, readJournal, summarizeRuns } from '../journal/journal.js';
+import { journalPath } from '../journal/paths.js';
+import { readJournal } from '../journal/reader.js';
 import { stageOfRoute } from '../journal/resume.js';
+import { lastRollout, summarizeRuns } from '../journal/run-summary.js';
 import type { Plan } from '../plan/types.js';
 
 /**

@@ -10,15 +10,11 @@ import { heldAfter } from '../control/hold.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration, formatTimeOfDay, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
-import {
-  type JournalRecord,
-  lastRollout,
-  type RunSummary,
-  readJournal,
-  summarizeRuns,
-} from '../journal/journal.js';
 import { isAlive } from '../journal/lock.js';
 import { journalPath } from '../journal/paths.js';
+import { readJournal } from '../journal/reader.js';
+import type { JournalRecord } from '../journal/records.js';
+import { lastRollout, type RunSummary, summarizeRuns } from '../journal/run-summary.js';
 import { describeCheck } from '../reporters/check-text.js';
 
 export interface LiveRollout {

@@ -1,8 +1,7 @@
 /**
- * Where journals, locks and control sockets live: the state folder. Apart from
- * src/journal/journal.ts (the writer and reader) so that `canary rollback`, which only asks
- * whether a route has a journal, initialises the rest of the journal only when it has one to
- * write to.
+ * Where journals, locks and control sockets live: the state folder. Apart from the journal's
+ * writer (journal.ts) and reader (reader.ts) so that `canary rollback`, which only asks whether
+ * a route has a journal, initialises the rest of the journal only when it has one to write to.
  *
  * One rule for every command (rollout, rollback, history, status and the control commands),
  * so that whatever one of them writes, the others find from the same folder:

@@ -9,10 +9,12 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Plan } from '../plan/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { JournalWriter, journalPath, readJournal, summarizeRuns } from './journal.js';
+import { JournalWriter, journalPath } from './journal.js';
 import { acquireLock, type RouteLock } from './lock.js';
+import { readJournal } from './reader.js';
 import { describeResume, stageOfRoute } from './resume.js';
 import { withRunContext } from './run-context.js';
+import { summarizeRuns } from './run-summary.js';
 
 export interface SessionOptions {
   plan: Plan;

@@ -6,7 +6,9 @@
 
 import { UsageError } from '../errors.js';
 import { formatTimestamp } from '../format.js';
-import { lastRollout, type RunHeader, type RunSummary, readStateDir } from './journal.js';
+import { readStateDir } from './reader.js';
+import type { RunHeader } from './records.js';
+import { lastRollout, type RunSummary } from './run-summary.js';
 
 export interface RollbackTarget {
   route: string;

@@ -7,7 +7,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { type JournalRecord, type RunSummary, readStateDir, recordLines } from '../journal/journal.js';
+import { readStateDir, recordLines } from '../journal/reader.js';
+import type { JournalRecord } from '../journal/records.js';
+import type { RunSummary } from '../journal/run-summary.js';
 import type { Raw } from './fields.js';
 
 export interface ReportSource {

@@ -9,16 +9,11 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createIo } from '../../src/io.js';
-import {
-  JournalWriter,
-  journalPath,
-  readJournal,
-  readStateDir,
-  resolveStateDir,
-  summarizeRuns,
-} from '../../src/journal/journal.js';
+import { JournalWriter, journalPath, resolveStateDir } from '../../src/journal/journal.js';
 import { acquireLock, lockPath } from '../../src/journal/lock.js';
 import { chooseStateDir, describeStateDir } from '../../src/journal/paths.js';
+import { readJournal, readStateDir } from '../../src/journal/reader.js';
+import { summarizeRuns } from '../../src/journal/run-summary.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'canary-journal-'));
 const SECRET = 'sk-journal-secret-4b7e1d';

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readJournal, recordLines } from '../../src/journal/journal.js';
+import { readJournal, recordLines } from '../../src/journal/reader.js';
 
 const LINES = [
   '{"type":"rollout_started","version":1,"at":1}',

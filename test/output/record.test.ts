@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JournalWriter, journalPath, readJournal, summarizeRuns } from '../../src/journal/journal.js';
+import { JournalWriter, journalPath } from '../../src/journal/journal.js';
+import { readJournal } from '../../src/journal/reader.js';
+import { summarizeRuns } from '../../src/journal/run-summary.js';
 import { fromRecord, RECORD_VERSION, recordLine, toRecord } from '../../src/output/record.js';
 import {
   COMMAND_TYPES,
