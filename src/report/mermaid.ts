@@ -2,9 +2,10 @@
  * The deciding metric as a Mermaid `xychart-beta` block, which GitHub renders natively in a step
  * summary: canary, baseline and the threshold per evaluation. Pure; no charting library.
  */
+
+import { buildReportModel } from './build-model.js';
 import { COLORS } from './charts.js';
 import type { Raw } from './fields.js';
-import { buildReportModel } from './model.js';
 import { type Unit, unitOf } from './units.js';
 
 /** Points drawn at most: a summary chart is read at a glance, evenly thinned beyond this. */

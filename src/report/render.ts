@@ -7,11 +7,12 @@
  * `canary report` and `canary rollout --report`: ECharts never slows any other command's start.
  */
 
+import { buildReportModel } from './build-model.js';
 import { type ChartSpec, reportCharts } from './charts.js';
 import { clientScript } from './client-script.js';
 import type { Raw } from './fields.js';
 import { reportHtml } from './html.js';
-import { buildReportModel, type ReportModel } from './model.js';
+import type { ReportModel } from './model.js';
 import { withFormatters } from './units.js';
 
 interface Charts {

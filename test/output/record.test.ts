@@ -21,7 +21,7 @@ import {
   recordSchemas,
   recordsDocument,
 } from '../../src/output/record-schemas.js';
-import { buildReportModel } from '../../src/report/model.js';
+import { buildReportModel } from '../../src/report/build-model.js';
 import { toJsonLine } from '../../src/reporters/json.js';
 import type { RolloutEvent, RolloutEventType } from '../../src/rollout/events.js';
 import { promotedRun, rolledBackRun, waitingRun } from '../reporters/helpers.js';

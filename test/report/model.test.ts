@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { planRecord, SECRET_PLACEHOLDER } from '../../src/plan/record.js';
 import type { Plan } from '../../src/plan/types.js';
+import { buildReportModel } from '../../src/report/build-model.js';
 import type { Raw } from '../../src/report/fields.js';
 import { decidingMetricChart } from '../../src/report/mermaid.js';
-import { buildReportModel } from '../../src/report/model.js';
 import { GitHubReporter } from '../../src/reporters/github.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 
