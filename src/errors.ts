@@ -157,3 +157,12 @@ export class DriftError extends CanaryError {
 export function isCanaryError(error: unknown): error is CanaryError {
   return error instanceof CanaryError;
 }
+
+/** Why a file could not be read, in words (a plan, and the prompt sets it names). */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'not a file';
+  return (error as Error).message ?? String(error);
+}

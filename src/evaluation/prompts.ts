@@ -7,8 +7,7 @@
  * route alias and the pin decide which model answers.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { PlanError, type PlanProblem } from '../errors.js';
-import { readFailure } from '../plan/load.js';
+import { PlanError, type PlanProblem, readFailure } from '../errors.js';
 import { compileExpectations } from './expectations.js';
 import type { EvaluationConfig, Expectations, PromptCase } from './types.js';
 

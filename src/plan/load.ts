@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CanaryError, ExitCode, PlanError, type PlanProblem } from '../errors.js';
+import { CanaryError, ExitCode, PlanError, type PlanProblem, readFailure } from '../errors.js';
 import { type Entry, entryAt, PlanReader } from './reader.js';
 import { readPlan } from './schema.js';
 import type { Plan } from './types.js';
@@ -112,15 +112,6 @@ async function readPlanBytes(file: string, absolute: string): Promise<Buffer> {
       cause: error,
     });
   }
-}
-
-/** Why a file could not be read, in words (for plans and the files they name). */
-export function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'not a file';
-  return (error as Error).message ?? String(error);
 }
 
 function tooLarge(file: string, size: number): PlanError {
