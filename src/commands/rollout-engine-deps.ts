@@ -39,7 +39,7 @@ export async function engineDeps(
   ];
   const preTraffic =
     plan.evaluation && parts.prompts
-      ? (await import('../evaluation/stage.js')).createPreTraffic({
+      ? (await import('../checks/pre-traffic.js')).createPreTraffic({
           config: plan.evaluation,
           prompts: parts.prompts,
           route: plan.route,

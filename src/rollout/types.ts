@@ -94,7 +94,7 @@ export interface RolloutDeps {
    */
   customMetrics?: CustomMetricsPort | undefined;
   /**
-   * Runs the plan's pre-traffic `evaluation:` (src/evaluation/stage.ts) and emits its events;
+   * Runs the plan's pre-traffic `evaluation:` (src/checks/pre-traffic.ts) and emits its events;
    * required when the plan has one and the run starts before any traffic moved.
    */
   preTraffic?: ((ctx: PreTrafficContext) => Promise<EvaluationReport>) | undefined;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import { loadPrompts } from '../../src/evaluation/prompts.js';
-import { createPreTraffic } from '../../src/evaluation/stage.js';
+import { createPreTraffic } from '../../src/checks/pre-traffic.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { createRelayClient, type RelayClient } from '../../src/relay/client.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';

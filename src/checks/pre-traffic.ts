@@ -1,16 +1,24 @@
 /**
  * The edge of the pre-traffic evaluation: wires the HTTP data plane and the judge command to the
- * pure runner (./run.ts) and turns its course into events. `canary rollout` builds one with
- * `createPreTraffic` and hands it to the engine as `deps.preTraffic`.
+ * pure runner (src/evaluation/run.ts) and turns its course into events. `canary rollout` builds
+ * one with `createPreTraffic` and hands it to the engine as `deps.preTraffic`, beside the stage
+ * checks' runner (./runner.ts): both are gates the engine calls through a port, doing the I/O
+ * the engine may not, so they stand above it and the evaluation's pure parts below it.
  */
-import { checkEnv } from '../checks/runner.js';
+import { createHttpDataPlane } from '../evaluation/data-plane.js';
+import { createJudge } from '../evaluation/judge.js';
+import { redactRows } from '../evaluation/per-prompt.js';
+import { samplePrompts } from '../evaluation/prompts.js';
+import { runEvaluation } from '../evaluation/run.js';
+import type {
+  DataPlanePort,
+  EvaluationConfig,
+  EvaluationReport,
+  JudgePort,
+  PromptCase,
+} from '../evaluation/types.js';
 import type { PreTrafficContext } from '../rollout/engine.js';
-import { createHttpDataPlane } from './data-plane.js';
-import { createJudge } from './judge.js';
-import { redactRows } from './per-prompt.js';
-import { samplePrompts } from './prompts.js';
-import { runEvaluation } from './run.js';
-import type { DataPlanePort, EvaluationConfig, EvaluationReport, JudgePort, PromptCase } from './types.js';
+import { checkEnv } from './runner.js';
 
 export interface PreTrafficOptions {
   config: EvaluationConfig;
