@@ -6,10 +6,10 @@
  */
 import { cpuUsage, memoryUsage } from 'node:process';
 import { FakeClock } from '../src/clock.js';
+import type { Plan } from '../src/domain/plan.js';
 import { type StartedEmulator, startEmulator } from '../src/emulator/index.js';
 import type { Scenario } from '../src/emulator/types.js';
 import { loadPlan } from '../src/plan/load.js';
-import type { Plan } from '../src/plan/types.js';
 import { createRelayClient } from '../src/relay/client.js';
 import { undiciTransport } from '../src/relay/undici-transport.js';
 import { runRollout } from '../src/rollout/engine.js';

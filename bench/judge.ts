@@ -16,8 +16,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Plan } from '../src/domain/plan.js';
 import { loadPlan } from '../src/plan/load.js';
-import type { Plan } from '../src/plan/types.js';
 import { runSeeds, type SeedResult } from '../src/simulate/run-seed.js';
 import { type SimulationSummary, summariseRuns } from '../src/simulate/summary.js';
 import { initPlan } from './judge/init-plan.js';

@@ -16,8 +16,8 @@
  * Reads go to the emulator over loopback like the engine's own, in virtual time.
  */
 import type { CustomMetricsPort, CustomValues } from '../../src/custom-metrics/types.js';
+import type { Plan } from '../../src/domain/plan.js';
 import { mix32 } from '../../src/emulator/scenario.js';
-import type { Plan } from '../../src/plan/types.js';
 import type { SimulatedRun } from '../../src/simulate/run-seed.js';
 
 export interface CustomTruth {

@@ -6,9 +6,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderPlan } from '../../src/commands/init.js';
+import type { Plan } from '../../src/domain/plan.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { DEFAULT_LIMITS, findPreset } from '../../src/plan/presets.js';
-import type { Plan } from '../../src/plan/types.js';
 
 /** The plan `canary init --yes` writes with its defaults (standard stages, 10 min bakes). */
 export async function initPlan(): Promise<Plan> {

@@ -10,8 +10,8 @@
  */
 import { comparisonBound } from '../../src/analysis/sequential-evaluate.js';
 import type { JudgedMetric } from '../../src/domain/metrics.js';
+import type { Plan } from '../../src/domain/plan.js';
 import type { Scenario } from '../../src/emulator/index.js';
-import type { Plan } from '../../src/plan/types.js';
 
 export interface BuiltScenario {
   scenario: Scenario;

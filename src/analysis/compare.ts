@@ -5,8 +5,8 @@
  */
 
 import type { JudgedMetric } from '../domain/metrics.js';
+import type { ComparisonRule } from '../domain/plan.js';
 import { formatDelta, formatMetric, formatRatio, metricLabel } from '../format.js';
-import type { ComparisonRule } from '../plan/types.js';
 
 export interface ComparisonSide {
   /** A finite, non-negative value (callers turn anything else into "no data" first). */

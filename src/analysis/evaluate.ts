@@ -8,9 +8,9 @@
 
 import type { JudgedMetric } from '../domain/metrics.js';
 import { JUDGED_METRICS } from '../domain/metrics.js';
+import type { AnalysisConfig } from '../domain/plan.js';
 import type { VersionMetrics } from '../domain/relay.js';
 import { formatMetric, metricLabel } from '../format.js';
-import type { AnalysisConfig } from '../plan/types.js';
 import { compareToBaseline, withinBound } from './compare.js';
 import type { ErrorBudget } from './sequential.js';
 import { evaluateSequential } from './sequential-evaluate.js';

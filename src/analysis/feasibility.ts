@@ -6,8 +6,8 @@
  */
 import { customTestCount } from '../custom-metrics/sequential.js';
 import type { JudgedMetric } from '../domain/metrics.js';
+import type { Plan } from '../domain/plan.js';
 import { formatPlanDuration } from '../format.js';
-import type { Plan } from '../plan/types.js';
 
 export interface Finding {
   level: 'error' | 'warning';

@@ -14,9 +14,9 @@
  */
 
 import type { JudgedMetric } from '../domain/metrics.js';
+import type { AnalysisConfig, ComparisonRule } from '../domain/plan.js';
 import type { VersionMetrics } from '../domain/relay.js';
 import { formatAlpha, formatDelta, formatMetric, formatP, formatRatio, metricLabel } from '../format.js';
-import type { AnalysisConfig, ComparisonRule } from '../plan/types.js';
 import { withinBound, ZERO_BASELINE_ALLOWANCE } from './compare.js';
 import { increasePValue, pairedTPValue, ratioPValue, thresholdPValue } from './exact-tests.js';
 import { type ErrorBudget, FRESH_SPENDING, lookAlpha, type SpendingState, stageAlpha } from './sequential.js';

@@ -5,18 +5,14 @@
  * checks' runner (./runner.ts): both are gates the engine calls through a port, doing the I/O
  * the engine may not, so they stand above it and the evaluation's pure parts below it.
  */
+
+import type { EvaluationConfig } from '../domain/plan.js';
 import { createHttpDataPlane } from '../evaluation/data-plane.js';
 import { createJudge } from '../evaluation/judge.js';
 import { redactRows } from '../evaluation/per-prompt.js';
 import { samplePrompts } from '../evaluation/prompts.js';
 import { runEvaluation } from '../evaluation/run.js';
-import type {
-  DataPlanePort,
-  EvaluationConfig,
-  EvaluationReport,
-  JudgePort,
-  PromptCase,
-} from '../evaluation/types.js';
+import type { DataPlanePort, EvaluationReport, JudgePort, PromptCase } from '../evaluation/types.js';
 import type { PreTrafficContext } from '../rollout/engine.js';
 import { checkEnv } from './runner.js';
 

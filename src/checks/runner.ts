@@ -4,8 +4,8 @@
  * started, with the rollout's facts in CANARY_* variables and never the API key.
  */
 import { spawn } from 'node:child_process';
+import type { StageCheck } from '../domain/plan.js';
 import { formatDuration } from '../format.js';
-import type { StageCheck } from '../plan/types.js';
 import type { StageChecksContext } from '../rollout/engine.js';
 import type { StageCheckResult } from '../rollout/events.js';
 

@@ -3,10 +3,11 @@
  * (flag, plan, $CANARY_RELAY_URL), starts the in-process emulator for `url: emulator`,
  * resolves the API key and registers it with the Io so no output can ever show it.
  */
+
+import type { EmulatorConfig } from '../domain/plan.js';
 import type { EmulatorOptions, StartedEmulator } from '../emulator/index.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import type { EmulatorConfig } from '../plan/types.js';
 import { createRelayClient, type RelayClient } from '../relay/client.js';
 import { resolveApiKey } from '../relay/credentials.js';
 import type { TransportFactory } from '../relay/transport.js';

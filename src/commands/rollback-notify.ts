@@ -6,10 +6,11 @@
  * incident form `canary rollback --route R --to TAG`, which has no plan and so no webhooks,
  * never loads it or undici.
  */
+
+import type { Plan } from '../domain/plan.js';
 import type { Io } from '../io.js';
 import { runBy } from '../journal/run-context.js';
 import { type Notice, Notifier, resolveTargets } from '../notify/webhook.js';
-import type { Plan } from '../plan/types.js';
 import type { RollbackAnnouncement } from './rollback-announce.js';
 
 /** As a rollout's exit: what is still in flight after this long is given up, saying so. */

@@ -3,11 +3,11 @@
  * the plan, gates nobody could answer, the prompt files, the masks, where output goes.
  */
 
+import type { Plan, StagePlan } from '../domain/plan.js';
 import { UsageError } from '../errors.js';
 import { canPrompt } from '../interactive.js';
 import type { Io } from '../io.js';
 import { type ResolvedTarget, resolveTargets } from '../notify/webhook.js';
-import type { Plan, StagePlan } from '../plan/types.js';
 import { maySendMasks } from '../reporters/github.js';
 import type { OutputMode } from '../reporters/reporter.js';
 import { colorEnabled, selectOutput } from '../reporters/select.js';

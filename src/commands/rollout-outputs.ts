@@ -6,9 +6,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import type { Plan } from '../domain/plan.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import type { Plan } from '../plan/types.js';
 import { resolveApiKey } from '../relay/credentials.js';
 import { GitHubReporter, maskCommand } from '../reporters/github.js';
 import { createReporter } from '../reporters/index.js';

@@ -3,6 +3,7 @@
  * asks here once connected): a normal start, a stage to resume, already promoted, or refused.
  */
 
+import type { Plan } from '../domain/plan.js';
 import type { RelayPort } from '../domain/relay.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatRules, formatWeight } from '../format.js';
@@ -11,7 +12,6 @@ import { journalPath } from '../journal/paths.js';
 import { readJournal } from '../journal/reader.js';
 import { stageOfRoute } from '../journal/resume.js';
 import { lastRollout, summarizeRuns } from '../journal/run-summary.js';
-import type { Plan } from '../plan/types.js';
 
 /**
 /**

@@ -6,10 +6,10 @@
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import type { Plan } from '../domain/plan.js';
 import { CanaryError, ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPlan } from '../plan/load.js';
-import type { Plan } from '../plan/types.js';
 import { runRollout } from '../rollout/engine.js';
 import type { RolloutCommandOptions } from './rollout-options.js';
 import { prepareRollout, type RunEnding } from './rollout-prepare.js';

@@ -7,13 +7,13 @@ import { dirname, relative, resolve } from 'node:path';
 import { feasibility } from '../analysis/feasibility.js';
 import type { validateCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
+import type { Plan } from '../domain/plan.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import { formatConfidence, formatPlanDuration } from '../format.js';
 import type { Io } from '../io.js';
 import { recordLine } from '../output/record.js';
 import { type LoadedPlan, loadPlanWithSource } from '../plan/load.js';
 import { planSchedule } from '../plan/schedule.js';
-import type { Plan } from '../plan/types.js';
 import { colorEnabled, createChalk } from '../reporters/select.js';
 
 export type ValidateOptions = CommandOptions<typeof validateCommand>;

@@ -10,10 +10,10 @@
  */
 import { type ErrorBudget, FRESH_SPENDING, lookAlpha } from '../analysis/sequential.js';
 import type { Evaluation } from '../analysis/types.js';
-import type { SignificanceConfig } from '../plan/types.js';
+import type { CustomMetricConfig, SignificanceConfig } from '../domain/plan.js';
 import { judgeCustom, withCustomChecks } from './judge.js';
 import { customTestCount, judgeCustomSequential } from './sequential.js';
-import type { CustomMetricConfig, CustomValues } from './types.js';
+import type { CustomValues } from './types.js';
 
 export interface CustomAnalysisInput {
   metrics: readonly CustomMetricConfig[] | undefined;

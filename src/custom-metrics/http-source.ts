@@ -11,12 +11,13 @@
  */
 import { JSONPath } from 'jsonpath-plus';
 import { type Clock, systemClock } from '../clock.js';
+import type { CustomSource } from '../domain/plan.js';
 import { formatDuration } from '../format.js';
 import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type Transport, type TransportFactory } from '../relay/transport.js';
 import { VERSION } from '../version.js';
-import type { CustomQuery, CustomSource, CustomValue } from './types.js';
+import type { CustomQuery, CustomValue } from './types.js';
 
 type HttpSource = Extract<CustomSource, { kind: 'http' }>;
 

@@ -13,8 +13,8 @@
  * tests over the stage's windows, under the stage's error control); ./analyse.ts picks.
  */
 import type { Evaluation } from '../analysis/types.js';
-import { RULE_KEYS, type RuleKey } from '../evaluation/types.js';
-import type { CustomCheck, CustomMetricConfig, CustomValue, CustomValues } from './types.js';
+import { type CustomMetricConfig, RULE_KEYS, type RuleKey } from '../domain/plan.js';
+import type { CustomCheck, CustomValue, CustomValues } from './types.js';
 
 export function show(value: number): string {
   if (value === 0) return '0';

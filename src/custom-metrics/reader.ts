@@ -4,15 +4,16 @@
  * one HTTP client per JSON API. Secrets are read from env vars here, registered with the Io so
  * no output can show them, and missing ones stop the rollout before anything is changed.
  */
+
+import type { CustomMetricConfig, Plan } from '../domain/plan.js';
 import { CredentialsError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { openPrometheus } from '../metrics/index.js';
 import type { PrometheusSource } from '../metrics/prometheus.js';
-import type { Plan } from '../plan/types.js';
 import type { TransportFactory } from '../relay/transport.js';
 import { isLoopbackHost } from '../relay/url.js';
 import { createHttpMetric } from './http-source.js';
-import type { CustomMetricConfig, CustomMetricsPort, CustomValue, CustomValues } from './types.js';
+import type { CustomMetricsPort, CustomValue, CustomValues } from './types.js';
 
 export interface OpenedCustomMetrics extends CustomMetricsPort {
   close(): Promise<void>;

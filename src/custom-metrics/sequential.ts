@@ -20,12 +20,11 @@
 
 import { pairedTPValue } from '../analysis/exact-tests.js';
 import type { Evaluation } from '../analysis/types.js';
-import type { RuleKey } from '../evaluation/types.js';
-import { RULE_KEYS } from '../evaluation/types.js';
+import { type CustomMetricConfig, RULE_KEYS, type RuleKey } from '../domain/plan.js';
 import { formatAlpha, formatP } from '../format.js';
 import { boundTest } from './bound-test.js';
 import { type CustomJudgeInput, rulesWithData, show } from './judge.js';
-import type { CustomCheck, CustomMetricConfig } from './types.js';
+import type { CustomCheck } from './types.js';
 
 const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 'max_decrease'];
 const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';

@@ -2,49 +2,9 @@
  * User-defined metrics (`analysis.metrics:` in a plan): each read per version over the same
  * window as the built-in ones, from PromQL or from an HTTP JSON API, and judged by the same
  * evaluation, or only shown and journaled (`dry_run: true`). JSON field names are snake_case.
+ * What the plan says of each (CustomMetricConfig, its source and rule) is in src/domain/plan.ts.
  */
-import type { MetricRule } from '../evaluation/types.js';
-
-export type { MetricRule } from '../evaluation/types.js';
-
-export interface HttpHeader {
-  name: string;
-  /** A plain value (never a secret: the schema refuses secret-looking headers without `env`). */
-  value?: string | undefined;
-  /** Env var holding the value, read when the rollout starts. */
-  env?: string | undefined;
-  /** Put before the env var's value, e.g. `Bearer `. */
-  prefix?: string | undefined;
-}
-
-export type CustomSource =
-  | {
-      kind: 'prometheus';
-      /** PromQL with `{{version_tag}}`, `{{route}}`, `{{window}}`; one number per version. */
-      query: string;
-    }
-  | {
-      kind: 'http';
-      /** URL template; placeholders are URL-encoded. No credentials in it. */
-      url: string;
-      method: 'GET' | 'POST';
-      headers: HttpHeader[];
-      /** POST body template (JSON); placeholders in its strings are filled in. */
-      body?: unknown;
-      /** JSONPath to the number in the answer, e.g. `$.data.mean`. */
-      path: string;
-    };
-
-export interface CustomMetricConfig {
-  /** `[a-z][a-z0-9_]*`, unique in the plan. */
-  name: string;
-  source: CustomSource;
-  rule: MetricRule;
-  /** Canary requests in the window before this metric counts (default: analysis.min_requests). */
-  minRequests: number;
-  /** Compute, show and journal it, but never fail a check on it. */
-  dryRun: boolean;
-}
+import type { MetricRule } from '../domain/plan.js';
 
 /** One version's value of one metric: a number, no data (with why), or a failed read. */
 export type CustomValue = { value: number | null; note?: string | undefined } | { error: string };

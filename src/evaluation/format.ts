@@ -6,8 +6,9 @@
 import { relative } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import type { EvalMetric } from '../domain/plan.js';
 import { formatDuration } from '../format.js';
-import type { EvalCheck, EvalMetric, EvaluationReport, VersionStats, WorstCase } from './types.js';
+import type { EvalCheck, EvaluationReport, VersionStats, WorstCase } from './types.js';
 import { formatMetric } from './verdict.js';
 
 const ROWS: { metric: EvalMetric; label: string }[] = [

@@ -7,9 +7,10 @@
  * exit 2: a broken judge is the plan's problem, not the canary's, and no traffic has moved.
  */
 import { spawn } from 'node:child_process';
+import type { JudgeConfig } from '../domain/plan.js';
 import { CanaryError, ExitCode } from '../errors.js';
 import { formatDuration } from '../format.js';
-import type { JudgeConfig, JudgeInput, JudgePort } from './types.js';
+import type { JudgeInput, JudgePort } from './types.js';
 
 export class JudgeError extends CanaryError {
   constructor(message: string) {

@@ -7,9 +7,10 @@
  * route alias and the pin decide which model answers.
  */
 import { readFile, stat } from 'node:fs/promises';
+import type { EvaluationConfig } from '../domain/plan.js';
 import { PlanError, type PlanProblem, readFailure } from '../errors.js';
 import { compileExpectations } from './expectations.js';
-import type { EvaluationConfig, Expectations, PromptCase } from './types.js';
+import type { Expectations, PromptCase } from './types.js';
 
 const EXPECT_KEYS = ['contains', 'not_contains', 'regex', 'json_schema', 'max_output_tokens'] as const;
 /** Keys the line may not set: they would change which version answers or how it is read. */

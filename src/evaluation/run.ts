@@ -10,6 +10,8 @@
  *   `X-Relay-Version` header) stops the evaluation: judging the wrong version is worse than none.
  * - 401/403/404/405 from the data plane are not a model's failure: they stop it too.
  */
+
+import type { EvaluationConfig } from '../domain/plan.js';
 import { CanaryError, ExitCode } from '../errors.js';
 import { compileExpectations } from './expectations.js';
 import { agreement } from './similarity.js';
@@ -17,7 +19,6 @@ import type {
   CaseResult,
   ChatAnswer,
   DataPlanePort,
-  EvaluationConfig,
   EvaluationReport,
   JudgePort,
   PromptCase,

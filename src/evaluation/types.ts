@@ -4,73 +4,12 @@
  * to one version, and the answers are judged per version and side by side.
  *
  * Field names of anything written as JSON (events, journal) are snake_case (issue 19's rule).
+ * The plan's `evaluation:` settings (EvaluationConfig, its metrics and rules) are in src/domain/plan.ts.
  */
-
-/** The metrics an evaluation measures per version; thresholds and comparisons name them. */
-export const EVAL_METRICS = [
-  'success_rate',
-  'expectation_pass_rate',
-  'agreement',
-  'judge_score',
-  'latency_p50_ms',
-  'latency_p99_ms',
-  'ttft_p50_ms',
-  'ttft_p99_ms',
-  'output_tokens',
-  'cost_per_answer',
-] as const;
-export type EvalMetric = (typeof EVAL_METRICS)[number];
+import type { EvalMetric, RuleKey } from '../domain/plan.js';
 
 /** Metrics that only the canary has: they compare the canary's answers with the baseline's. */
 export const CANARY_ONLY_METRICS: readonly EvalMetric[] = ['agreement', 'judge_score'];
-
-/**
- * One rule on one metric. `min`/`max` hold the canary's value; the others hold it against the
- * baseline's on the same prompts: `max_ratio`/`min_ratio` (canary ÷ baseline) and
- * `max_increase`/`max_decrease` (canary − baseline, in the metric's unit).
- */
-export interface MetricRule {
-  min?: number;
-  max?: number;
-  max_ratio?: number;
-  min_ratio?: number;
-  max_increase?: number;
-  max_decrease?: number;
-}
-export const RULE_KEYS = ['min', 'max', 'max_ratio', 'min_ratio', 'max_increase', 'max_decrease'] as const;
-export type RuleKey = (typeof RULE_KEYS)[number];
-
-export interface JudgeConfig {
-  /** Shell command run by `sh -c` in the plan's folder; both answers as JSON on stdin, a score on stdout. */
-  run: string;
-  timeoutMs: number;
-  /** At most this many judge commands at once (default 2). */
-  concurrency: number;
-}
-
-export interface EvaluationConfig {
-  /** Absolute paths of the JSONL prompt files, in plan order. */
-  prompts: string[];
-  /** How often each prompt is sent to each version (default 1). */
-  repeat: number;
-  /** Send only this many prompts, picked evenly and deterministically from the set. */
-  sample?: number | undefined;
-  /** Requests in flight at once, both versions together (default 4). */
-  concurrency: number;
-  /** Per request (default 60 s). */
-  timeoutMs: number;
-  /** `max_tokens` for prompts that give none (default 512). */
-  maxTokens: number;
-  /** Ask for a streamed answer to measure time to first token (default true). */
-  stream: boolean;
-  judge?: JudgeConfig | undefined;
-  /** Per metric; defaults filled in by the schema. */
-  rules: Partial<Record<EvalMetric, MetricRule>>;
-  /** Metrics whose rules the plan wrote: a check without data fails only for these. */
-  explicit: EvalMetric[];
-  /** How many of the worst prompts a failed evaluation shows side by side (default 3). */
-  showWorst: number;
-}
 
 export type Role = 'baseline' | 'canary';
 

@@ -7,6 +7,7 @@
  * asked for it and canary could not check it); a built-in default never does.
  */
 import { quantileSorted } from 'simple-statistics';
+import { type EvalMetric, type MetricRule, RULE_KEYS, type RuleKey } from '../domain/plan.js';
 import { formatMs } from '../format.js';
 import { promptRows } from './per-prompt.js';
 import {
@@ -14,11 +15,7 @@ import {
   type CaseResult,
   type ChatAnswer,
   type EvalCheck,
-  type EvalMetric,
   type EvaluationReport,
-  type MetricRule,
-  RULE_KEYS,
-  type RuleKey,
   type VersionStats,
   type WorstCase,
 } from './types.js';

@@ -4,9 +4,9 @@
  * journal only explains.
  */
 
+import type { Plan } from '../domain/plan.js';
 import type { RouteRule } from '../domain/relay.js';
 import { formatTimestamp, formatWeight, weightOf } from '../format.js';
-import type { Plan } from '../plan/types.js';
 import { lastRollout, type RunSummary } from './run-summary.js';
 
 const TOLERANCE = 0.001;

@@ -5,8 +5,8 @@
  */
 import { hostname } from 'node:os';
 import ci from 'ci-info';
+import type { Plan } from '../domain/plan.js';
 import { planRecord } from '../plan/record.js';
-import type { Plan } from '../plan/types.js';
 import type { RolloutEvent, RunBy } from '../rollout/events.js';
 import { loginName } from './login.js';
 

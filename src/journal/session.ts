@@ -4,10 +4,10 @@
  * the journal, and record how the run ended even when the engine never got to say so.
  */
 import type { Clock } from '../clock.js';
+import type { Plan } from '../domain/plan.js';
 import type { RelayPort } from '../domain/relay.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import type { Plan } from '../plan/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import { JournalWriter, journalPath } from './journal.js';
 import { acquireLock, type RouteLock } from './lock.js';

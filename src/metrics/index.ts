@@ -4,10 +4,10 @@
  * the plan and are registered with the Io, so no output can show them.
  */
 
+import type { Plan, PrometheusConfig } from '../domain/plan.js';
 import type { MetricsSource, RelayPort } from '../domain/relay.js';
 import { CredentialsError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import type { Plan, PrometheusConfig } from '../plan/types.js';
 import type { TransportFactory } from '../relay/transport.js';
 import { isLoopbackHost } from '../relay/url.js';
 import type { PrometheusAuth } from './prometheus.js';

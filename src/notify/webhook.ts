@@ -5,10 +5,10 @@
  * At exit `drain` gives what is still in flight a bounded time, then gives up on it.
  */
 import type { Dispatcher } from 'undici';
+import type { NotifyEvent, NotifyTarget, Plan } from '../domain/plan.js';
 import { formatDuration, formatWeight } from '../format.js';
 import type { Io } from '../io.js';
 import { toRecord } from '../output/record.js';
-import type { NotifyEvent, NotifyTarget, Plan } from '../plan/types.js';
 import { proxySettings } from '../relay/proxy.js';
 import { proxiedAgent } from '../relay/undici-transport.js';
 import type { RolloutEvent } from '../rollout/events.js';

@@ -4,12 +4,12 @@
  */
 import { isScalar } from 'yaml';
 import { JUDGED_METRICS, type JudgedMetric } from '../domain/metrics.js';
+import type { AnalysisConfig, ComparisonRule, SignificanceConfig, ThresholdRule } from '../domain/plan.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
 import { readCustomMetrics } from './metrics-schema.js';
 import { readMetricsSource } from './metrics-source-schema.js';
 import { DEFAULTS, KEYS, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
 import { type Entry, type Fields, isNull, optionalMapping, type PlanReader } from './reader.js';
-import type { AnalysisConfig, ComparisonRule, SignificanceConfig, ThresholdRule } from './types.js';
 
 const FACTOR_PATTERN = /^(\d+(?:\.\d+)?)x$/;
 

@@ -6,12 +6,16 @@
 import path from 'node:path';
 import { show } from '../custom-metrics/judge.js';
 import { customTestCount } from '../custom-metrics/sequential.js';
-import type { CustomMetricConfig } from '../custom-metrics/types.js';
-import type { EvalMetric, EvaluationConfig, MetricRule } from '../evaluation/types.js';
-import { RULE_KEYS } from '../evaluation/types.js';
+import {
+  type CustomMetricConfig,
+  type EvalMetric,
+  type EvaluationConfig,
+  type MetricRule,
+  type Plan,
+  RULE_KEYS,
+} from '../domain/plan.js';
 import { formatDelta, formatMetric } from '../evaluation/verdict.js';
 import { formatConfidence, formatPlanDuration } from '../format.js';
-import type { Plan } from './types.js';
 
 /** One rule as a phrase, values written by `value` and differences by `delta`. */
 export function ruleText(

@@ -12,7 +12,7 @@ import {
   type JudgeConfig,
   type MetricRule,
   RULE_KEYS,
-} from '../evaluation/types.js';
+} from '../domain/plan.js';
 import { DEFAULT_EVAL_RULES } from '../evaluation/verdict.js';
 import { type Entry, expandHome, optionalMapping, type PlanReader } from './reader.js';
 

@@ -2,7 +2,7 @@
  * `evaluation:` (the pre-traffic evaluation) in the plan's JSON Schema, from the same key lists
  * and limits as its reader, src/plan/evaluation-schema.ts.
  */
-import { EVAL_METRICS, type EvalMetric, RULE_KEYS } from '../evaluation/types.js';
+import { EVAL_METRICS, type EvalMetric, RULE_KEYS } from '../domain/plan.js';
 import { EVALUATION_DEFAULTS, EVALUATION_KEYS } from './evaluation-schema.js';
 import { duration, type JsonSchema, object, string, when } from './json-schema-kit.js';
 

@@ -2,7 +2,7 @@
  * `analysis.metrics:` (user-defined metrics) in the plan's JSON Schema, from the same key lists,
  * name pattern and limits as its reader, src/plan/metrics-schema.ts.
  */
-import { RULE_KEYS } from '../evaluation/types.js';
+import { RULE_KEYS } from '../domain/plan.js';
 import { type JsonSchema, object, string } from './json-schema-kit.js';
 import { CUSTOM_METRIC_KEYS, CUSTOM_METRIC_NAME } from './metrics-schema.js';
 import { ENV_NAME_PATTERN } from './plan-keys.js';

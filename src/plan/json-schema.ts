@@ -10,6 +10,7 @@
  */
 
 import { JUDGED_METRICS, PROMETHEUS_QUERY_NAMES } from '../domain/metrics.js';
+import { NOTIFY_EVENTS } from '../domain/plan.js';
 import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { VERSION } from '../version.js';
 import { evaluationSchema } from './json-schema-evaluation.js';
@@ -29,7 +30,6 @@ import {
 import { customMetricsSchema } from './json-schema-metrics.js';
 import { DEFAULTS, MAX_EMULATOR_RPS, PLAN_KEYS, ROUTE_PATTERN, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
 import { PLAN_SCHEMA_URL } from './schema-url.js';
-import { NOTIFY_EVENTS } from './types.js';
 
 export type { JsonSchema } from './json-schema-kit.js';
 

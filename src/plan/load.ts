@@ -5,10 +5,10 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Plan } from '../domain/plan.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, readFailure } from '../errors.js';
 import { type Entry, entryAt, PlanReader } from './reader.js';
 import { readPlan } from './schema.js';
-import type { Plan } from './types.js';
 import { MAX_SOURCE_BYTES, SourceFile } from './yaml-source.js';
 
 export interface LoadOptions {

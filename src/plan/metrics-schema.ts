@@ -5,9 +5,14 @@
  */
 import { isMap, isScalar, isSeq } from 'yaml';
 import { HTTP_PLACEHOLDERS } from '../custom-metrics/http-source.js';
-import type { CustomMetricConfig, CustomSource, HttpHeader } from '../custom-metrics/types.js';
+import {
+  type CustomMetricConfig,
+  type CustomSource,
+  type HttpHeader,
+  type MetricRule,
+  RULE_KEYS,
+} from '../domain/plan.js';
 import { checkTemplate } from '../domain/promql.js';
-import { type MetricRule, RULE_KEYS } from '../evaluation/types.js';
 import { ENV_NAME_PATTERN } from './plan-keys.js';
 import { type Entry, looksLikeSecretKey, type PlanReader } from './reader.js';
 

@@ -1,10 +1,10 @@
 /** `analysis.provider` and `analysis.prometheus` in a plan: where the metrics come from. */
 import { isScalar } from 'yaml';
 import { PROMETHEUS_QUERY_NAMES, type PrometheusQueryName } from '../domain/metrics.js';
+import type { AnalysisConfig, PrometheusConfig } from '../domain/plan.js';
 import { checkTemplate, DEFAULT_QUERIES } from '../domain/promql.js';
 import { ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
 import { checkRelayUrl, type Entry, type Fields, type PlanReader } from './reader.js';
-import type { AnalysisConfig, PrometheusConfig } from './types.js';
 
 /** `analysis.provider` and `analysis.prometheus`; undefined when a problem was reported. */
 export function readMetricsSource(

@@ -1,9 +1,9 @@
 /** `notify:` in a plan: the webhooks told about a rollout's events, read with the walker. */
 import { closest, distance } from 'fastest-levenshtein';
 import { isScalar, isSeq } from 'yaml';
+import { NOTIFY_EVENTS, type NotifyEvent, type NotifyTarget } from '../domain/plan.js';
 import { DEFAULTS, ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
 import { checkRelayUrl, type Entry, type PlanReader, show } from './reader.js';
-import { NOTIFY_EVENTS, type NotifyEvent, type NotifyTarget } from './types.js';
 
 /** `notify:` a list of webhooks; the URL (a secret) is never echoed in a message. */
 export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarget[] | undefined {

@@ -3,7 +3,7 @@
  * The JSON Schema (src/plan/json-schema.ts) and `canary init` read them from here too, so the
  * validator and what it is held to cannot drift apart.
  */
-import type { SignificanceConfig } from './types.js';
+import type { SignificanceConfig } from '../domain/plan.js';
 
 export const ROUTE_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;

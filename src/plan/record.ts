@@ -4,7 +4,7 @@
  * never in a plan; what can be is a webhook URL (a Slack hook is a credential) and user:password
  * in a URL, so both are replaced here rather than trusted to a later redaction.
  */
-import type { Plan } from './types.js';
+import type { Plan } from '../domain/plan.js';
 
 export const SECRET_PLACEHOLDER = '(secret: not recorded)';
 

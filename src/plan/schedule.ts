@@ -4,8 +4,9 @@
  * enough traffic. Manual gates (`pause`) add however long a person takes, which no schedule knows.
  * Drawn as a table by src/reporters/schedule.ts: the plan layer computes, the edge draws.
  */
+
+import type { Plan } from '../domain/plan.js';
 import { roundWeight } from '../format.js';
-import type { Plan } from './types.js';
 
 export interface ScheduledStage {
   index: number;

@@ -5,6 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
+import type { EmulatorConfig, Plan, RelayConfig, VersionRef } from '../domain/plan.js';
 import { VERSION_TAG_PATTERN, type VersionSpec } from '../domain/relay.js';
 import { readAnalysis } from './analysis-schema.js';
 import { readEvaluation } from './evaluation-schema.js';
@@ -23,7 +24,6 @@ import {
 } from './reader.js';
 import { readRouteDefaults } from './route-defaults-schema.js';
 import { readChecks, readStages } from './stages-schema.js';
-import type { EmulatorConfig, Plan, RelayConfig, VersionRef } from './types.js';
 import type { SourceFile } from './yaml-source.js';
 
 const TAG_EXPECTATION = "a version tag of lowercase letters, digits and '-' (1-64 characters)";

@@ -1,9 +1,9 @@
 /** `stages:` and `checks:` in a plan (`checks:` may also sit in a stage), read with the walker. */
 import { isMap, isScalar, isSeq } from 'yaml';
+import type { StageCheck, StagePlan } from '../domain/plan.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
 import { DEFAULTS, KEYS } from './plan-keys.js';
 import type { Entry, PlanReader } from './reader.js';
-import type { StageCheck, StagePlan } from './types.js';
 
 /** `checks:` at the top level or in a stage: a list of `{name?, run, timeout?}`. */
 export function readChecks(r: PlanReader, entry: Entry | undefined): StageCheck[] | undefined {

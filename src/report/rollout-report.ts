@@ -4,8 +4,8 @@
  * stage or the journal could not be written.
  */
 import { hostname } from 'node:os';
+import type { Plan } from '../domain/plan.js';
 import type { Io } from '../io.js';
-import type { Plan } from '../plan/types.js';
 import type { RolloutEvent } from '../rollout/events.js';
 import type { Raw } from './fields.js';
 import { writeReport } from './write.js';

@@ -3,9 +3,9 @@
  * computes it), as plain text for a terminal or a CI log alike.
  */
 import Table from 'cli-table3';
+import type { Plan } from '../domain/plan.js';
 import { formatIsoSeconds, formatPlanDuration, formatWeight } from '../format.js';
 import type { Schedule } from '../plan/schedule.js';
-import type { Plan } from '../plan/types.js';
 
 const BLANK_BORDERS = {
   top: '',

@@ -5,7 +5,7 @@
  */
 import { errorBudgetFor } from '../analysis/sequential.js';
 import type { Evaluation } from '../analysis/types.js';
-import type { StagePlan } from '../plan/types.js';
+import type { StagePlan } from '../domain/plan.js';
 import type { Gate, RolloutRun } from './run.js';
 
 /** Evaluations a stage keeps for significance tests over several windows. */

@@ -4,7 +4,7 @@
  * gates.ts, look.ts); this loop only says which, and when the stage is done.
  */
 import type { Evaluation } from '../analysis/types.js';
-import type { StagePlan } from '../plan/types.js';
+import type { StagePlan } from '../domain/plan.js';
 import { StageBake } from './bake-state.js';
 import { answerGate, gateFailed, openGate, runStageChecks } from './gates.js';
 import { look } from './look.js';

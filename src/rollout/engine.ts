@@ -22,8 +22,9 @@
  * look.ts (one look at the metrics), operator.ts (commands), gates.ts (evaluation, checks,
  * pause gates), summaries.ts (the words), types.ts (what callers hand in and get back).
  */
+
+import type { Plan, StagePlan } from '../domain/plan.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
-import type { Plan, StagePlan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
 import { bake } from './bake.js';
 import { changeDeadlineMs, readDeadlineMs } from './deadlines.js';

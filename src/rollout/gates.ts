@@ -4,9 +4,9 @@
  * stage's gate (a person at the terminal, `canary promote`, or a flag that answers it).
  */
 import type { Evaluation } from '../analysis/types.js';
+import type { StagePlan } from '../domain/plan.js';
 import { CanaryError, ExitCode } from '../errors.js';
 import type { EvaluationReport } from '../evaluation/types.js';
-import type { StagePlan } from '../plan/types.js';
 import type { StageBake } from './bake-state.js';
 import { Finish, type RolloutRun, type Wake } from './run.js';
 import { message } from './summaries.js';

@@ -4,10 +4,10 @@
  * stands where the run may start. Anything else stops here with nothing changed.
  */
 
+import type { StagePlan } from '../domain/plan.js';
 import type { Route } from '../domain/relay.js';
 import { CanaryError, ExitCode, RelayError } from '../errors.js';
 import { formatRules, formatWeight } from '../format.js';
-import type { StagePlan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
 import { preflightDeadlineMs } from './deadlines.js';
 import type { RolloutRun } from './run.js';

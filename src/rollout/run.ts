@@ -8,10 +8,10 @@
  */
 
 import type { Clock } from '../clock.js';
+import type { Plan } from '../domain/plan.js';
 import type { MetricsSource, Route, RouteRule, VersionMetrics } from '../domain/relay.js';
 import { ExitCode } from '../errors.js';
 import { formatRules, roundWeight } from '../format.js';
-import type { Plan } from '../plan/types.js';
 import { sameWeights } from '../relay/compare.js';
 import type { EmitFn, Outcome, RollbackCause } from './events.js';
 import { RollbackNotConfirmedError, rollbackRoute } from './rollback.js';

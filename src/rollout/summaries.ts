@@ -6,9 +6,9 @@
 import { verdictReason } from '../analysis/evaluate.js';
 import type { Evaluation } from '../analysis/types.js';
 import { customReason } from '../custom-metrics/judge.js';
+import type { Plan } from '../domain/plan.js';
 import type { RouteRule } from '../domain/relay.js';
 import { formatRules, formatWeight, weightOf } from '../format.js';
-import type { Plan } from '../plan/types.js';
 
 /** Two weights this close are the same weight (the relay may round). */
 export const WEIGHT_TOLERANCE = 0.001;

@@ -6,9 +6,9 @@
 import type { Evaluation } from '../analysis/types.js';
 import type { Clock } from '../clock.js';
 import type { CustomMetricsPort } from '../custom-metrics/types.js';
+import type { StageCheck } from '../domain/plan.js';
 import type { MetricsSource, RelayPort, RouteRule } from '../domain/relay.js';
 import type { EvaluationReport } from '../evaluation/types.js';
-import type { StageCheck } from '../plan/types.js';
 import type { EmitFn, Outcome, RollbackCause, StageCheckResult } from './events.js';
 
 export type GateDecision = 'promote' | 'rollback' | 'hold';

@@ -7,10 +7,10 @@
  */
 import { FakeClock } from '../clock.js';
 import type { CustomMetricsPort } from '../custom-metrics/types.js';
+import type { Plan } from '../domain/plan.js';
 import { type Scenario, startEmulator } from '../emulator/index.js';
 import { mix32 } from '../emulator/scenario.js';
 import { mapBounded } from '../map-bounded.js';
-import type { Plan } from '../plan/types.js';
 import { createRelayClient, type RelayClient } from '../relay/client.js';
 import { heldTransport } from '../relay/held-transport.js';
 import { undiciTransport } from '../relay/undici-transport.js';

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { compareToBaseline, withinBound } from '../../src/analysis/compare.js';
 import { evaluate, verdictReason } from '../../src/analysis/evaluate.js';
 import type { JudgedMetric } from '../../src/domain/metrics.js';
+import type { AnalysisConfig } from '../../src/domain/plan.js';
 import type { VersionMetrics } from '../../src/domain/relay.js';
 import { formatMetric } from '../../src/format.js';
-import type { AnalysisConfig } from '../../src/plan/types.js';
 
 function metrics(tag: string, values: Partial<VersionMetrics> = {}): VersionMetrics {
   return {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpMetric } from '../../src/custom-metrics/http-source.js';
-import type { CustomSource } from '../../src/custom-metrics/types.js';
+import type { CustomSource } from '../../src/domain/plan.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
 
 const SECRET = 'score-key-9a8b7c6d';

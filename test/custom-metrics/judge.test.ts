@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/analysis/types.js';
 import { customReason, judgeCustom, withCustomChecks } from '../../src/custom-metrics/judge.js';
-import type { CustomMetricConfig } from '../../src/custom-metrics/types.js';
+import type { CustomMetricConfig } from '../../src/domain/plan.js';
 
 const metric = (over: Partial<CustomMetricConfig>): CustomMetricConfig => ({
   name: 'ttft_p99_ms',

@@ -6,7 +6,7 @@ import { analyseCustom } from '../../src/custom-metrics/analyse.js';
 import { boundTest } from '../../src/custom-metrics/bound-test.js';
 import { withCustomChecks } from '../../src/custom-metrics/judge.js';
 import { judgeCustomSequential, pairedDifferences } from '../../src/custom-metrics/sequential.js';
-import type { CustomMetricConfig } from '../../src/custom-metrics/types.js';
+import type { CustomMetricConfig } from '../../src/domain/plan.js';
 
 const metric = (over: Partial<CustomMetricConfig> = {}): CustomMetricConfig => ({
   name: 'ttft_p99_ms',

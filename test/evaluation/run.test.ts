@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { EvaluationConfig } from '../../src/domain/plan.js';
 import { ExitCode } from '../../src/errors.js';
 import { PinError, runEvaluation } from '../../src/evaluation/run.js';
-import type {
-  ChatAnswer,
-  ChatCall,
-  DataPlanePort,
-  EvaluationConfig,
-  PromptCase,
-} from '../../src/evaluation/types.js';
+import type { ChatAnswer, ChatCall, DataPlanePort, PromptCase } from '../../src/evaluation/types.js';
 import { DEFAULT_EVAL_RULES } from '../../src/evaluation/verdict.js';
 
 const config = (over: Partial<EvaluationConfig> = {}): EvaluationConfig => ({

@@ -6,13 +6,13 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import type { PrometheusQueryName } from '../../src/domain/metrics.js';
+import type { Plan } from '../../src/domain/plan.js';
 import { checkTemplate, DEFAULT_QUERIES, promDuration, renderQuery } from '../../src/domain/promql.js';
 import type { RelayPort, VersionMetrics } from '../../src/domain/relay.js';
 import { CredentialsError, RelayError, UsageError } from '../../src/errors.js';
 import { createIo } from '../../src/io.js';
 import { createMetricsSource } from '../../src/metrics/index.js';
 import { createPrometheusSource, parseQueryAnswer } from '../../src/metrics/prometheus.js';
-import type { Plan } from '../../src/plan/types.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
 import { startStub } from '../relay/stub-server.js';
 

@@ -3,8 +3,8 @@
  * hand: what a journal or stream says becomes what the report shows, in either key spelling.
  */
 import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/domain/plan.js';
 import { planRecord, SECRET_PLACEHOLDER } from '../../src/plan/record.js';
-import type { Plan } from '../../src/plan/types.js';
 import { buildReportModel } from '../../src/report/build-model.js';
 import type { Raw } from '../../src/report/fields.js';
 import { decidingMetricChart } from '../../src/report/mermaid.js';

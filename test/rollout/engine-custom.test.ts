@@ -1,6 +1,7 @@
 /** analysis.metrics in the engine: the same evaluation decides, dry-run metrics never do. */
 import { describe, expect, it } from 'vitest';
-import type { CustomMetricConfig, CustomMetricsPort } from '../../src/custom-metrics/types.js';
+import type { CustomMetricsPort } from '../../src/custom-metrics/types.js';
+import type { CustomMetricConfig } from '../../src/domain/plan.js';
 import { ExitCode } from '../../src/errors.js';
 import { CANARY, harness, MIN } from './harness.js';
 

@@ -5,10 +5,10 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPreTraffic } from '../../src/checks/pre-traffic.js';
 import { FakeClock } from '../../src/clock.js';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
 import { loadPrompts } from '../../src/evaluation/prompts.js';
-import { createPreTraffic } from '../../src/checks/pre-traffic.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { createRelayClient, type RelayClient } from '../../src/relay/client.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';

@@ -1,7 +1,7 @@
 /** A plan, a fake relay and a fake clock wired to the engine, for the engine's tests. */
 import { expect } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import type { AnalysisConfig, Plan, StagePlan } from '../../src/plan/types.js';
+import type { AnalysisConfig, Plan, StagePlan } from '../../src/domain/plan.js';
 import { type RolloutDeps, type RolloutOptions, runRollout } from '../../src/rollout/engine.js';
 import type { RolloutEvent, RolloutEventType } from '../../src/rollout/events.js';
 import { FakeRelay } from '../helpers/index.js';

@@ -1,11 +1,11 @@
 /**
- * The validated, normalised plan the core runs. `src/plan/load.ts` turns a YAML file into
- * this (durations in ms, defaults filled in, paths resolved); nothing downstream reads YAML.
+ * The plan as the core runs it: validated and normalised (durations in ms, defaults filled in,
+ * paths resolved). src/plan/ produces it from a YAML file; the engine, the analysis, the metric
+ * sources, the evaluation and the reporters consume it, and none of them reads YAML or imports
+ * the plan's reader for these words.
  */
-import type { CustomMetricConfig } from '../custom-metrics/types.js';
-import type { JudgedMetric, PrometheusQueryName } from '../domain/metrics.js';
-import type { CreateRouteRequest, JsonValue, VersionSpec } from '../domain/relay.js';
-import type { EvaluationConfig } from '../evaluation/types.js';
+import type { JudgedMetric, PrometheusQueryName } from './metrics.js';
+import type { CreateRouteRequest, JsonValue, VersionSpec } from './relay.js';
 
 export interface ThresholdRule {
   /** The canary's value must be at most this. */
@@ -163,4 +163,111 @@ export interface Plan {
   notify?: NotifyTarget[] | undefined;
   /** The pre-traffic evaluation on a prompt set (src/evaluation/), run before the first weight change. */
   evaluation?: EvaluationConfig | undefined;
+}
+
+/**
+ * One rule on one metric. `min`/`max` hold the canary's value; the others hold it against the
+ * baseline's (on the same prompts, or in the same window for `analysis.metrics:`): `max_ratio`/`min_ratio` (canary ÷ baseline) and
+ * `max_increase`/`max_decrease` (canary − baseline, in the metric's unit).
+ */
+export interface MetricRule {
+  min?: number;
+  max?: number;
+  max_ratio?: number;
+  min_ratio?: number;
+  max_increase?: number;
+  max_decrease?: number;
+}
+export const RULE_KEYS = ['min', 'max', 'max_ratio', 'min_ratio', 'max_increase', 'max_decrease'] as const;
+export type RuleKey = (typeof RULE_KEYS)[number];
+
+// `analysis.metrics:`, user-defined metrics (src/custom-metrics/).
+
+/** A header of an HTTP metric source. */
+export interface HttpHeader {
+  name: string;
+  /** A plain value (never a secret: the schema refuses secret-looking headers without `env`). */
+  value?: string | undefined;
+  /** Env var holding the value, read when the rollout starts. */
+  env?: string | undefined;
+  /** Put before the env var's value, e.g. `Bearer `. */
+  prefix?: string | undefined;
+}
+
+export type CustomSource =
+  | {
+      kind: 'prometheus';
+      /** PromQL with `{{version_tag}}`, `{{route}}`, `{{window}}`; one number per version. */
+      query: string;
+    }
+  | {
+      kind: 'http';
+      /** URL template; placeholders are URL-encoded. No credentials in it. */
+      url: string;
+      method: 'GET' | 'POST';
+      headers: HttpHeader[];
+      /** POST body template (JSON); placeholders in its strings are filled in. */
+      body?: unknown;
+      /** JSONPath to the number in the answer, e.g. `$.data.mean`. */
+      path: string;
+    };
+
+export interface CustomMetricConfig {
+  /** `[a-z][a-z0-9_]*`, unique in the plan. */
+  name: string;
+  source: CustomSource;
+  rule: MetricRule;
+  /** Canary requests in the window before this metric counts (default: analysis.min_requests). */
+  minRequests: number;
+  /** Compute, show and journal it, but never fail a check on it. */
+  dryRun: boolean;
+}
+
+// `evaluation:`, the pre-traffic evaluation on a prompt set (src/evaluation/).
+
+/** The metrics an evaluation measures per version; thresholds and comparisons name them. */
+export const EVAL_METRICS = [
+  'success_rate',
+  'expectation_pass_rate',
+  'agreement',
+  'judge_score',
+  'latency_p50_ms',
+  'latency_p99_ms',
+  'ttft_p50_ms',
+  'ttft_p99_ms',
+  'output_tokens',
+  'cost_per_answer',
+] as const;
+export type EvalMetric = (typeof EVAL_METRICS)[number];
+
+export interface JudgeConfig {
+  /** Shell command run by `sh -c` in the plan's folder; both answers as JSON on stdin, a score on stdout. */
+  run: string;
+  timeoutMs: number;
+  /** At most this many judge commands at once (default 2). */
+  concurrency: number;
+}
+
+export interface EvaluationConfig {
+  /** Absolute paths of the JSONL prompt files, in plan order. */
+  prompts: string[];
+  /** How often each prompt is sent to each version (default 1). */
+  repeat: number;
+  /** Send only this many prompts, picked evenly and deterministically from the set. */
+  sample?: number | undefined;
+  /** Requests in flight at once, both versions together (default 4). */
+  concurrency: number;
+  /** Per request (default 60 s). */
+  timeoutMs: number;
+  /** `max_tokens` for prompts that give none (default 512). */
+  maxTokens: number;
+  /** Ask for a streamed answer to measure time to first token (default true). */
+  stream: boolean;
+  judge?: JudgeConfig | undefined;
+  /** Per metric; defaults filled in by the schema. */
+  rules: Partial<Record<EvalMetric, MetricRule>>;
+  /** Metrics whose rules the plan wrote: a check without data fails only for these. */
+  explicit: EvalMetric[];
+  /** How many of the worst prompts a failed evaluation shows side by side (default 3). */
+  showWorst: number;
 }
