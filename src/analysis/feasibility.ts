@@ -4,10 +4,10 @@
  * window so much longer than the interval that few windows are independent, a margin no canary
  * can meet. `canary validate` refuses the first kind (exit 2) and warns about the others.
  */
-import { customTestCount } from '../custom-metrics/sequential.js';
 import type { JudgedMetric } from '../domain/metrics.js';
 import type { Plan } from '../domain/plan.js';
 import { formatPlanDuration } from '../format.js';
+import { customTestCount } from './sequential.js';
 
 export interface Finding {
   level: 'error' | 'warning';

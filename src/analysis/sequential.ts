@@ -26,7 +26,7 @@
  * docs/judgement.md has the measurements behind this choice.
  */
 
-import { customTestCount } from '../custom-metrics/sequential.js';
+import { type CustomMetricConfig, RULE_KEYS } from '../domain/plan.js';
 
 /** Part of a test's alpha kept for looks after the bake ends. */
 export const EXTRA_LOOKS_RESERVE = 0.1;
@@ -117,4 +117,19 @@ export function errorBudgetFor(
     stages: Math.max(1, judged),
     tests: Math.max(1, tests),
   };
+}
+
+/**
+ * Rules of non-dry-run metrics: the tests a stage spends alpha on for `analysis.metrics`
+ * (src/custom-metrics/bound-test.ts for min/max), counted in each stage's error budget.
+ */
+export function customTestCount(
+  metrics: readonly Pick<CustomMetricConfig, 'rule' | 'dryRun'>[] | undefined,
+): number {
+  let n = 0;
+  for (const m of metrics ?? []) {
+    if (m.dryRun) continue;
+    for (const rule of RULE_KEYS) if (m.rule[rule] !== undefined) n++;
+  }
+  return n;
 }

@@ -1,5 +1,5 @@
-import type { CustomCheck } from '../custom-metrics/types.js';
 import type { JudgedMetric } from '../domain/metrics.js';
+import type { MetricRule } from '../domain/plan.js';
 import type { VersionMetrics } from '../domain/relay.js';
 
 /**
@@ -79,4 +79,29 @@ export interface Evaluation {
   error_control?: ErrorControl;
   /** With verdict `no_data`: what is missing, in words (requests, windows). */
   waiting_for?: string;
+}
+
+/** One custom metric's verdict in one evaluation. */
+export interface CustomCheck {
+  /** e.g. `ttft_p99_ms.max_ratio`. */
+  id: string;
+  metric: string;
+  rule: keyof MetricRule;
+  /** `hold`: both versions past an absolute bound in the same window (a shared incident). */
+  status: 'pass' | 'fail' | 'no_data' | 'hold';
+  dry_run: boolean;
+  /** The canary's value in the window. */
+  value: number | null;
+  /** The baseline's value in the same window. */
+  baseline: number | null;
+  bound: number | null;
+  reason: string;
+  /** Significance on, a comparison tested: its one-sided p-value. */
+  p_value?: number;
+  /** The alpha this look's test had to beat (the stage's spending, shared with the built-in tests). */
+  alpha?: number;
+  /** The plan's confidence per rollout, which this test's budget is part of. */
+  confidence?: number;
+  /** Which test, over how many windows, e.g. `paired t over 6 windows (log ratio)`. */
+  test?: string;
 }

@@ -8,11 +8,11 @@
  * error_control says how many of a stage's tests are custom. Otherwise ./judge.ts judges each
  * window on its own, as before.
  */
-import { type ErrorBudget, FRESH_SPENDING, lookAlpha } from '../analysis/sequential.js';
+import { customTestCount, type ErrorBudget, FRESH_SPENDING, lookAlpha } from '../analysis/sequential.js';
 import type { Evaluation } from '../analysis/types.js';
 import type { CustomMetricConfig, SignificanceConfig } from '../domain/plan.js';
 import { judgeCustom, withCustomChecks } from './judge.js';
-import { customTestCount, judgeCustomSequential } from './sequential.js';
+import { judgeCustomSequential } from './sequential.js';
 import type { CustomValues } from './types.js';
 
 export interface CustomAnalysisInput {

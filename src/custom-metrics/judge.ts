@@ -12,9 +12,9 @@
  * value over the same window). With significance on, ./sequential.ts judges instead (paired
  * tests over the stage's windows, under the stage's error control); ./analyse.ts picks.
  */
-import type { Evaluation } from '../analysis/types.js';
+import type { CustomCheck, Evaluation } from '../analysis/types.js';
 import { type CustomMetricConfig, RULE_KEYS, type RuleKey } from '../domain/plan.js';
-import type { CustomCheck, CustomValue, CustomValues } from './types.js';
+import type { CustomValue, CustomValues } from './types.js';
 
 export function show(value: number): string {
   if (value === 0) return '0';

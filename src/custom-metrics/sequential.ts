@@ -19,27 +19,14 @@
  */
 
 import { pairedTPValue } from '../analysis/exact-tests.js';
-import type { Evaluation } from '../analysis/types.js';
-import { type CustomMetricConfig, RULE_KEYS, type RuleKey } from '../domain/plan.js';
+import type { CustomCheck, Evaluation } from '../analysis/types.js';
+import type { CustomMetricConfig, RuleKey } from '../domain/plan.js';
 import { formatAlpha, formatP } from '../format.js';
 import { boundTest } from './bound-test.js';
 import { type CustomJudgeInput, rulesWithData, show } from './judge.js';
-import type { CustomCheck } from './types.js';
 
 const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 'max_decrease'];
 const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
-
-/** Rules of non-dry-run metrics: the tests a stage spends alpha on for `analysis.metrics` (./bound-test.ts for min/max). */
-export function customTestCount(
-  metrics: readonly Pick<CustomMetricConfig, 'rule' | 'dryRun'>[] | undefined,
-): number {
-  let n = 0;
-  for (const m of metrics ?? []) {
-    if (m.dryRun) continue;
-    for (const rule of RULE_KEYS) if (m.rule[rule] !== undefined) n++;
-  }
-  return n;
-}
 
 /** The bound a relative rule sets at a baseline value. */
 export function relativeBound(rule: RuleKey, limit: number, baseline: number): number {

@@ -4,7 +4,6 @@
  * evaluation, or only shown and journaled (`dry_run: true`). JSON field names are snake_case.
  * What the plan says of each (CustomMetricConfig, its source and rule) is in src/domain/plan.ts.
  */
-import type { MetricRule } from '../domain/plan.js';
 
 /** One version's value of one metric: a number, no data (with why), or a failed read. */
 export type CustomValue = { value: number | null; note?: string | undefined } | { error: string };
@@ -26,29 +25,4 @@ export interface CustomQuery {
  */
 export interface CustomMetricsPort {
   read(query: CustomQuery, call?: { signal?: AbortSignal | undefined }): Promise<CustomValues>;
-}
-
-/** One custom metric's verdict in one evaluation. */
-export interface CustomCheck {
-  /** e.g. `ttft_p99_ms.max_ratio`. */
-  id: string;
-  metric: string;
-  rule: keyof MetricRule;
-  /** `hold`: both versions past an absolute bound in the same window (a shared incident). */
-  status: 'pass' | 'fail' | 'no_data' | 'hold';
-  dry_run: boolean;
-  /** The canary's value in the window. */
-  value: number | null;
-  /** The baseline's value in the same window. */
-  baseline: number | null;
-  bound: number | null;
-  reason: string;
-  /** Significance on, a comparison tested: its one-sided p-value. */
-  p_value?: number;
-  /** The alpha this look's test had to beat (the stage's spending, shared with the built-in tests). */
-  alpha?: number;
-  /** The plan's confidence per rollout, which this test's budget is part of. */
-  confidence?: number;
-  /** Which test, over how many windows, e.g. `paired t over 6 windows (log ratio)`. */
-  test?: string;
 }

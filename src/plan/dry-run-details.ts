@@ -4,8 +4,8 @@
  * how comparisons are judged). Pure: the prompt count is read by the caller.
  */
 import path from 'node:path';
+import { customTestCount } from '../analysis/sequential.js';
 import { show } from '../custom-metrics/judge.js';
-import { customTestCount } from '../custom-metrics/sequential.js';
 import {
   type CustomMetricConfig,
   type EvalMetric,

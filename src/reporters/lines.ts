@@ -3,8 +3,7 @@
  * The state passed in has NOT yet seen the event (so a stage line can still say where it came from).
  */
 import type { ChalkInstance } from 'chalk';
-import type { CheckResult } from '../analysis/types.js';
-import type { CustomCheck } from '../custom-metrics/types.js';
+import type { CheckResult, CustomCheck } from '../analysis/types.js';
 import { evaluationLines } from '../evaluation/format.js';
 import {
   formatCount,

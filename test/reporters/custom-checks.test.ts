@@ -1,6 +1,6 @@
 /** analysis.metrics checks in the human output: the live view's verdict line and the plain lines. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CustomCheck } from '../../src/custom-metrics/types.js';
+import type { CustomCheck } from '../../src/analysis/types.js';
 import { PlainReporter } from '../../src/reporters/plain.js';
 import { TtyReporter } from '../../src/reporters/tty.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
