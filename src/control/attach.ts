@@ -4,7 +4,7 @@
  * fresh one otherwise) and the server feeding it from other shells.
  */
 import type { RolloutEvent } from '../rollout/events.js';
-import { ControlQueue } from '../terminal/controls.js';
+import { ControlQueue } from './queue.js';
 import { type ControlServer, openControlServer } from './server.js';
 
 export interface AttachedControl {

@@ -9,11 +9,11 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { heldAfter } from '../control/hold.js';
+import { ControlQueue } from '../control/queue.js';
 import { formatWeight } from '../format.js';
 import type { InStream, OutStream, Prompter } from '../io.js';
 import type { GateContext, GateDecision, RolloutAbortReason } from '../rollout/engine.js';
 import type { RolloutEvent } from '../rollout/events.js';
-import { ControlQueue } from './controls.js';
 import { askGate } from './gate-prompt.js';
 import { askInterrupt, confirmQuit } from './interrupt-menu.js';
 import { type Key, KeyReader } from './keys.js';

@@ -1,6 +1,6 @@
 /** The engine's operator commands on a fake clock: what each key asks for, and what it may not skip. */
 import { describe, expect, it } from 'vitest';
-import { ControlQueue } from '../../src/terminal/controls.js';
+import { ControlQueue } from '../../src/control/queue.js';
 import { CANARY, HOUR, harness, MIN, ROUTE } from '../rollout/harness.js';
 
 /** Sends `command` once `at` ms of virtual time have passed since the start. */

@@ -1,6 +1,6 @@
 /**
- * The operator's commands as a queue the engine pulls from: keys and the control channel
- * (src/control/server.ts) push, the engine's one
+ * The operator's commands as a queue the engine pulls from: the terminal's keys
+ * (src/terminal/session.ts) and the control channel (./server.ts) push, the engine's one
  * outstanding `next()` takes. Commands pressed while the engine is busy (setting weights,
  * rolling back) wait here instead of being lost.
  */
