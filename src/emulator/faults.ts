@@ -1,5 +1,5 @@
-import { isMap } from 'yaml';
-import { type Entry, type PlanReader, readJsonValue } from '../plan/reader.js';
+import { readJson } from '../shape/json-tree.js';
+import type { Entry, ShapeReader } from '../shape/reader.js';
 import { validation } from './api-error.js';
 import { FAULT_MODES, type Fault } from './types.js';
 
@@ -8,9 +8,9 @@ const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 
 const whole = (min: number, max: number) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
 
-/** A fault as POST /_emulator/faults takes it, read with the plan's walker. */
-function readFault(r: PlanReader, root: Entry): Fault | undefined {
-  if (!isMap(root.value)) {
+/** A fault as POST /_emulator/faults takes it, read with the shape reader plans are read with. */
+function readFault<N>(r: ShapeReader<N>, root: Entry<N>): Fault | undefined {
+  if (r.kind(root) !== 'map') {
     r.problem(root, 'expected a fault like {"mode": "server_error", "count": 2}');
     return undefined;
   }
@@ -50,7 +50,7 @@ function readFault(r: PlanReader, root: Entry): Fault | undefined {
 
 /** Validates a fault from JSON; a bad one is a 422 naming the field. */
 export function parseFault(body: unknown): Fault {
-  const read = readJsonValue('fault', body, readFault);
+  const read = readJson('fault', body, readFault);
   if (read.ok) return read.value;
   const problem = read.problems[0];
   throw validation(problem?.path || undefined, problem?.message ?? 'invalid fault');

@@ -1,13 +1,14 @@
 /**
- * Scenario files (and the emulator's behaviour bodies) read with the plan's walker
- * (src/plan/reader.ts) from the plan's hardened YAML reader (src/plan/yaml-source.ts): the same
- * limits on size, nesting and aliases, and every problem at its file:line:column with what was
- * expected, worded as the plan's are.
+ * Scenario files (and the emulator's behaviour bodies) read with the shape reader plans are
+ * read with (src/shape/reader.ts): a file from the plan's hardened YAML reader
+ * (src/plan/yaml-source.ts), with the same limits on size, nesting and aliases and every
+ * problem at its file:line:column; a body as JSON, every problem naming its key path. The
+ * readers here touch no parser's nodes, so one reader serves both; the wording is the plan's.
  */
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { VERSION_TAG_PATTERN } from '../domain/relay.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
-import type { Entry, Fields, PlanReader } from '../plan/reader.js';
+import type { PlanReader } from '../plan/reader.js';
+import type { Entry, Fields, ShapeReader } from '../shape/reader.js';
 import { ANSWER_STYLES, type AnswerBehaviour } from './answers.js';
 import type { Behaviour, BehaviourChange, Scenario, VersionScenario } from './types.js';
 
@@ -39,15 +40,11 @@ export const MAX_SCENARIO_RPS = 1_000_000;
 const PINNING = ['honour', 'ignore', 'no_header'] as const;
 const TAG_EXPECTATION = "a version tag of lowercase letters, digits and '-' (1-64 characters)";
 
-function item(r: PlanReader, node: unknown, path: string): Entry {
-  return { path, keyNode: undefined, node, value: r.resolveNode(node, path) };
-}
-
 /**
  * error_rate, latency_p50_ms, latency_p99_ms and cost_per_token from a mapping, into `out`;
  * false when one of them was wrong. Only the keys given are set (a partial behaviour).
  */
-function readBehaviourFields(r: PlanReader, fields: Fields, out: Partial<Behaviour>): boolean {
+function readBehaviourFields<N>(r: ShapeReader<N>, fields: Fields<N>, out: Partial<Behaviour>): boolean {
   let ok = true;
   const read = (key: keyof Behaviour, expectation: string, test: (n: number) => boolean) => {
     const entry = r.optional(fields, key);
@@ -70,14 +67,14 @@ function readBehaviourFields(r: PlanReader, fields: Fields, out: Partial<Behavio
 }
 
 /** A partial behaviour: `default:`, `set:`, or the body of PUT /_emulator/versions/{tag}/behaviour. */
-export function readPartialBehaviour(r: PlanReader, entry: Entry): Partial<Behaviour> | undefined {
+export function readPartialBehaviour<N>(r: ShapeReader<N>, entry: Entry<N>): Partial<Behaviour> | undefined {
   const fields = r.mapping(entry, BEHAVIOUR_KEYS);
   if (!fields) return undefined;
   const out: Partial<Behaviour> = {};
   return readBehaviourFields(r, fields, out) ? out : undefined;
 }
 
-function readWhen(r: PlanReader, entry: Entry): BehaviourChange['when'] | undefined {
+function readWhen<N>(r: PlanReader<N>, entry: Entry<N>): BehaviourChange['when'] | undefined {
   const fields = r.mapping(entry, SCENARIO_KEYS.when);
   if (!fields) return undefined;
   let ok = true;
@@ -95,14 +92,12 @@ function readWhen(r: PlanReader, entry: Entry): BehaviourChange['when'] | undefi
   if (after.ms !== undefined) when.after_ms = after.ms;
   const betweenEntry = r.optional(fields, 'between');
   if (betweenEntry) {
-    const list = betweenEntry.value;
-    if (!isSeq(list) || list.items.length !== 2) {
+    const list = r.items(betweenEntry);
+    if (list === undefined || list.length !== 2) {
       r.fail(betweenEntry, 'a list of two durations, from and until, like [10m, 12m]');
       ok = false;
     } else {
-      const [from, until] = list.items.map((node, i) =>
-        r.duration(item(r, node, `${betweenEntry.path}[${i}]`)),
-      );
+      const [from, until] = list.map((time) => r.duration(time));
       if (from === undefined || until === undefined) ok = false;
       else if (!(until > from)) {
         r.problem(betweenEntry, `${betweenEntry.path}: the second time must be after the first`);
@@ -144,24 +139,24 @@ function readWhen(r: PlanReader, entry: Entry): BehaviourChange['when'] | undefi
   return ok ? when : undefined;
 }
 
-function readChanges(r: PlanReader, entry: Entry | undefined): BehaviourChange[] | undefined {
+function readChanges<N>(r: PlanReader<N>, entry: Entry<N> | undefined): BehaviourChange[] | undefined {
   if (!entry) return undefined;
-  const seq = entry.value;
-  if (!isSeq(seq))
+  const list = r.items(entry);
+  if (list === undefined)
     return r.fail(entry, 'a list of changes like [{when: {after: 10m}, set: {error_rate: 0.1}}]');
   const changes: BehaviourChange[] = [];
-  seq.items.forEach((node, i) => {
-    const fields = r.mapping(item(r, node, `${entry.path}[${i}]`), SCENARIO_KEYS.change);
+  for (const change of list) {
+    const fields = r.mapping(change, SCENARIO_KEYS.change);
     const whenEntry = r.required(fields, 'when');
     const setEntry = r.required(fields, 'set');
     const when = whenEntry && readWhen(r, whenEntry);
     const set = setEntry && readPartialBehaviour(r, setEntry);
     if (when && set) changes.push({ when, set });
-  });
-  return changes.length === seq.items.length ? changes : undefined;
+  }
+  return changes.length === list.length ? changes : undefined;
 }
 
-function readAnswers(r: PlanReader, entry: Entry | undefined): Partial<AnswerBehaviour> | undefined {
+function readAnswers<N>(r: PlanReader<N>, entry: Entry<N> | undefined): Partial<AnswerBehaviour> | undefined {
   if (!entry) return undefined;
   const fields = r.mapping(entry, ANSWER_KEYS);
   if (!fields) return undefined;
@@ -180,21 +175,17 @@ function readAnswers(r: PlanReader, entry: Entry | undefined): Partial<AnswerBeh
   return out;
 }
 
-function readVersions(r: PlanReader, entry: Entry | undefined): Record<string, VersionScenario> | undefined {
+function readVersions<N>(
+  r: PlanReader<N>,
+  entry: Entry<N> | undefined,
+): Record<string, VersionScenario> | undefined {
   if (!entry) return undefined;
-  if (!isMap(entry.value)) return r.fail(entry, 'a mapping of version tags to their behaviour');
+  const pairs = r.pairs(entry);
+  if (pairs === undefined) return r.fail(entry, 'a mapping of version tags to their behaviour');
   const versions: Record<string, VersionScenario> = {};
-  for (const pair of entry.value.items) {
-    const key = r.resolveNode(pair.key, entry.path);
-    const raw = isScalar(key) ? key.value : undefined;
-    const tag = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
-    const path = `${entry.path}.${tag}`;
-    const versionEntry: Entry = {
-      path,
-      keyNode: (pair.key as Node | null) ?? entry.value,
-      node: pair.value,
-      value: pair.value === null ? undefined : r.resolveNode(pair.value, path),
-    };
+  for (const { key, entry: versionEntry } of pairs) {
+    // A tag written as a number (`2024:`) is still a tag; true or null as a key is not.
+    const tag = typeof key === 'string' || typeof key === 'number' ? String(key) : '';
     if (!VERSION_TAG_PATTERN.test(tag)) {
       const shown = tag === '' ? 'a key that is not a name' : `'${tag}'`;
       r.problemAtKey(versionEntry, `${entry.path}: expected ${TAG_EXPECTATION}, got ${shown}`);
@@ -214,10 +205,10 @@ function readVersions(r: PlanReader, entry: Entry | undefined): Record<string, V
 }
 
 /** Reads a whole scenario; the problems are on the reader's source (none: the scenario is good). */
-export function readScenario(r: PlanReader, root: Entry): Scenario {
+export function readScenario<N>(r: PlanReader<N>, root: Entry<N>): Scenario {
   const scenario: Scenario = {};
   // An empty file is a scenario of defaults.
-  if (root.value === undefined || (isScalar(root.value) && root.value.value === null)) return scenario;
+  if (r.isNull(root)) return scenario;
   const top = r.mapping(root, SCENARIO_KEYS.top);
   if (!top) return scenario;
   const rpsExpectation = `a number of requests per second above 0 and at most ${MAX_SCENARIO_RPS}`;
@@ -236,13 +227,13 @@ export function readScenario(r: PlanReader, root: Entry): Scenario {
 
   const rpsChangesEntry = r.optional(top, 'rps_changes');
   if (rpsChangesEntry) {
-    const seq = rpsChangesEntry.value;
-    if (!isSeq(seq)) r.fail(rpsChangesEntry, 'a list like [{after: 10m, rps: 2000}]');
+    const list = r.items(rpsChangesEntry);
+    if (list === undefined) r.fail(rpsChangesEntry, 'a list like [{after: 10m, rps: 2000}]');
     else {
       const changes: Array<{ after_ms: number; rps: number }> = [];
       let previous: number | undefined;
-      seq.items.forEach((node, i) => {
-        const fields = r.mapping(item(r, node, `${rpsChangesEntry.path}[${i}]`), SCENARIO_KEYS.rpsChange);
+      for (const change of list) {
+        const fields = r.mapping(change, SCENARIO_KEYS.rpsChange);
         const afterEntry = r.required(fields, 'after');
         const after = r.duration(afterEntry);
         const n = r.number(r.required(fields, 'rps'), rpsExpectation, (v) => v > 0 && v <= MAX_SCENARIO_RPS);
@@ -254,7 +245,7 @@ export function readScenario(r: PlanReader, root: Entry): Scenario {
         }
         if (after !== undefined) previous = after;
         if (after !== undefined && n !== undefined) changes.push({ after_ms: after, rps: n });
-      });
+      }
       scenario.rps_changes = changes;
     }
   }

@@ -5,8 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PlanError, type PlanProblem } from '../errors.js';
-import { PlanReader, readJsonValue, rootEntry } from '../plan/reader.js';
+import { PlanReader, rootEntry } from '../plan/reader.js';
 import { SourceFile } from '../plan/yaml-source.js';
+import { readJson } from '../shape/json-tree.js';
 import { validation } from './api-error.js';
 import { readPartialBehaviour, readScenario } from './scenario-schema.js';
 import { type Behaviour, type BehaviourChange, DEFAULT_BEHAVIOUR, type Scenario } from './types.js';
@@ -33,7 +34,7 @@ export function parseScenario(text: string, file: string): Scenario {
  * checked like `set:` in a scenario; a bad one is a 422 naming the field.
  */
 export function parseBehaviour(body: unknown): Partial<Behaviour> {
-  const read = readJsonValue('behaviour', body, readPartialBehaviour);
+  const read = readJson('behaviour', body, readPartialBehaviour);
   if (read.ok) return read.value;
   const problem = read.problems[0];
   throw validation(problem?.path || undefined, problem?.message ?? 'invalid behaviour');

@@ -73,7 +73,7 @@ function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
 }
 
 function readHttp(r: PlanReader, entry: Entry): Extract<CustomSource, { kind: 'http' }> | undefined {
-  const fields = r.mapping(entry, CUSTOM_METRIC_KEYS.http, { secrets: false });
+  const fields = r.mapping(entry, CUSTOM_METRIC_KEYS.http);
   if (!fields) return undefined;
   let ok = true;
   const urlEntry = r.required(fields, 'url');

@@ -4,7 +4,7 @@ import { PROMETHEUS_QUERY_NAMES, type PrometheusQueryName } from '../domain/metr
 import type { AnalysisConfig, PrometheusConfig } from '../domain/plan.js';
 import { checkTemplate, DEFAULT_QUERIES } from '../domain/promql.js';
 import { ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
-import { checkRelayUrl, type Entry, type Fields, type PlanReader } from './reader.js';
+import { checkRelayUrl, type Entry, type Fields, type PlanReader, SECRET_MESSAGE } from './reader.js';
 
 /** `analysis.provider` and `analysis.prometheus`; undefined when a problem was reported. */
 export function readMetricsSource(
@@ -33,7 +33,7 @@ export function readMetricsSource(
     return {};
   }
   // secrets: a pasted `password:` or `bearer_token:` is refused, like in relay:.
-  const f = r.mapping(promEntry, KEYS.prometheus, { secrets: true });
+  const f = r.mapping(promEntry, KEYS.prometheus, { secrets: SECRET_MESSAGE });
   if (!f) return undefined;
   let ok = true;
   if (provider !== 'prometheus' && !promqlMetrics) {

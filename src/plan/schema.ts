@@ -61,7 +61,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
 
   // relay
   const relayEntry = r.required(top, 'relay');
-  const relayFields = relayEntry && r.mapping(relayEntry, KEYS.relay, { secrets: true });
+  const relayFields = relayEntry && r.mapping(relayEntry, KEYS.relay, { secrets: SECRET_MESSAGE });
   const urlEntry = r.required(relayFields, 'url');
   let url: string | undefined;
   if (urlEntry) {

@@ -1,11 +1,13 @@
 /**
  * YAML with positions, hardened for hostile input. Every YAML file canary reads (plans,
  * scenarios) is parsed here into a `yaml` Document whose nodes keep their source ranges, so every
- * problem can name the exact line and column. Nothing here throws for bad input: problems are collected and returned.
+ * problem can name the exact line and column. A SourceFile is also the YAML side of the shape
+ * reader (src/shape/reader.ts's `Tree`): the reader walks its nodes through it. Nothing here
+ * throws for bad input: problems are collected and returned.
  */
 import {
   type Alias,
-  Document,
+  type Document,
   isAlias,
   isMap,
   isScalar,
@@ -20,6 +22,7 @@ import {
 } from 'yaml';
 import type { JsonValue } from '../domain/relay.js';
 import type { PlanProblem } from '../errors.js';
+import type { Kind, Pair, Tree } from '../shape/reader.js';
 
 /** Plans are a few kilobytes; anything this big is a mistake or an attack, refused before parsing. */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
@@ -39,7 +42,7 @@ const MAX_JSON_DEPTH = 64;
 export type Collection = YAMLMap<unknown, unknown> | YAMLSeq<unknown>;
 export type ValueNode = Scalar | Collection;
 
-export class SourceFile {
+export class SourceFile implements Tree<ValueNode> {
   readonly problems: PlanProblem[] = [];
   private readonly lineCounter = new LineCounter();
   private anchors = new Map<string, Array<{ start: number; node: Node }>>();
@@ -57,17 +60,6 @@ export class SourceFile {
     /** What the file is, for the messages that refuse it whole ("the file nests too deeply to be a plan"). */
     readonly kind: string = 'plan',
   ) {}
-
-  /**
-   * A source over a value that came as JSON, not from a file (an emulator request body), so the
-   * same walker reads it. It has no text: problems name the key path, at 1:1.
-   */
-  static fromValue(file: string, value: unknown): SourceFile {
-    const src = new SourceFile(file, '', 'value');
-    // Values from JSON.parse share no objects; code passing one twice must not get YAML aliases.
-    src.doc = new Document(value, { aliasDuplicateObjects: false }) as unknown as Document.Parsed;
-    return src;
-  }
 
   /** Parses the text; false when it is not usable YAML (problems say why). */
   parse(): boolean {
@@ -122,8 +114,39 @@ export class SourceFile {
   }
 
   /** Reports a problem at a node (or the start of the file when there is no node). */
-  problem(node: Node | null | undefined, path: string, message: string): void {
-    this.problemAt(node?.range?.[0] ?? 0, path, message);
+  problem(node: unknown, path: string, message: string): void {
+    this.problemAt((node as Node | null | undefined)?.range?.[0] ?? 0, path, message);
+  }
+
+  problemWithin(node: unknown, needle: string, path: string, message: string): void {
+    const range = (node as Node | null | undefined)?.range;
+    const at = range ? this.text.slice(range[0], range[1]).indexOf(needle) : -1;
+    if (range && at >= 0) this.problemAt(range[0] + at, path, message);
+    else this.problem(node, path, message);
+  }
+
+  kindOf(value: ValueNode | undefined): Kind {
+    if (value === undefined) return 'null';
+    if (isMap(value)) return 'map';
+    if (isSeq(value)) return 'list';
+    return value.value === null ? 'null' : 'scalar';
+  }
+
+  scalar(value: ValueNode | undefined): unknown {
+    return isScalar(value) ? value.value : undefined;
+  }
+
+  /** A mapping's pairs, keys resolved; a problem about an absent key points at the mapping. */
+  pairs(map: ValueNode, path: string): Pair[] {
+    return (map as YAMLMap<unknown, unknown>).items.map((pair) => ({
+      keyAt: (pair.key as Node | null) ?? map,
+      key: this.scalar(this.resolve(pair.key, path)),
+      node: pair.value,
+    }));
+  }
+
+  items(list: ValueNode): readonly unknown[] {
+    return (list as YAMLSeq<unknown>).items;
   }
 
   /**
