@@ -132,7 +132,7 @@ export function checkLightInputs(command, inputs) {
 /**
  * What `canary rollback --route R --to TAG` must not carry: undici (a WebAssembly parser compiled
  * on every start; the rollback talks through src/relay/socket-transport.ts), zod (the relay's
- * answers are checked with valibot), commander (src/command-table/parse-args.ts reads the flags
+ * answers are checked by the shape reader, src/shape/), commander (src/command-table/parse-args.ts reads the flags
  * with node:util's parseArgs),
  * prompts (the journal form goes to the full CLI at a terminal), YAML and the plan loader (the
  * plan form is handed to the full CLI). Each would bring back milliseconds that

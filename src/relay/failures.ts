@@ -8,7 +8,7 @@ import { ExitCode, RelayError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { proxyForDisplay, proxySettings } from './proxy.js';
 import type { RetryMethod } from './retry.js';
-import { errorBodySchema, validate } from './schemas.js';
+import { checkAnswer, readErrorAnswer } from './schemas.js';
 import { lacksV1 } from './url.js';
 
 /** One call as the client describes it, before it is sent. */
@@ -167,9 +167,9 @@ function readErrorBody(answer: Answer): {
   existing: unknown;
 } {
   try {
-    const parsed = validate(errorBodySchema(), JSON.parse(answer.text));
-    if (parsed.success) {
-      const { error } = parsed.output;
+    const checked = checkAnswer(readErrorAnswer, JSON.parse(answer.text));
+    if (checked.ok) {
+      const { error } = checked.value;
       return { type: error.type, message: error.message, field: error.field, existing: error.existing };
     }
   } catch {

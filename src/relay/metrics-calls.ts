@@ -1,7 +1,7 @@
 /** The relay's per-version metrics call, for a window given in epoch milliseconds. */
 
 import type { CallOptions, MetricsQuery, RelayPort, VersionMetrics } from '../domain/relay.js';
-import { metricsSchema, toVersionMetrics } from './schemas.js';
+import { readMetrics, toVersionMetrics } from './schemas.js';
 import type { Wire } from './wire.js';
 
 export type MetricsCalls = Pick<RelayPort, 'readMetrics'>;
@@ -18,7 +18,7 @@ export function metricsCalls(wire: Wire): MetricsCalls {
           query: { version_tag: query.versionTag, start_time: start, end_time: end },
           subject: `metrics for version ${query.versionTag}`,
         },
-        metricsSchema,
+        readMetrics,
         opts,
       );
       return toVersionMetrics(raw, { versionTag: query.versionTag, start, end });

@@ -13,7 +13,7 @@ import type {
 } from '../domain/relay.js';
 import { sameRules } from './compare.js';
 import type { Request } from './failures.js';
-import { routeSchema, routeUpdateSchema, toRouteUpdate } from './schemas.js';
+import { readRoute, readRouteUpdate, toRouteUpdate } from './schemas.js';
 import type { Wire } from './wire.js';
 
 export type RouteCalls = Pick<RelayPort, 'createRoute' | 'getRoute' | 'updateRoute'>;
@@ -28,7 +28,7 @@ export function routeCalls(wire: Wire): RouteCalls {
         subject: `route ${request.model_alias}`,
       };
       const answer = await wire.send(req, opts);
-      if (answer.status >= 200 && answer.status < 300) return wire.parseBody(req, answer, routeSchema());
+      if (answer.status >= 200 && answer.status < 300) return wire.parseBody(req, answer, readRoute);
       if (answer.status === 409 && answer.retriedBlind) {
         // An earlier attempt may have created the route before its answer was lost: if the
         // route now holds exactly our rules, that attempt is the one the relay remembers.
@@ -45,7 +45,7 @@ export function routeCalls(wire: Wire): RouteCalls {
           path: `/routes/traffic/${encodeURIComponent(routeId)}`,
           subject: `route ${routeId}`,
         },
-        routeSchema,
+        readRoute,
         opts,
       );
     },
@@ -58,7 +58,7 @@ export function routeCalls(wire: Wire): RouteCalls {
           body: { route_id: request.route_id, route_rules: request.route_rules },
           subject: `route ${request.route_id}`,
         },
-        routeUpdateSchema,
+        readRouteUpdate,
         opts,
       );
       return toRouteUpdate(raw, request.route_id);

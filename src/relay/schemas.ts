@@ -3,161 +3,157 @@
  * leave out (unknown keys pass through, optional fields may be null) and reject what
  * would make canary act on garbage: a route without rules, a weight that is not a number.
  *
- * Written with valibot: its schemas are plain objects, so building one costs next to nothing.
- * zod builds classes with their whole method surface: zod/mini cost `canary rollback` about 6 ms of start-up to build and run the two
- * schemas it needs. Each schema is still built on first use.
+ * Read with the shape reader plans are read with (src/shape/reader.ts) over the parsed JSON
+ * (src/shape/json-tree.ts), so a bad answer is described as a bad plan is: the field's path, what
+ * was expected, what came (`route_rules[0].weight: expected a number, got '100'`). Nothing is
+ * built ahead: a reader is a function, so the rollback's start-up pays only for the walk.
  */
-import {
-  array,
-  type BaseIssue,
-  boolean,
-  check,
-  type GenericSchema,
-  looseObject,
-  minValue,
-  nullish,
-  number,
-  object,
-  optional,
-  pipe,
-  record,
-  safeParse,
-  string,
-  transform,
-  union,
-  unknown,
-} from 'valibot';
+
 import type { Route, RouteUpdate, StoredVersion, VersionMetrics } from '../domain/relay.js';
+import type { PlanProblem } from '../errors.js';
+import { readJson } from '../shape/json-tree.js';
+import type { Entry, ShapeReader } from '../shape/reader.js';
 
-/** A check of one kind of answer, producing `T`. */
-export type AnswerSchema<T> = GenericSchema<unknown, T>;
-export type Issues = BaseIssue<unknown>[];
+type R = ShapeReader<unknown>;
+type Field = Entry<unknown>;
 
-/** Checks `value`; the issues say what is wrong where. */
-export function validate<T>(
-  schema: AnswerSchema<T>,
+/** Reads one kind of answer into `T`, reporting its problems on the reader; undefined when it is bad. */
+export type AnswerReader<T> = (r: R, root: Field) => T | undefined;
+/** How one field is read: its value, or undefined after reporting why not. */
+type Read = (r: R, entry: Field) => unknown;
+
+/** Checks `value` with `read`; the problems say what is wrong where. */
+export function checkAnswer<T>(
+  read: AnswerReader<T>,
   value: unknown,
-): { success: true; output: T } | { success: false; issues: Issues } {
-  const result = safeParse(schema, value);
-  return result.success
-    ? { success: true, output: result.output }
-    : { success: false, issues: result.issues as Issues };
+): { ok: true; value: T } | { ok: false; problems: PlanProblem[] } {
+  return readJson('answer', value, read);
 }
 
-/** Builds a schema the first time it is asked for. */
-function once<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => {
-    built ??= build();
-    return built;
+/** One line naming the first few problems, e.g. `route_rules[0].weight: expected a number, got '100'`. */
+export function describeProblems(problems: readonly PlanProblem[]): string {
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  return `${problems
+    .slice(0, 3)
+    .map((p) => p.message)
+    .join('; ')}${more}`;
+}
+
+const text: Read = (r, e) => r.string(e, 'a string', { empty: true });
+const number: Read = (r, e) => r.number(e, 'a number', () => true);
+const boolean: Read = (r, e) => r.boolean(e);
+/** Missing or null means "no data"; a string or object where a number belongs is garbage. */
+const metric: Read = (r, e) => r.number(e, 'a number of at least 0', (n) => n >= 0);
+const jsonObject: Read = (r, e) => r.json(e);
+const versionId: Read = (r, e) => {
+  const v = r.scalar(e);
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : r.fail(e, 'a string or a number');
+};
+
+/**
+ * A reader of a JSON object's known fields, read in place: each required one must be there, each
+ * optional one may be missing or null (undefined in the result); every other key passes through
+ * as it came. The field lists are laid out once, here, not on every answer.
+ */
+function object<T>(required: Record<string, Read>, optional: Record<string, Read> = {}): AnswerReader<T> {
+  const requiredFields = Object.entries(required);
+  const optionalFields = Object.entries(optional);
+  const known = [...Object.keys(required), ...Object.keys(optional)];
+  return (r, entry) => {
+    const fields = r.mapping(entry, known, { loose: true });
+    if (fields === undefined) return undefined;
+    const out: Record<string, unknown> = { ...(entry.value as object) };
+    let ok = true;
+    for (const [key, read] of requiredFields) {
+      const field = r.required(fields, key);
+      const value = field && read(r, field);
+      if (value === undefined) ok = false;
+      else out[key] = value;
+    }
+    for (const [key, read] of optionalFields) {
+      const field = r.optional(fields, key);
+      const value = field && read(r, field);
+      if (field !== undefined && value === undefined) ok = false;
+      if (key in out) out[key] = value;
+    }
+    return ok ? (out as T) : undefined;
   };
 }
 
-/** Optional on the wire, and a real relay may send null for "unset". */
-const opt = <T>(schema: GenericSchema<unknown, T>) =>
-  pipe(
-    nullish(schema),
-    transform((v: T | null | undefined) => v ?? undefined),
-  );
+const rule = object({ version_tag: text, weight: number });
 
-const jsonObject = () => record(string(), unknown());
+const rules: Read = (r, e) => {
+  const items = r.items(e);
+  if (items === undefined) return r.fail(e, 'a list of rules like [{"version_tag": "v1", "weight": 100}]');
+  const read = items.map((item) => rule(r, item));
+  return read.every((one) => one !== undefined) ? read : undefined;
+};
 
-export const storedVersionSchema = once(
-  (): AnswerSchema<StoredVersion> =>
-    pipe(
-      looseObject({
-        version_tag: string(),
-        model: string(),
-        version_id: pipe(union([string(), number()]), transform(String)),
-        created_at: string(),
-        parameters: opt(jsonObject()),
-        system_prompt: opt(string()),
-        upstream_endpoint: opt(string()),
-        cost_limit_per_request: opt(number()),
-        metadata: opt(jsonObject()),
-      }),
-      transform((v) => v as StoredVersion),
+export const readStoredVersion = object<StoredVersion>(
+  { version_tag: text, model: text, version_id: versionId, created_at: text },
+  {
+    parameters: jsonObject,
+    system_prompt: text,
+    upstream_endpoint: text,
+    cost_limit_per_request: number,
+    metadata: jsonObject,
+  },
+);
+
+const routeFields = object<Partial<Route>>(
+  { route_rules: rules },
+  {
+    route_id: text,
+    model_alias: text,
+    revision: number,
+    updated_at: text,
+    sticky_sessions: object({ enabled: boolean }, { cookie_name: text, ttl_seconds: number }),
+    health_check: object(
+      { enabled: boolean },
+      { error_rate_threshold: number, latency_p99_threshold_ms: number, auto_rollback: boolean },
     ),
+  },
 );
 
-const ruleSchema = once(() => looseObject({ version_tag: string(), weight: number() }));
+export const readRoute: AnswerReader<Route> = (r, root) => {
+  const route = routeFields(r, root);
+  if (route === undefined) return undefined;
+  // The contract makes the id the alias, so either one stands for both.
+  const id = route.route_id ?? route.model_alias;
+  if (id === undefined) {
+    r.problem(root, 'neither route_id nor model_alias is present');
+    return undefined;
+  }
+  return { ...route, route_id: id, model_alias: route.model_alias ?? id } as Route;
+};
 
-export const routeSchema = once(
-  (): AnswerSchema<Route> =>
-    pipe(
-      looseObject({
-        route_id: opt(string()),
-        model_alias: opt(string()),
-        route_rules: array(ruleSchema()),
-        revision: opt(number()),
-        updated_at: opt(string()),
-        sticky_sessions: opt(
-          looseObject({
-            enabled: boolean(),
-            cookie_name: opt(string()),
-            ttl_seconds: opt(number()),
-          }),
-        ),
-        health_check: opt(
-          looseObject({
-            enabled: boolean(),
-            error_rate_threshold: opt(number()),
-            latency_p99_threshold_ms: opt(number()),
-            auto_rollback: opt(boolean()),
-          }),
-        ),
-      }),
-      check(
-        (r) => r.route_id !== undefined || r.model_alias !== undefined,
-        'neither route_id nor model_alias is present',
-      ),
-      // The contract makes the id the alias, so either one stands for both.
-      transform((r) => {
-        const id = (r.route_id ?? r.model_alias) as string;
-        return { ...r, route_id: id, model_alias: r.model_alias ?? id } as Route;
-      }),
-    ),
-);
+type RawRouteUpdate = Omit<RouteUpdate, 'status' | 'route_id'> & { status?: string; route_id?: string };
 
-const routeUpdateShape = once(() =>
-  looseObject({
-    status: opt(string()),
-    route_id: opt(string()),
-    route_rules: array(ruleSchema()),
-    revision: opt(number()),
-    active_version: opt(string()),
-    updated_at: opt(string()),
-  }),
+export const readRouteUpdate = object<RawRouteUpdate>(
+  { route_rules: rules },
+  { status: text, route_id: text, revision: number, active_version: text, updated_at: text },
 );
-type RawRouteUpdate = ReturnType<typeof routeUpdateShape> extends GenericSchema<unknown, infer T> ? T : never;
-export const routeUpdateSchema = once((): AnswerSchema<RawRouteUpdate> => routeUpdateShape());
 
 export function toRouteUpdate(raw: RawRouteUpdate, routeId: string): RouteUpdate {
   return { ...raw, status: 'updated', route_id: raw.route_id ?? routeId } as RouteUpdate;
 }
 
-/** Missing or null means "no data"; a string or object where a number belongs is garbage. */
-const metric = () =>
-  pipe(
-    nullish(pipe(number(), minValue(0))),
-    transform((v: number | null | undefined) => v ?? null),
-  );
+type RawMetrics = Partial<VersionMetrics>;
 
-const metricsShape = once(() =>
-  looseObject({
-    version_tag: opt(string()),
-    start_time: opt(string()),
-    end_time: opt(string()),
-    request_count: metric(),
-    error_count: metric(),
-    error_rate: metric(),
-    latency_p50_ms: metric(),
-    latency_p99_ms: metric(),
-    cost_per_token: metric(),
-  }),
+export const readMetrics = object<RawMetrics>(
+  {},
+  {
+    version_tag: text,
+    start_time: text,
+    end_time: text,
+    request_count: metric,
+    error_count: metric,
+    error_rate: metric,
+    latency_p50_ms: metric,
+    latency_p99_ms: metric,
+    cost_per_token: metric,
+  },
 );
-type RawMetrics = ReturnType<typeof metricsShape> extends GenericSchema<unknown, infer T> ? T : never;
-export const metricsSchema = once((): AnswerSchema<RawMetrics> => metricsShape());
 
 export function toVersionMetrics(
   raw: RawMetrics,
@@ -167,7 +163,7 @@ export function toVersionMetrics(
     version_tag: raw.version_tag ?? fallback.versionTag,
     start_time: raw.start_time ?? fallback.start,
     end_time: raw.end_time ?? fallback.end,
-    // A key the relay left out is skipped by the schema, null by the contract: no data.
+    // A key the relay left out or sent as null is, by the contract, no data.
     request_count: raw.request_count ?? null,
     error_count: raw.error_count ?? null,
     error_rate: raw.error_rate ?? null,
@@ -177,45 +173,12 @@ export function toVersionMetrics(
   };
 }
 
-export const healthSchema = once(() => looseObject({ status: string() }));
+export const readHealth = object<{ status: string }>({ status: text });
 
-export const errorBodySchema = once(() =>
-  object({
-    error: looseObject({
-      type: opt(string()),
-      message: opt(string()),
-      field: opt(string()),
-      existing: optional(unknown()),
-    }),
-  }),
-);
-
-/** One line naming the first few problems, e.g. `route_rules[0].weight: expected number`. */
-export function describeIssues(issues: Issues): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => {
-      const path = (issue.path ?? [])
-        .map((item, i) =>
-          typeof item.key === 'number'
-            ? `[${item.key}]`
-            : i === 0
-              ? String(item.key)
-              : `.${String(item.key)}`,
-        )
-        .join('');
-      return `${path === '' ? '(body)' : path}: ${message(issue)}`;
-    })
-    .join('; ');
+export interface ErrorBody {
+  error: { type?: string; message?: string; field?: string; existing?: unknown };
 }
 
-/** valibot says `Invalid type: Expected number but received "100"`; canary's messages are lower case and short. */
-function message(issue: BaseIssue<unknown>): string {
-  if (issue.kind === 'schema' && issue.expected !== null) {
-    const missing = issue.received === 'undefined';
-    return missing
-      ? `expected ${issue.expected}, got nothing`
-      : `expected ${issue.expected}, got ${issue.received}`;
-  }
-  return issue.message;
-}
+export const readErrorAnswer = object<ErrorBody>({
+  error: object({}, { type: text, message: text, field: text }),
+});

@@ -7,7 +7,7 @@ import type { CallOptions, RelayPort, StoredVersion, VersionSpec } from '../doma
 import { CanaryError, ExitCode } from '../errors.js';
 import { describeDifferences, diffVersion } from './compare.js';
 import type { Request } from './failures.js';
-import { healthSchema, storedVersionSchema, validate } from './schemas.js';
+import { checkAnswer, readHealth, readStoredVersion } from './schemas.js';
 import type { Wire } from './wire.js';
 
 export type VersionCalls = Pick<RelayPort, 'health' | 'registerVersion' | 'getVersion'>;
@@ -18,7 +18,7 @@ export function versionCalls(wire: Wire): VersionCalls {
       const req: Request = { method: 'GET', path: '/health', auth: false, subject: 'the health endpoint' };
       const answer = await wire.send(req, opts);
       if (answer.status < 200 || answer.status >= 300) throw wire.failure(req, answer);
-      const body = wire.parseBody(req, answer, healthSchema());
+      const body = wire.parseBody(req, answer, readHealth);
       if (body.status !== 'ok') {
         throw wire.invalid(req, answer, `status "${wire.failures.scrub(body.status)}" instead of "ok"`);
       }
@@ -33,15 +33,15 @@ export function versionCalls(wire: Wire): VersionCalls {
       };
       const answer = await wire.send(req, opts);
       if (answer.status >= 200 && answer.status < 300) {
-        return { version: wire.parseBody(req, answer, storedVersionSchema()), created: true };
+        return { version: wire.parseBody(req, answer, readStoredVersion), created: true };
       }
       if (answer.status !== 409) throw wire.failure(req, answer);
 
       const conflict = wire.failure(req, answer);
-      const parsed = validate(storedVersionSchema(), conflict.existing);
+      const checked = checkAnswer(readStoredVersion, conflict.existing);
       // `existing` is what makes re-running a plan safe; a relay without it is asked directly.
-      const existing: StoredVersion = parsed.success
-        ? parsed.output
+      const existing: StoredVersion = checked.ok
+        ? checked.value
         : await calls.getVersion(spec.version_tag, opts);
       const diffs = diffVersion(spec, existing);
       if (diffs.length === 0) return { version: existing, created: false };
@@ -57,7 +57,7 @@ export function versionCalls(wire: Wire): VersionCalls {
     getVersion(tag: string, opts?: CallOptions): Promise<StoredVersion> {
       return wire.call(
         { method: 'GET', path: `/models/versions/${encodeURIComponent(tag)}`, subject: `version ${tag}` },
-        storedVersionSchema,
+        readStoredVersion,
         opts,
       );
     },

@@ -1,6 +1,6 @@
 /**
  * How one relay call travels: headers and the key, the transport, retries with backoff inside
- * the call's deadline (src/relay/attempts.ts), and the answer read against its schema. A call
+ * the call's deadline (src/relay/attempts.ts), and the answer read with its reader. A call
  * that still fails ends in a `RelayError` that says why (src/relay/failures.ts).
  */
 
@@ -21,7 +21,7 @@ import {
   snippet,
 } from './failures.js';
 import { isNotSentCode, type RetryPolicy } from './retry.js';
-import { type AnswerSchema, describeIssues, validate } from './schemas.js';
+import { type AnswerReader, checkAnswer, describeProblems } from './schemas.js';
 import type { Transport } from './transport.js';
 
 export interface WireOptions {
@@ -42,10 +42,10 @@ export interface Wire {
   readonly failures: FailureContext;
   /** Sends with retries; a final answer of any status comes back, no answer at all throws. */
   send(req: Request, call: CallOptions | undefined, accept?: (text: string) => boolean): Promise<Answer>;
-  /** Sends and reads a 2xx answer of the schema's shape; anything else throws. */
-  call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T>;
-  /** Reads a 2xx answer's body against its schema. */
-  parseBody<T>(req: Request, answer: Answer, schema: AnswerSchema<T>): T;
+  /** Sends and reads a 2xx answer of the reader's shape; anything else throws. */
+  call<T>(req: Request, read: AnswerReader<T>, opts?: CallOptions): Promise<T>;
+  /** Reads a 2xx answer's body with its reader (src/relay/schemas.ts). */
+  parseBody<T>(req: Request, answer: Answer, read: AnswerReader<T>): T;
   failure(req: Request, answer: Answer): RelayError;
   invalid(req: Request, answer: Answer, problem: string, cause?: unknown): RelayError;
 }
@@ -94,7 +94,7 @@ class TransportWire implements Wire {
     throw unanswered(options, req, last, deadlineMs);
   }
 
-  parseBody<T>(req: Request, answer: Answer, schema: AnswerSchema<T>): T {
+  parseBody<T>(req: Request, answer: Answer, read: AnswerReader<T>): T {
     const { failures } = this;
     let json: unknown;
     try {
@@ -106,24 +106,19 @@ class TransportWire implements Wire {
           : `a body that is not JSON ("${failures.scrub(snippet(answer.text))}")`;
       throw invalid(failures, req, answer, what, error);
     }
-    const parsed = validate(schema, json);
-    if (!parsed.success) {
+    const checked = checkAnswer(read, json);
+    if (!checked.ok) {
       throw invalid(
         failures,
         req,
         answer,
-        `an unexpected shape: ${failures.scrub(describeIssues(parsed.issues))}`,
+        `an unexpected shape: ${failures.scrub(describeProblems(checked.problems))}`,
       );
     }
-    return parsed.output;
+    return checked.value;
   }
 
-  /**
-   * Sends, then builds the answer's schema while the request is on the wire: send() has put the
-   * request on its way (or is connecting) when it returns, so the schema costs no wall time.
-   */
-  async call<T>(req: Request, schemaOf: () => AnswerSchema<T>, opts?: CallOptions): Promise<T> {
-    let schema: AnswerSchema<T> | undefined;
+  async call<T>(req: Request, read: AnswerReader<T>, opts?: CallOptions): Promise<T> {
     /** The body accept() found good: an accepted answer is the one returned, read only once. */
     let accepted: { text: string; output: T } | undefined;
     // A GET whose 2xx body is not JSON of the expected shape (truncated by a proxy, a relay
@@ -132,21 +127,18 @@ class TransportWire implements Wire {
       req.method === 'GET'
         ? (text: string) => {
             try {
-              schema ??= schemaOf();
-              const parsed = validate(schema, JSON.parse(text));
-              if (parsed.success) accepted = { text, output: parsed.output };
-              return parsed.success;
+              const checked = checkAnswer(read, JSON.parse(text));
+              if (checked.ok) accepted = { text, output: checked.value };
+              return checked.ok;
             } catch {
               return false;
             }
           }
         : undefined;
-    const sent = this.send(req, opts, accept);
-    schema ??= schemaOf();
-    const answer = await sent;
+    const answer = await this.send(req, opts, accept);
     if (answer.status < 200 || answer.status >= 300) throw this.failure(req, answer);
     if (accepted !== undefined && accepted.text === answer.text) return accepted.output;
-    return this.parseBody(req, answer, schema);
+    return this.parseBody(req, answer, read);
   }
 
   failure(req: Request, answer: Answer): RelayError {
