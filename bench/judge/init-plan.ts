@@ -5,7 +5,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { renderPlan } from '../../src/commands/init.js';
+import { renderPlan } from '../../src/commands/init-template.js';
 import type { Plan } from '../../src/domain/plan.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { DEFAULT_LIMITS, findPreset } from '../../src/plan/presets.js';
