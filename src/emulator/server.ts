@@ -90,6 +90,45 @@ async function serveExposition(
   res.end(body);
 }
 
+/** A request as the server has read it, before its endpoint is found. */
+interface Incoming {
+  method: string;
+  /** The URL's path without trailing slashes. */
+  path: string;
+  url: URL;
+  /** Under /_emulator: not in the call log, and no /v1 hint when nothing is found. */
+  internal: boolean;
+  headers: IncomingMessage['headers'];
+}
+
+/** The endpoint's reply to a request whose body is read: found, authorised, then handled; or thrown. */
+function answer(
+  incoming: Incoming,
+  parsed: { ok: boolean; value?: unknown },
+  deps: ServerDeps,
+  keyDigest: Buffer,
+): Reply {
+  const { method, path, url, internal, headers } = incoming;
+  const found = findRoute(method, path);
+  if (!found) {
+    const hint =
+      path.startsWith('/v1') || internal ? '' : '; the API is under /v1 (is /v1 missing from the base URL?)';
+    throw notFound(`no endpoint ${method} ${path}${hint}`);
+  }
+  const { entry, params } = found;
+  if (entry.auth && !authorised(headers.authorization, keyDigest)) {
+    throw new ApiError(
+      401,
+      'authentication_error',
+      headers.authorization ? 'the API key is not valid' : 'missing Authorization: Bearer <api key>',
+    );
+  }
+  if (!parsed.ok) throw validation(undefined, 'the body is not valid JSON');
+  // Each handler runs only the routes it reads (simulation.ts); a PATCH runs its route
+  // up to the change through RelayState.beforeRulesChange.
+  return entry.handler({ method, path, params, query: url.searchParams, body: parsed.value, headers }, deps);
+}
+
 export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const keyDigest = digest(deps.apiKey);
 
@@ -143,31 +182,7 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     if (body !== undefined) record.body = body;
 
     try {
-      const found = findRoute(method, path);
-      if (!found) {
-        const hint =
-          path.startsWith('/v1') || internal
-            ? ''
-            : '; the API is under /v1 (is /v1 missing from the base URL?)';
-        throw notFound(`no endpoint ${method} ${path}${hint}`);
-      }
-      const { entry, params } = found;
-      if (entry.auth && !authorised(req.headers.authorization, keyDigest)) {
-        throw new ApiError(
-          401,
-          'authentication_error',
-          req.headers.authorization ? 'the API key is not valid' : 'missing Authorization: Bearer <api key>',
-        );
-      }
-      if (!parsed.ok) throw validation(undefined, 'the body is not valid JSON');
-      // Each handler runs only the routes it reads (simulation.ts); a PATCH runs its route
-      // up to the change through RelayState.beforeRulesChange.
-      finish(
-        entry.handler(
-          { method, path, params, query: url.searchParams, body: parsed.value, headers: req.headers },
-          deps,
-        ),
-      );
+      finish(answer({ method, path, url, internal, headers: req.headers }, parsed, deps, keyDigest));
     } catch (error) {
       finish(errorReply(error, method, path));
     }
