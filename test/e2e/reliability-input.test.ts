@@ -15,8 +15,8 @@ import {
   BASELINE,
   baseEnv,
   CANARY,
-  ROOT,
   runCli,
+  scratchCwd,
   startExampleEmulator,
   writePlanFile,
 } from '../helpers/index.js';
@@ -43,7 +43,7 @@ async function inProcess(argv: string[]) {
     },
     stdin,
     env: { RELAY_API_KEY: KEY },
-    cwd: ROOT,
+    cwd: scratchCwd(),
   });
   const code = await main(argv, io);
   return { code, out, err };

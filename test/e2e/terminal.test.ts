@@ -58,11 +58,7 @@ async function openTui(onTestFinished: (fn: () => Promise<void>) => void): Promi
     start(shape) {
       const file = join(dir, 'plan.yaml');
       writeFileSync(file, planText(shape));
-      // From the plan's own folder: run from the repository, the nearest .canary/ would be the
-      // one `npx canary rollout examples/quickstart.yaml` leaves there, one lock for every
-      // concurrent test of this route.
       run = spawnPty(['rollout', file, '--relay-url', emulator.baseUrl], {
-        cwd: dir,
         env: baseEnv({ RELAY_API_KEY: API_KEY, TERM: 'xterm-256color' }),
       });
       return run;

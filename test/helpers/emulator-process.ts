@@ -3,7 +3,7 @@
  * the built CLI on a free port, read through its printed base URL, stopped with SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { BIN, baseEnv, ROOT } from './spawn.js';
+import { BIN, baseEnv, scratchCwd } from './spawn.js';
 
 export interface EmulatorProcess {
   baseUrl: string;
@@ -31,7 +31,7 @@ export async function startEmulatorProcess(opts: {
   ];
   if (opts.scenario) args.push('--scenario', opts.scenario);
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+    cwd: scratchCwd(),
     env: baseEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

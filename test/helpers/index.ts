@@ -2,7 +2,8 @@
  * The tests' helpers, one entry: import from here, not from the modules behind it.
  *
  * - plan.ts: the plan builder (planYaml, planInTempDir…) and the tests' version tags;
- * - spawn.ts: the built CLI as a child process (runCli, baseEnv, ROOT, BIN);
+ * - spawn.ts: the built CLI as a child process (runCli, baseEnv, ROOT, BIN), started in a fresh
+ *   scratch folder (scratchCwd) unless a test names its cwd;
  * - emulators.ts: emulators on loopback for the spawned tests, routes seeded and read;
  * - runs.ts: a spawned run's scratch folder, journal and last line, and waiting for an event;
  * - emulator-process.ts: `canary emulator` as a process of its own;

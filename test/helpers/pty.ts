@@ -6,7 +6,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import pty, { type IPty } from 'node-pty';
 import { until } from './runs.js';
-import { assertBuilt, BIN, baseEnv, ROOT } from './spawn.js';
+import { assertBuilt, BIN, baseEnv, scratchCwd } from './spawn.js';
 
 export const KEY = {
   up: '\u001b[A',
@@ -40,8 +40,8 @@ export interface PtyOptions {
 
 /**
  * The built CLI on a pseudo-terminal, as both readers (this file's text, screen.ts's emulated
- * screen) start it: an xterm-256color terminal, from the repo root, TERM set. write() and kill()
- * do nothing once it has exited.
+ * screen) start it: an xterm-256color terminal, from a fresh scratch folder (spawn.ts says why)
+ * unless `cwd` names one, TERM set. write() and kill() do nothing once it has exited.
  */
 export function spawnCliPty(
   args: string[],
@@ -52,7 +52,7 @@ export function spawnCliPty(
     name: 'xterm-256color',
     cols: options.cols ?? 120,
     rows: options.rows ?? 50,
-    cwd: options.cwd ?? ROOT,
+    cwd: options.cwd ?? scratchCwd(),
     env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
   });
   let done = false;

@@ -1,13 +1,42 @@
 /**
  * Runs the built CLI (bin/canary.cjs → dist/) as a child process, the way users do.
  * `npm test` builds first; a test refuses to run the CLI from a missing build.
+ *
+ * A spawned CLI starts in a fresh scratch folder unless the test names one (`cwd`): run from
+ * the repository, every command would find the `.canary/` state folder that README's first
+ * command (`npx canary rollout examples/quickstart.yaml`) leaves there, and concurrent tests of
+ * one route would share its lock and journal. A test that is about the current folder says so
+ * with `cwd`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/canary.cjs', import.meta.url));
+
+const scratchFolders: string[] = [];
+// Each test file loads this module afresh, so this runs once its tests (and, hooks running in
+// reverse, its own afterAll hooks that stop what it started) are done.
+afterAll(() => {
+  for (const dir of scratchFolders.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh, empty folder to run the CLI in, removed after the test file. It holds one
+ * entry, `examples` (a link to the repository's), so that a plan named as a user names it
+ * (`examples/quickstart.yaml`) is found and printed as written; the state folder a run makes
+ * is the scratch folder's own.
+ */
+export function scratchCwd(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'canary-cwd-'));
+  scratchFolders.push(dir);
+  symlinkSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), 'dir');
+  return dir;
+}
 
 /** Fails at once, saying why, when the CLI has not been built (only tests that run it need it). */
 export function assertBuilt(): void {
@@ -25,6 +54,7 @@ export interface RunResult {
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
+  /** The folder to start in (default: a fresh scratchCwd()). */
   cwd?: string;
   input?: string;
   /** Called with the child once it is running (e.g. to send a signal after some output). */
@@ -51,7 +81,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   assertBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
-      cwd: options.cwd ?? ROOT,
+      cwd: options.cwd ?? scratchCwd(),
       env: options.env ?? baseEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
