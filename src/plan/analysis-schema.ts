@@ -2,14 +2,13 @@
  * `analysis:` in a plan: timing, thresholds, the baseline comparison and significance, read with
  * the walker; the metrics source and custom metrics have modules of their own.
  */
-import { isScalar } from 'yaml';
 import { JUDGED_METRICS, type JudgedMetric } from '../domain/metrics.js';
 import type { AnalysisConfig, ComparisonRule, SignificanceConfig, ThresholdRule } from '../domain/plan.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
 import { readCustomMetrics } from './metrics-schema.js';
 import { readMetricsSource } from './metrics-source-schema.js';
 import { DEFAULTS, KEYS, SIGNIFICANCE_DEFAULTS } from './plan-keys.js';
-import { type Entry, type Fields, isNull, optionalMapping, type PlanReader } from './reader.js';
+import { type Entry, type Fields, optionalMapping, type PlanReader } from './reader.js';
 
 const FACTOR_PATTERN = /^(\d+(?:\.\d+)?)x$/;
 
@@ -50,8 +49,8 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
   let factor: number = DEFAULTS.dataDeadlineFactor;
   const deadlineEntry = r.optional(fields, 'data_deadline');
   if (deadlineEntry) {
-    const v = deadlineEntry.value;
-    const match = isScalar(v) && typeof v.value === 'string' ? FACTOR_PATTERN.exec(v.value) : null;
+    const text = r.text(deadlineEntry);
+    const match = text === undefined ? null : FACTOR_PATTERN.exec(text);
     const parsed = match ? Number(match[1]) : Number.NaN;
     if (Number.isFinite(parsed) && parsed >= 1) factor = parsed;
     else {
@@ -70,8 +69,8 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
 
   const policyEntry = r.optional(fields, 'on_metric_errors');
   if (policyEntry) {
-    const v = policyEntry.value;
-    if (isScalar(v) && (v.value === 'rollback' || v.value === 'hold')) onMetricErrors = v.value;
+    const v = r.scalar(policyEntry);
+    if (v === 'rollback' || v === 'hold') onMetricErrors = v;
     else {
       r.fail(policyEntry, 'rollback or hold');
       ok = false;
@@ -196,9 +195,9 @@ function readComparison(
  * when a problem was reported.
  */
 function readSignificance(r: PlanReader, entry: Entry): SignificanceConfig | undefined | false {
-  const v = entry.value;
-  if (isNull(v)) return undefined;
-  if (isScalar(v) && typeof v.value === 'boolean') return v.value ? { ...SIGNIFICANCE_DEFAULTS } : undefined;
+  if (r.isNull(entry)) return undefined;
+  const v = r.scalar(entry);
+  if (typeof v === 'boolean') return v ? { ...SIGNIFICANCE_DEFAULTS } : undefined;
   const fields = r.mapping(entry, KEYS.significance);
   if (!fields) return false;
   const enabledEntry = r.optional(fields, 'enabled');

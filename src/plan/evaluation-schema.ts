@@ -4,7 +4,6 @@
  * prompt files themselves are read when the rollout (or `canary validate`) starts.
  */
 import { resolve } from 'node:path';
-import { isMap, isScalar, isSeq } from 'yaml';
 import {
   EVAL_METRICS,
   type EvalMetric,
@@ -72,15 +71,16 @@ function readRule(r: PlanReader, entry: Entry, metric: EvalMetric): MetricRule |
 }
 
 function readJudge(r: PlanReader, entry: Entry): JudgeConfig | undefined {
-  const v = entry.value;
-  if (isScalar(v) && typeof v.value === 'string' && v.value.trim() !== '') {
+  const command = r.text(entry);
+  if (command !== undefined && command.trim() !== '') {
     return {
-      run: v.value,
+      run: command,
       timeoutMs: EVALUATION_DEFAULTS.judgeTimeoutMs,
       concurrency: EVALUATION_DEFAULTS.judgeConcurrency,
     };
   }
-  if (!isMap(v)) return r.fail(entry, 'a command like ./judge.sh, or {run: ./judge.sh, timeout: 30s}');
+  if (r.kind(entry) !== 'map')
+    return r.fail(entry, 'a command like ./judge.sh, or {run: ./judge.sh, timeout: 30s}');
   const fields = r.mapping(entry, EVALUATION_KEYS.judge);
   const run = r.string(r.required(fields, 'run'), 'a shell command like ./judge.sh');
   const timeoutEntry = r.optional(fields, 'timeout');
@@ -106,18 +106,15 @@ function readJudge(r: PlanReader, entry: Entry): JudgeConfig | undefined {
 
 function readPromptPaths(r: PlanReader, entry: Entry | undefined, baseDir: string): string[] | undefined {
   if (!entry) return undefined;
-  const v = entry.value;
   const expectation = 'a JSONL file path, or a list of them, like prompts/support.jsonl';
   const one = (e: Entry): string | undefined => {
     const text = r.string(e, expectation);
     return text === undefined ? undefined : resolve(baseDir, expandHome(text));
   };
-  if (isSeq(v)) {
-    if (v.items.length === 0) return r.fail(entry, expectation);
-    const files = v.items.map((item, i) => {
-      const path = `${entry.path}[${i}]`;
-      return one({ path, keyNode: undefined, node: item, value: r.resolveNode(item, path) });
-    });
+  const items = r.items(entry);
+  if (items !== undefined) {
+    if (items.length === 0) return r.fail(entry, expectation);
+    const files = items.map(one);
     return files.every((f) => f !== undefined) ? (files as string[]) : undefined;
   }
   const file = one(entry);

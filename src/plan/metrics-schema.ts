@@ -3,7 +3,6 @@
  * walker so every problem is reported at its line:column. Secrets are refused everywhere but
  * in env var names: a header that looks like a credential must come from `{env: NAME}`.
  */
-import { isMap, isScalar, isSeq } from 'yaml';
 import { HTTP_PLACEHOLDERS } from '../custom-metrics/http-source.js';
 import {
   type CustomMetricConfig,
@@ -24,25 +23,20 @@ export const CUSTOM_METRIC_KEYS = {
 export const CUSTOM_METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password|cookie/i;
 
-function entryAt(r: PlanReader, node: unknown, path: string): Entry {
-  return { path, keyNode: undefined, node, value: r.resolveNode(node, path) };
-}
-
 function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
-  if (!isMap(entry.value)) return r.fail(entry, 'a mapping of header names to values or {env: VAR}');
+  const pairs = r.pairs(entry);
+  if (pairs === undefined) return r.fail(entry, 'a mapping of header names to values or {env: VAR}');
   const headers: HttpHeader[] = [];
   let ok = true;
-  for (const pair of entry.value.items) {
-    const key = r.resolveNode(pair.key, entry.path);
-    const name = isScalar(key) ? String(key.value) : '';
-    const path = `${entry.path}.${name}`;
-    const value = entryAt(r, pair.value, path);
+  for (const { key, entry: value } of pairs) {
+    const name = key === undefined ? '' : String(key);
+    const { path } = value;
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
       r.problem(value, `${path}: not a valid HTTP header name`);
       ok = false;
       continue;
     }
-    if (isMap(value.value)) {
+    if (r.kind(value) === 'map') {
       const fields = r.mapping(value, CUSTOM_METRIC_KEYS.header);
       const envEntry = r.required(fields, 'env');
       const env = r.pattern(
@@ -51,7 +45,7 @@ function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
         'the name of an environment variable (not the secret itself)',
       );
       const prefix = r.optional(fields, 'prefix');
-      const prefixText = prefix && isScalar(prefix.value) ? String(prefix.value.value) : undefined;
+      const prefixText = prefix && r.kind(prefix) === 'scalar' ? String(r.scalar(prefix)) : undefined;
       if (env === undefined) ok = false;
       else headers.push({ name, env, ...(prefixText !== undefined ? { prefix: prefixText } : {}) });
       continue;
@@ -119,8 +113,7 @@ function readHttp(r: PlanReader, entry: Entry): Extract<CustomSource, { kind: 'h
   let method: 'GET' | 'POST' = 'GET';
   const methodEntry = r.optional(fields, 'method');
   if (methodEntry) {
-    const v = methodEntry.value;
-    const text = isScalar(v) ? String(v.value).toUpperCase() : '';
+    const text = r.kind(methodEntry) === 'scalar' ? String(r.scalar(methodEntry)).toUpperCase() : '';
     if (text === 'GET' || text === 'POST') method = text;
     else {
       r.fail(methodEntry, 'GET or POST');
@@ -156,13 +149,13 @@ export function readCustomMetrics(
   minRequests: number,
 ): CustomMetricConfig[] | undefined | false {
   if (!entry) return undefined;
-  if (!isSeq(entry.value))
+  const items = r.items(entry);
+  if (items === undefined)
     return r.fail(entry, 'a list of metrics like [{name: ttft_p99_ms, query: ..., max: 2000}]') ?? false;
   const metrics: CustomMetricConfig[] = [];
   const names = new Set<string>();
   let ok = true;
-  entry.value.items.forEach((item, i) => {
-    const itemEntry = entryAt(r, item, `${entry.path}[${i}]`);
+  items.forEach((itemEntry) => {
     const fields = r.mapping(itemEntry, CUSTOM_METRIC_KEYS.metric);
     if (!fields) {
       ok = false;

@@ -1,5 +1,4 @@
 /** `analysis.provider` and `analysis.prometheus` in a plan: where the metrics come from. */
-import { isScalar } from 'yaml';
 import { PROMETHEUS_QUERY_NAMES, type PrometheusQueryName } from '../domain/metrics.js';
 import type { AnalysisConfig, PrometheusConfig } from '../domain/plan.js';
 import { checkTemplate, DEFAULT_QUERIES } from '../domain/promql.js';
@@ -17,8 +16,8 @@ export function readMetricsSource(
   const promEntry = r.optional(fields, 'prometheus');
   let provider: 'relay' | 'prometheus' = 'relay';
   if (providerEntry) {
-    const v = providerEntry.value;
-    if (isScalar(v) && (v.value === 'relay' || v.value === 'prometheus')) provider = v.value;
+    const v = r.scalar(providerEntry);
+    if (v === 'relay' || v === 'prometheus') provider = v;
     else return r.fail(providerEntry, 'relay or prometheus');
   }
   if (!promEntry) {
@@ -46,8 +45,7 @@ export function readMetricsSource(
   const urlEntry = r.required(f, 'url');
   let url: string | undefined;
   if (urlEntry) {
-    const text =
-      isScalar(urlEntry.value) && typeof urlEntry.value.value === 'string' ? urlEntry.value.value : '';
+    const text = r.text(urlEntry) ?? '';
     const check = text === 'emulator' ? 'bad' : checkRelayUrl(text);
     if (check === 'ok') url = text;
     else if (check === 'credentials')
@@ -59,8 +57,8 @@ export function readMetricsSource(
   }
   const envName = (entry: Entry | undefined): string | undefined => {
     if (!entry) return undefined;
-    const v = entry.value;
-    if (isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value)) return v.value;
+    const text = r.text(entry);
+    if (text !== undefined && ENV_NAME_PATTERN.test(text)) return text;
     // The secret itself may have been pasted here, so the value is not echoed.
     r.problem(entry, `${entry.path}: expected the name of an environment variable (not the secret itself)`);
     ok = false;

@@ -1,20 +1,18 @@
 /** `notify:` in a plan: the webhooks told about a rollout's events, read with the walker. */
 import { closest, distance } from 'fastest-levenshtein';
-import { isScalar, isSeq } from 'yaml';
 import { NOTIFY_EVENTS, type NotifyEvent, type NotifyTarget } from '../domain/plan.js';
 import { DEFAULTS, ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
-import { checkRelayUrl, type Entry, type PlanReader, show } from './reader.js';
+import { checkRelayUrl, type Entry, type PlanReader } from './reader.js';
 
 /** `notify:` a list of webhooks; the URL (a secret) is never echoed in a message. */
 export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarget[] | undefined {
   if (!entry) return undefined;
-  const seq = entry.value;
-  if (!isSeq(seq))
+  const items = r.items(entry);
+  if (items === undefined)
     return r.fail(entry, 'a list of webhooks like [{url_env: SLACK_WEBHOOK_URL, format: slack}]');
   const targets: NotifyTarget[] = [];
-  seq.items.forEach((item, index) => {
-    const path = `${entry.path}[${index}]`;
-    const itemEntry: Entry = { path, keyNode: undefined, node: item, value: r.resolveNode(item, path) };
+  items.forEach((itemEntry) => {
+    const { path } = itemEntry;
     const fields = r.mapping(itemEntry, KEYS.notify);
     if (!fields) return;
     let ok = true;
@@ -30,8 +28,7 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
       ok = false;
     }
     if (urlEntry) {
-      const v = urlEntry.value;
-      const text = isScalar(v) && typeof v.value === 'string' ? v.value : '';
+      const text = r.text(urlEntry) ?? '';
       if (checkRelayUrl(text) === 'ok' && text !== 'emulator') url = text;
       else {
         r.problem(
@@ -42,9 +39,8 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
       }
     }
     if (urlEnvEntry) {
-      const v = urlEnvEntry.value;
-      urlEnv =
-        isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value) ? v.value : undefined;
+      const text = r.text(urlEnvEntry);
+      urlEnv = text !== undefined && ENV_NAME_PATTERN.test(text) ? text : undefined;
       if (urlEnv === undefined) {
         // Someone may have pasted the URL itself here, so the value is not echoed.
         r.problem(
@@ -57,21 +53,20 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
     let events: NotifyEvent[] = [...NOTIFY_EVENTS];
     const eventsEntry = r.optional(fields, 'events');
     if (eventsEntry) {
-      const list = eventsEntry.value;
-      if (!isSeq(list) || list.items.length === 0) {
+      const list = r.items(eventsEntry);
+      if (list === undefined || list.length === 0) {
         r.fail(eventsEntry, `a list of events from ${NOTIFY_EVENTS.join(', ')}`);
         ok = false;
       } else {
         events = [];
-        list.items.forEach((e, i) => {
-          const ePath = `${eventsEntry.path}[${i}]`;
-          const node = r.resolveNode(e, ePath);
-          const name = isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+        list.forEach((eventEntry) => {
+          const ePath = eventEntry.path;
+          const name = r.text(eventEntry);
           if (name !== undefined && (NOTIFY_EVENTS as readonly string[]).includes(name)) {
             events.push(name as NotifyEvent);
             return;
           }
-          const shown = name ?? show(node);
+          const shown = name ?? r.show(eventEntry);
           const guess = name === undefined ? undefined : closest(name, [...NOTIFY_EVENTS]);
           const hint =
             guess !== undefined &&
@@ -79,10 +74,7 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
             distance(name, guess) <= Math.max(2, Math.floor(guess.length / 3))
               ? `did you mean '${guess}'?`
               : `expected one of ${NOTIFY_EVENTS.join(', ')}`;
-          r.problem(
-            { path: ePath, keyNode: undefined, node: e, value: node },
-            `${ePath}: unknown event '${shown}'; ${hint}`,
-          );
+          r.problem(eventEntry, `${ePath}: unknown event '${shown}'; ${hint}`);
           ok = false;
         });
       }
@@ -90,8 +82,8 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
     let format: 'slack' | 'json' = 'json';
     const formatEntry = r.optional(fields, 'format');
     if (formatEntry) {
-      const v = formatEntry.value;
-      if (isScalar(v) && (v.value === 'slack' || v.value === 'json')) format = v.value;
+      const v = r.scalar(formatEntry);
+      if (v === 'slack' || v === 'json') format = v;
       else {
         r.fail(formatEntry, 'slack or json');
         ok = false;
@@ -109,5 +101,5 @@ export function readNotify(r: PlanReader, entry: Entry | undefined): NotifyTarge
       timeoutMs: timeout ?? DEFAULTS.notifyTimeoutMs,
     });
   });
-  return targets.length === seq.items.length ? targets : undefined;
+  return targets.length === items.length ? targets : undefined;
 }

@@ -7,12 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { isMap, isScalar, type Node } from 'yaml';
-import {
-  type Entry as ShapeEntry,
-  type Fields as ShapeFields,
-  ShapeReader,
-  showValue,
-} from '../shape/reader.js';
+import { type Entry as ShapeEntry, type Fields as ShapeFields, ShapeReader } from '../shape/reader.js';
 import { parseDuration } from './duration.js';
 import type { SourceFile, ValueNode } from './yaml-source.js';
 
@@ -24,16 +19,6 @@ export const SECRET_MESSAGE =
 /** A key and its value as written in a YAML file. */
 export type Entry = ShapeEntry<ValueNode>;
 export type Fields = ShapeFields<ValueNode>;
-
-export function isNull(value: ValueNode | undefined): boolean {
-  return value === undefined || (isScalar(value) && value.value === null);
-}
-
-export function show(value: ValueNode | undefined): string {
-  if (isNull(value)) return showValue('null', null);
-  if (isMap(value)) return showValue('map', undefined);
-  return showValue(isScalar(value) ? 'scalar' : 'list', isScalar(value) ? value.value : undefined);
-}
 
 export function expandHome(file: string): string {
   return file === '~' || file.startsWith('~/') ? homedir() + file.slice(1) : file;

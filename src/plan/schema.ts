@@ -4,7 +4,6 @@
  * ms, defaults filled, paths resolved). Every problem is reported at its own line:column.
  */
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar } from 'yaml';
 import type { EmulatorConfig, Plan, RelayConfig, VersionRef } from '../domain/plan.js';
 import { VERSION_TAG_PATTERN, type VersionSpec } from '../domain/relay.js';
 import { readAnalysis } from './analysis-schema.js';
@@ -15,12 +14,10 @@ import {
   checkRelayUrl,
   type Entry,
   expandHome,
-  isNull,
   optionalMapping,
   PlanReader,
   rootEntry,
   SECRET_MESSAGE,
-  show,
 } from './reader.js';
 import { readRouteDefaults } from './route-defaults-schema.js';
 import { readChecks, readStages } from './stages-schema.js';
@@ -42,7 +39,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   const r = new PlanReader(src);
   const baseDir = dirname(options.absoluteFile);
   const root = rootEntry(src);
-  if (isNull(root.value)) {
+  if (r.isNull(root)) {
     src.problemAt(
       0,
       '',
@@ -50,11 +47,8 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
     );
     return undefined;
   }
-  if (!isMap(root.value)) {
-    r.problem(
-      root,
-      `expected a mapping with relay, route, baseline, canary and stages, got ${show(root.value)}`,
-    );
+  if (r.kind(root) !== 'map') {
+    r.problem(root, `expected a mapping with relay, route, baseline, canary and stages, got ${r.show(root)}`);
     return undefined;
   }
   const top = r.mapping(root, KEYS.top);
@@ -66,8 +60,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   let url: string | undefined;
   if (urlEntry) {
     // Never echo the URL: it may carry credentials.
-    const text =
-      isScalar(urlEntry.value) && typeof urlEntry.value.value === 'string' ? urlEntry.value.value : '';
+    const text = r.text(urlEntry) ?? '';
     const check = checkRelayUrl(text);
     if (check === 'ok') url = text;
     else if (check === 'credentials') r.problem(urlEntry, `relay.url: ${SECRET_MESSAGE}`);
@@ -80,9 +73,8 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   const apiKeyEnvEntry = r.optional(relayFields, 'api_key_env');
   let apiKeyEnv: string | undefined = DEFAULTS.apiKeyEnv;
   if (apiKeyEnvEntry) {
-    const v = apiKeyEnvEntry.value;
-    apiKeyEnv =
-      isScalar(v) && typeof v.value === 'string' && ENV_NAME_PATTERN.test(v.value) ? v.value : undefined;
+    const text = r.text(apiKeyEnvEntry);
+    apiKeyEnv = text !== undefined && ENV_NAME_PATTERN.test(text) ? text : undefined;
     if (apiKeyEnv === undefined) {
       // Someone may have pasted the key itself here, so the value is not echoed.
       r.problem(
@@ -177,7 +169,7 @@ function readEmulator(
   if (scenarioEntry) {
     if (relayUrl !== undefined && relayUrl !== 'emulator') {
       r.problem(scenarioEntry, 'emulator.scenario only applies when relay.url is `emulator`');
-    } else if (isMap(scenarioEntry.value)) {
+    } else if (r.kind(scenarioEntry) === 'map') {
       const inline = r.json(scenarioEntry);
       if (inline) config.scenario = inline;
     } else {
@@ -212,13 +204,7 @@ function readVersion(
   const model = r.string(r.optional(fields, 'model'), 'a model name like anthropic/claude-sonnet-4-20250514');
   const parameters = r.json(r.optional(fields, 'parameters'));
   const metadata = r.json(r.optional(fields, 'metadata'));
-  const systemPromptEntry = r.optional(fields, 'system_prompt');
-  let systemPrompt: string | undefined;
-  if (systemPromptEntry) {
-    const v = systemPromptEntry.value;
-    if (isScalar(v) && typeof v.value === 'string') systemPrompt = v.value;
-    else r.fail(systemPromptEntry, 'a string');
-  }
+  const systemPrompt = r.string(r.optional(fields, 'system_prompt'), 'a string', { empty: true });
   const upstream = r.string(r.optional(fields, 'upstream_endpoint'));
   const costLimit = r.number(r.optional(fields, 'cost_limit_per_request'), 'a number above 0', (n) => n > 0);
 

@@ -1,5 +1,4 @@
 /** `stages:` and `checks:` in a plan (`checks:` may also sit in a stage), read with the walker. */
-import { isMap, isScalar, isSeq } from 'yaml';
 import type { StageCheck, StagePlan } from '../domain/plan.js';
 import { formatPlanDuration as formatDuration } from '../format.js';
 import { DEFAULTS, KEYS } from './plan-keys.js';
@@ -8,14 +7,13 @@ import type { Entry, PlanReader } from './reader.js';
 /** `checks:` at the top level or in a stage: a list of `{name?, run, timeout?}`. */
 export function readChecks(r: PlanReader, entry: Entry | undefined): StageCheck[] | undefined {
   if (!entry) return undefined;
-  const seq = entry.value;
-  if (!isSeq(seq))
+  const items = r.items(entry);
+  if (items === undefined)
     return r.fail(entry, 'a list of checks like [{name: smoke, run: ./smoke.sh, timeout: 2m}]');
   const checks: StageCheck[] = [];
   const names = new Set<string>();
-  seq.items.forEach((item, index) => {
-    const path = `${entry.path}[${index}]`;
-    const itemEntry: Entry = { path, keyNode: undefined, node: item, value: r.resolveNode(item, path) };
+  items.forEach((itemEntry) => {
+    const { path } = itemEntry;
     const fields = r.mapping(itemEntry, KEYS.check);
     if (!fields) return;
     const run = r.string(r.required(fields, 'run'), 'a shell command like ./smoke.sh');
@@ -30,7 +28,7 @@ export function readChecks(r: PlanReader, entry: Entry | undefined): StageCheck[
     names.add(name);
     checks.push({ name, run, timeoutMs: timeout ?? DEFAULTS.checkTimeoutMs });
   });
-  return checks.length === seq.items.length ? checks : undefined;
+  return checks.length === items.length ? checks : undefined;
 }
 
 function hasAtMostTwoDecimals(n: number): boolean {
@@ -44,32 +42,25 @@ export function readStages(
   factor: number | undefined,
 ): StagePlan[] | undefined {
   if (!entry) return undefined;
-  const seq = entry.value;
-  if (!isSeq(seq))
+  const items = r.items(entry);
+  if (items === undefined)
     return r.fail(entry, 'a list of stages like [5, 25, 50, 100] or [{weight: 5, bake: 10m}, …]');
-  if (seq.items.length === 0) {
+  if (items.length === 0) {
     r.problem(entry, 'stages: expected at least one stage (the last at weight 100)');
     return undefined;
   }
   const stages: StagePlan[] = [];
   let ok = true;
   let previous: { weight: number; entry: Entry } | undefined;
-  const lastIndex = seq.items.length - 1;
-  seq.items.forEach((item, index) => {
-    const path = `stages[${index}]`;
-    const stageEntry: Entry = {
-      path,
-      keyNode: undefined,
-      node: item,
-      value: r.resolveNode(item, path),
-    };
+  const lastIndex = items.length - 1;
+  items.forEach((stageEntry, index) => {
     let weightEntry: Entry | undefined;
     let bake: number | undefined;
     let pause = false;
     let deadline: number | undefined;
     let deadlineEntry: Entry | undefined;
     let stageChecks: StageCheck[] | undefined;
-    if (isMap(stageEntry.value)) {
+    if (r.kind(stageEntry) === 'map') {
       const fields = r.mapping(stageEntry, KEYS.stage);
       weightEntry = r.required(fields, 'weight');
       bake = r.duration(r.optional(fields, 'bake'));
@@ -77,7 +68,7 @@ export function readStages(
       deadlineEntry = r.optional(fields, 'data_deadline');
       deadline = r.duration(deadlineEntry);
       stageChecks = readChecks(r, r.optional(fields, 'checks'));
-    } else if (isScalar(stageEntry.value) && typeof stageEntry.value.value === 'number') {
+    } else if (typeof r.scalar(stageEntry) === 'number') {
       weightEntry = stageEntry;
     } else {
       r.fail(stageEntry, 'a weight like 25 or a mapping like {weight: 25, bake: 10m}');
@@ -126,5 +117,5 @@ export function readStages(
       ...(stageChecks && stageChecks.length > 0 ? { checks: stageChecks } : {}),
     });
   });
-  return ok && stages.length === seq.items.length ? stages : undefined;
+  return ok && stages.length === items.length ? stages : undefined;
 }

@@ -177,10 +177,6 @@ export class ShapeReader<N> {
     this.tree.problem(entry.keyNode ?? this.at(entry), entry.path, message);
   }
 
-  resolveNode(node: unknown, path: string): N | undefined {
-    return this.tree.resolve(node, path);
-  }
-
   fail(entry: Entry<N>, expectation: string): undefined {
     const where = entry.path === '' ? '' : `${entry.path}: `;
     this.problem(entry, `${where}expected ${expectation}, got ${this.show(entry)}`);
