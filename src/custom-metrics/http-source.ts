@@ -17,6 +17,7 @@ import { sendWithRetries } from '../relay/attempts.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../relay/retry.js';
 import { DEFAULT_LIMITS, type Transport, type TransportFactory } from '../relay/transport.js';
 import { VERSION } from '../version.js';
+import { placeholderValues } from './placeholders.js';
 import type { CustomQuery, CustomValue } from './types.js';
 
 type HttpSource = Extract<CustomSource, { kind: 'http' }>;
@@ -37,23 +38,6 @@ export interface HttpMetricOptions {
 }
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
-
-/** The values a template may use: the query's, in the forms APIs usually take. */
-export function placeholderValues(q: CustomQuery): Record<string, string> {
-  return {
-    version_tag: q.versionTag,
-    route: q.route,
-    window: `${Math.max(1, Math.round((q.end - q.start) / 1000))}s`,
-    window_seconds: String(Math.max(1, Math.round((q.end - q.start) / 1000))),
-    start: new Date(q.start).toISOString(),
-    end: new Date(q.end).toISOString(),
-    start_ms: String(q.start),
-    end_ms: String(q.end),
-  };
-}
-export const HTTP_PLACEHOLDERS = Object.keys(
-  placeholderValues({ versionTag: '', route: '', start: 0, end: 0 }),
-);
 
 export function fill(
   template: string,

@@ -6,7 +6,9 @@
  * json_schema, max_output_tokens}, ...any other OpenAI chat parameter}`. `model` is refused: the
  * route alias and the pin decide which model answers.
  */
-import { readFile, stat } from 'node:fs/promises';
+// Synchronous, like the plan's own read (src/plan/load.ts): node:fs/promises costs `canary
+// validate` about 1 ms to load, and a prompt set is read once, before any traffic moves.
+import { readFileSync, statSync } from 'node:fs';
 import type { EvaluationConfig } from '../domain/plan.js';
 import { PlanError, type PlanProblem, readFailure } from '../errors.js';
 import { compileExpectations } from './expectations.js';
@@ -199,14 +201,14 @@ export function parsePromptLines(text: string, file: string, problems: PlanProbl
 /** Larger prompt files are refused: a prompt set is a sample, and it is held in memory whole. */
 export const MAX_PROMPT_FILE_BYTES = 64 * 1024 * 1024;
 
-async function readText(file: string): Promise<string> {
+function readText(file: string): string {
   let reason: string;
   try {
-    const info = await stat(file);
+    const info = statSync(file);
     if (!info.isFile()) reason = 'not a file';
     else if (info.size > MAX_PROMPT_FILE_BYTES)
       reason = `it is ${Math.round(info.size / 1024 / 1024)} MiB, more than the ${MAX_PROMPT_FILE_BYTES / 1024 / 1024} MiB a prompt set may be`;
-    else return await readFile(file, 'utf8');
+    else return readFileSync(file, 'utf8');
   } catch (error) {
     reason = readFailure(error);
   }
@@ -222,7 +224,7 @@ export async function loadPrompts(config: Pick<EvaluationConfig, 'prompts'>): Pr
   for (const file of config.prompts) {
     let text: string;
     try {
-      text = await readText(file);
+      text = readText(file);
     } catch (error) {
       if (error instanceof PlanError) {
         problems.push(...error.problems);

@@ -3,7 +3,7 @@
  * walker so every problem is reported at its line:column. Secrets are refused everywhere but
  * in env var names: a header that looks like a credential must come from `{env: NAME}`.
  */
-import { HTTP_PLACEHOLDERS } from '../custom-metrics/http-source.js';
+import { HTTP_PLACEHOLDERS } from '../custom-metrics/placeholders.js';
 import {
   type CustomMetricConfig,
   type CustomSource,

@@ -5,7 +5,6 @@
  * them. PlanReader adds the plan's own vocabulary (durations); the checks themselves, and their
  * wording, are the ones the relay's answers and the emulator's bodies are read with.
  */
-import { homedir } from 'node:os';
 import { isMap, isScalar, type Node } from 'yaml';
 import { type Entry as ShapeEntry, type Fields as ShapeFields, ShapeReader } from '../shape/reader.js';
 import { parseDuration } from './duration.js';
@@ -21,7 +20,10 @@ export type Entry = ShapeEntry<ValueNode>;
 export type Fields = ShapeFields<ValueNode>;
 
 export function expandHome(file: string): string {
-  return file === '~' || file.startsWith('~/') ? homedir() + file.slice(1) : file;
+  // node:os only for a `~/` path: loading it costs `canary validate` ≈ 0.2 ms otherwise.
+  return file === '~' || file.startsWith('~/')
+    ? process.getBuiltinModule('node:os').homedir() + file.slice(1)
+    : file;
 }
 
 /** The shape reader with durations, over YAML nodes by default (`N` is JSON's for request bodies). */
