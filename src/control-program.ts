@@ -7,8 +7,10 @@ import type { Command } from 'commander';
 import { addCommand, type RunCommand } from './command-table/commander.js';
 import { controlCommands } from './command-table/commands.js';
 
-export function addControlCommands(program: Command, runCommand: RunCommand): void {
+/** Adds the control commands, or only the one named `only` (src/cli.ts's run()). */
+export function addControlCommands(program: Command, runCommand: RunCommand, only?: string): void {
   for (const spec of controlCommands) {
+    if (only !== undefined && spec.name !== only) continue;
     addCommand(program, spec, runCommand, async () => {
       const { runControlCommand } = await import('./commands/control.js');
       return (opts, io) => runControlCommand(spec.name, opts, io);
