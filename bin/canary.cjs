@@ -39,9 +39,14 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // A command with a bundle of its own (lightBundles() in scripts/build-checks.mjs): the whole
   // program, flags and help, with only this command's code. \`canary validate\` in a pre-commit
   // hook reads, deserialises and initialises what validating runs, not 1.8 MB of CLI.
-  const own = meta.commands[args[0]];
+  // A form of it with less in it (LIGHT_FORMS: `status --route R` has no plan loader, so no
+  // YAML) when the command line is flags alone.
+  const command = meta.commands[args[0]];
+  const form = command['flags-only'];
+  const own = form && flagsOnly(args.slice(1), form.valueFlags) ? form : command;
   if (own.liftoff) liftoffOnly();
-  load(own.file, own.hash).run();
+  // Naming the command lets the program declare it alone (run() in src/cli.ts).
+  load(own.file, own.hash).run(args[0]);
 } else {
   liftoffOnly();
   load('cli.cjs', meta.hash).run();
@@ -56,6 +61,21 @@ function proxied() {
   return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some(
     (n) => (process.env[n] ?? '').trim() !== '',
   );
+}
+
+/**
+ * Whether every argument is a flag or the value of a flag declared to take one (`valueFlags`,
+ * written by the build from the program's own declaration), so no positional argument is
+ * there. When unsure it says no, and the command's whole bundle runs: a value attached (`-rR`,
+ * `--route=R`) or a flag it does not know is never taken to swallow the next argument.
+ */
+function flagsOnly(rest, valueFlags) {
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--' || arg === '-' || !arg.startsWith('-')) return false;
+    if (valueFlags.includes(arg)) i++;
+  }
+  return true;
 }
 
 /**

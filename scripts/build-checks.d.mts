@@ -8,6 +8,10 @@ export declare const LIGHT_COMMANDS: Record<string, string[]>;
 export declare function lightBundles(): Record<string, string[]>;
 export declare function belongsToCommand(command: string, path: string): boolean;
 export declare const LIGHT_EXCLUDES: string[];
-export declare function checkLightInputs(command: string, inputs: readonly string[]): void;
+export declare const LIGHT_FORMS: Record<
+  string,
+  { command: string; when: 'flags-only'; leaveOut: string[]; excludes: string[] }
+>;
+export declare function checkLightInputs(bundle: string, inputs: readonly string[]): void;
 export declare const REPORT_ONLY: string[];
 export declare function checkReportOutside(bundle: string, inputs: readonly string[]): void;

@@ -95,6 +95,31 @@ export function lightBundles() {
 }
 
 /**
+ * Forms of a light command that need less than its bundle, each a bundle of its own: the
+ * command's bundle without the modules in `leaveOut` (each replaced by one that throws, should it
+ * ever be reached). bin/canary.cjs runs a form only for a command line of flags alone (`when:
+ * 'flags-only'`): every argument after the command a flag, or the value of a flag the command
+ * declares as taking one, so no positional argument, no plan file. `status --route R` reads no
+ * plan: without the plan loader its bundle carries no YAML parser, plan schema or JSONPath.
+ * `excludes` is what the build then refuses to find in it (checkLightInputs).
+ */
+export const LIGHT_FORMS = {
+  'status-route': {
+    command: 'status',
+    when: 'flags-only',
+    leaveOut: ['src/plan/load.ts'],
+    excludes: [
+      'node_modules/yaml/',
+      'node_modules/jsonpath-plus/',
+      'src/plan/load.ts',
+      'src/plan/schema.ts',
+      'src/plan/reader.ts',
+      'src/plan/yaml-source.ts',
+    ],
+  },
+};
+
+/**
  * For the bundle of `command`: whether src/cli.ts's lazy import of `path` belongs to it. Only
  * the command's own modules do; anything else src/cli.ts loads lazily belongs to other commands.
  */
@@ -117,13 +142,23 @@ export const LIGHT_EXCLUDES = [
   'src/emulator/simulation.ts',
 ];
 
-/** Refuses a command bundle built from any of LIGHT_EXCLUDES (esbuild's metafile inputs). */
-export function checkLightInputs(command, inputs) {
+/**
+ * Refuses a command bundle (or a form's, LIGHT_FORMS) built from any of LIGHT_EXCLUDES, or of
+ * the form's own excludes (esbuild's metafile inputs).
+ */
+export function checkLightInputs(bundle, inputs) {
+  const form = LIGHT_FORMS[bundle]?.excludes ?? [];
   for (const input of inputs) {
     const banned = LIGHT_EXCLUDES.find((path) => input.includes(path));
     if (banned) {
       throw new Error(
-        `dist/${command}.cjs includes ${input}: a short command's code must keep ${banned} out (scripts/build-checks.mjs LIGHT_EXCLUDES)`,
+        `dist/${bundle}.cjs includes ${input}: a short command's code must keep ${banned} out (scripts/build-checks.mjs LIGHT_EXCLUDES)`,
+      );
+    }
+    const left = form.find((path) => input.includes(path));
+    if (left) {
+      throw new Error(
+        `dist/${bundle}.cjs includes ${input}: this form of '${LIGHT_FORMS[bundle]?.command}' must keep ${left} out (scripts/build-checks.mjs LIGHT_FORMS)`,
       );
     }
   }

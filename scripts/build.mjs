@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import {
@@ -33,6 +34,7 @@ import {
   checkLightInputs,
   checkReportOutside,
   checkRollbackInputs,
+  LIGHT_FORMS,
   lightBundles,
 } from './build-checks.mjs';
 
@@ -108,6 +110,47 @@ module.exports = function assert(...args) {
   if (!args[0]) require('node:assert')(...args);
 };
 `;
+
+/**
+ * chalk guesses a colour level when it loads (its vendored supports-color: node:os, node:tty
+ * and with it node:net, ≈ 3 ms of `canary validate`), for its default instance. canary never
+ * uses that instance (src/reporters/select.ts makes every chalk with the level it decided), so
+ * the guess is "no colour" without looking. Not for dist/spinner.cjs: ora colours its spinner
+ * with the default instance.
+ */
+const NO_COLOR_GUESS = `export default { stdout: false, stderr: false };
+`;
+const chalkNoGuess = {
+  name: 'chalk-no-guess',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (args) =>
+      args.importer.includes('/node_modules/chalk/')
+        ? { path: 'chalk-no-guess', namespace: 'canary-chalk' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'canary-chalk' }, () => ({ contents: NO_COLOR_GUESS, loader: 'js' }));
+  },
+};
+
+/**
+ * simple-statistics' bundled build (dist/simple-statistics.mjs) is one module: importing any
+ * function runs all of its top level, among it a 310-entry normal table computed on load
+ * (≈ 1 ms of `canary validate`, which needs none of it). Its source entry (index.js) re-exports
+ * one module per function, each free of side effects, so it is bundled instead and esbuild keeps
+ * the functions src/ imports and what they use.
+ */
+const simpleStatistics = {
+  name: 'simple-statistics-by-function',
+  setup(b) {
+    const pkg = `${root}node_modules/simple-statistics/`;
+    b.onResolve({ filter: /^simple-statistics$/ }, () => ({ path: `${pkg}index.js`, sideEffects: false }));
+    b.onResolve({ filter: /^\.\.?\// }, (args) =>
+      args.importer.startsWith(pkg)
+        ? { path: join(args.resolveDir, args.path), sideEffects: false }
+        : undefined,
+    );
+  },
+};
 
 /** `@inquirer/prompts` re-exports every prompt; its editor prompt alone bundles iconv-lite (0.5 MB). */
 
@@ -191,6 +234,31 @@ const onlyCommand = (bundle, commands) => ({
   },
 });
 
+/**
+ * For a form's bundle (LIGHT_FORMS in scripts/build-checks.mjs): each module in `leaveOut`
+ * becomes one that throws, wherever it is imported from. bin/canary.cjs runs the form only for
+ * command lines that never reach those modules (`status --route R` never loads a plan).
+ */
+const leaveOut = (bundle, modules) => ({
+  name: `leave-out-${bundle}`,
+  setup(b) {
+    const left = new Set(modules.map((m) => join(root, m)));
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const path = join(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+      if (!left.has(path)) return undefined;
+      // Named without its src/ folder, so the build's check of the form (checkLightInputs) does
+      // not mistake the stub for the module.
+      return { path: path.slice(`${root}src/`.length), namespace: 'canary-left-out' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'canary-left-out' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(
+        `dist/${bundle}.cjs has no src/${args.path}: bin/canary.cjs runs it only for a command line of flags alone (scripts/build.mjs leaveOut)`,
+      )});`,
+      loader: 'js',
+    }));
+  },
+});
+
 await checkImports();
 await rm(dist, { recursive: true, force: true });
 const options = {
@@ -204,7 +272,7 @@ const options = {
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [trim],
+  plugins: [chalkNoGuess, simpleStatistics, trim],
 };
 // The report (`canary report`, `rollout --report`) draws its charts with Apache ECharts: its own
 // bundle, dist/report.cjs, which the CLI requires from next to itself only when it makes a
@@ -277,36 +345,58 @@ const reportEntry = {
 // command without the other commands or commander, so an incident does not read, deserialise
 // and initialise code it never runs.
 const bundles = lightBundles();
-const lightNames = Object.keys(bundles);
+/** Every command bundle, then every form's (LIGHT_FORMS): the commands each serves, what it leaves out. */
+const lightSpecs = [
+  ...Object.entries(bundles).map(([name, served]) => ({ name, served, left: [] })),
+  ...Object.entries(LIGHT_FORMS).map(([name, form]) => ({
+    name,
+    served: [form.command],
+    left: form.leaveOut,
+  })),
+];
+const lightNames = lightSpecs.map((spec) => spec.name);
 const [cliBuild, rollbackBuild, , , ...lightBuilds] = await Promise.all([
   build({
     ...options,
     entryPoints: ['src/cli.ts'],
     outfile: 'dist/cli.cjs',
     metafile: true,
-    plugins: [reportEntry, spinnerEntry, trim],
+    plugins: [reportEntry, spinnerEntry, chalkNoGuess, simpleStatistics, trim],
   }),
   build({
     ...options,
     entryPoints: ['src/rollback-entry.ts'],
     outfile: 'dist/rollback.cjs',
     metafile: true,
-    plugins: [spinnerEntry, trim],
+    plugins: [spinnerEntry, chalkNoGuess, simpleStatistics, trim],
   }),
   build({
     ...options,
     entryPoints: ['src/report/render.ts'],
     outfile: 'dist/report.cjs',
-    plugins: [reportParts, trim],
+    plugins: [reportParts, chalkNoGuess, simpleStatistics, trim],
   }),
-  build({ ...options, entryPoints: ['src/terminal/spinner-ora.ts'], outfile: 'dist/spinner.cjs' }),
-  ...lightNames.map((name) =>
+  build({
+    ...options,
+    entryPoints: ['src/terminal/spinner-ora.ts'],
+    outfile: 'dist/spinner.cjs',
+    plugins: [simpleStatistics, trim],
+  }),
+  ...lightSpecs.map(({ name, served, left }) =>
     build({
       ...options,
       entryPoints: ['src/cli.ts'],
       outfile: `dist/${name}.cjs`,
       metafile: true,
-      plugins: [onlyCommand(name, bundles[name]), reportEntry, spinnerEntry, trim],
+      plugins: [
+        onlyCommand(name, served),
+        leaveOut(name, left),
+        reportEntry,
+        spinnerEntry,
+        chalkNoGuess,
+        simpleStatistics,
+        trim,
+      ],
     }),
   ),
 ]);
@@ -338,20 +428,8 @@ async function checkedHash(name) {
 }
 const hash = await checkedHash('cli.cjs');
 const rollbackHash = await checkedHash('rollback.cjs');
-/** Each command's bundle, for bin/canary.cjs (which runs it when argv[0] is the command's name). */
-const commands = {};
-for (const name of lightNames) {
-  const own = { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`) };
-  for (const command of bundles[name]) commands[command] = own;
-}
-await writeFile(
-  new URL('version.json', dist),
-  `${JSON.stringify({ version: VERSION, hash, rollbackHash, commands })}\n`,
-);
-
-// Every help page, printed by the built program itself, keyed by its argv as JSON: bin/canary.cjs
-// prints `canary --help` (and each command's) from here without loading the CLI. Help wraps at
-// a fixed width (src/program.ts), so the page is the same on any terminal at least that wide.
+// The built program, run below for what it declares: the flags of LIGHT_FORMS' commands, the help
+// pages, the plan's JSON Schema. Its output goes to these buffers.
 const cli = createRequire(import.meta.url)(fileURLToPath(new URL('cli.cjs', dist)));
 const capture = () => {
   const stream = {
@@ -376,6 +454,36 @@ const helpIo = (stdout, stderr) => ({
   addSecret() {},
   redact: (text) => text,
 });
+/** Each command's bundle, for bin/canary.cjs (which runs it when argv[0] is the command's name). */
+const commands = {};
+for (const [name, served] of Object.entries(bundles)) {
+  const own = { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`) };
+  for (const command of served) commands[command] = own;
+}
+// A form (LIGHT_FORMS) goes with its command's entry, with the flags that take a value as the
+// program declares them (commander's own reading of src/command-table/), so the shim can tell
+// a flag's value from a positional argument.
+for (const [name, form] of Object.entries(LIGHT_FORMS)) {
+  const declared = cli
+    .commandTable(helpIo(capture(), capture()))
+    .commands.find((c) => c.name() === form.command);
+  if (!declared || !commands[form.command]) throw new Error(`LIGHT_FORMS: ${name} is for an unknown command`);
+  const valueFlags = declared.options
+    .filter((option) => option.required)
+    .flatMap((option) => [option.short, option.long].filter(Boolean));
+  commands[form.command] = {
+    ...commands[form.command],
+    [form.when]: { file: `${name}.cjs`, hash: await checkedHash(`${name}.cjs`), valueFlags },
+  };
+}
+await writeFile(
+  new URL('version.json', dist),
+  `${JSON.stringify({ version: VERSION, hash, rollbackHash, commands })}\n`,
+);
+
+// Every help page, printed by the built program itself, keyed by its argv as JSON: bin/canary.cjs
+// prints `canary --help` (and each command's) from here without loading the CLI. Help wraps at
+// a fixed width (src/program.ts), so the page is the same on any terminal at least that wide.
 const pages = {};
 for (const argv of cli.helpRequests(helpIo(capture(), capture()))) {
   const [stdout, stderr] = [capture(), capture()];

@@ -11,6 +11,7 @@ import {
   checkReportOutside,
   checkRollbackInputs,
   LIGHT_COMMANDS,
+  LIGHT_FORMS,
   lightBundles,
 } from '../../scripts/build-checks.mjs';
 
@@ -87,7 +88,8 @@ describe('checkReportOutside: the charting library stays in dist/report.cjs', ()
 
   it('holds for the built bundles: the CLI, the rollback and the light commands do not carry ECharts, the report does', () => {
     const text = (name: string) => readFileSync(join(ROOT, 'dist', name), 'utf8');
-    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(lightBundles()).map((n) => `${n}.cjs`)])
+    const light = [...Object.keys(lightBundles()), ...Object.keys(LIGHT_FORMS)].map((n) => `${n}.cjs`);
+    for (const name of ['cli.cjs', 'rollback.cjs', ...light])
       expect(text(name).includes('canaryCharts'), name).toBe(false);
     expect(text('report.cjs').includes('canaryCharts')).toBe(true);
   });
@@ -113,7 +115,8 @@ describe('checkBundleText: what bin/canary.cjs can load fast', () => {
   });
 
   it('passes the bundles this build wrote', () => {
-    for (const name of ['cli.cjs', 'rollback.cjs', ...Object.keys(lightBundles()).map((c) => `${c}.cjs`)]) {
+    const light = [...Object.keys(lightBundles()), ...Object.keys(LIGHT_FORMS)].map((c) => `${c}.cjs`);
+    for (const name of ['cli.cjs', 'rollback.cjs', ...light]) {
       expect(() => checkBundleText(name, readFileSync(join(ROOT, 'dist', name), 'utf8'))).not.toThrow();
     }
   });
@@ -137,6 +140,25 @@ describe('checkLightInputs: what a command bundle must not carry', () => {
   ])('refuses %s', (input) => {
     expect(() => checkLightInputs('validate', ['src/cli.ts', input])).toThrow(
       `dist/validate.cjs includes ${input}`,
+    );
+  });
+});
+
+describe('checkLightInputs: what a form of a command (LIGHT_FORMS) leaves out', () => {
+  it('passes `status --route` built without the plan loader', () => {
+    expect(() =>
+      checkLightInputs('status-route', ['src/cli.ts', 'src/relay/socket-pool.ts', 'src/plan/duration.ts']),
+    ).not.toThrow();
+  });
+
+  it.each([
+    'node_modules/yaml/dist/index.js',
+    'src/plan/load.ts',
+    'src/plan/reader.ts',
+    'node_modules/jsonpath-plus/dist/index-node-esm.js',
+  ])('refuses %s in the route form of status', (input) => {
+    expect(() => checkLightInputs('status-route', ['src/cli.ts', input])).toThrow(
+      `dist/status-route.cjs includes ${input}: this form of 'status' must keep`,
     );
   });
 });

@@ -8,7 +8,7 @@ import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lightBundles } from '../../scripts/build-checks.mjs';
+import { LIGHT_FORMS, lightBundles } from '../../scripts/build-checks.mjs';
 import { PLAN_SCHEMA_URL, SCHEMA_MODELINE } from '../../src/plan/schema-url.js';
 import { npm, packTarball, ROOT, execFileAsync as run } from '../helpers/index.js';
 
@@ -110,6 +110,8 @@ describe('npm pack', () => {
         'dist/rollback.cjs',
         // The command bundles (scripts/build-checks.mjs lightBundles): one per set of modules.
         ...Object.keys(lightBundles()).map((name) => `dist/${name}.cjs`),
+        // The forms of a command that need less (LIGHT_FORMS): `status --route R`'s.
+        ...Object.keys(LIGHT_FORMS).map((name) => `dist/${name}.cjs`),
         // The report renderer and ECharts, loaded only by `canary report` and `rollout --report`.
         'dist/report.cjs',
         // ora, loaded only when a spinner is drawn (src/terminal/spinner.ts).
