@@ -111,7 +111,8 @@ export function createIo(base: IoBase): Io {
   const redact = (text: string): string => {
     let out = text;
     for (const secret of secrets) {
-      if (secret.length > 0) out = out.split(secret).join(MASK);
+      // Looked for before it is split on: nearly every line has no secret in it.
+      if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(MASK);
     }
     return out;
   };

@@ -92,9 +92,24 @@ const FROM_SNAKE = compile(SHAPE, false);
 function rename(value: unknown, renames: Renames): unknown {
   if (Array.isArray(value)) return value.map((v) => rename(v, renames));
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined) continue;
+  return renameInto({}, value as Record<string, unknown>, renames, false);
+}
+
+/**
+ * Copies `value`'s defined fields into `out` under their record names; `top` leaves out `type`
+ * and `version` (the record's own). Straight into the record, and by Object.keys, not
+ * Object.entries: no pair array per field and no copies of the body, on every record of an
+ * hours-long rollout.
+ */
+function renameInto(
+  out: Record<string, unknown>,
+  value: Record<string, unknown>,
+  renames: Renames,
+  top: boolean,
+): Record<string, unknown> {
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v === undefined || (top && (key === 'type' || key === 'version'))) continue;
     const child = renames.children.get(key);
     out[renames.names.get(key) ?? key] = child ? rename(v, child) : v;
   }
@@ -108,8 +123,12 @@ export type JsonRecord = { type: string; version: number } & Record<string, unkn
  * left out). A `type` or `version` in the body is ignored: the arguments name the record.
  */
 export function toRecord(type: string, body: object): JsonRecord {
-  const { type: _type, version: _version, ...rest } = body as Record<string, unknown>;
-  return { type, version: RECORD_VERSION, ...(rename(rest, TO_SNAKE) as Record<string, unknown>) };
+  return renameInto(
+    { type, version: RECORD_VERSION },
+    body as Record<string, unknown>,
+    TO_SNAKE,
+    true,
+  ) as JsonRecord;
 }
 
 /** One NDJSON line: the record and a newline. */

@@ -39,6 +39,8 @@ type State =
   | 'done';
 
 const CRLF = Buffer.from('\r\n');
+/** Nothing pending; shared, since a zero-length buffer cannot change. */
+const EMPTY = Buffer.alloc(0);
 const HEAD_END = '\r\n\r\n';
 const HTTP_PREFIX = 'HTTP/1.';
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
@@ -59,7 +61,7 @@ function bad(message: string, responded: boolean): TransportError {
 
 export class ResponseReader {
   private state: State = 'head';
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private status = 0;
   private headers: Record<string, string> = {};
   private keepAlive = false;
@@ -92,7 +94,7 @@ export class ResponseReader {
       if (!this.step()) return undefined;
     }
     this.extra += this.pending.length;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     return this.result();
   }
 
@@ -142,7 +144,7 @@ export class ResponseReader {
         return this.readTrailers();
       case 'until-close':
         this.addBody(this.pending);
-        this.pending = Buffer.alloc(0);
+        this.pending = EMPTY;
         return false;
       default:
         return false;
@@ -180,7 +182,8 @@ export class ResponseReader {
     const lengths: string[] = [];
     const codings: string[] = [];
     const connection: string[] = [];
-    for (const line of lines.slice(1)) {
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
       if (line.startsWith(' ') || line.startsWith('\t'))
         throw bad('obsolete line folding in a header', false);
       const field = FIELD.exec(line);

@@ -33,15 +33,31 @@ function checkSafe(what: string, value: string): void {
   if (UNSAFE.test(value)) throw new Error(`socket transport: ${what} contains CR, LF or NUL`);
 }
 
+/**
+ * Header lines already checked, by the headers object they came from: the relay client passes
+ * the same frozen object for every bodiless call, so its lines are checked and joined once, not
+ * on every call of an hours-long rollout (docs/benchmarks.md, "A rollout's CPU per evaluation").
+ */
+const checkedHeaders = new WeakMap<Record<string, string>, string>();
+
+function headerLines(headers: Record<string, string>): string {
+  const known = checkedHeaders.get(headers);
+  if (known !== undefined) return known;
+  let lines = '';
+  for (const [name, value] of Object.entries(headers)) {
+    checkSafe(`header ${name}`, name);
+    checkSafe(`header ${name}`, value);
+    lines += `${name}: ${value}\r\n`;
+  }
+  // Only a frozen object is remembered: one that can change could carry new lines next time.
+  if (Object.isFrozen(headers)) checkedHeaders.set(headers, lines);
+  return lines;
+}
+
 /** Serialises a request; the body, if any, goes in the same write. */
 function requestBytes(req: TransportRequest, host: string): string {
   checkSafe('the path', req.path);
-  let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\n`;
-  for (const [name, value] of Object.entries(req.headers)) {
-    checkSafe(`header ${name}`, name);
-    checkSafe(`header ${name}`, value);
-    head += `${name}: ${value}\r\n`;
-  }
+  let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\n${headerLines(req.headers)}`;
   if (req.body !== undefined) head += `content-length: ${Buffer.byteLength(req.body)}\r\n`;
   return `${head}\r\n${req.body ?? ''}`;
 }
@@ -55,23 +71,36 @@ function monotonicMs(): number {
 }
 
 type Limit = 'DEADLINE' | 'CONNECT_TIMEOUT' | 'HEADERS_TIMEOUT' | 'BODY_TIMEOUT';
+/** In this order when two pass at the same moment. */
+const LIMITS: readonly Limit[] = ['DEADLINE', 'CONNECT_TIMEOUT', 'HEADERS_TIMEOUT', 'BODY_TIMEOUT'];
+
+/** A watchdog has set a timer in this process: the first one's set-up is paid (see Watchdog). */
+let timersReady = false;
 
 /**
  * All of one call's time limits on one timer. Each limit is a moment (monotonicMs()); the
  * timer is set for the earliest, and when it fires, the first limit passed ends the call or the
- * timer is set for the next. The timer is first set on the event loop's next turn, by which
- * time the request has left: setting up a process's first timer costs about 1.5 ms, which then
- * overlaps with the relay's answer instead of delaying the request. No limit can pass sooner
- * anyway, since timers only fire on a turn of the loop.
+ * timer is set for the next. The process's first timer is set on the event loop's next turn,
+ * by which time the request has left: setting up a process's first timer costs about 1.5 ms,
+ * which then overlaps with the relay's answer instead of delaying the request. No limit can
+ * pass sooner anyway, since timers only fire on a turn of the loop. Later calls set theirs at
+ * once, which spares a rollout a turn of the loop per call.
  */
 class Watchdog {
-  private readonly due = new Map<Limit, number>();
+  /** When each limit passes; Infinity when it is not set. Plain fields: a Map per call cost more. */
+  private readonly due: Record<Limit, number> = {
+    DEADLINE: Number.POSITIVE_INFINITY,
+    CONNECT_TIMEOUT: Number.POSITIVE_INFINITY,
+    HEADERS_TIMEOUT: Number.POSITIVE_INFINITY,
+    BODY_TIMEOUT: Number.POSITIVE_INFINITY,
+  };
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private waiting: NodeJS.Immediate | undefined;
   private stopped = false;
 
   constructor(private readonly expire: (limit: Limit) => void) {
+    if (timersReady) return;
     this.waiting = setImmediate(() => {
       this.waiting = undefined;
       this.arm();
@@ -79,30 +108,32 @@ class Watchdog {
   }
 
   set(limit: Limit, at: number): void {
-    this.due.set(limit, at);
+    this.due[limit] = at;
     if (this.waiting === undefined && at < this.armedFor) this.arm();
   }
 
   clear(limit: Limit): void {
     // The timer stays: if it fires for this limit, it finds it gone and moves on to the next.
-    this.due.delete(limit);
+    this.due[limit] = Number.POSITIVE_INFINITY;
   }
 
   stop(): void {
     this.stopped = true;
-    clearImmediate(this.waiting);
-    clearTimeout(this.timer);
+    if (this.waiting !== undefined) clearImmediate(this.waiting);
+    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 
   private arm(): void {
     if (this.stopped) return;
-    const next = Math.min(...this.due.values());
+    const { due } = this;
+    const next = Math.min(due.DEADLINE, due.CONNECT_TIMEOUT, due.HEADERS_TIMEOUT, due.BODY_TIMEOUT);
     if (next === Number.POSITIVE_INFINITY || (this.timer !== undefined && next >= this.armedFor)) return;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = next;
     this.timer = setTimeout(() => this.fire(), Math.max(0, next - monotonicMs()));
     // A pending call keeps the process alive through its socket, not through its timer.
     this.timer.unref();
+    timersReady = true;
   }
 
   private fire(): void {
@@ -110,15 +141,48 @@ class Watchdog {
     this.armedFor = Number.POSITIVE_INFINITY;
     // Timers count whole milliseconds; a limit due within one has passed.
     const now = monotonicMs() + 1;
-    let passed: [Limit, number] | undefined;
-    for (const entry of this.due)
-      if (entry[1] <= now && (passed === undefined || entry[1] < passed[1])) passed = entry;
+    let passed: Limit | undefined;
+    for (const limit of LIMITS) {
+      const at = this.due[limit];
+      if (at <= now && (passed === undefined || at < this.due[passed])) passed = limit;
+    }
     if (passed !== undefined) {
       this.stop();
-      this.expire(passed[0]);
+      this.expire(passed);
       return;
     }
     this.arm();
+  }
+}
+
+/** What a connection's listeners hand on: to the call it carries, if it carries one. */
+interface CallHandlers {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: NodeJS.ErrnoException): void;
+}
+
+/**
+ * A connection and the call it carries now. Its listeners are added once, when it opens, and
+ * hand each event to that call: adding and removing four listeners per call, and two more
+ * while it waited idle, cost a rollout more than reading the answer.
+ */
+interface Connection {
+  socket: Socket;
+  call: CallHandlers | undefined;
+}
+
+/** One call's message for each limit, worded only when one runs out. */
+function limitMessage(limit: Limit, req: TransportRequest, options: TransportOptions): string {
+  switch (limit) {
+    case 'DEADLINE':
+      return `no complete answer within ${formatDuration(req.timeoutMs)}`;
+    case 'CONNECT_TIMEOUT':
+      return `could not connect within ${formatDuration(options.connectTimeoutMs)}`;
+    case 'HEADERS_TIMEOUT':
+      return `no response within ${formatDuration(options.headersTimeoutMs)}`;
+    default:
+      return `the body stalled for ${formatDuration(options.bodyTimeoutMs)}`;
   }
 }
 
@@ -130,13 +194,13 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
   const limits = { maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes };
 
   /** The connection kept for the next call, when the last response allows it. */
-  let idle: { socket: Socket; release(): void } | undefined;
+  let idle: Connection | undefined;
   /** Calls run one after another on the one connection. */
   let queue: Promise<unknown> = Promise.resolve();
   let active = 0;
   let closed = false;
 
-  async function open(): Promise<{ socket: Socket; connected: Promise<void> }> {
+  async function open(): Promise<{ connection: Connection; connected: Promise<void> }> {
     let socket: Socket;
     if (secure) {
       // Loaded only for https: a loopback relay (the emulator, the benchmark) never pays for it.
@@ -152,10 +216,20 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       socket = tcpConnect({ host: hostname, port });
     }
     socket.setNoDelay(true);
+    const connection: Connection = { socket, call: undefined };
+    socket.on('data', (chunk: Buffer) => connection.call?.data(chunk));
+    socket.on('end', () => connection.call?.end());
+    socket.on('close', () => {
+      if (connection.call) connection.call.end();
+      // A kept connection the server closed meanwhile just means a new one for the next call.
+      else if (idle === connection) idle = undefined;
+    });
+    // With no call on it, a kept connection's error is nothing to report: its close follows.
+    socket.on('error', (error: NodeJS.ErrnoException) => connection.call?.error(error));
     const connected = new Promise<void>((resolve) => {
       socket.once(secure ? 'secureConnect' : 'connect', () => resolve());
     });
-    return { socket, connected };
+    return { connection, connected };
   }
 
   /** `deadline`: monotonicMs() by which the call must be answered, queueing included. */
@@ -187,17 +261,11 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         return;
       }
       const reader = new ResponseReader(limits);
-      let socket: Socket | undefined;
+      let connection: Connection | undefined;
       let settled = false;
-      const limitMessages: Record<Limit, string> = {
-        DEADLINE: `no complete answer within ${formatDuration(req.timeoutMs)}`,
-        CONNECT_TIMEOUT: `could not connect within ${formatDuration(options.connectTimeoutMs)}`,
-        HEADERS_TIMEOUT: `no response within ${formatDuration(options.headersTimeoutMs)}`,
-        BODY_TIMEOUT: `the body stalled for ${formatDuration(options.bodyTimeoutMs)}`,
-      };
       // Past the headers, the relay has acted on the call, whichever limit then ran out.
       const watchdog = new Watchdog((limit) =>
-        fail(new TransportError(limit, limitMessages[limit], { responded: reader.headersDone })),
+        fail(new TransportError(limit, limitMessage(limit, req, options), { responded: reader.headersDone })),
       );
       if (deadline !== undefined) watchdog.set('DEADLINE', deadline);
 
@@ -205,112 +273,91 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
         settled = true;
         watchdog.stop();
         signal?.removeEventListener('abort', onAbort);
-        if (socket) {
-          socket.off('data', onData);
-          socket.off('end', onEnd);
-          socket.off('close', onEnd);
-          socket.off('error', onError);
-        }
+        if (connection?.call === handlers) connection.call = undefined;
       };
       const fail = (error: unknown) => {
         if (settled) return;
         cleanup();
-        socket?.destroy();
+        connection?.socket.destroy();
         reject(error);
       };
       const finish = (response: ParsedResponse) => {
         cleanup();
-        if (response.keepAlive && socket && !socket.destroyed && !closed) keep(socket);
-        else socket?.destroy();
+        if (response.keepAlive && connection && !connection.socket.destroyed && !closed) idle = connection;
+        else connection?.socket.destroy();
         resolve({ status: response.status, headers: response.headers, text: response.body.toString('utf8') });
       };
-      const onData = (chunk: Buffer) => {
-        if (settled) return;
-        const hadHeaders = reader.headersDone;
-        let response: ParsedResponse | undefined;
-        try {
-          response = reader.push(chunk);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (response) {
-          finish(response);
-          return;
-        }
-        if (reader.headersDone) {
-          if (!hadHeaders) watchdog.clear('HEADERS_TIMEOUT');
-          // The body timeout is a limit on silence, so every chunk starts it again.
-          watchdog.set('BODY_TIMEOUT', monotonicMs() + options.bodyTimeoutMs);
-        }
-      };
-      const onEnd = () => {
-        if (settled) return;
-        try {
-          finish(reader.end());
-        } catch (error) {
-          fail(error);
-        }
-      };
-      const onError = (error: NodeJS.ErrnoException) => {
-        // An error after the headers arrived is a broken answer, not an unreachable relay: the
-        // relay acted on the call, which decides whether a POST may be sent again.
-        fail(reader.headersDone ? brokenAnswer(error.code ?? error.message, error) : error);
+      const handlers: CallHandlers = {
+        data(chunk) {
+          if (settled) return;
+          const hadHeaders = reader.headersDone;
+          let response: ParsedResponse | undefined;
+          try {
+            response = reader.push(chunk);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          if (response) {
+            finish(response);
+            return;
+          }
+          if (reader.headersDone) {
+            if (!hadHeaders) watchdog.clear('HEADERS_TIMEOUT');
+            // The body timeout is a limit on silence, so every chunk starts it again.
+            watchdog.set('BODY_TIMEOUT', monotonicMs() + options.bodyTimeoutMs);
+          }
+        },
+        end() {
+          if (settled) return;
+          try {
+            finish(reader.end());
+          } catch (error) {
+            fail(error);
+          }
+        },
+        error(error) {
+          // An error after the headers arrived is a broken answer, not an unreachable relay: the
+          // relay acted on the call, which decides whether a POST may be sent again.
+          fail(reader.headersDone ? brokenAnswer(error.code ?? error.message, error) : error);
+        },
       };
       function onAbort() {
         fail(signal?.reason);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      const start = (s: Socket, connected: Promise<void>) => {
-        socket = s;
-        s.on('data', onData);
-        s.on('end', onEnd);
-        s.on('close', onEnd);
-        s.on('error', onError);
+      /** Sends on `c`; `connected` is undefined for a connection that is up already. */
+      const start = (c: Connection, connected: Promise<void> | undefined) => {
+        connection = c;
+        c.call = handlers;
         // Written at once: node:net holds it until the connection is up.
-        s.write(bytes);
-        void connected.then(() => {
+        c.socket.write(bytes);
+        const headersDue = () => {
           if (settled) return;
           watchdog.clear('CONNECT_TIMEOUT');
           watchdog.set('HEADERS_TIMEOUT', monotonicMs() + options.headersTimeoutMs);
-        });
+        };
+        if (connected === undefined) headersDue();
+        else void connected.then(headersDue);
       };
 
       const reuse = idle;
       idle = undefined;
       if (reuse && !reuse.socket.destroyed && reuse.socket.writable) {
-        reuse.release();
-        start(reuse.socket, Promise.resolve());
+        start(reuse, undefined);
         return;
       }
       reuse?.socket.destroy();
       watchdog.set('CONNECT_TIMEOUT', monotonicMs() + options.connectTimeoutMs);
       open().then(
-        ({ socket: s, connected }) => {
-          if (settled) s.destroy();
-          else start(s, connected);
+        ({ connection: c, connected }) => {
+          if (settled) c.socket.destroy();
+          else start(c, connected);
         },
         (error: unknown) => fail(error),
       );
     });
-  }
-
-  /** Keeps a connection for the next call; a server closing it meanwhile just means a new one. */
-  function keep(socket: Socket): void {
-    const ignore = () => {};
-    const forget = () => {
-      if (idle?.socket === socket) idle = undefined;
-    };
-    socket.on('error', ignore);
-    socket.once('close', forget);
-    idle = {
-      socket,
-      release() {
-        socket.off('error', ignore);
-        socket.off('close', forget);
-      },
-    };
   }
 
   return {

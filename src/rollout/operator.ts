@@ -30,33 +30,68 @@ function nextCommand(run: RolloutRun): Promise<Wake> | null {
   return run.command;
 }
 
+/**
+ * A controller that aborts with the run's signal, kept across the waits (or the looks) of a run
+ * until something aborts it: a bake looks every few seconds for hours, and a new controller, a
+ * listener on the run's signal and an abort event for every one cost a rollout more than its
+ * verdicts (docs/benchmarks.md, "A rollout's CPU per evaluation").
+ */
+class LinkedController {
+  private current: AbortController | undefined;
+
+  constructor(private readonly run: RolloutRun) {}
+
+  /** The live controller: the kept one, or a new one when it was aborted. */
+  get(): AbortController {
+    if (this.current && !this.current.signal.aborted) return this.current;
+    const controller = new AbortController();
+    const { signal } = this.run;
+    // Through a listener, not AbortSignal.any, which would tie one more dependent signal to the
+    // run's for every controller. Added once per controller: an aborted one is never used again.
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+    this.current = controller;
+    return controller;
+  }
+}
+
+const linked = new WeakMap<RolloutRun, { wait: LinkedController; look: LinkedController }>();
+
+function controllers(run: RolloutRun): { wait: LinkedController; look: LinkedController } {
+  let pair = linked.get(run);
+  if (!pair) {
+    pair = { wait: new LinkedController(run), look: new LinkedController(run) };
+    linked.set(run, pair);
+  }
+  return pair;
+}
+
 /** Sleeps until `at`, waking early if the gate answers or the operator sends a command. Run aborts reject. */
 export async function waitUntil(run: RolloutRun, at: number, gateWake: Promise<Wake> | null): Promise<Wake> {
   const { clock, signal } = run;
   const ms = Math.max(0, at - clock.now());
   const command = nextCommand(run);
-  const wakes = [gateWake, command].filter((w): w is Promise<Wake> => w !== null);
-  const gate = wakes.length === 0 ? null : wakes.length === 1 ? wakes[0] : Promise.race(wakes);
+  const gate = gateWake && command ? Promise.race([gateWake, command]) : (gateWake ?? command);
   if (!gate) {
     await clock.sleep(ms, signal);
     return { kind: 'tick' };
   }
-  // The run's abort reaches the sleep through a listener, not AbortSignal.any, which would tie
-  // one more dependent signal to the run's for every wait of an hours-long bake.
-  const local = new AbortController();
-  const onAbort = () => local.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  const sleep = clock.sleep(ms, local.signal);
+  // The sleep listens to a kept controller that aborts with the run; it is aborted (and a new
+  // one made for the next wait) only when the gate or a command ends the sleep early.
+  const local = controllers(run).wait.get();
+  let slept = false;
+  const sleep = clock.sleep(ms, local.signal).then((): Wake => {
+    slept = true;
+    return { kind: 'tick' };
+  });
   sleep.catch(() => {});
   try {
-    const wake = await Promise.race([sleep.then((): Wake => ({ kind: 'tick' })), gate]);
+    const wake = await Promise.race([sleep, gate]);
     if (wake.kind === 'command') run.command = null;
     return wake;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    // A reason of our own: abort() without one builds a DOMException, stack and all, per wait.
-    if (!local.signal.aborted) local.abort(WAIT_OVER);
+    // A reason of our own: abort() without one builds a DOMException, stack and all.
+    if (!slept && !local.signal.aborted) local.abort(WAIT_OVER);
   }
 }
 
@@ -78,27 +113,20 @@ export async function lookWatchingOperator(
     await lookOnce(undefined);
     return null;
   }
-  const { signal } = run;
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  // Kept across looks until a command aborts it (see LinkedController).
+  const stop = controllers(run).look.get();
   const urgent = command.then((wake) =>
     wake.kind === 'command' && URGENT.has(wake.command) ? wake : new Promise<never>(() => {}),
   );
-  try {
-    const looking = lookOnce(stop.signal);
-    const first = await Promise.race([looking.then(() => null), urgent]);
-    if (first === null) return null;
-    stop.abort(first.request.reason ?? first.command);
-    // The look ends quickly now (its reads are aborted); a verdict it reached before the
-    // command arrived (a rollback of its own, already under way) still stands and unwinds.
-    await looking;
-    run.command = null;
-    return first;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+  const looking = lookOnce(stop.signal);
+  const first = await Promise.race([looking.then(() => null), urgent]);
+  if (first === null) return null;
+  stop.abort(first.request.reason ?? first.command);
+  // The look ends quickly now (its reads are aborted); a verdict it reached before the
+  // command arrived (a rollback of its own, already under way) still stands and unwinds.
+  await looking;
+  run.command = null;
+  return first;
 }
 
 /**
