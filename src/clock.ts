@@ -2,6 +2,8 @@
  * Time is injected everywhere the core waits or stamps, so a 24-hour rollout runs in
  * milliseconds under a fake clock and no test sleeps for real.
  */
+import { watchAbort } from './abort-watch.js';
+
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
@@ -23,16 +25,18 @@ export const systemClock: Clock = {
       }
       const timer = setTimeout(
         () => {
-          signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           resolve();
         },
         Math.max(0, ms),
       );
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(abortReason(signal as AbortSignal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // A watch, not a listener of its own: a bake sleeps on the same signal every look.
+      const unwatch =
+        signal &&
+        watchAbort(signal, () => {
+          clearTimeout(timer);
+          reject(abortReason(signal));
+        });
     });
   },
 };

@@ -12,6 +12,7 @@
  * reused, size limits, and the same failure codes as the undici transport.
  */
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
+import { watchAbort } from '../abort-watch.js';
 import { formatDuration } from '../format.js';
 import { type ParsedResponse, ResponseReader } from './http1-response.js';
 import {
@@ -272,7 +273,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       const cleanup = () => {
         settled = true;
         watchdog.stop();
-        signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         if (connection?.call === handlers) connection.call = undefined;
       };
       const fail = (error: unknown) => {
@@ -322,10 +323,8 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
           fail(reader.headersDone ? brokenAnswer(error.code ?? error.message, error) : error);
         },
       };
-      function onAbort() {
-        fail(signal?.reason);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // A watch, not a listener of its own: a rollout's calls share a look's signal (src/abort-watch.ts).
+      const unwatch = signal && watchAbort(signal, () => fail(signal.reason));
 
       /** Sends on `c`; `connected` is undefined for a connection that is up already. */
       const start = (c: Connection, connected: Promise<void> | undefined) => {
