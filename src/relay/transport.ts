@@ -18,6 +18,7 @@ export interface TransportRequest {
   method: string;
   /** Path and query, already encoded, e.g. `/v1/routes/traffic/abc`. */
   path: string;
+  /** May be frozen and shared by many calls: a transport never changes it. */
   headers: Record<string, string>;
   body?: string | undefined;
   /** Aborts the call: the connection it used is closed and the call rejects with the reason. */

@@ -131,7 +131,9 @@ export const undiciTransport: TransportFactory = (options: TransportOptions): Tr
           origin: options.origin,
           path: req.path,
           method: req.method as 'GET',
-          headers: req.headers,
+          // A copy: undici's proxy agent adds \`host\` to the object it is given, and the relay
+          // client hands every bodiless call the same frozen one (src/relay/wire.ts).
+          headers: { ...req.headers },
           body: req.body,
           signal: controller?.signal,
         });
