@@ -13,7 +13,7 @@ import {
   outcomeHeadline,
   waitingText,
 } from '../format.js';
-import type { PromptEvalEvent, RolloutEvent } from '../rollout/events.js';
+import type { RolloutEvent } from '../rollout/events.js';
 import { describeCheck, formatErrorControl } from './check-text.js';
 import { currentWeights, stageLabel, type ViewState } from './view-state.js';
 
@@ -43,230 +43,185 @@ function join(...parts: Array<string | undefined | false>): string {
   return parts.filter((p): p is string => typeof p === 'string' && p.length > 0).join(' · ');
 }
 
+type EventOf<T extends RolloutEvent['type']> = Extract<RolloutEvent, { type: T }>;
+type Describer<T extends RolloutEvent['type']> = (event: EventOf<T>, state: ViewState) => EventLine[];
+
 /** Lines for one event; `rollout_finished` with a `next` gives two, everything else one. */
 export function describeEvent(event: RolloutEvent, state: ViewState): EventLine[] {
-  switch (event.type) {
-    case 'rollout_started': {
-      const stages = event.stages.map((s) => formatWeight(s.weight)).join(' → ');
-      const resume = event.startStage > 0 ? `resuming at stage ${event.startStage + 1}` : undefined;
-      return [
-        {
-          tag: 'start',
-          text: join(
-            `${event.route}: ${event.baseline} → ${event.canary}`,
-            `${event.stages.length} stages ${stages}`,
-            resume,
-            `relay ${event.relay}`,
-            `metrics ${event.metricsSource}`,
-          ),
-          tone: 'normal',
-        },
-      ];
-    }
-    case 'preflight':
-      return [{ tag: 'preflight', text: `${event.step}: ${event.detail}`, tone: 'dim' }];
-    case 'stage_started': {
-      const next: ViewState = { ...state, stage: event.stage, stageCount: event.stageCount };
-      const canary = event.rules.find((r) => r.version_tag === state.canary)?.weight ?? event.weight;
-      const baseline =
-        event.rules.find((r) => r.version_tag === state.baseline)?.weight ?? 100 - event.weight;
-      const gate = event.pause ? ' · manual gate' : '';
-      return [
-        {
-          tag: stageLabel(next),
-          text: `canary ${formatWeight(canary)} baseline ${formatWeight(baseline)} — bake ${formatDuration(event.bakeMs)}${gate}`,
-          tone: 'normal',
-        },
-      ];
-    }
-    case 'weights_set': {
-      const revision = event.revision !== undefined ? ` (revision ${event.revision})` : '';
-      return [{ tag: 'weights', text: `${formatRules(event.rules)}${revision}`, tone: 'dim' }];
-    }
-    case 'evaluation': {
-      const e = event.evaluation;
-      const bake = `bake ${formatDuration(event.bakeElapsedMs)}/${formatDuration(event.bakeMs)}`;
-      const requests =
-        e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
-      const custom = customText(e.custom);
-      const control = e.error_control ? formatErrorControl(e.error_control) : undefined;
-      if (e.verdict === 'pass') {
-        return [
-          {
-            tag: 'check',
-            text: join('pass', checksText(e.checks), custom, requests, bake, control),
-            tone: 'good',
-          },
-        ];
-      }
-      if (e.verdict === 'hold') {
-        return [
-          {
-            tag: 'check',
-            text: join(
-              'HOLD both versions degraded (shared incident)',
-              checksText(e.checks, 'hold'),
-              customText(e.custom, 'hold'),
-              `${bake} (paused)`,
-            ),
-            tone: 'warn',
-          },
-        ];
-      }
-      if (e.verdict === 'fail') {
-        return [
-          {
-            tag: 'check',
-            text: join(
-              `FAIL ${event.consecutiveFailures}/${event.failureLimit}`,
-              checksText(e.checks, 'fail'),
-              customText(e.custom, 'fail'),
-            ),
-            tone: 'bad',
-          },
-        ];
-      }
-      const short =
-        e.waiting_for ??
-        (e.canaryRequests != null && e.canaryRequests < e.minRequests
-          ? `${formatCount(e.canaryRequests)}/${formatCount(e.minRequests)} canary requests`
-          : undefined);
-      return [
-        {
-          tag: 'check',
-          text: join(
-            'no data',
-            short,
-            checksText(e.checks, 'no_data'),
-            customText(e.custom, 'no_data'),
-            bake,
-          ),
-          tone: 'warn',
-        },
-      ];
-    }
-    case 'waiting_for_data':
-      return [{ tag: 'wait', text: waitingText(event, event.deadlineAt - event.at), tone: 'warn' }];
-    case 'metrics_error':
-      return [
-        {
-          tag: 'metrics',
-          text: `read failed ${event.consecutive}/${event.limit}: ${event.message}`,
-          tone: 'warn',
-        },
-      ];
-    case 'stage_check': {
-      // A plan's `checks:` command; a failure shows the last line of its output.
-      const c = event.check;
-      const how =
-        c.status === 'pass' ? 'passed' : c.timedOut ? 'timed out' : `failed (exit ${c.exitCode ?? '?'})`;
-      const last = c.status === 'fail' ? c.output.trimEnd().split('\n').pop() : undefined;
-      return [
-        {
-          tag: stageLabel(state, event.stage),
-          text: `check ${c.name} ${how} in ${formatDuration(c.durationMs)}${last ? `: ${last}` : ''}`,
-          tone: c.status === 'pass' ? 'good' : 'bad',
-        },
-      ];
-    }
-    case 'stage_passed':
-      return [
-        {
-          tag: stageLabel(state, event.stage),
-          text: `passed at canary ${formatWeight(event.weight)}`,
-          tone: 'good',
-        },
-      ];
-    case 'paused':
-      return [
-        {
-          tag: 'pause',
-          text: `${stageLabel(state, event.stage)} at canary ${formatWeight(event.weight)}: waiting for a decision (promote, rollback or hold)`,
-          tone: 'warn',
-        },
-      ];
-    case 'gate_decision':
-      return [{ tag: 'gate', text: `${event.decision} by ${event.by}`, tone: 'normal' }];
-    case 'operator_action':
-      return [
-        {
-          tag: 'operator',
-          text: `${event.action}: ${event.detail}`,
-          tone: event.action === 'rollback' || event.action === 'quit' ? 'warn' : 'normal',
-        },
-      ];
-    case 'control_request': {
-      const what = event.action === 'promote' && event.full ? 'promote --full' : event.action;
-      const why = event.reason ? `: ${event.reason}` : '';
-      return [
-        {
-          tag: 'control',
-          text: `${what} asked by ${event.user}@${event.host} (pid ${event.pid})${why}`,
-          tone: event.action === 'abort' ? 'warn' : 'normal',
-        },
-      ];
-    }
-    case 'rollback_started':
-      return [
-        {
-          tag: 'rollback',
-          text: `rolling back (${event.cause}): ${event.reason} → ${formatRules(event.to)}`,
-          tone: 'bad',
-        },
-      ];
-    case 'rolled_back': {
-      const revision = event.revision !== undefined ? ` (revision ${event.revision})` : '';
-      return [
-        {
-          tag: 'rollback',
-          text: `done in ${formatDuration(event.durationMs)}: ${formatRules(event.rules)}${revision}`,
-          tone: 'bad',
-        },
-      ];
-    }
-    case 'rollback_failed':
-      return [
-        {
-          tag: 'rollback',
-          text: `FAILED: ${event.message} — restore by hand: ${event.manualCommand}`,
-          tone: 'bad',
-        },
-      ];
-    case 'promoted':
-      return [{ tag: 'promoted', text: formatRules(event.rules), tone: 'good' }];
-    case 'aborted': {
-      const where = event.rules ? ` · traffic ${formatRules(event.rules)}` : ' · traffic unknown';
-      return [
-        { tag: 'aborted', text: `${stageLabel(state, event.stage)}: ${event.reason}${where}`, tone: 'bad' },
-      ];
-    }
-    case 'rollout_finished': {
-      const tone = event.outcome === 'promoted' ? 'good' : event.outcome === 'held' ? 'warn' : 'bad';
-      const lines: EventLine[] = [
-        { tag: 'result', text: outcomeHeadline(event.outcome, event.summary), tone },
-      ];
-      if (event.next) lines.push({ tag: '', text: `next: ${event.next}`, tone: 'normal' });
-      return lines;
-    }
-    case 'prompt_eval_started':
-    case 'prompt_eval_progress':
-    case 'prompt_eval_finished':
-    case 'prompt_eval_skipped':
-      return describePromptEval(event);
-    case 'log':
-      return [
-        {
-          tag: event.level,
-          text: event.message,
-          tone: event.level === 'error' ? 'bad' : event.level === 'warn' ? 'warn' : 'normal',
-        },
-      ];
-    default: {
-      // An event type this build does not know (a newer core): say so rather than drop it.
-      const unknown = event as { type?: unknown };
-      return [{ tag: 'event', text: String(unknown.type), tone: 'dim' }];
-    }
+  if (!Object.hasOwn(DESCRIBERS, event.type)) {
+    // An event type this build does not know (a newer core): say so rather than drop it.
+    const unknown = event as { type?: unknown };
+    return one('event', String(unknown.type), 'dim');
   }
+  const describe = DESCRIBERS[event.type] as (event: RolloutEvent, state: ViewState) => EventLine[];
+  return describe(event, state);
+}
+
+function one(tag: string, text: string, tone: EventLine['tone']): EventLine[] {
+  return [{ tag, text, tone }];
+}
+
+/** One describer per event type: an event type without one does not compile. */
+const DESCRIBERS: { [T in RolloutEvent['type']]: Describer<T> } = {
+  rollout_started: describeStart,
+  preflight: (event) => one('preflight', `${event.step}: ${event.detail}`, 'dim'),
+  stage_started: describeStageStart,
+  weights_set: (event) => one('weights', `${formatRules(event.rules)}${revisionText(event.revision)}`, 'dim'),
+  evaluation: describeEvaluation,
+  waiting_for_data: (event) => one('wait', waitingText(event, event.deadlineAt - event.at), 'warn'),
+  metrics_error: (event) =>
+    one('metrics', `read failed ${event.consecutive}/${event.limit}: ${event.message}`, 'warn'),
+  stage_check: describeStageCheck,
+  stage_passed: (event, state) =>
+    one(stageLabel(state, event.stage), `passed at canary ${formatWeight(event.weight)}`, 'good'),
+  paused: (event, state) =>
+    one(
+      'pause',
+      `${stageLabel(state, event.stage)} at canary ${formatWeight(event.weight)}: waiting for a decision (promote, rollback or hold)`,
+      'warn',
+    ),
+  gate_decision: (event) => one('gate', `${event.decision} by ${event.by}`, 'normal'),
+  operator_action: (event) =>
+    one(
+      'operator',
+      `${event.action}: ${event.detail}`,
+      event.action === 'rollback' || event.action === 'quit' ? 'warn' : 'normal',
+    ),
+  control_request: describeControlRequest,
+  rollback_started: (event) =>
+    one('rollback', `rolling back (${event.cause}): ${event.reason} → ${formatRules(event.to)}`, 'bad'),
+  rolled_back: (event) =>
+    one(
+      'rollback',
+      `done in ${formatDuration(event.durationMs)}: ${formatRules(event.rules)}${revisionText(event.revision)}`,
+      'bad',
+    ),
+  rollback_failed: (event) =>
+    one('rollback', `FAILED: ${event.message} — restore by hand: ${event.manualCommand}`, 'bad'),
+  promoted: (event) => one('promoted', formatRules(event.rules), 'good'),
+  aborted: (event, state) => {
+    const where = event.rules ? ` · traffic ${formatRules(event.rules)}` : ' · traffic unknown';
+    return one('aborted', `${stageLabel(state, event.stage)}: ${event.reason}${where}`, 'bad');
+  },
+  rollout_finished: describeFinish,
+  log: (event) =>
+    one(
+      event.level,
+      event.message,
+      event.level === 'error' ? 'bad' : event.level === 'warn' ? 'warn' : 'normal',
+    ),
+  // The pre-traffic evaluation (src/evaluation/).
+  prompt_eval_started: describePromptEvalStart,
+  prompt_eval_progress: (event) => one('evaluation', `${event.done}/${event.total} answers`, 'dim'),
+  prompt_eval_finished: (event) =>
+    evaluationLines(event.report).map((line) => ({ tag: 'evaluation', ...line })),
+  prompt_eval_skipped: (event) =>
+    one('evaluation', event.detail, event.reason === 'flag' ? 'warn' : 'normal'),
+};
+
+function revisionText(revision: number | undefined): string {
+  return revision !== undefined ? ` (revision ${revision})` : '';
+}
+
+function describeStart(event: EventOf<'rollout_started'>): EventLine[] {
+  const stages = event.stages.map((s) => formatWeight(s.weight)).join(' → ');
+  const resume = event.startStage > 0 ? `resuming at stage ${event.startStage + 1}` : undefined;
+  return one(
+    'start',
+    join(
+      `${event.route}: ${event.baseline} → ${event.canary}`,
+      `${event.stages.length} stages ${stages}`,
+      resume,
+      `relay ${event.relay}`,
+      `metrics ${event.metricsSource}`,
+    ),
+    'normal',
+  );
+}
+
+function describeStageStart(event: EventOf<'stage_started'>, state: ViewState): EventLine[] {
+  const next: ViewState = { ...state, stage: event.stage, stageCount: event.stageCount };
+  const canary = event.rules.find((r) => r.version_tag === state.canary)?.weight ?? event.weight;
+  const baseline = event.rules.find((r) => r.version_tag === state.baseline)?.weight ?? 100 - event.weight;
+  const gate = event.pause ? ' · manual gate' : '';
+  return one(
+    stageLabel(next),
+    `canary ${formatWeight(canary)} baseline ${formatWeight(baseline)} — bake ${formatDuration(event.bakeMs)}${gate}`,
+    'normal',
+  );
+}
+
+/** A look's verdict: what passed, held or failed, or what the look still waits for. */
+function describeEvaluation(event: EventOf<'evaluation'>): EventLine[] {
+  const e = event.evaluation;
+  const bake = `bake ${formatDuration(event.bakeElapsedMs)}/${formatDuration(event.bakeMs)}`;
+  if (e.verdict === 'pass') {
+    const requests =
+      e.canaryRequests != null ? `${formatCount(e.canaryRequests)} canary req` : 'canary requests unknown';
+    const control = e.error_control ? formatErrorControl(e.error_control) : undefined;
+    return one(
+      'check',
+      join('pass', checksText(e.checks), customText(e.custom), requests, bake, control),
+      'good',
+    );
+  }
+  if (e.verdict === 'hold') {
+    const why = join(checksText(e.checks, 'hold'), customText(e.custom, 'hold'));
+    return one(
+      'check',
+      join('HOLD both versions degraded (shared incident)', why, `${bake} (paused)`),
+      'warn',
+    );
+  }
+  if (e.verdict === 'fail') {
+    const why = join(checksText(e.checks, 'fail'), customText(e.custom, 'fail'));
+    return one('check', join(`FAIL ${event.consecutiveFailures}/${event.failureLimit}`, why), 'bad');
+  }
+  const short =
+    e.waiting_for ??
+    (e.canaryRequests != null && e.canaryRequests < e.minRequests
+      ? `${formatCount(e.canaryRequests)}/${formatCount(e.minRequests)} canary requests`
+      : undefined);
+  const why = join(checksText(e.checks, 'no_data'), customText(e.custom, 'no_data'));
+  return one('check', join('no data', short, why, bake), 'warn');
+}
+
+/** A plan's `checks:` command; a failure shows the last line of its output. */
+function describeStageCheck(event: EventOf<'stage_check'>, state: ViewState): EventLine[] {
+  const c = event.check;
+  const how =
+    c.status === 'pass' ? 'passed' : c.timedOut ? 'timed out' : `failed (exit ${c.exitCode ?? '?'})`;
+  const last = c.status === 'fail' ? c.output.trimEnd().split('\n').pop() : undefined;
+  return one(
+    stageLabel(state, event.stage),
+    `check ${c.name} ${how} in ${formatDuration(c.durationMs)}${last ? `: ${last}` : ''}`,
+    c.status === 'pass' ? 'good' : 'bad',
+  );
+}
+
+function describeControlRequest(event: EventOf<'control_request'>): EventLine[] {
+  const what = event.action === 'promote' && event.full ? 'promote --full' : event.action;
+  const why = event.reason ? `: ${event.reason}` : '';
+  return one(
+    'control',
+    `${what} asked by ${event.user}@${event.host} (pid ${event.pid})${why}`,
+    event.action === 'abort' ? 'warn' : 'normal',
+  );
+}
+
+function describeFinish(event: EventOf<'rollout_finished'>): EventLine[] {
+  const tone = event.outcome === 'promoted' ? 'good' : event.outcome === 'held' ? 'warn' : 'bad';
+  const lines = one('result', outcomeHeadline(event.outcome, event.summary), tone);
+  if (event.next) lines.push({ tag: '', text: `next: ${event.next}`, tone: 'normal' });
+  return lines;
+}
+
+function describePromptEvalStart(event: EventOf<'prompt_eval_started'>): EventLine[] {
+  return one(
+    'evaluation',
+    `sending ${event.prompts} prompt${event.prompts === 1 ? '' : 's'}${event.repeat > 1 ? ` × ${event.repeat}` : ''} to ${event.baseline} and ${event.canary}, pinned, ${event.concurrency} at a time${event.judge ? ', then the judge' : ''}; no traffic moves before it passes`,
+    'normal',
+  );
 }
 
 export function paint(chalk: ChalkInstance, line: EventLine): string {
@@ -294,24 +249,4 @@ export function toneColor(chalk: ChalkInstance, tone: EventLine['tone'], text: s
 export function weightsPhrase(state: ViewState): string {
   const { canary, baseline } = currentWeights(state);
   return `canary ${formatWeight(canary)} · baseline ${formatWeight(baseline)}`;
-}
-
-/** The pre-traffic evaluation's events (src/evaluation/). */
-function describePromptEval(event: PromptEvalEvent): EventLine[] {
-  switch (event.type) {
-    case 'prompt_eval_started':
-      return [
-        {
-          tag: 'evaluation',
-          text: `sending ${event.prompts} prompt${event.prompts === 1 ? '' : 's'}${event.repeat > 1 ? ` × ${event.repeat}` : ''} to ${event.baseline} and ${event.canary}, pinned, ${event.concurrency} at a time${event.judge ? ', then the judge' : ''}; no traffic moves before it passes`,
-          tone: 'normal',
-        },
-      ];
-    case 'prompt_eval_progress':
-      return [{ tag: 'evaluation', text: `${event.done}/${event.total} answers`, tone: 'dim' }];
-    case 'prompt_eval_finished':
-      return evaluationLines(event.report).map((line) => ({ tag: 'evaluation', ...line }));
-    case 'prompt_eval_skipped':
-      return [{ tag: 'evaluation', text: event.detail, tone: event.reason === 'flag' ? 'warn' : 'normal' }];
-  }
 }
