@@ -8,7 +8,7 @@
  * `holdout` scenarios were not looked at while the analysis and its defaults were chosen;
  * they check that the targets hold beyond what was tuned on.
  */
-import { comparisonBound } from '../../src/analysis/sequential-evaluate.js';
+import { comparisonBound } from '../../src/analysis/sequential-comparisons.js';
 import type { JudgedMetric } from '../../src/domain/metrics.js';
 import type { Plan } from '../../src/domain/plan.js';
 import type { Scenario } from '../../src/emulator/index.js';
