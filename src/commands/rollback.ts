@@ -143,79 +143,22 @@ export async function runRollbackCommand(
   io: Io,
   extras: RollbackExtras = {},
 ): Promise<number> {
-  const { readPlan } = extras;
-  let route = opts.route;
-  let to = opts.to;
-  let planUrl: string | undefined;
-  let apiKeyEnv = opts.apiKeyEnv;
-  let apiKeyFile = opts.apiKeyFile;
-  let deadlineMs = DEFAULT_DEADLINE_MS;
-  let baseDir = io.cwd;
-  let announce: Announce | undefined;
-  const reason = opts.message?.trim() || undefined;
-
-  if (opts.plan) {
-    if (!readPlan) throw new Error('runRollbackCommand: a plan was given but no plan reader');
-    const plan = await readPlan(opts.plan, io);
-    route = route ?? plan.route;
-    to = to ?? plan.baseline;
-    planUrl = plan.relayUrl;
-    apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.apiKeyEnv : opts.apiKeyEnv;
-    apiKeyFile = apiKeyFile ?? plan.apiKeyFile;
-    deadlineMs = plan.deadlineMs;
-    baseDir = plan.baseDir;
-    announce = plan.announce;
-    if (planUrl === 'emulator' && !opts.relayUrl) {
-      throw new UsageError(
-        "this plan's relay is the in-process emulator, which lives only as long as its rollout.",
-        { hint: 'pass --relay-url to roll back a route on a running relay or `canary emulator`.' },
-      );
-    }
-  }
-  let stateDir: string | undefined;
-  if (!opts.plan && !to) {
-    // No plan and no tag: the journal of the last (or unfinished) rollout knows both. Loaded
-    // only here, so the incident forms above stay as light as they were.
-    const { findRollbackTarget } = await import('../journal/target.js');
-    const { canPrompt } = await import('../interactive.js');
-    stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
-    const choose: ChooseRoute | undefined =
-      io.prompter.canAsk && canPrompt(io, io.stderr)
-        ? (choices) => io.prompter.select({ message: 'Roll back which route?', choices })
-        : undefined;
-    const target = await findRollbackTarget({ stateDir, route, choose });
-    const h = target.header;
-    if (h.inProcessEmulator && !opts.relayUrl) {
-      throw new UsageError(
-        `the last rollout of ${target.route} ran on an in-process emulator, which ended with it; nothing to roll back.`,
-      );
-    }
-    route = target.route;
-    to = target.baseline;
-    planUrl = h.relay;
-    if (opts.apiKeyEnv === 'RELAY_API_KEY') apiKeyEnv = h.apiKeyEnv;
-    apiKeyFile = apiKeyFile ?? h.apiKeyFile;
-    deadlineMs = h.rollbackDeadlineMs ?? deadlineMs;
-    if (h.plan) baseDir = path.dirname(h.plan);
-    io.stderr.write(
-      `rolling back ${route} to ${to} on ${planUrl} (from the journal: ${target.run.outcome === null ? 'unfinished' : 'last'} run ${target.run.run})\n`,
-    );
-  }
+  const target = await findTarget(opts, io, extras.readPlan);
+  const { route, to } = target;
   if (!route || !to) {
     throw new UsageError('rollback needs a plan, or both --route and --to.', {
       hint: 'canary rollback plan.yaml   or   canary rollback --route code-review-production --to claude-v1',
     });
   }
-
   const connection = await connect(
     {
       flagUrl: opts.relayUrl,
-      planUrl,
-      apiKeyEnv,
-      apiKeyFile,
+      planUrl: target.planUrl,
+      apiKeyEnv: target.apiKeyEnv,
+      apiKeyFile: target.apiKeyFile,
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
-      baseDir,
+      baseDir: target.baseDir,
       // Read, change, confirm: one call at a time over one connection, and nothing to load
       // but node:net (src/relay/socket-transport.ts).
       connections: 1,
@@ -223,71 +166,22 @@ export async function runRollbackCommand(
     },
     io,
   );
+  const reason = opts.message?.trim() || undefined;
   const about = { route, to, reason, fromPlan: opts.plan };
-  // Retrying a relay that does not answer can take up to the deadline: at a terminal the person
-  // sees that it is still trying (src/terminal/spinner.ts), and the result line replaces it.
-  let spinner: Spinner | undefined;
-  const onRetry = ({ attempts, cause }: { attempts: number; cause: string }) => {
-    const text = `rollback of ${route} to ${to} not confirmed yet (attempt ${attempts}: ${cause}); retrying`;
-    spinner ??= startSpinner(io, text, {
-      forPerson: opts.output === 'tty' || (opts.output === 'auto' && io.stdout.isTTY === true),
-      color: opts.color && !io.env.NO_COLOR,
-    });
-    spinner.update(text);
-  };
   try {
-    const result = await rollbackRoute({
-      relay: connection.client,
-      clock: systemClock,
-      route,
-      to,
-      deadlineMs,
-      baseUrl: connection.url,
-      apiKeyEnv: connection.apiKeyEnv,
-      onRetry,
-    })
-      .finally(() => spinner?.stop())
-      .catch(async (error: unknown) => {
-        const thrown =
-          error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
-        await tell(io, announce, {
-          ...about,
-          at: systemClock.now(),
-          failure: failureOf(thrown),
-        });
-        throw thrown;
-      });
-    const changed = result.changed;
-    await record(opts, io, stateDir, {
+    const result = await rollBack(opts, io, connection, target, about);
+    await record(opts, io, target.stateDir, {
       route,
       to,
       url: connection.url,
       apiKeyEnv: connection.apiKeyEnv,
       result,
     });
-    if (opts.output === 'json') {
-      io.stdout.write(
-        recordLine('rollback', {
-          route,
-          to,
-          changed,
-          before: result.before,
-          after: result.after,
-          revision: result.revision ?? null,
-          reason: reason ?? null,
-        }),
-      );
-    } else {
-      io.stdout.write(
-        changed
-          ? `rolled back ${route}: ${formatRules(result.before)} → ${formatRules(result.after)}\n`
-          : `${route} already at ${formatRules(result.after)}; nothing to change\n`,
-      );
-    }
-    await tell(io, announce, {
+    printResult(opts, io, { route, to, reason, result });
+    await tell(io, target.announce, {
       ...about,
       at: systemClock.now(),
-      traffic: changed
+      traffic: result.changed
         ? `${formatRules(result.before)} → ${formatRules(result.after)}`
         : `already at ${formatRules(result.after)}; nothing changed`,
     });
@@ -296,5 +190,189 @@ export async function runRollbackCommand(
     // Every call has been answered by now; closing the idle connection costs an incident's
     // rollback ~1.5 ms that the OS spends for free when the process exits right after.
     if (!io.exitsWhenDone) await connection.close();
+  }
+}
+
+/**
+ * The rollback itself, retried until the deadline. The relay's refusal becomes an error that
+ * says what to do instead; a failure is announced (summary, webhooks) before it is thrown.
+ */
+async function rollBack(
+  opts: RollbackCommandOptions,
+  io: Io,
+  connection: Awaited<ReturnType<typeof connect>>,
+  target: RollbackTarget,
+  about: { route: string; to: string; reason: string | undefined; fromPlan: string | undefined },
+): Promise<RollbackResult> {
+  const { route, to } = about;
+  const retries = retryNotice(opts, io, route, to);
+  return rollbackRoute({
+    relay: connection.client,
+    clock: systemClock,
+    route,
+    to,
+    deadlineMs: target.deadlineMs,
+    baseUrl: connection.url,
+    apiKeyEnv: connection.apiKeyEnv,
+    onRetry: retries.onRetry,
+  })
+    .finally(() => retries.stop())
+    .catch(async (error: unknown) => {
+      const thrown =
+        error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;
+      await tell(io, target.announce, {
+        ...about,
+        at: systemClock.now(),
+        failure: failureOf(thrown),
+      });
+      throw thrown;
+    });
+}
+
+/** Where a rollback goes and how it reaches the relay: from the flags, then a plan or the journal. */
+interface RollbackTarget {
+  route: string | undefined;
+  to: string | undefined;
+  planUrl: string | undefined;
+  apiKeyEnv: string;
+  apiKeyFile: string | undefined;
+  deadlineMs: number;
+  /** The folder a relative key file is resolved against. */
+  baseDir: string;
+  announce: Announce | undefined;
+  /** The state folder whose journal chose the target, if it did. */
+  stateDir: string | undefined;
+}
+
+async function findTarget(
+  opts: RollbackCommandOptions,
+  io: Io,
+  readPlan: ReadPlanTarget | undefined,
+): Promise<RollbackTarget> {
+  const target: RollbackTarget = {
+    route: opts.route,
+    to: opts.to,
+    planUrl: undefined,
+    apiKeyEnv: opts.apiKeyEnv,
+    apiKeyFile: opts.apiKeyFile,
+    deadlineMs: DEFAULT_DEADLINE_MS,
+    baseDir: io.cwd,
+    announce: undefined,
+    stateDir: undefined,
+  };
+  if (opts.plan) await fromPlan(target, opts.plan, opts, io, readPlan);
+  else if (!target.to) await fromJournal(target, opts, io);
+  return target;
+}
+
+/** `canary rollback plan.yaml`: flags win over the plan; its relay, key and deadline fill the rest. */
+async function fromPlan(
+  target: RollbackTarget,
+  file: string,
+  opts: RollbackCommandOptions,
+  io: Io,
+  readPlan: ReadPlanTarget | undefined,
+): Promise<void> {
+  if (!readPlan) throw new Error('runRollbackCommand: a plan was given but no plan reader');
+  const plan = await readPlan(file, io);
+  target.route = target.route ?? plan.route;
+  target.to = target.to ?? plan.baseline;
+  target.planUrl = plan.relayUrl;
+  target.apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.apiKeyEnv : opts.apiKeyEnv;
+  target.apiKeyFile = target.apiKeyFile ?? plan.apiKeyFile;
+  target.deadlineMs = plan.deadlineMs;
+  target.baseDir = plan.baseDir;
+  target.announce = plan.announce;
+  if (plan.relayUrl === 'emulator' && !opts.relayUrl) {
+    throw new UsageError(
+      "this plan's relay is the in-process emulator, which lives only as long as its rollout.",
+      {
+        hint: 'pass --relay-url to roll back a route on a running relay or `canary emulator`.',
+      },
+    );
+  }
+}
+
+/**
+ * No plan and no tag: the journal of the last (or unfinished) rollout knows both. Loaded only
+ * here, so the incident forms stay as light as they were.
+ */
+async function fromJournal(target: RollbackTarget, opts: RollbackCommandOptions, io: Io): Promise<void> {
+  const { findRollbackTarget } = await import('../journal/target.js');
+  const { canPrompt } = await import('../interactive.js');
+  const stateDir = resolveStateDir({ flag: opts.stateDir, env: io.env, cwd: io.cwd });
+  target.stateDir = stateDir;
+  const choose: ChooseRoute | undefined =
+    io.prompter.canAsk && canPrompt(io, io.stderr)
+      ? (choices) => io.prompter.select({ message: 'Roll back which route?', choices })
+      : undefined;
+  const found = await findRollbackTarget({ stateDir, route: target.route, choose });
+  const h = found.header;
+  if (h.inProcessEmulator && !opts.relayUrl) {
+    throw new UsageError(
+      `the last rollout of ${found.route} ran on an in-process emulator, which ended with it; nothing to roll back.`,
+    );
+  }
+  target.route = found.route;
+  target.to = found.baseline;
+  target.planUrl = h.relay;
+  if (opts.apiKeyEnv === 'RELAY_API_KEY') target.apiKeyEnv = h.apiKeyEnv;
+  target.apiKeyFile = target.apiKeyFile ?? h.apiKeyFile;
+  target.deadlineMs = h.rollbackDeadlineMs ?? target.deadlineMs;
+  if (h.plan) target.baseDir = path.dirname(h.plan);
+  io.stderr.write(
+    `rolling back ${found.route} to ${found.baseline} on ${h.relay} (from the journal: ${found.run.outcome === null ? 'unfinished' : 'last'} run ${found.run.run})\n`,
+  );
+}
+
+/**
+ * Retrying a relay that does not answer can take up to the deadline: at a terminal the person
+ * sees that it is still trying (src/terminal/spinner.ts), and the result line replaces it.
+ */
+function retryNotice(
+  opts: RollbackCommandOptions,
+  io: Io,
+  route: string,
+  to: string,
+): { onRetry: (retry: { attempts: number; cause: string }) => void; stop: () => void } {
+  let spinner: Spinner | undefined;
+  return {
+    onRetry: ({ attempts, cause }) => {
+      const text = `rollback of ${route} to ${to} not confirmed yet (attempt ${attempts}: ${cause}); retrying`;
+      spinner ??= startSpinner(io, text, {
+        forPerson: opts.output === 'tty' || (opts.output === 'auto' && io.stdout.isTTY === true),
+        color: opts.color && !io.env.NO_COLOR,
+      });
+      spinner.update(text);
+    },
+    stop: () => spinner?.stop(),
+  };
+}
+
+/** The result on stdout: one JSON record, or one line. */
+function printResult(
+  opts: RollbackCommandOptions,
+  io: Io,
+  done: { route: string; to: string; reason: string | undefined; result: RollbackResult },
+): void {
+  const { route, to, reason, result } = done;
+  if (opts.output === 'json') {
+    io.stdout.write(
+      recordLine('rollback', {
+        route,
+        to,
+        changed: result.changed,
+        before: result.before,
+        after: result.after,
+        revision: result.revision ?? null,
+        reason: reason ?? null,
+      }),
+    );
+  } else {
+    io.stdout.write(
+      result.changed
+        ? `rolled back ${route}: ${formatRules(result.before)} → ${formatRules(result.after)}\n`
+        : `${route} already at ${formatRules(result.after)}; nothing to change\n`,
+    );
   }
 }
