@@ -155,12 +155,33 @@ export function parseQueryAnswer(status: number, text: string): QueryAnswer {
 export const PROMETHEUS_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
 
 export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
+  const prom = connectPrometheus(options);
+  return {
+    name: 'prometheus',
+    url: prom.shownUrl,
+    readMetrics: (q, call) => readMetrics(prom, options.queries, q, call),
+    readQuery: (name, template, q, call) => queryTemplate(prom, name, template, q, call),
+    close: () => prom.transport.close(),
+  };
+}
+
+/** What every query of one source shares: where Prometheus is, how to reach it, what to hide. */
+interface Prometheus {
+  transport: ReturnType<TransportFactory>;
+  basePath: string;
+  /** The base URL as messages show it. */
+  shownUrl: string;
+  headers: Record<string, string>;
+  /** A server (or a proxy) echoing the Authorization header must not leak it. */
+  scrub: (text: string) => string;
+  auth: PrometheusAuth | undefined;
+  clock: Clock;
+  random: () => number;
+  policy: RetryPolicy;
+}
+
+function connectPrometheus(options: PrometheusSourceOptions): Prometheus {
   const base = new URL(options.url);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const shownUrl = `${base.origin}${basePath}`;
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeouts = { ...PROMETHEUS_TIMEOUTS, ...options.timeouts };
   // The relay client's transport: the same timeouts, limits and failure codes.
   const transport = options.transport({
@@ -172,7 +193,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     connections: 8,
     ...DEFAULT_LIMITS,
   });
-
+  const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `canary/${VERSION}` };
   const secrets: string[] = [];
   const auth = options.auth;
@@ -184,124 +205,137 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     headers.authorization = `Basic ${encoded}`;
     secrets.push(auth.password, encoded);
   }
-  /** A server (or a proxy) echoing the Authorization header must not leak it. */
-  const scrub = (text: string): string =>
-    secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join(REDACTED) : out), text);
+  return {
+    transport,
+    basePath,
+    shownUrl: `${base.origin}${basePath}`,
+    headers,
+    scrub: (text) =>
+      secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join(REDACTED) : out), text),
+    auth,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+  };
+}
 
-  const failure = (metric: string, type: string, reason: string, attempts: number, cause?: unknown) =>
-    new RelayError({
-      message: scrub(
-        `${OPERATION} (${metric}): ${reason} from Prometheus at ${shownUrl}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}.`,
-      ),
-      type,
-      operation: OPERATION,
-      hint:
-        type === 'network_error' || type === 'timeout'
-          ? `Check that Prometheus is reachable at ${shownUrl} (analysis.prometheus.url).`
-          : type === 'http_error' && (reason.includes('HTTP 401') || reason.includes('HTTP 403'))
-            ? `Prometheus refused the credentials from ${auth?.source ?? 'no credentials'}.`
-            : `Check the ${metric} query in analysis.prometheus.queries.`,
-      cause,
-    });
+/** A failed query as a RelayError, with a hint at what to check. */
+function failure(
+  prom: Prometheus,
+  metric: string,
+  type: string,
+  reason: string,
+  attempts: number,
+  cause?: unknown,
+): RelayError {
+  const { shownUrl } = prom;
+  return new RelayError({
+    message: prom.scrub(
+      `${OPERATION} (${metric}): ${reason} from Prometheus at ${shownUrl}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}.`,
+    ),
+    type,
+    operation: OPERATION,
+    hint:
+      type === 'network_error' || type === 'timeout'
+        ? `Check that Prometheus is reachable at ${shownUrl} (analysis.prometheus.url).`
+        : type === 'http_error' && (reason.includes('HTTP 401') || reason.includes('HTTP 403'))
+          ? `Prometheus refused the credentials from ${prom.auth?.source ?? 'no credentials'}.`
+          : `Check the ${metric} query in analysis.prometheus.queries.`,
+    cause,
+  });
+}
 
-  /** One instant query with retries; resolves to the answer as Prometheus gave it. */
-  async function query(
-    metric: string,
-    promql: string,
-    timeSeconds: number,
-    call?: CallOptions,
-  ): Promise<number | null> {
-    const deadlineMs = call?.deadlineMs ?? policy.deadlineMs;
-    const search = new URLSearchParams({ query: promql, time: timeSeconds.toFixed(3) });
-    const last = await sendWithRetries({
-      transport,
-      method: 'GET',
-      path: `${basePath}/api/v1/query?${search}`,
-      headers,
-      signal: call?.signal,
-      deadlineMs,
-      clock,
-      policy,
-      random,
-    });
-    if (last.kind === 'response') {
-      // A 2xx that makes no sense was not retried: it will not make more sense the second time.
-      const parsed = parseQueryAnswer(last.response.status, last.response.text);
-      if (parsed.ok) return parsed.value;
-      throw failure(metric, parsed.type, `${parsed.message} came back`, last.attempts);
-    }
-    if (last.deadline) {
-      throw failure(
-        metric,
-        'timeout',
-        `no answer within the ${formatDuration(deadlineMs)} deadline`,
-        last.attempts,
-        last.error,
-      );
-    }
-    const raw = last.error instanceof Error ? last.error.message : String(last.error);
+/** One instant query with retries; resolves to the answer as Prometheus gave it. */
+async function query(
+  prom: Prometheus,
+  metric: string,
+  promql: string,
+  timeSeconds: number,
+  call?: CallOptions,
+): Promise<number | null> {
+  const deadlineMs = call?.deadlineMs ?? prom.policy.deadlineMs;
+  const search = new URLSearchParams({ query: promql, time: timeSeconds.toFixed(3) });
+  const last = await sendWithRetries({
+    transport: prom.transport,
+    method: 'GET',
+    path: `${prom.basePath}/api/v1/query?${search}`,
+    headers: prom.headers,
+    signal: call?.signal,
+    deadlineMs,
+    clock: prom.clock,
+    policy: prom.policy,
+    random: prom.random,
+  });
+  if (last.kind === 'response') {
+    // A 2xx that makes no sense was not retried: it will not make more sense the second time.
+    const parsed = parseQueryAnswer(last.response.status, last.response.text);
+    if (parsed.ok) return parsed.value;
+    throw failure(prom, metric, parsed.type, `${parsed.message} came back`, last.attempts);
+  }
+  if (last.deadline) {
     throw failure(
+      prom,
       metric,
-      last.code?.includes('TIMEOUT') ? 'timeout' : 'network_error',
-      `could not query: ${raw}${last.code ? ` (${last.code})` : ''}`,
+      'timeout',
+      `no answer within the ${formatDuration(deadlineMs)} deadline`,
       last.attempts,
       last.error,
     );
   }
+  const raw = last.error instanceof Error ? last.error.message : String(last.error);
+  throw failure(
+    prom,
+    metric,
+    last.code?.includes('TIMEOUT') ? 'timeout' : 'network_error',
+    `could not query: ${raw}${last.code ? ` (${last.code})` : ''}`,
+    last.attempts,
+    last.error,
+  );
+}
 
+/** A query template filled for the version and the window, evaluated at the window's end. */
+async function queryTemplate(
+  prom: Prometheus,
+  name: string,
+  template: string,
+  q: MetricsQuery,
+  call?: CallOptions,
+): Promise<number | null> {
+  let promql: string;
+  try {
+    promql = renderQuery(template, { versionTag: q.versionTag, route: q.route, windowMs: q.end - q.start });
+  } catch (error) {
+    throw failure(prom, name, 'bad_query', error instanceof Error ? error.message : String(error), 0);
+  }
+  return query(prom, name, promql, q.end / 1000, call);
+}
+
+/** The five metrics of one version, read at once. */
+async function readMetrics(
+  prom: Prometheus,
+  queries: Record<PrometheusQueryName, string>,
+  q: MetricsQuery,
+  call?: CallOptions,
+): Promise<VersionMetrics> {
+  const run = (metric: PrometheusQueryName) => queryTemplate(prom, metric, queries[metric], q, call);
+  const [requests, errorRate, p50, p99, cost] = await Promise.all([
+    run('request_count'),
+    run('error_rate'),
+    run('latency_p50_ms'),
+    run('latency_p99_ms'),
+    run('cost_per_token'),
+  ]);
+  // increase() extrapolates to the window's edges, so counts come back fractional.
+  const requestCount = requests === null ? null : Math.round(requests);
   return {
-    name: 'prometheus',
-    url: shownUrl,
-
-    async readMetrics(q: MetricsQuery, call?: CallOptions): Promise<VersionMetrics> {
-      const values = { versionTag: q.versionTag, route: q.route, windowMs: q.end - q.start };
-      const time = q.end / 1000;
-      const run = async (metric: PrometheusQueryName): Promise<number | null> => {
-        let promql: string;
-        try {
-          promql = renderQuery(options.queries[metric], values);
-        } catch (error) {
-          throw failure(metric, 'bad_query', error instanceof Error ? error.message : String(error), 0);
-        }
-        return query(metric, promql, time, call);
-      };
-      const [requests, errorRate, p50, p99, cost] = await Promise.all([
-        run('request_count'),
-        run('error_rate'),
-        run('latency_p50_ms'),
-        run('latency_p99_ms'),
-        run('cost_per_token'),
-      ]);
-      // increase() extrapolates to the window's edges, so counts come back fractional.
-      const requestCount = requests === null ? null : Math.round(requests);
-      return {
-        version_tag: q.versionTag,
-        start_time: new Date(q.start).toISOString(),
-        end_time: new Date(q.end).toISOString(),
-        request_count: requestCount,
-        error_count:
-          requestCount === null || errorRate === null ? null : Math.round(errorRate * requestCount),
-        error_rate: errorRate,
-        latency_p50_ms: p50,
-        latency_p99_ms: p99,
-        cost_per_token: cost,
-      };
-    },
-
-    async readQuery(name, template, q, call) {
-      let promql: string;
-      try {
-        promql = renderQuery(template, {
-          versionTag: q.versionTag,
-          route: q.route,
-          windowMs: q.end - q.start,
-        });
-      } catch (error) {
-        throw failure(name, 'bad_query', error instanceof Error ? error.message : String(error), 0);
-      }
-      return query(name, promql, q.end / 1000, call);
-    },
-
-    close: () => transport.close(),
+    version_tag: q.versionTag,
+    start_time: new Date(q.start).toISOString(),
+    end_time: new Date(q.end).toISOString(),
+    request_count: requestCount,
+    error_count: requestCount === null || errorRate === null ? null : Math.round(errorRate * requestCount),
+    error_rate: errorRate,
+    latency_p50_ms: p50,
+    latency_p99_ms: p99,
+    cost_per_token: cost,
   };
 }
