@@ -14,6 +14,7 @@ import {
   checkRelayUrl,
   type Entry,
   expandHome,
+  type Fields,
   optionalMapping,
   PlanReader,
   rootEntry,
@@ -38,6 +39,60 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
   if (doc === undefined) return undefined;
   const r = new PlanReader(src);
   const baseDir = dirname(options.absoluteFile);
+  const top = readTop(src, r);
+  if (top === undefined) return undefined;
+
+  const { relay, url } = readRelay(r, r.required(top, 'relay'), baseDir);
+  const emulator = readEmulator(r, r.optional(top, 'emulator'), url, baseDir);
+  const route = r.pattern(r.required(top, 'route'), ROUTE_PATTERN, ROUTE_EXPECTATION);
+  const versions = readVersions(r, top);
+
+  // analysis (before stages: per-stage data deadlines default to a multiple of the bake)
+  const analysis = readAnalysis(r, r.optional(top, 'analysis'));
+  const defaultBake = r.duration(r.optional(top, 'bake')) ?? DEFAULTS.bakeMs;
+  const stages = readStages(r, r.required(top, 'stages'), defaultBake, analysis?.dataDeadlineFactor);
+  const routeDefaults = readRouteDefaults(r, r.optional(top, 'route_defaults'));
+
+  const rollbackFields = optionalMapping(r, r.optional(top, 'rollback'), KEYS.rollback);
+  const rollbackDeadline =
+    r.duration(r.optional(rollbackFields, 'deadline'), { positive: true }) ?? DEFAULTS.rollbackDeadlineMs;
+  const checks = readChecks(r, r.optional(top, 'checks'));
+  const notify = readNotify(r, r.optional(top, 'notify'));
+  const evaluationEntry = r.optional(top, 'evaluation');
+  const evaluation = readEvaluation(r, evaluationEntry, baseDir);
+
+  if (
+    src.problems.length > 0 ||
+    !relay ||
+    !route ||
+    !versions ||
+    !stages ||
+    !analysis ||
+    !routeDefaults ||
+    (evaluationEntry && !evaluation)
+  ) {
+    return undefined;
+  }
+  return {
+    file: options.absoluteFile,
+    hash: options.hash,
+    relay,
+    ...(emulator ? { emulator } : {}),
+    route,
+    baseline: versions.baseline,
+    canary: versions.canary,
+    stages,
+    analysis,
+    routeDefaults,
+    rollback: { deadlineMs: rollbackDeadline },
+    ...(checks && checks.length > 0 ? { checks } : {}),
+    ...(notify && notify.length > 0 ? { notify } : {}),
+    ...(evaluation ? { evaluation } : {}),
+  };
+}
+
+/** The document's top level: a mapping of the known keys, or undefined (with its problem). */
+function readTop(src: SourceFile, r: PlanReader): Fields | undefined {
   const root = rootEntry(src);
   if (r.isNull(root)) {
     src.problemAt(
@@ -51,10 +106,15 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
     r.problem(root, `expected a mapping with relay, route, baseline, canary and stages, got ${r.show(root)}`);
     return undefined;
   }
-  const top = r.mapping(root, KEYS.top);
+  return r.mapping(root, KEYS.top);
+}
 
-  // relay
-  const relayEntry = r.required(top, 'relay');
+/** `relay:`: its URL (never echoed: it may carry credentials), the key's variable and file. */
+function readRelay(
+  r: PlanReader,
+  relayEntry: Entry | undefined,
+  baseDir: string,
+): { relay: RelayConfig | undefined; url: string | undefined } {
   const relayFields = relayEntry && r.mapping(relayEntry, KEYS.relay, { secrets: SECRET_MESSAGE });
   const urlEntry = r.required(relayFields, 'url');
   let url: string | undefined;
@@ -94,11 +154,11 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
             : {}),
         }
       : undefined;
+  return { relay, url };
+}
 
-  // emulator
-  const emulator = readEmulator(r, r.optional(top, 'emulator'), url, baseDir);
-
-  const route = r.pattern(r.required(top, 'route'), ROUTE_PATTERN, ROUTE_EXPECTATION);
+/** `baseline:` and `canary:`, which must be two different versions. */
+function readVersions(r: PlanReader, top: Fields): { baseline: VersionRef; canary: VersionRef } | undefined {
   const baseline = readVersion(r, r.required(top, 'baseline'));
   const canary = readVersion(r, r.required(top, 'canary'));
   if (baseline?.tag !== undefined && baseline.tag === canary?.tag) {
@@ -108,52 +168,7 @@ export function readPlan(src: SourceFile, options: ReadOptions): Plan | undefine
       `canary.version_tag is the same as baseline.version_tag ('${canary.tag}'); the canary must be a different version`,
     );
   }
-
-  // analysis (before stages: per-stage data deadlines default to a multiple of the bake)
-  const analysis = readAnalysis(r, r.optional(top, 'analysis'));
-  const defaultBake = r.duration(r.optional(top, 'bake')) ?? DEFAULTS.bakeMs;
-  const stages = readStages(r, r.required(top, 'stages'), defaultBake, analysis?.dataDeadlineFactor);
-  const routeDefaults = readRouteDefaults(r, r.optional(top, 'route_defaults'));
-
-  const rollbackFields = optionalMapping(r, r.optional(top, 'rollback'), KEYS.rollback);
-  const rollbackDeadline =
-    r.duration(r.optional(rollbackFields, 'deadline'), { positive: true }) ?? DEFAULTS.rollbackDeadlineMs;
-  const checksEntry = r.optional(top, 'checks');
-  const checks = readChecks(r, checksEntry);
-  const notifyEntry = r.optional(top, 'notify');
-  const notify = readNotify(r, notifyEntry);
-  const evaluationEntry = r.optional(top, 'evaluation');
-  const evaluation = readEvaluation(r, evaluationEntry, baseDir);
-
-  if (
-    src.problems.length > 0 ||
-    !relay ||
-    !route ||
-    !baseline ||
-    !canary ||
-    !stages ||
-    !analysis ||
-    !routeDefaults ||
-    (evaluationEntry && !evaluation)
-  ) {
-    return undefined;
-  }
-  return {
-    file: options.absoluteFile,
-    hash: options.hash,
-    relay,
-    ...(emulator ? { emulator } : {}),
-    route,
-    baseline: baseline.ref,
-    canary: canary.ref,
-    stages,
-    analysis,
-    routeDefaults,
-    rollback: { deadlineMs: rollbackDeadline },
-    ...(checks && checks.length > 0 ? { checks } : {}),
-    ...(notify && notify.length > 0 ? { notify } : {}),
-    ...(evaluation ? { evaluation } : {}),
-  };
+  return baseline && canary ? { baseline: baseline.ref, canary: canary.ref } : undefined;
 }
 
 function readEmulator(
