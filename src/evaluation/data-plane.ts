@@ -10,7 +10,7 @@
  * (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, src/relay/proxy.ts). The key is sent only in the
  * Authorization header and scrubbed from every message.
  */
-import { Agent, EnvHttpProxyAgent } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { formatDuration } from '../format.js';
 import { proxySettings } from '../relay/proxy.js';
 import { VERSION } from '../version.js';
@@ -150,11 +150,23 @@ function errorOf(text: string, status: number): { message: string; type: string 
 export function createHttpDataPlane(
   options: HttpDataPlaneOptions,
 ): DataPlanePort & { close(): Promise<void> } {
+  const plane = openPlane(options);
+  return { complete: (call) => complete(plane, call), close: () => plane.agent.close() };
+}
+
+/** What every call of one data plane shares: its pool, where it posts, the key to hide. */
+interface Plane {
+  agent: Dispatcher;
+  origin: string;
+  path: string;
+  key: string;
+  scrub: (text: string) => string;
+  now: () => number;
+}
+
+function openPlane(options: HttpDataPlaneOptions): Plane {
   const base = new URL(options.baseUrl);
-  const path = `${base.pathname.replace(/\/+$/, '')}/chat/completions`;
-  const now = options.now ?? (() => performance.now());
   const key = options.apiKey;
-  const scrub = (text: string) => (key.length >= 4 ? text.split(key).join('[REDACTED]') : text);
   const agentOptions = {
     connect: { timeout: 10_000 },
     connections: Math.max(1, options.connections),
@@ -170,104 +182,128 @@ export function createHttpDataPlane(
   const agent = proxy
     ? new EnvHttpProxyAgent({ ...agentOptions, ...proxy } as EnvHttpProxyAgent.Options)
     : new Agent(agentOptions);
+  return {
+    agent,
+    origin: base.origin,
+    path: `${base.pathname.replace(/\/+$/, '')}/chat/completions`,
+    key,
+    scrub: (text) => (key.length >= 4 ? text.split(key).join('[REDACTED]') : text),
+    now: options.now ?? (() => performance.now()),
+  };
+}
 
-  async function complete(call: ChatCall): Promise<ChatAnswer> {
-    const started = now();
-    const deadline = AbortSignal.timeout(call.timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
-    const body = JSON.stringify({
-      ...call.request,
-      model: call.route,
-      ...(call.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+/** A call that got no answer to use, as the evaluation counts it. */
+type Failed = (error: string, errorType: string, status?: number, servedBy?: string) => ChatAnswer;
+
+/** One pinned chat completion; every failure but the caller's own abort is an answer. */
+async function complete(plane: Plane, call: ChatCall): Promise<ChatAnswer> {
+  const started = plane.now();
+  const deadline = AbortSignal.timeout(call.timeoutMs);
+  const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+  const body = JSON.stringify({
+    ...call.request,
+    model: call.route,
+    ...(call.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+  const failed: Failed = (error, errorType, status = 0, servedBy) => ({
+    status,
+    servedBy,
+    content: null,
+    completionTokens: null,
+    promptTokens: null,
+    cost: null,
+    latencyMs: plane.now() - started,
+    ttftMs: null,
+    finishReason: null,
+    error: plane.scrub(error),
+    errorType,
+  });
+  try {
+    const res = await plane.agent.request({
+      origin: plane.origin,
+      path: plane.path,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${plane.key}`,
+        'content-type': 'application/json',
+        accept: call.stream ? 'text/event-stream, application/json' : 'application/json',
+        'user-agent': `canary/${VERSION}`,
+        'x-relay-version': call.version,
+      },
+      body,
+      signal,
     });
-    const failed = (error: string, errorType: string, status = 0, servedBy?: string): ChatAnswer => ({
-      status,
-      servedBy,
-      content: null,
-      completionTokens: null,
-      promptTokens: null,
-      cost: null,
-      latencyMs: now() - started,
-      ttftMs: null,
-      finishReason: null,
-      error: scrub(error),
-      errorType,
-    });
-    try {
-      const res = await agent.request({
-        origin: base.origin,
-        path,
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
-          accept: call.stream ? 'text/event-stream, application/json' : 'application/json',
-          'user-agent': `canary/${VERSION}`,
-          'x-relay-version': call.version,
-        },
-        body,
-        signal,
-      });
-      const servedHeader = res.headers['x-relay-version'];
-      const servedBy = Array.isArray(servedHeader) ? servedHeader[0] : servedHeader;
-      const type = String(res.headers['content-type'] ?? '');
-      const sse = new SseReader();
-      const streamed = type.includes('text/event-stream');
-      let ttftMs: number | null = null;
-      let text = '';
-      let size = 0;
-      res.body.setEncoding('utf8');
-      for await (const chunk of res.body as AsyncIterable<string>) {
-        size += Buffer.byteLength(chunk);
-        if (size > MAX_ANSWER_BYTES) {
-          res.body.destroy();
-          return failed(
-            `the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`,
-            'invalid_response',
-            res.statusCode,
-            servedBy,
-          );
-        }
-        if (streamed && res.statusCode < 300) {
-          if (sse.feed(chunk) && ttftMs === null) ttftMs = now() - started;
-        } else text += chunk;
-      }
-      const latencyMs = now() - started;
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        const e = errorOf(text, res.statusCode);
-        return failed(e.message, e.type, res.statusCode, servedBy);
-      }
-      // An error event mid-stream: the answer is cut short, which a user would have seen fail.
-      if (streamed && sse.error) return failed(sse.error, 'upstream_error', res.statusCode, servedBy);
-      const parsed = streamed ? sse.result() : parseCompletion(text);
-      if (!parsed) {
-        return failed(
-          streamed
-            ? 'the stream ended without an answer'
-            : 'the answer is not a chat completion with choices[0].message.content',
-          'invalid_response',
-          res.statusCode,
-          servedBy,
-        );
-      }
-      return {
-        status: res.statusCode,
-        servedBy,
-        ...parsed,
-        latencyMs,
-        ttftMs: streamed ? ttftMs : null,
-      };
-    } catch (error) {
-      if (call.signal?.aborted) throw call.signal.reason;
-      if (deadline.aborted)
-        return failed(`no complete answer within ${formatDuration(call.timeoutMs)}`, 'timeout');
-      const code = (error as { code?: unknown })?.code;
+    return await readAnswer(plane, res, started, failed);
+  } catch (error) {
+    if (call.signal?.aborted) throw call.signal.reason;
+    if (deadline.aborted)
+      return failed(`no complete answer within ${formatDuration(call.timeoutMs)}`, 'timeout');
+    const code = (error as { code?: unknown })?.code;
+    return failed(
+      `${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}`,
+      'network_error',
+    );
+  }
+}
+
+/**
+ * The answer as it arrives: a stream is read event by event (the first content is the time to
+ * first token), anything else whole; an error status, an error event or a body that is not a
+ * chat completion is a failure.
+ */
+async function readAnswer(
+  plane: Plane,
+  res: Dispatcher.ResponseData,
+  started: number,
+  failed: Failed,
+): Promise<ChatAnswer> {
+  const servedHeader = res.headers['x-relay-version'];
+  const servedBy = Array.isArray(servedHeader) ? servedHeader[0] : servedHeader;
+  const type = String(res.headers['content-type'] ?? '');
+  const sse = new SseReader();
+  const streamed = type.includes('text/event-stream');
+  let ttftMs: number | null = null;
+  let text = '';
+  let size = 0;
+  res.body.setEncoding('utf8');
+  for await (const chunk of res.body as AsyncIterable<string>) {
+    size += Buffer.byteLength(chunk);
+    if (size > MAX_ANSWER_BYTES) {
+      res.body.destroy();
       return failed(
-        `${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}`,
-        'network_error',
+        `the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`,
+        'invalid_response',
+        res.statusCode,
+        servedBy,
       );
     }
+    if (streamed && res.statusCode < 300) {
+      if (sse.feed(chunk) && ttftMs === null) ttftMs = plane.now() - started;
+    } else text += chunk;
   }
-
-  return { complete, close: () => agent.close() };
+  const latencyMs = plane.now() - started;
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    const e = errorOf(text, res.statusCode);
+    return failed(e.message, e.type, res.statusCode, servedBy);
+  }
+  // An error event mid-stream: the answer is cut short, which a user would have seen fail.
+  if (streamed && sse.error) return failed(sse.error, 'upstream_error', res.statusCode, servedBy);
+  const parsed = streamed ? sse.result() : parseCompletion(text);
+  if (!parsed) {
+    return failed(
+      streamed
+        ? 'the stream ended without an answer'
+        : 'the answer is not a chat completion with choices[0].message.content',
+      'invalid_response',
+      res.statusCode,
+      servedBy,
+    );
+  }
+  return {
+    status: res.statusCode,
+    servedBy,
+    ...parsed,
+    latencyMs,
+    ttftMs: streamed ? ttftMs : null,
+  };
 }
