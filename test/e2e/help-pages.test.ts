@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELP_WIDTH, helpRequests, main } from '../../src/cli.js';
 import { createIo, type OutStream } from '../../src/io.js';
-import { BIN, baseEnv, runCli } from '../helpers/index.js';
+import { BIN, baseEnv, runCli, scratchCwd } from '../helpers/index.js';
 import { spawnPty } from '../helpers/pty.js';
 
 const stored = JSON.parse(readFileSync(new URL('../../dist/help.json', import.meta.url), 'utf8')) as {
@@ -93,7 +93,7 @@ describe('help pages', () => {
       const result = spawnSync(
         'bash',
         ['-c', `"${process.execPath}" "${BIN}" ${args} | true; echo "exit \${PIPESTATUS[0]}" >&2`],
-        { encoding: 'utf8', env: baseEnv() },
+        { encoding: 'utf8', env: baseEnv(), cwd: scratchCwd() },
       );
       expect(result.stderr, args).toBe('exit 0\n');
     }
