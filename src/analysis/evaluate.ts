@@ -8,7 +8,7 @@
 
 import type { JudgedMetric } from '../domain/metrics.js';
 import { JUDGED_METRICS } from '../domain/metrics.js';
-import type { AnalysisConfig } from '../domain/plan.js';
+import type { AnalysisConfig, ComparisonRule } from '../domain/plan.js';
 import type { VersionMetrics } from '../domain/relay.js';
 import { formatMetric, metricLabel } from '../format.js';
 import { compareToBaseline, withinBound } from './compare.js';
@@ -111,93 +111,48 @@ function pairedWindows(input: EvaluateInput, metric: JudgedMetric): { canary: nu
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
+  if (input.config.significance && input.pool && input.stage)
+    return sequentialLook(input, input.pool, input.stage);
+  return fixedLook(input);
+}
+
+/** Significance on: the look is judged on the stage so far (./sequential-evaluate.ts). */
+function sequentialLook(
+  input: EvaluateInput,
+  pool: NonNullable<EvaluateInput['pool']>,
+  stage: NonNullable<EvaluateInput['stage']>,
+): Evaluation {
+  const previous = input.history?.[input.history.length - 1]?.error_control;
+  return evaluateSequential({
+    canary: input.canary,
+    baseline: input.baseline,
+    pool,
+    windows: (metric) => pairedWindows(input, metric),
+    config: input.config,
+    bakeFraction: stage.bakeFraction,
+    budget: stage.budget,
+    spending: previous
+      ? { spentFraction: previous.spent_fraction, extraLooks: previous.extra_looks }
+      : undefined,
+    at: input.at,
+    windowStart: input.windowStart,
+    windowEnd: input.windowEnd,
+  });
+}
+
+/** Significance off: each check compares the window's observed values. */
+function fixedLook(input: EvaluateInput): Evaluation {
   const { canary, baseline, config } = input;
-  if (config.significance && input.pool && input.stage) {
-    const previous = input.history?.[input.history.length - 1]?.error_control;
-    return evaluateSequential({
-      canary,
-      baseline,
-      pool: input.pool,
-      windows: (metric) => pairedWindows(input, metric),
-      config,
-      bakeFraction: input.stage.bakeFraction,
-      budget: input.stage.budget,
-      spending: previous
-        ? { spentFraction: previous.spent_fraction, extraLooks: previous.extra_looks }
-        : undefined,
-      at: input.at,
-      windowStart: input.windowStart,
-      windowEnd: input.windowEnd,
-    });
-  }
   const canaryRequests = requestCount(canary);
-  const baselineRequests = requestCount(baseline);
   const short = shortOfData(canary, canaryRequests, config.minRequests);
   const checks: CheckResult[] = [];
-
   for (const [metric, rule] of configured(config.thresholds)) {
-    const id = `${metric}.max`;
-    const c = read(canary, metric);
-    const value = c.ok ? c.value : null;
-    if (short !== null || !c.ok) {
-      const reason = short ?? `no data: canary ${(c as { why: string }).why}`;
-      checks.push({ id, metric, kind: 'threshold', status: 'no_data', value, bound: rule.max, reason });
-      continue;
-    }
-    const ok = withinBound(c.value, rule.max);
-    // The baseline's value in the same window, shown beside the canary's; when it breaches
-    // too, both versions are degraded (a shared incident) and the canary is not to blame.
-    const b = baseline === null ? null : read(baseline, metric);
-    const baseValue = b?.ok ? b.value : null;
-    const fmt = (v: number) => formatMetric(metric, v);
-    const shared = !ok && baseValue !== null && !withinBound(baseValue, rule.max);
-    const baseText = baseValue === null ? '' : ` (baseline ${fmt(baseValue)})`;
-    checks.push({
-      id,
-      metric,
-      kind: 'threshold',
-      status: shared ? 'hold' : ok ? 'pass' : 'fail',
-      value: c.value,
-      baseline: baseValue,
-      bound: rule.max,
-      reason: shared
-        ? `both versions degraded (shared incident): ${metricLabel(metric)} canary ${fmt(c.value)}, baseline ${fmt(baseValue ?? 0)}, both > max ${fmt(rule.max)}`
-        : `${metricLabel(metric)} ${fmt(c.value)} ${ok ? '≤' : '>'} max ${fmt(rule.max)}${baseText}`,
-    });
+    checks.push(fixedThreshold(input, metric, rule.max, short));
   }
-
   for (const [metric, rule] of configured(config.baselineComparison)) {
     // A rule with neither bound constrains nothing; the plan validator should not let one through.
     if (rule.max_increase === undefined && rule.max_ratio === undefined) continue;
-    const id = `${metric}.vs_baseline`;
-    const c = read(canary, metric);
-    const b = read(baseline, metric);
-    const base = {
-      id,
-      metric,
-      kind: 'comparison' as const,
-      value: c.ok ? c.value : null,
-      baseline: b.ok ? b.value : null,
-    };
-    let noData: string | null = short;
-    if (noData === null && !c.ok) noData = `no data: canary ${c.why}`;
-    if (noData === null && baseline === null) noData = 'no data: no baseline metrics for the window';
-    if (noData === null && baselineRequests !== null && baselineRequests < config.minRequests) {
-      // A baseline on a trickle of traffic is as noisy as a canary on one.
-      noData = `no data: ${baselineRequests}/${config.minRequests} baseline requests in window`;
-    }
-    if (noData === null && !b.ok) noData = `no data: baseline ${b.why}`;
-    if (noData !== null || !c.ok || !b.ok) {
-      checks.push({ ...base, status: 'no_data', bound: null, reason: noData ?? 'no data' });
-      continue;
-    }
-    const outcome = compareToBaseline({
-      metric,
-      rule,
-      canary: { value: c.value, requests: canaryRequests },
-      baseline: { value: b.value, requests: baselineRequests },
-    });
-    checks.push({ ...base, status: outcome.status, bound: outcome.bound, reason: outcome.reason });
+    checks.push(fixedComparison(input, metric, rule, short));
   }
 
   let verdict: CheckStatus = 'pass';
@@ -216,6 +171,81 @@ export function evaluate(input: EvaluateInput): Evaluation {
     checks,
     verdict,
   };
+}
+
+/** A threshold on the window's canary value; `hold` when the baseline breaches it too. */
+function fixedThreshold(
+  input: EvaluateInput,
+  metric: JudgedMetric,
+  max: number,
+  short: string | null,
+): CheckResult {
+  const { canary, baseline } = input;
+  const id = `${metric}.max`;
+  const c = read(canary, metric);
+  const value = c.ok ? c.value : null;
+  if (short !== null || !c.ok) {
+    const reason = short ?? `no data: canary ${(c as { why: string }).why}`;
+    return { id, metric, kind: 'threshold', status: 'no_data', value, bound: max, reason };
+  }
+  const ok = withinBound(c.value, max);
+  // The baseline's value in the same window, shown beside the canary's; when it breaches
+  // too, both versions are degraded (a shared incident) and the canary is not to blame.
+  const b = baseline === null ? null : read(baseline, metric);
+  const baseValue = b?.ok ? b.value : null;
+  const fmt = (v: number) => formatMetric(metric, v);
+  const shared = !ok && baseValue !== null && !withinBound(baseValue, max);
+  const baseText = baseValue === null ? '' : ` (baseline ${fmt(baseValue)})`;
+  return {
+    id,
+    metric,
+    kind: 'threshold',
+    status: shared ? 'hold' : ok ? 'pass' : 'fail',
+    value: c.value,
+    baseline: baseValue,
+    bound: max,
+    reason: shared
+      ? `both versions degraded (shared incident): ${metricLabel(metric)} canary ${fmt(c.value)}, baseline ${fmt(baseValue ?? 0)}, both > max ${fmt(max)}`
+      : `${metricLabel(metric)} ${fmt(c.value)} ${ok ? '≤' : '>'} max ${fmt(max)}${baseText}`,
+  };
+}
+
+/** A comparison of the window's observed values (./compare.ts), once both sides have data. */
+function fixedComparison(
+  input: EvaluateInput,
+  metric: JudgedMetric,
+  rule: ComparisonRule,
+  short: string | null,
+): CheckResult {
+  const { canary, baseline, config } = input;
+  const baselineRequests = requestCount(baseline);
+  const c = read(canary, metric);
+  const b = read(baseline, metric);
+  const base = {
+    id: `${metric}.vs_baseline`,
+    metric,
+    kind: 'comparison' as const,
+    value: c.ok ? c.value : null,
+    baseline: b.ok ? b.value : null,
+  };
+  let noData: string | null = short;
+  if (noData === null && !c.ok) noData = `no data: canary ${c.why}`;
+  if (noData === null && baseline === null) noData = 'no data: no baseline metrics for the window';
+  if (noData === null && baselineRequests !== null && baselineRequests < config.minRequests) {
+    // A baseline on a trickle of traffic is as noisy as a canary on one.
+    noData = `no data: ${baselineRequests}/${config.minRequests} baseline requests in window`;
+  }
+  if (noData === null && !b.ok) noData = `no data: baseline ${b.why}`;
+  if (noData !== null || !c.ok || !b.ok) {
+    return { ...base, status: 'no_data', bound: null, reason: noData ?? 'no data' };
+  }
+  const outcome = compareToBaseline({
+    metric,
+    rule,
+    canary: { value: c.value, requests: requestCount(canary) },
+    baseline: { value: b.value, requests: baselineRequests },
+  });
+  return { ...base, status: outcome.status, bound: outcome.bound, reason: outcome.reason };
 }
 
 /** The checks that decided a verdict, as one line: the failures, else what lacked data. */
