@@ -23,7 +23,7 @@ import type { CustomCheck, Evaluation } from '../analysis/types.js';
 import type { CustomMetricConfig, RuleKey } from '../domain/plan.js';
 import { formatAlpha, formatP } from '../format.js';
 import { boundTest } from './bound-test.js';
-import { type CustomJudgeInput, rulesWithData, show } from './judge.js';
+import { type CustomJudgeInput, type JudgedRule, rulesWithData, show } from './judge.js';
 
 const RELATIVE: readonly RuleKey[] = ['max_ratio', 'min_ratio', 'max_increase', 'max_decrease'];
 const isUpper = (rule: RuleKey) => rule === 'max' || rule === 'max_ratio' || rule === 'max_increase';
@@ -115,97 +115,139 @@ export function judgeCustomSequential(input: CustomSequentialInput): {
 } {
   const checks: CustomCheck[] = [];
   let tested = false;
-  for (const { metric, rule, limit, relative, canary, baseline, base, tag } of rulesWithData(input, checks)) {
-    const upper = isUpper(rule);
-    if (!relative) {
-      const pass = upper ? canary <= limit : canary >= limit;
-      const words = `${upper ? 'max' : 'min'} ${show(limit)}`;
-      const beside = baseline === null ? '' : ` (baseline ${show(baseline)})`;
-      if (pass) {
-        checks.push({
-          ...base,
-          status: 'pass',
-          bound: limit,
-          reason: `${metric.name} ${show(canary)} ${upper ? '≤' : '≥'} ${words}${beside} in the window${tag}`,
-        });
-        continue;
-      }
-      // Degraded too: past the same bound, or the canary within the metric's own margin of it.
-      const bv = baseline;
-      const margins = RELATIVE.filter((r) => isUpper(r) === upper && metric.rule[r] !== undefined);
-      const baselineDegraded =
-        bv !== null &&
-        ((upper ? bv > limit : bv < limit) ||
-          margins.some((r) => {
-            const bound = relativeBound(r, metric.rule[r] as number, bv);
-            return upper ? canary <= bound : canary >= bound;
-          }));
-      const past = `${metric.name} ${show(canary)} ${upper ? '>' : '<'} ${words}`;
-      if (baselineDegraded) {
-        checks.push({
-          ...base,
-          status: 'hold',
-          bound: limit,
-          reason: `both versions degraded (shared incident): ${metric.name} canary ${show(canary)} ${upper ? '>' : '<'} ${words}, baseline ${show(bv as number)} in the window; the canary is no worse than the baseline${tag}`,
-        });
-        continue;
-      }
-      // Past the bound in this window: beyond the metric's own noise? (./bound-test.ts)
-      const values = customPairs(
-        metric,
-        { canary: canary, baseline: bv ?? Number.NaN, windowStart: input.windowStart },
-        input.history,
-        true,
-      ).map((p) => p.canary);
-      const needed = Math.max(3, input.minWindows);
-      if (values.length < needed) {
-        checks.push({
-          ...base,
-          status: 'no_data',
-          bound: limit,
-          reason: `${past}${beside} in the window; ${values.length} of the ${needed} non-overlapping windows needed to tell it from the metric's noise${tag}`,
-        });
-        continue;
-      }
-      const test = boundTest(values, limit, upper, input.alpha);
-      if (!metric.dryRun) tested = true;
-      const p = Math.min(test.windowP, test.meanP);
-      checks.push({
+  for (const judged of rulesWithData(input, checks)) {
+    const { check, testRun } = judged.relative ? relativeCheck(input, judged) : boundCheck(input, judged);
+    checks.push(check);
+    if (testRun && !judged.metric.dryRun) tested = true;
+  }
+  return { checks, tested };
+}
+
+/** One rule's check, and whether a test was run for it. */
+interface Judgement {
+  check: CustomCheck;
+  testRun: boolean;
+}
+
+/**
+ * An absolute bound (`min`, `max`): within it passes; past it, `hold` when the baseline is
+ * degraded too, else the breach is held against the metric's own noise.
+ */
+function boundCheck(input: CustomSequentialInput, judged: JudgedRule): Judgement {
+  const { metric, rule, limit, canary, baseline, base, tag } = judged;
+  const upper = isUpper(rule);
+  const pass = upper ? canary <= limit : canary >= limit;
+  const words = `${upper ? 'max' : 'min'} ${show(limit)}`;
+  const beside = baseline === null ? '' : ` (baseline ${show(baseline)})`;
+  if (pass) {
+    const reason = `${metric.name} ${show(canary)} ${upper ? '≤' : '≥'} ${words}${beside} in the window${tag}`;
+    return { check: { ...base, status: 'pass', bound: limit, reason }, testRun: false };
+  }
+  if (baselineDegraded(judged, upper)) {
+    return {
+      check: {
         ...base,
-        status: test.fail ? 'fail' : 'pass',
+        status: 'hold',
         bound: limit,
-        p_value: p,
-        alpha: input.alpha / 2,
-        confidence: input.confidence,
-        test: `t against the spread of ${values.length} windows (${test.windowP <= test.meanP ? 'this window' : 'the stage mean'})`,
-        reason:
-          `${past}${beside} in the window; against its spread over ${values.length} windows: ` +
-          `${test.fail ? 'beyond noise' : 'not beyond noise'} (${formatP(p)} ${test.fail ? '<' : '≥'} ${formatAlpha(input.alpha / 2)})${tag}`,
-      });
-      continue;
-    }
-    const bv = baseline as number;
-    const bound = relativeBound(rule, limit, bv);
-    const pairs = customPairs(
-      metric,
-      { canary: canary, baseline: bv, windowStart: input.windowStart },
-      input.history,
-    );
-    const needed = Math.max(3, input.minWindows);
-    if (pairs.length < needed) {
-      checks.push({
+        reason: `both versions degraded (shared incident): ${metric.name} canary ${show(canary)} ${upper ? '>' : '<'} ${words}, baseline ${show(baseline as number)} in the window; the canary is no worse than the baseline${tag}`,
+      },
+      testRun: false,
+    };
+  }
+  return beyondNoise(
+    input,
+    judged,
+    upper,
+    `${metric.name} ${show(canary)} ${upper ? '>' : '<'} ${words}${beside}`,
+  );
+}
+
+/** Degraded too: past the same bound, or the canary within the metric's own margin of it. */
+function baselineDegraded({ metric, limit, canary, baseline }: JudgedRule, upper: boolean): boolean {
+  const bv = baseline;
+  const margins = RELATIVE.filter((r) => isUpper(r) === upper && metric.rule[r] !== undefined);
+  return (
+    bv !== null &&
+    ((upper ? bv > limit : bv < limit) ||
+      margins.some((r) => {
+        const bound = relativeBound(r, metric.rule[r] as number, bv);
+        return upper ? canary <= bound : canary >= bound;
+      }))
+  );
+}
+
+/** Past the bound in this window: beyond the metric's own noise? (./bound-test.ts) */
+function beyondNoise(
+  input: CustomSequentialInput,
+  { metric, limit, canary, baseline, base, tag }: JudgedRule,
+  upper: boolean,
+  past: string,
+): Judgement {
+  const values = customPairs(
+    metric,
+    { canary: canary, baseline: baseline ?? Number.NaN, windowStart: input.windowStart },
+    input.history,
+    true,
+  ).map((p) => p.canary);
+  const needed = Math.max(3, input.minWindows);
+  if (values.length < needed) {
+    return {
+      check: {
+        ...base,
+        status: 'no_data',
+        bound: limit,
+        reason: `${past} in the window; ${values.length} of the ${needed} non-overlapping windows needed to tell it from the metric's noise${tag}`,
+      },
+      testRun: false,
+    };
+  }
+  const test = boundTest(values, limit, upper, input.alpha);
+  const p = Math.min(test.windowP, test.meanP);
+  return {
+    check: {
+      ...base,
+      status: test.fail ? 'fail' : 'pass',
+      bound: limit,
+      p_value: p,
+      alpha: input.alpha / 2,
+      confidence: input.confidence,
+      test: `t against the spread of ${values.length} windows (${test.windowP <= test.meanP ? 'this window' : 'the stage mean'})`,
+      reason:
+        `${past} in the window; against its spread over ${values.length} windows: ` +
+        `${test.fail ? 'beyond noise' : 'not beyond noise'} (${formatP(p)} ${test.fail ? '<' : '≥'} ${formatAlpha(input.alpha / 2)})${tag}`,
+    },
+    testRun: true,
+  };
+}
+
+/** A comparison with the baseline: a paired t-test over the stage's non-overlapping windows. */
+function relativeCheck(input: CustomSequentialInput, judged: JudgedRule): Judgement {
+  const { metric, rule, limit, canary, base, tag } = judged;
+  const upper = isUpper(rule);
+  const bv = judged.baseline as number;
+  const bound = relativeBound(rule, limit, bv);
+  const pairs = customPairs(
+    metric,
+    { canary: canary, baseline: bv, windowStart: input.windowStart },
+    input.history,
+  );
+  const needed = Math.max(3, input.minWindows);
+  if (pairs.length < needed) {
+    return {
+      check: {
         ...base,
         status: 'no_data',
         bound,
         reason: `${metric.name} ${show(canary)} vs ${ruleWords(rule, limit, bv)} in the window; ${pairs.length} of the ${needed} non-overlapping windows the paired test needs${tag}`,
-      });
-      continue;
-    }
-    const { d, scale } = pairedDifferences(rule, limit, pairs);
-    const { pValue } = pairedTPValue(d);
-    const fail = pValue < input.alpha;
-    if (!metric.dryRun) tested = true;
-    checks.push({
+      },
+      testRun: false,
+    };
+  }
+  const { d, scale } = pairedDifferences(rule, limit, pairs);
+  const { pValue } = pairedTPValue(d);
+  const fail = pValue < input.alpha;
+  return {
+    check: {
       ...base,
       status: fail ? 'fail' : 'pass',
       bound,
@@ -217,7 +259,7 @@ export function judgeCustomSequential(input: CustomSequentialInput): {
         `${metric.name} ${show(canary)} vs ${ruleWords(rule, limit, bv)} in the window; paired over ${pairs.length} windows: ` +
         `${fail ? (upper ? 'above' : 'below') : upper ? 'not above' : 'not below'} the bound beyond noise ` +
         `(${formatP(pValue)} ${fail ? '<' : '≥'} ${formatAlpha(input.alpha)})${tag}`,
-    });
-  }
-  return { checks, tested };
+    },
+    testRun: true,
+  };
 }
