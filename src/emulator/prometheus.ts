@@ -117,16 +117,66 @@ export interface Exposition {
 
 export function createExposition(simulation: TrafficSimulation, extras?: ExpositionExtras): Exposition {
   const registry = new Registry();
-  const labelNames = ['route', 'version_tag'] as const;
+  const totals = () => simulation.cumulative();
+  requestsCounter(registry, totals);
+  totalsCounter(
+    registry,
+    totals,
+    PROMETHEUS_METRIC_NAMES.cost,
+    'Simulated spend in dollars, by route and version.',
+    (t) => t.cost * TOKENS_PER_REQUEST,
+  );
+  totalsCounter(
+    registry,
+    totals,
+    PROMETHEUS_METRIC_NAMES.tokens,
+    `Simulated tokens, by route and version (${TOKENS_PER_REQUEST} per request).`,
+    (t) => t.requests * TOKENS_PER_REQUEST,
+  );
+  binnedHistogram(
+    registry,
+    PROMETHEUS_METRIC_NAMES.duration,
+    'Simulated request latency in seconds, by route and version.',
+    () => [...totals()].flatMap((t) => histogramValues(t)),
+  );
+  if (extras) {
+    totalsCounter(
+      registry,
+      totals,
+      PROMETHEUS_METRIC_NAMES.rateLimited,
+      'Simulated requests answered 429 by the upstream, by route and version.',
+      (t) => Math.floor(t.requests * extras.answers(t.versionTag).rate_limit_rate),
+    );
+    const ttftName = PROMETHEUS_METRIC_NAMES.ttft;
+    binnedHistogram(
+      registry,
+      ttftName,
+      'Simulated time to the first token in seconds, by route and version.',
+      () =>
+        [...totals()].flatMap((t) => {
+          const scale = extras.answers(t.versionTag).ttft_ms / Math.max(1, extras.latencyP50Ms(t.versionTag));
+          return histogramValues(t, ttftName, scaledBins(t.latency, scale));
+        }),
+    );
+  }
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}
 
+type Totals = () => Iterable<Readonly<CumulativeTotals>>;
+const LABEL_NAMES = ['route', 'version_tag'] as const;
+
+function requestsCounter(registry: Registry, totals: Totals): void {
   new Counter({
     name: PROMETHEUS_METRIC_NAMES.requests,
     help: 'Simulated requests served, by route, version and outcome.',
-    labelNames: [...labelNames, 'status'],
+    labelNames: [...LABEL_NAMES, 'status'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const t of simulation.cumulative()) {
+      for (const t of totals()) {
         const labels = { route: t.routeId, version_tag: t.versionTag };
         // Both outcomes always present, so an error-rate query never divides an absent series.
         this.inc({ ...labels, status: 'ok' }, t.requests - t.errors);
@@ -134,87 +184,45 @@ export function createExposition(simulation: TrafficSimulation, extras?: Exposit
       }
     },
   });
-  new Counter({
-    name: PROMETHEUS_METRIC_NAMES.cost,
-    help: 'Simulated spend in dollars, by route and version.',
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of simulation.cumulative()) {
-        this.inc({ route: t.routeId, version_tag: t.versionTag }, t.cost * TOKENS_PER_REQUEST);
-      }
-    },
-  });
-  new Counter({
-    name: PROMETHEUS_METRIC_NAMES.tokens,
-    help: `Simulated tokens, by route and version (${TOKENS_PER_REQUEST} per request).`,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of simulation.cumulative()) {
-        this.inc({ route: t.routeId, version_tag: t.versionTag }, t.requests * TOKENS_PER_REQUEST);
-      }
-    },
-  });
+}
 
-  // prom-client's Histogram only grows by one observation at a time; the simulation already
-  // holds the counts per bin, so this metric hands its values to the registry directly through
-  // the get() shape every prom-client metric has.
-  const help = 'Simulated request latency in seconds, by route and version.';
-  const duration = {
-    name: PROMETHEUS_METRIC_NAMES.duration,
+/** A counter of one running total per (route, version), read from the simulation at scrape time. */
+function totalsCounter(
+  registry: Registry,
+  totals: Totals,
+  name: string,
+  help: string,
+  total: (t: Readonly<CumulativeTotals>) => number,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: LABEL_NAMES,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of totals()) this.inc({ route: t.routeId, version_tag: t.versionTag }, total(t));
+    },
+  });
+}
+
+/**
+ * A histogram whose bins the simulation already counts. prom-client's Histogram only grows by
+ * one observation at a time, so this metric hands its values to the registry directly through
+ * the get() shape every prom-client metric has.
+ */
+function binnedHistogram(
+  registry: Registry,
+  name: string,
+  help: string,
+  values: () => HistogramValue[],
+): void {
+  const metric = {
+    name,
     help,
     type: 'histogram',
     aggregator: 'sum',
-    get: async () => ({
-      name: PROMETHEUS_METRIC_NAMES.duration,
-      help,
-      type: 'histogram',
-      aggregator: 'sum',
-      values: [...simulation.cumulative()].flatMap((t) => histogramValues(t)),
-    }),
+    get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: values() }),
   };
-  registry.registerMetric(duration as unknown as Metric);
-
-  if (extras) {
-    new Counter({
-      name: PROMETHEUS_METRIC_NAMES.rateLimited,
-      help: 'Simulated requests answered 429 by the upstream, by route and version.',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const t of simulation.cumulative()) {
-          const share = extras.answers(t.versionTag).rate_limit_rate;
-          this.inc({ route: t.routeId, version_tag: t.versionTag }, Math.floor(t.requests * share));
-        }
-      },
-    });
-    const ttftHelp = 'Simulated time to the first token in seconds, by route and version.';
-    const ttftName = PROMETHEUS_METRIC_NAMES.ttft;
-    const ttft = {
-      name: ttftName,
-      help: ttftHelp,
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => ({
-        name: ttftName,
-        help: ttftHelp,
-        type: 'histogram',
-        aggregator: 'sum',
-        values: [...simulation.cumulative()].flatMap((t) => {
-          const scale = extras.answers(t.versionTag).ttft_ms / Math.max(1, extras.latencyP50Ms(t.versionTag));
-          return histogramValues(t, ttftName, scaledBins(t.latency, scale));
-        }),
-      }),
-    };
-    registry.registerMetric(ttft as unknown as Metric);
-  }
-
-  return {
-    contentType: registry.contentType,
-    render: () => registry.metrics(),
-  };
+  registry.registerMetric(metric as unknown as Metric);
 }
