@@ -15,74 +15,41 @@ const FACTOR_PATTERN = /^(\d+(?:\.\d+)?)x$/;
 export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisConfig | undefined {
   const fields = optionalMapping(r, entry, KEYS.analysis);
   if (entry && !fields) return undefined;
-  const intervalEntry = r.optional(fields, 'interval');
-  const windowEntry = r.optional(fields, 'window');
-  const interval = r.duration(intervalEntry, { positive: true });
-  const window = r.duration(windowEntry, { positive: true });
-  const intervalMs = interval ?? DEFAULTS.intervalMs;
-  const windowMs = window ?? DEFAULTS.windowMs;
-  let ok = (!intervalEntry || interval !== undefined) && (!windowEntry || window !== undefined);
-  if (ok && windowMs < intervalMs) {
-    const at = windowEntry ?? intervalEntry;
-    const windowText = `${formatDuration(windowMs)}${windowEntry ? '' : ', the default'}`;
-    const intervalText = `${formatDuration(intervalMs)}${intervalEntry ? '' : ', the default'}`;
-    if (at) {
-      r.problem(at, `analysis.window (${windowText}) must be at least analysis.interval (${intervalText})`);
-    }
-    ok = false;
-  }
-  const wholeAtLeastOne = (key: string, fallback: number): number | undefined => {
-    const e = r.optional(fields, key);
-    if (!e) return fallback;
-    const n = r.number(e, 'a whole number of at least 1', (v) => Number.isSafeInteger(v) && v >= 1);
-    if (n === undefined) ok = false;
-    return n;
-  };
-  const minRequests = wholeAtLeastOne('min_requests', DEFAULTS.minRequests);
+  const timing = readTiming(r, fields);
+  let ok = timing !== undefined;
+  const minRequests = wholeAtLeastOne(r, fields, 'min_requests', DEFAULTS.minRequests);
   // The default depends on significance, read below; 0 stands for "not given" until then.
-  const failureLimitGiven = wholeAtLeastOne('failure_limit', 0);
+  const failureLimitGiven = wholeAtLeastOne(r, fields, 'failure_limit', 0);
   const holdEntry = r.optional(fields, 'hold_deadline');
   const holdDeadline = r.duration(holdEntry, { positive: true });
   if (holdEntry && holdDeadline === undefined) ok = false;
-  const maxMetricErrors = wholeAtLeastOne('max_metric_errors', DEFAULTS.maxMetricErrors);
+  const maxMetricErrors = wholeAtLeastOne(r, fields, 'max_metric_errors', DEFAULTS.maxMetricErrors);
+  const factor = readDataDeadline(r, fields);
+  if (factor === undefined) ok = false;
 
-  let factor: number = DEFAULTS.dataDeadlineFactor;
-  const deadlineEntry = r.optional(fields, 'data_deadline');
-  if (deadlineEntry) {
-    const text = r.text(deadlineEntry);
-    const match = text === undefined ? null : FACTOR_PATTERN.exec(text);
-    const parsed = match ? Number(match[1]) : Number.NaN;
-    if (Number.isFinite(parsed) && parsed >= 1) factor = parsed;
-    else {
-      r.fail(deadlineEntry, 'a multiple of the bake like 2x (at least 1x)');
-      ok = false;
-    }
-  }
-
-  let onMetricErrors: 'rollback' | 'hold' = DEFAULTS.onMetricErrors;
   const customEntry = r.optional(fields, 'metrics');
   const customMetrics = readCustomMetrics(r, customEntry, minRequests ?? DEFAULTS.minRequests);
   if (customMetrics === false) ok = false;
   const promqlMetrics = customMetrics ? customMetrics.filter((m) => m.source.kind === 'prometheus') : [];
   const source = readMetricsSource(r, fields, promqlMetrics.length > 0 ? customEntry : undefined);
   if (source === undefined) ok = false;
-
-  const policyEntry = r.optional(fields, 'on_metric_errors');
-  if (policyEntry) {
-    const v = r.scalar(policyEntry);
-    if (v === 'rollback' || v === 'hold') onMetricErrors = v;
-    else {
-      r.fail(policyEntry, 'rollback or hold');
-      ok = false;
-    }
-  }
+  const onMetricErrors = readOnMetricErrors(r, fields);
+  if (onMetricErrors === undefined) ok = false;
 
   const thresholds = readThresholds(r, fields);
   const compared = readComparison(r, fields);
   if (!thresholds || !compared) ok = false;
   const significance = compared?.significance;
 
-  if (!ok || minRequests === undefined || failureLimitGiven === undefined || maxMetricErrors === undefined) {
+  if (
+    !ok ||
+    !timing ||
+    minRequests === undefined ||
+    failureLimitGiven === undefined ||
+    maxMetricErrors === undefined ||
+    factor === undefined ||
+    onMetricErrors === undefined
+  ) {
     return undefined;
   }
   const failureLimit =
@@ -92,8 +59,8 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
         ? DEFAULTS.failureLimitWithSignificance
         : DEFAULTS.failureLimit;
   return {
-    intervalMs,
-    windowMs,
+    intervalMs: timing.intervalMs,
+    windowMs: timing.windowMs,
     minRequests,
     failureLimit,
     holdDeadlineMs: holdDeadline ?? DEFAULTS.holdDeadlineMs,
@@ -106,6 +73,64 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
     ...source,
     ...(customMetrics && customMetrics.length > 0 ? { customMetrics } : {}),
   };
+}
+
+/** `interval` and `window` (a window at least an interval long); undefined when a problem was reported. */
+function readTiming(
+  r: PlanReader,
+  fields: Fields | undefined,
+): { intervalMs: number; windowMs: number } | undefined {
+  const intervalEntry = r.optional(fields, 'interval');
+  const windowEntry = r.optional(fields, 'window');
+  const interval = r.duration(intervalEntry, { positive: true });
+  const window = r.duration(windowEntry, { positive: true });
+  const intervalMs = interval ?? DEFAULTS.intervalMs;
+  const windowMs = window ?? DEFAULTS.windowMs;
+  if ((intervalEntry && interval === undefined) || (windowEntry && window === undefined)) return undefined;
+  if (windowMs < intervalMs) {
+    const at = windowEntry ?? intervalEntry;
+    const windowText = `${formatDuration(windowMs)}${windowEntry ? '' : ', the default'}`;
+    const intervalText = `${formatDuration(intervalMs)}${intervalEntry ? '' : ', the default'}`;
+    if (at) {
+      r.problem(at, `analysis.window (${windowText}) must be at least analysis.interval (${intervalText})`);
+    }
+    return undefined;
+  }
+  return { intervalMs, windowMs };
+}
+
+/** A whole number of at least 1, or the fallback when absent; undefined when a problem was reported. */
+function wholeAtLeastOne(
+  r: PlanReader,
+  fields: Fields | undefined,
+  key: string,
+  fallback: number,
+): number | undefined {
+  const e = r.optional(fields, key);
+  if (!e) return fallback;
+  return r.number(e, 'a whole number of at least 1', (v) => Number.isSafeInteger(v) && v >= 1);
+}
+
+/** `data_deadline`: a multiple of the bake like 2x; undefined when a problem was reported. */
+function readDataDeadline(r: PlanReader, fields: Fields | undefined): number | undefined {
+  const deadlineEntry = r.optional(fields, 'data_deadline');
+  if (!deadlineEntry) return DEFAULTS.dataDeadlineFactor;
+  const text = r.text(deadlineEntry);
+  const match = text === undefined ? null : FACTOR_PATTERN.exec(text);
+  const parsed = match ? Number(match[1]) : Number.NaN;
+  if (Number.isFinite(parsed) && parsed >= 1) return parsed;
+  r.fail(deadlineEntry, 'a multiple of the bake like 2x (at least 1x)');
+  return undefined;
+}
+
+/** `on_metric_errors`: rollback or hold; undefined when a problem was reported. */
+function readOnMetricErrors(r: PlanReader, fields: Fields | undefined): 'rollback' | 'hold' | undefined {
+  const policyEntry = r.optional(fields, 'on_metric_errors');
+  if (!policyEntry) return DEFAULTS.onMetricErrors;
+  const v = r.scalar(policyEntry);
+  if (v === 'rollback' || v === 'hold') return v;
+  r.fail(policyEntry, 'rollback or hold');
+  return undefined;
 }
 
 /** `analysis.thresholds`: a fixed `max` per metric; undefined when a problem was reported. */
