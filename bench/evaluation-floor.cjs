@@ -2,7 +2,8 @@
 // evaluation makes (read the route, then the canary's and the baseline's metrics over a window,
 // all three at once on three keep-alive connections), every INTERVAL ms, COUNT times, from a
 // bare script that parses the answers and judges nothing. Whatever a rollout spends beyond it
-// per evaluation is canary's own: the engine, the analysis, the reporter, the journal.
+// per evaluation is canary's own: the engine, the analysis, the reporter, the journal. Run once
+// (COUNT 1), it is also the floor of `canary status --route R`, which makes the same three calls.
 // Usage: node evaluation-floor.cjs PORT ROUTE CANARY BASELINE INTERVAL_MS COUNT
 'use strict';
 const net = require('node:net');

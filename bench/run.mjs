@@ -251,6 +251,13 @@ if (wanted('startup')) {
     { args: ['validate', 'examples/quickstart.yaml'] },
     { file: join(ROOT, 'bench', 'cached-run.cjs'), args: [validateFloor, 'examples/quickstart.yaml'] },
     { args: ['status', '--route', 'bench-rollback', '--relay-url', rollbackUrl, '-o', 'plain'], env },
+    // status's floor: its three calls (the route, both versions' metrics) from a bare node:net
+    // script, once (bench/evaluation-floor.cjs with a count of 1).
+    {
+      file: join(ROOT, 'bench', 'evaluation-floor.cjs'),
+      args: [new URL(rollbackUrl).port, 'bench-rollback', 'bench-v2', 'bench-v1', '0', '1'],
+      env,
+    },
     { args: ['history', '--state-dir', emptyState] },
     { args: ['pause', '--state-dir', emptyState], codes: [6] },
   ];
@@ -270,6 +277,7 @@ if (wanted('startup')) {
     ['canary validate examples/quickstart.yaml', (_, s) => 1 + 0.5 * s],
     ['  floor: yaml parsing the same files, one bundle with a code cache', () => null],
     ['canary status --route R (one route)', (_, s) => 1 + 0.6 * s],
+    ['  floor: the same three calls from a bare node:net script', () => null],
     ['canary history (empty state folder)', (_, s) => 1 + 0.6 * s],
     ['canary pause (control command, no rollout: exit 6)', (_, s) => 1 + 0.6 * s],
   ];
