@@ -107,8 +107,7 @@ export class JournalWriter {
     if (body.type === 'rollout_finished' || body.type === 'run_ended') this.finished = true;
     if (this.fd === null) return;
     // The event stream's records (src/output/record.ts), plus the run and the record's place in it.
-    const { type, ...fields } = body;
-    const line = recordLine(type, { run: this.run, seq: this.seq++, ...fields });
+    const line = recordLine(body.type, body, { run: this.run, seq: this.seq++ });
     try {
       writeSync(this.fd, this.opts.redact(line));
       const now = (this.opts.now ?? monotonicMs)();

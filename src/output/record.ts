@@ -122,18 +122,19 @@ export type JsonRecord = { type: string; version: number } & Record<string, unkn
  * A record: `type` and `version` first, then the body's fields in snake_case (undefined ones
  * left out). A `type` or `version` in the body is ignored: the arguments name the record.
  */
-export function toRecord(type: string, body: object): JsonRecord {
-  return renameInto(
-    { type, version: RECORD_VERSION },
-    body as Record<string, unknown>,
-    TO_SNAKE,
-    true,
-  ) as JsonRecord;
+export function toRecord(type: string, body: object, lead?: object): JsonRecord {
+  const out: Record<string, unknown> = { type, version: RECORD_VERSION };
+  if (lead !== undefined) renameInto(out, lead as Record<string, unknown>, TO_SNAKE, true);
+  return renameInto(out, body as Record<string, unknown>, TO_SNAKE, true) as JsonRecord;
 }
 
-/** One NDJSON line: the record and a newline. */
-export function recordLine(type: string, body: object): string {
-  return `${JSON.stringify(toRecord(type, body))}\n`;
+/**
+ * One NDJSON line: the record and a newline. `lead`: fields that go before the body's, as in
+ * `{ ...lead, ...body }` but without building that object (the journal's `run` and `seq`, the
+ * event stream's `time`: two records per look of an hours-long rollout).
+ */
+export function recordLine(type: string, body: object, lead?: object): string {
+  return `${JSON.stringify(toRecord(type, body, lead))}\n`;
 }
 
 /**

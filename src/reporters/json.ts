@@ -12,8 +12,7 @@ import type { RolloutEvent } from '../rollout/events.js';
 import type { Reporter } from './reporter.js';
 
 export function toJsonLine(event: RolloutEvent): string {
-  const { type, ...rest } = event;
-  return recordLine(type, { time: formatIso(event.at), ...rest });
+  return recordLine(event.type, event, { time: formatIso(event.at) });
 }
 
 export class JsonReporter implements Reporter {
