@@ -4,6 +4,10 @@
 // thread, so none of its CPU is counted), and each reports its own process.cpuUsage() at exit.
 // CPU per evaluation is a slope: (CPU of a long run - CPU of a short one) / (their evaluations'
 // difference), so start-up, registering versions and the final stage cancel out.
+// With `steadyS`, a third, longer run gives the slope from the long run to it as well: the
+// first hundred looks include V8 optimising canary's code on its worker threads (a one-time
+// cost of about as much CPU again as the looks themselves, docs/benchmarks.md), which a
+// rollout of hours pays once; the later slope is what each look costs after that.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +42,7 @@ function run(file, args, env, cwd) {
 
 /**
  * @param {{ root: string, baseUrl: string, key: string, rounds: number, shortS: number, longS: number,
- *   intervalMs: number, modes: string[] }} o
+ *   intervalMs: number, modes: string[], steadyS?: number, steadyModes?: string[] }} o
  */
 export async function rolloutCpu(o) {
   const dir = mkdtempSync(join(tmpdir(), 'canary-cpu-'));
@@ -104,21 +108,33 @@ export async function rolloutCpu(o) {
     );
     return { cpuMs, evaluations: JSON.parse(stdout.trim()).evaluations };
   };
-  const slopes = Object.fromEntries([...o.modes, 'floor'].map((m) => [m, []]));
-  const counts = Object.fromEntries([...o.modes, 'floor'].map((m) => [m, []]));
+  const steadyModes = o.steadyS === undefined ? [] : (o.steadyModes ?? o.modes);
+  const names = [
+    ...o.modes,
+    'floor',
+    ...steadyModes.map((m) => `${m} steady`),
+    ...(steadyModes.length > 0 ? ['floor steady'] : []),
+  ];
+  const slopes = Object.fromEntries(names.map((m) => [m, []]));
+  const counts = Object.fromEntries(names.map((m) => [m, []]));
+  const slope = (name, a, b) => {
+    slopes[name].push((b.cpuMs - a.cpuMs) / (b.evaluations - a.evaluations));
+    counts[name].push(b.evaluations - a.evaluations);
+  };
+  const runs = (s) => Math.round((s * 1000) / o.intervalMs);
   try {
     for (let round = 0; round < o.rounds; round++) {
       // Interleaved, so a burst of load on the machine hits every subject alike.
       for (const mode of o.modes) {
         const short = await rollout(mode, o.shortS);
         const long = await rollout(mode, o.longS);
-        slopes[mode].push((long.cpuMs - short.cpuMs) / (long.evaluations - short.evaluations));
-        counts[mode].push(long.evaluations - short.evaluations);
+        slope(mode, short, long);
+        if (steadyModes.includes(mode)) slope(`${mode} steady`, long, await rollout(mode, o.steadyS));
       }
-      const short = await floorRun(Math.round((o.shortS * 1000) / o.intervalMs));
-      const long = await floorRun(Math.round((o.longS * 1000) / o.intervalMs));
-      slopes.floor.push((long.cpuMs - short.cpuMs) / (long.evaluations - short.evaluations));
-      counts.floor.push(long.evaluations - short.evaluations);
+      const short = await floorRun(runs(o.shortS));
+      const long = await floorRun(runs(o.longS));
+      slope('floor', short, long);
+      if (steadyModes.length > 0) slope('floor steady', long, await floorRun(runs(o.steadyS)));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
