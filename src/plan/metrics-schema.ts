@@ -13,7 +13,7 @@ import {
 } from '../domain/plan.js';
 import { checkTemplate } from '../domain/promql.js';
 import { ENV_NAME_PATTERN } from './plan-keys.js';
-import { type Entry, looksLikeSecretKey, type PlanReader } from './reader.js';
+import { type Entry, type Fields, looksLikeSecretKey, type PlanReader } from './reader.js';
 
 export const CUSTOM_METRIC_KEYS = {
   metric: ['name', 'query', 'http', 'min_requests', 'dry_run', ...RULE_KEYS],
@@ -155,78 +155,102 @@ export function readCustomMetrics(
   const metrics: CustomMetricConfig[] = [];
   const names = new Set<string>();
   let ok = true;
-  items.forEach((itemEntry) => {
-    const fields = r.mapping(itemEntry, CUSTOM_METRIC_KEYS.metric);
-    if (!fields) {
-      ok = false;
-      return;
-    }
-    const nameEntry = r.required(fields, 'name');
-    const name = r.pattern(
-      nameEntry,
-      CUSTOM_METRIC_NAME,
-      'a name of lowercase letters, digits and _, like ttft_p99_ms',
-    );
-    if (name !== undefined && names.has(name)) {
-      r.problem(nameEntry as Entry, `${itemEntry.path}.name: another metric is already named '${name}'`);
-      ok = false;
-    }
-    if (name !== undefined) names.add(name);
-    const queryEntry = r.optional(fields, 'query');
-    const httpEntry = r.optional(fields, 'http');
-    let source: CustomSource | undefined;
-    if (queryEntry && httpEntry) {
-      r.problemAtKey(httpEntry, `${itemEntry.path}: give query (PromQL) or http, not both`);
-    } else if (queryEntry) {
-      const query = r.string(queryEntry, 'a PromQL query');
-      if (query !== undefined) {
-        const problems = checkTemplate(name ?? 'metric', query);
-        for (const p of problems) {
-          if (p.use) r.problemWithin(queryEntry, p.use.text, `${queryEntry.path}: ${p.message}`);
-          else r.problem(queryEntry, `${queryEntry.path}: ${p.message}`);
-        }
-        if (problems.length === 0) source = { kind: 'prometheus', query };
-      }
-    } else if (httpEntry) {
-      source = readHttp(r, httpEntry);
-    } else {
-      r.problem(
-        itemEntry,
-        `${itemEntry.path}: needs query (PromQL through analysis.prometheus) or http (a JSON API)`,
-      );
-    }
-    const rule: MetricRule = {};
-    for (const key of RULE_KEYS) {
-      const e = r.optional(fields, key);
-      if (!e) continue;
-      const ratio = key === 'max_ratio' || key === 'min_ratio';
-      const n = r.number(
-        e,
-        ratio
-          ? 'a ratio above 0, e.g. 1.3'
-          : key === 'min' || key === 'max'
-            ? 'a number'
-            : 'a number of at least 0',
-        (v) => (ratio ? v > 0 : key === 'min' || key === 'max' ? true : v >= 0),
-      );
-      if (n === undefined) ok = false;
-      else rule[key] = n;
-    }
-    if (!RULE_KEYS.some((k) => fields.entries.has(k))) {
-      r.problem(itemEntry, `${itemEntry.path}: needs at least one of ${RULE_KEYS.join(', ')}`);
-      ok = false;
-    }
-    const mrEntry = r.optional(fields, 'min_requests');
-    const mr = r.number(mrEntry, 'a whole number of at least 0', (v) => Number.isSafeInteger(v) && v >= 0);
-    if (mrEntry && mr === undefined) ok = false;
-    const dryEntry = r.optional(fields, 'dry_run');
-    const dryRun = r.boolean(dryEntry);
-    if (dryEntry && dryRun === undefined) ok = false;
-    if (!source || name === undefined) {
-      ok = false;
-      return;
-    }
-    metrics.push({ name, source, rule, minRequests: mr ?? minRequests, dryRun: dryRun ?? false });
-  });
+  for (const itemEntry of items) {
+    const metric = readMetric(r, itemEntry, names, minRequests);
+    if (metric) metrics.push(metric);
+    else ok = false;
+  }
   return ok ? metrics : false;
+}
+
+/** One metric of the list; undefined when a problem was reported. `names` are those taken so far. */
+function readMetric(
+  r: PlanReader,
+  itemEntry: Entry,
+  names: Set<string>,
+  minRequests: number,
+): CustomMetricConfig | undefined {
+  const fields = r.mapping(itemEntry, CUSTOM_METRIC_KEYS.metric);
+  if (!fields) return undefined;
+  let ok = true;
+  const nameEntry = r.required(fields, 'name');
+  const name = r.pattern(
+    nameEntry,
+    CUSTOM_METRIC_NAME,
+    'a name of lowercase letters, digits and _, like ttft_p99_ms',
+  );
+  if (name !== undefined && names.has(name)) {
+    r.problem(nameEntry as Entry, `${itemEntry.path}.name: another metric is already named '${name}'`);
+    ok = false;
+  }
+  if (name !== undefined) names.add(name);
+  const source = readSource(r, itemEntry, fields, name);
+  const rule = readRule(r, fields);
+  if (rule === undefined) ok = false;
+  if (!RULE_KEYS.some((k) => fields.entries.has(k))) {
+    r.problem(itemEntry, `${itemEntry.path}: needs at least one of ${RULE_KEYS.join(', ')}`);
+    ok = false;
+  }
+  const mrEntry = r.optional(fields, 'min_requests');
+  const mr = r.number(mrEntry, 'a whole number of at least 0', (v) => Number.isSafeInteger(v) && v >= 0);
+  if (mrEntry && mr === undefined) ok = false;
+  const dryEntry = r.optional(fields, 'dry_run');
+  const dryRun = r.boolean(dryEntry);
+  if (dryEntry && dryRun === undefined) ok = false;
+  if (!ok || !source || name === undefined || rule === undefined) return undefined;
+  return { name, source, rule, minRequests: mr ?? minRequests, dryRun: dryRun ?? false };
+}
+
+/** Where a metric's value comes from: `query` (PromQL) or `http`, exactly one of them. */
+function readSource(
+  r: PlanReader,
+  itemEntry: Entry,
+  fields: Fields,
+  name: string | undefined,
+): CustomSource | undefined {
+  const queryEntry = r.optional(fields, 'query');
+  const httpEntry = r.optional(fields, 'http');
+  if (queryEntry && httpEntry) {
+    r.problemAtKey(httpEntry, `${itemEntry.path}: give query (PromQL) or http, not both`);
+    return undefined;
+  }
+  if (queryEntry) {
+    const query = r.string(queryEntry, 'a PromQL query');
+    if (query === undefined) return undefined;
+    const problems = checkTemplate(name ?? 'metric', query);
+    for (const p of problems) {
+      if (p.use) r.problemWithin(queryEntry, p.use.text, `${queryEntry.path}: ${p.message}`);
+      else r.problem(queryEntry, `${queryEntry.path}: ${p.message}`);
+    }
+    return problems.length === 0 ? { kind: 'prometheus', query } : undefined;
+  }
+  if (httpEntry) return readHttp(r, httpEntry);
+  r.problem(
+    itemEntry,
+    `${itemEntry.path}: needs query (PromQL through analysis.prometheus) or http (a JSON API)`,
+  );
+  return undefined;
+}
+
+/** The metric's bounds (min, max, ratios, increases); undefined when a problem was reported. */
+function readRule(r: PlanReader, fields: Fields): MetricRule | undefined {
+  const rule: MetricRule = {};
+  let ok = true;
+  for (const key of RULE_KEYS) {
+    const e = r.optional(fields, key);
+    if (!e) continue;
+    const ratio = key === 'max_ratio' || key === 'min_ratio';
+    const n = r.number(
+      e,
+      ratio
+        ? 'a ratio above 0, e.g. 1.3'
+        : key === 'min' || key === 'max'
+          ? 'a number'
+          : 'a number of at least 0',
+      (v) => (ratio ? v > 0 : key === 'min' || key === 'max' ? true : v >= 0),
+    );
+    if (n === undefined) ok = false;
+    else rule[key] = n;
+  }
+  return ok ? rule : undefined;
 }
