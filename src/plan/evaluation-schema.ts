@@ -13,7 +13,8 @@ import {
   RULE_KEYS,
 } from '../domain/plan.js';
 import { DEFAULT_EVAL_RULES } from '../evaluation/verdict.js';
-import { type Entry, expandHome, optionalMapping, type PlanReader } from './reader.js';
+import { readRuleKeys } from './metrics-schema.js';
+import { type Entry, expandHome, type Fields, optionalMapping, type PlanReader } from './reader.js';
 
 export const EVALUATION_DEFAULTS = {
   repeat: 1,
@@ -47,27 +48,21 @@ const UNIT_METRICS: readonly EvalMetric[] = ['success_rate', 'expectation_pass_r
 function readRule(r: PlanReader, entry: Entry, metric: EvalMetric): MetricRule | undefined {
   const fields = r.mapping(entry, RULE_KEYS);
   if (!fields) return undefined;
-  const rule: MetricRule = {};
-  let ok = true;
-  for (const key of RULE_KEYS) {
-    const e = r.optional(fields, key);
-    if (!e) continue;
+  const rule = readRuleKeys(r, fields, (key, e) => {
     const absolute = key === 'min' || key === 'max';
     const ratio = key === 'max_ratio' || key === 'min_ratio';
     const unit = UNIT_METRICS.includes(metric) && !ratio;
-    const n = unit
+    return unit
       ? r.number(e, 'a number between 0 and 1 (a rate: 0.95 is 95 %)', (v) => v >= 0 && v <= 1)
       : ratio
         ? r.number(e, 'a ratio above 0, e.g. 1.5', (v) => v > 0)
         : r.number(e, absolute ? 'a number' : 'a number of at least 0', (v) => absolute || v >= 0);
-    if (n === undefined) ok = false;
-    else rule[key] = n;
-  }
-  if (ok && Object.keys(rule).length === 0) {
+  });
+  if (rule && Object.keys(rule).length === 0) {
     r.problem(entry, `${entry.path}: expected at least one of ${RULE_KEYS.join(', ')}`);
     return undefined;
   }
-  return ok ? rule : undefined;
+  return rule;
 }
 
 function readJudge(r: PlanReader, entry: Entry): JudgeConfig | undefined {
@@ -131,6 +126,43 @@ export function readEvaluation(
   if (!fields) return undefined;
   let ok = true;
   const prompts = readPromptPaths(r, r.required(fields, 'prompts'), baseDir);
+  const counts = readCounts(r, fields);
+  if (!counts) ok = false;
+  const timeoutEntry = r.optional(fields, 'timeout');
+  const timeout = r.duration(timeoutEntry, { positive: true });
+  if (timeoutEntry && timeout === undefined) ok = false;
+  const streamEntry = r.optional(fields, 'stream');
+  const stream = r.boolean(streamEntry);
+  if (streamEntry && stream === undefined) ok = false;
+  const judgeEntry = r.optional(fields, 'judge');
+  const judge = judgeEntry ? readJudge(r, judgeEntry) : undefined;
+  if (judgeEntry && !judge) ok = false;
+  const thresholds = readThresholds(r, fields, judgeEntry !== undefined);
+  if (!thresholds) ok = false;
+  if (!ok || prompts === undefined || !counts || !thresholds) return undefined;
+  return {
+    prompts,
+    repeat: counts.repeat ?? EVALUATION_DEFAULTS.repeat,
+    ...(counts.sample !== undefined ? { sample: counts.sample } : {}),
+    concurrency: counts.concurrency ?? EVALUATION_DEFAULTS.concurrency,
+    timeoutMs: timeout ?? EVALUATION_DEFAULTS.timeoutMs,
+    maxTokens: counts.maxTokens ?? EVALUATION_DEFAULTS.maxTokens,
+    stream: stream ?? true,
+    ...(judge ? { judge } : {}),
+    rules: thresholds.rules,
+    explicit: thresholds.explicit,
+    showWorst: counts.showWorst ?? EVALUATION_DEFAULTS.showWorst,
+  };
+}
+
+/** The whole-number settings, each within its range when given; undefined when a problem was reported. */
+function readCounts(
+  r: PlanReader,
+  fields: Fields,
+):
+  | { repeat?: number; sample?: number; concurrency?: number; maxTokens?: number; showWorst?: number }
+  | undefined {
+  let ok = true;
   const whole = (key: string, low: number, high: number): number | undefined => {
     const e = r.optional(fields, key);
     if (!e) return undefined;
@@ -142,21 +174,26 @@ export function readEvaluation(
     if (n === undefined) ok = false;
     return n;
   };
-  const repeat = whole('repeat', 1, 100);
-  const sample = whole('sample', 1, 10_000);
-  const concurrency = whole('concurrency', 1, 64);
-  const maxTokens = whole('max_tokens', 1, 1_000_000);
-  const showWorst = whole('show_worst', 0, 20);
-  const timeoutEntry = r.optional(fields, 'timeout');
-  const timeout = r.duration(timeoutEntry, { positive: true });
-  if (timeoutEntry && timeout === undefined) ok = false;
-  const streamEntry = r.optional(fields, 'stream');
-  const stream = r.boolean(streamEntry);
-  if (streamEntry && stream === undefined) ok = false;
-  const judgeEntry = r.optional(fields, 'judge');
-  const judge = judgeEntry ? readJudge(r, judgeEntry) : undefined;
-  if (judgeEntry && !judge) ok = false;
+  const counts = {
+    repeat: whole('repeat', 1, 100),
+    sample: whole('sample', 1, 10_000),
+    concurrency: whole('concurrency', 1, 64),
+    maxTokens: whole('max_tokens', 1, 1_000_000),
+    showWorst: whole('show_worst', 0, 20),
+  };
+  return ok ? counts : undefined;
+}
 
+/**
+ * `evaluation.thresholds`: the default rules, with the plan's own in their place; undefined when
+ * a problem was reported.
+ */
+function readThresholds(
+  r: PlanReader,
+  fields: Fields,
+  judgeGiven: boolean,
+): { rules: Partial<Record<EvalMetric, MetricRule>>; explicit: EvalMetric[] } | undefined {
+  let ok = true;
   const rules: Partial<Record<EvalMetric, MetricRule>> = { ...DEFAULT_EVAL_RULES };
   const explicit: EvalMetric[] = [];
   const thresholdsEntry = r.optional(fields, 'thresholds');
@@ -164,7 +201,7 @@ export function readEvaluation(
   if (thresholdsEntry && !thresholdFields) ok = false;
   for (const [metric, e] of thresholdFields?.entries ?? []) {
     const m = metric as EvalMetric;
-    if (m === 'judge_score' && !judgeEntry) {
+    if (m === 'judge_score' && !judgeGiven) {
       r.problemAtKey(e, `${e.path} needs evaluation.judge: the score comes from the judge command`);
       ok = false;
       continue;
@@ -188,18 +225,5 @@ export function readEvaluation(
     rules[m] = rule;
     explicit.push(m);
   }
-  if (!ok || prompts === undefined) return undefined;
-  return {
-    prompts,
-    repeat: repeat ?? EVALUATION_DEFAULTS.repeat,
-    ...(sample !== undefined ? { sample } : {}),
-    concurrency: concurrency ?? EVALUATION_DEFAULTS.concurrency,
-    timeoutMs: timeout ?? EVALUATION_DEFAULTS.timeoutMs,
-    maxTokens: maxTokens ?? EVALUATION_DEFAULTS.maxTokens,
-    stream: stream ?? true,
-    ...(judge ? { judge } : {}),
-    rules,
-    explicit,
-    showWorst: showWorst ?? EVALUATION_DEFAULTS.showWorst,
-  };
+  return ok ? { rules, explicit } : undefined;
 }

@@ -10,6 +10,7 @@ import {
   type HttpHeader,
   type MetricRule,
   RULE_KEYS,
+  type RuleKey,
 } from '../domain/plan.js';
 import { checkTemplate } from '../domain/promql.js';
 import { ENV_NAME_PATTERN } from './plan-keys.js';
@@ -234,13 +235,9 @@ function readSource(
 
 /** The metric's bounds (min, max, ratios, increases); undefined when a problem was reported. */
 function readRule(r: PlanReader, fields: Fields): MetricRule | undefined {
-  const rule: MetricRule = {};
-  let ok = true;
-  for (const key of RULE_KEYS) {
-    const e = r.optional(fields, key);
-    if (!e) continue;
+  return readRuleKeys(r, fields, (key, e) => {
     const ratio = key === 'max_ratio' || key === 'min_ratio';
-    const n = r.number(
+    return r.number(
       e,
       ratio
         ? 'a ratio above 0, e.g. 1.3'
@@ -249,6 +246,25 @@ function readRule(r: PlanReader, fields: Fields): MetricRule | undefined {
           : 'a number of at least 0',
       (v) => (ratio ? v > 0 : key === 'min' || key === 'max' ? true : v >= 0),
     );
+  });
+}
+
+/**
+ * A metric rule (here and in evaluation.thresholds): each of RULE_KEYS given in `fields`, in
+ * that order, read by `read`, which reports its own problem. Every key is read, so every problem
+ * is reported; undefined when one was refused.
+ */
+export function readRuleKeys(
+  r: PlanReader,
+  fields: Fields,
+  read: (key: RuleKey, entry: Entry) => number | undefined,
+): MetricRule | undefined {
+  const rule: MetricRule = {};
+  let ok = true;
+  for (const key of RULE_KEYS) {
+    const e = r.optional(fields, key);
+    if (!e) continue;
+    const n = read(key, e);
     if (n === undefined) ok = false;
     else rule[key] = n;
   }
