@@ -3,6 +3,7 @@
  * from another shell), and the wait that listens for them: a bake sleeps until its next look
  * and wakes early for a command or the gate's answer.
  */
+import { watchAbort } from '../abort-watch.js';
 import { ExitCode } from '../errors.js';
 import type { StageBake } from './bake-state.js';
 import { Finish, type RolloutRun, type Wake } from './run.js';
@@ -38,18 +39,24 @@ function nextCommand(run: RolloutRun): Promise<Wake> | null {
  */
 class LinkedController {
   private current: AbortController | undefined;
+  /** Ends the current controller's link to the run's signal. */
+  private unlink: (() => void) | undefined;
 
   constructor(private readonly run: RolloutRun) {}
 
   /** The live controller: the kept one, or a new one when it was aborted. */
   get(): AbortController {
     if (this.current && !this.current.signal.aborted) return this.current;
+    // The aborted one's link goes with it: a gate's answer or an operator's command ends a wait
+    // early, and a run may see many of them.
+    this.unlink?.();
+    this.unlink = undefined;
     const controller = new AbortController();
     const { signal } = this.run;
-    // Through a listener, not AbortSignal.any, which would tie one more dependent signal to the
-    // run's for every controller. Added once per controller: an aborted one is never used again.
+    // Through a watch (src/abort-watch.ts), not AbortSignal.any, which would tie one more
+    // dependent signal to the run's for every controller.
     if (signal?.aborted) controller.abort(signal.reason);
-    else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+    else if (signal) this.unlink = watchAbort(signal, () => controller.abort(signal.reason));
     this.current = controller;
     return controller;
   }

@@ -1,4 +1,5 @@
 /** The engine's operator commands on a fake clock: what each key asks for, and what it may not skip. */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ControlQueue } from '../../src/control/queue.js';
 import { CANARY, HOUR, harness, MIN, ROUTE } from '../rollout/harness.js';
@@ -252,5 +253,24 @@ describe('interrupt summary', () => {
     const { outcomeHeadline } = await import('../../src/format.js');
     const headline = outcomeHeadline(result.outcome, result.summary);
     expect(headline.match(/interrupt/g)).toHaveLength(1);
+  });
+
+  it("commands that end waits early leave no listeners behind on the run's signal", async () => {
+    // The bake keeps one controller for its waits until a command ends one early; each such
+    // controller's link to the run's signal goes with it, so hundreds of commands over a run
+    // cannot pile listeners (and Node's leak warning) onto the signal.
+    const h = harness({ stages: [{ weight: 5, bakeMs: 10 * HOUR }, { weight: 100 }] });
+    const controls = new ControlQueue();
+    for (let i = 0; i < 40; i++) sendAt(h, controls, (i + 1) * MIN, i % 2 === 0 ? 'hold' : 'release');
+    const stop = new AbortController();
+    let most = 0;
+    void h.clock.sleep(45 * MIN).then(() => {
+      most = getEventListeners(stop.signal, 'abort').length;
+      controls.push('promote');
+    });
+    const result = await h.run({ controls, signal: stop.signal });
+    expect(result.outcome).toBe('promoted');
+    expect(h.of('operator_action').filter((e) => e.action === 'hold')).toHaveLength(20);
+    expect(most).toBeLessThanOrEqual(2);
   });
 });
