@@ -67,6 +67,27 @@ export function createHttpMetric(options: HttpMetricOptions): {
   read(q: CustomQuery, call?: { signal?: AbortSignal | undefined }): Promise<CustomValue>;
   close(): Promise<void>;
 } {
+  const metric = openHttpMetric(options);
+  return { read: (q, call) => read(metric, q, call), close: () => metric.transport.close() };
+}
+
+/** What every read of one HTTP metric shares: where it goes, how, and what to hide. */
+interface HttpMetric {
+  name: string;
+  source: HttpSource;
+  /** The URL's origin; a placeholder may not change it. */
+  origin: string;
+  /** `GET https://host/path`, for messages. */
+  where: string;
+  transport: Transport;
+  headers: Record<string, string>;
+  scrub: (text: string) => string;
+  clock: Clock;
+  policy: RetryPolicy;
+  random: () => number;
+}
+
+function openHttpMetric(options: HttpMetricOptions): HttpMetric {
   const { source, name } = options;
   const first = new URL(
     fill(
@@ -86,93 +107,114 @@ export function createHttpMetric(options: HttpMetricOptions): {
     connections: 2,
     ...DEFAULT_LIMITS,
   });
-  const scrub = (text: string) =>
-    options.secrets.reduce((out, s) => (s.length >= 4 ? out.split(s).join('[REDACTED]') : out), text);
-  const where = `${source.method} ${origin}${first.pathname}`;
-
   return {
-    async read(q, call) {
-      const values = placeholderValues(q);
-      const url = new URL(fill(source.url, values, encodeURIComponent));
-      if (url.origin !== origin) return { error: `${name}: the URL's host must not depend on a placeholder` };
-      const body = source.method === 'POST' ? JSON.stringify(fillDeep(source.body ?? {}, values)) : undefined;
-      const last = await sendWithRetries({
-        transport,
-        method: source.method,
-        path: `${url.pathname}${url.search}`,
-        headers: {
-          accept: 'application/json',
-          'user-agent': `canary/${VERSION}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-        body,
-        signal: call?.signal,
-        deadlineMs: policy.deadlineMs,
-        clock,
-        policy,
-        random: options.random ?? Math.random,
-      });
-      if (last.kind === 'network') {
-        if (call?.signal?.aborted) throw call.signal.reason;
-        const raw = last.error instanceof Error ? last.error.message : String(last.error);
-        const why = last.deadline
-          ? `no answer within ${formatDuration(policy.deadlineMs)}`
-          : `could not connect: ${raw}`;
-        return {
-          error: scrub(
-            `${name}: ${where}: ${why}${last.attempts > 1 ? ` (after ${last.attempts} attempts)` : ''}`,
-          ),
-        };
-      }
-      const { status, text } = last.response;
-      if (status < 200 || status >= 300) {
-        const hint =
-          status === 401 || status === 403 ? ' (check the header credentials named in the plan)' : '';
-        return {
-          error: scrub(
-            `${name}: ${where} answered HTTP ${status}${hint}${text.trim() ? `: ${snippet(text)}` : ''}`,
-          ),
-        };
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return { error: scrub(`${name}: ${where} answered something that is not JSON ("${snippet(text)}")`) };
-      }
-      let found: unknown;
-      try {
-        found = JSONPath({ path: source.path, json: json as object, wrap: false });
-      } catch (error) {
-        return {
-          error: `${name}: the JSON path ${source.path} could not be applied: ${(error as Error).message}`,
-        };
-      }
-      if (Array.isArray(found)) {
-        if (found.length === 0) found = undefined;
-        else if (found.length === 1) found = found[0];
-        else
-          return {
-            error: `${name}: the JSON path ${source.path} found ${found.length} values where one number was expected`,
-          };
-      }
-      if (found === undefined || found === null) {
-        return {
-          value: null,
-          note: scrub(`the JSON path ${source.path} found nothing in the answer (${snippet(text)})`),
-        };
-      }
-      const value = typeof found === 'string' && found.trim() !== '' ? Number(found) : found;
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        return {
-          error: scrub(
-            `${name}: the JSON path ${source.path} found ${snippet(JSON.stringify(found))}, not a number`,
-          ),
-        };
-      }
-      return { value };
-    },
-    close: () => transport.close(),
+    name,
+    source,
+    origin,
+    where: `${source.method} ${origin}${first.pathname}`,
+    transport,
+    headers: options.headers,
+    scrub: (text) =>
+      options.secrets.reduce((out, s) => (s.length >= 4 ? out.split(s).join('[REDACTED]') : out), text),
+    clock,
+    policy,
+    random: options.random ?? Math.random,
   };
+}
+
+/** One read for a version and window: the request, then the number in its answer. */
+async function read(
+  metric: HttpMetric,
+  q: CustomQuery,
+  call?: { signal?: AbortSignal | undefined },
+): Promise<CustomValue> {
+  const { name, source, where, scrub, policy } = metric;
+  const values = placeholderValues(q);
+  const url = new URL(fill(source.url, values, encodeURIComponent));
+  if (url.origin !== metric.origin)
+    return { error: `${name}: the URL's host must not depend on a placeholder` };
+  const body = source.method === 'POST' ? JSON.stringify(fillDeep(source.body ?? {}, values)) : undefined;
+  const last = await sendWithRetries({
+    transport: metric.transport,
+    method: source.method,
+    path: `${url.pathname}${url.search}`,
+    headers: {
+      accept: 'application/json',
+      'user-agent': `canary/${VERSION}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...metric.headers,
+    },
+    body,
+    signal: call?.signal,
+    deadlineMs: policy.deadlineMs,
+    clock: metric.clock,
+    policy,
+    random: metric.random,
+  });
+  if (last.kind === 'network') {
+    if (call?.signal?.aborted) throw call.signal.reason;
+    const raw = last.error instanceof Error ? last.error.message : String(last.error);
+    const why = last.deadline
+      ? `no answer within ${formatDuration(policy.deadlineMs)}`
+      : `could not connect: ${raw}`;
+    return {
+      error: scrub(
+        `${name}: ${where}: ${why}${last.attempts > 1 ? ` (after ${last.attempts} attempts)` : ''}`,
+      ),
+    };
+  }
+  const { status, text } = last.response;
+  if (status < 200 || status >= 300) {
+    const hint = status === 401 || status === 403 ? ' (check the header credentials named in the plan)' : '';
+    return {
+      error: scrub(
+        `${name}: ${where} answered HTTP ${status}${hint}${text.trim() ? `: ${snippet(text)}` : ''}`,
+      ),
+    };
+  }
+  return valueIn(metric, text);
+}
+
+/**
+ * The number the JSONPath picks out of an answer: nothing found is no data; not JSON, several
+ * values or a value that is not a number is a failed read.
+ */
+function valueIn({ name, source, where, scrub }: HttpMetric, text: string): CustomValue {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: scrub(`${name}: ${where} answered something that is not JSON ("${snippet(text)}")`) };
+  }
+  let found: unknown;
+  try {
+    found = JSONPath({ path: source.path, json: json as object, wrap: false });
+  } catch (error) {
+    return {
+      error: `${name}: the JSON path ${source.path} could not be applied: ${(error as Error).message}`,
+    };
+  }
+  if (Array.isArray(found)) {
+    if (found.length === 0) found = undefined;
+    else if (found.length === 1) found = found[0];
+    else
+      return {
+        error: `${name}: the JSON path ${source.path} found ${found.length} values where one number was expected`,
+      };
+  }
+  if (found === undefined || found === null) {
+    return {
+      value: null,
+      note: scrub(`the JSON path ${source.path} found nothing in the answer (${snippet(text)})`),
+    };
+  }
+  const value = typeof found === 'string' && found.trim() !== '' ? Number(found) : found;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return {
+      error: scrub(
+        `${name}: the JSON path ${source.path} found ${snippet(JSON.stringify(found))}, not a number`,
+      ),
+    };
+  }
+  return { value };
 }
