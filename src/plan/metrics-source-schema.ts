@@ -31,6 +31,16 @@ export function readMetricsSource(
     }
     return {};
   }
+  return readPrometheus(r, promEntry, provider, promqlMetrics);
+}
+
+/** `analysis.prometheus`: its URL, credentials and queries; undefined when a problem was reported. */
+function readPrometheus(
+  r: PlanReader,
+  promEntry: Entry,
+  provider: 'relay' | 'prometheus',
+  promqlMetrics: Entry | undefined,
+): Pick<AnalysisConfig, 'provider' | 'prometheus'> | undefined {
   // secrets: a pasted `password:` or `bearer_token:` is refused, like in relay:.
   const f = r.mapping(promEntry, KEYS.prometheus, { secrets: SECRET_MESSAGE });
   if (!f) return undefined;
@@ -42,19 +52,43 @@ export function readMetricsSource(
     );
     ok = false;
   }
+  const url = readUrl(r, f);
+  const auth = readAuth(r, f);
+  const queries = readQueries(r, f);
+  if (!ok || url === undefined || !auth || !queries) return undefined;
+  const prometheus: PrometheusConfig = { url, queries };
+  if (auth.bearerTokenEnv !== undefined) prometheus.bearerTokenEnv = auth.bearerTokenEnv;
+  if (auth.username !== undefined && auth.passwordEnv !== undefined)
+    prometheus.basicAuth = { username: auth.username, passwordEnv: auth.passwordEnv };
+  // With provider relay, the block serves only the PromQL ones of analysis.metrics.
+  return { provider: provider === 'prometheus' || !promqlMetrics ? 'prometheus' : 'relay', prometheus };
+}
+
+/** `analysis.prometheus.url`: http(s), no credentials in it, never echoed. */
+function readUrl(r: PlanReader, f: Fields): string | undefined {
   const urlEntry = r.required(f, 'url');
-  let url: string | undefined;
-  if (urlEntry) {
-    const text = r.text(urlEntry) ?? '';
-    const check = text === 'emulator' ? 'bad' : checkRelayUrl(text);
-    if (check === 'ok') url = text;
-    else if (check === 'credentials')
-      r.problem(
-        urlEntry,
-        'analysis.prometheus.url: no credentials in the URL; use bearer_token_env, or username and password_env',
-      );
-    else r.problem(urlEntry, 'analysis.prometheus.url: expected an http(s) URL like http://prometheus:9090');
-  }
+  if (!urlEntry) return undefined;
+  const text = r.text(urlEntry) ?? '';
+  const check = text === 'emulator' ? 'bad' : checkRelayUrl(text);
+  if (check === 'ok') return text;
+  if (check === 'credentials')
+    r.problem(
+      urlEntry,
+      'analysis.prometheus.url: no credentials in the URL; use bearer_token_env, or username and password_env',
+    );
+  else r.problem(urlEntry, 'analysis.prometheus.url: expected an http(s) URL like http://prometheus:9090');
+  return undefined;
+}
+
+/**
+ * The credentials, by env var names only: a bearer token, or a user name and password, not
+ * both; undefined when a problem was reported.
+ */
+function readAuth(
+  r: PlanReader,
+  f: Fields,
+): { bearerTokenEnv?: string; username?: string; passwordEnv?: string } | undefined {
+  let ok = true;
   const envName = (entry: Entry | undefined): string | undefined => {
     if (!entry) return undefined;
     const text = r.text(entry);
@@ -87,6 +121,12 @@ export function readMetricsSource(
     r.problemAtKey(passwordEntry, 'analysis.prometheus.password_env needs username');
     ok = false;
   }
+  return ok ? { bearerTokenEnv, username, passwordEnv } : undefined;
+}
+
+/** `analysis.prometheus.queries`: the defaults with the plan's own in their place. */
+function readQueries(r: PlanReader, f: Fields): Record<PrometheusQueryName, string> | undefined {
+  let ok = true;
   const queries: Record<PrometheusQueryName, string> = { ...DEFAULT_QUERIES };
   const queriesEntry = r.optional(f, 'queries');
   const queryFields = queriesEntry ? r.mapping(queriesEntry, PROMETHEUS_QUERY_NAMES) : undefined;
@@ -104,10 +144,5 @@ export function readMetricsSource(
     }
     queries[name as PrometheusQueryName] = text;
   }
-  if (!ok || url === undefined) return undefined;
-  const prometheus: PrometheusConfig = { url, queries };
-  if (bearerTokenEnv !== undefined) prometheus.bearerTokenEnv = bearerTokenEnv;
-  if (username !== undefined && passwordEnv !== undefined) prometheus.basicAuth = { username, passwordEnv };
-  // With provider relay, the block serves only the PromQL ones of analysis.metrics.
-  return { provider: provider === 'prometheus' || !promqlMetrics ? 'prometheus' : 'relay', prometheus };
+  return ok ? queries : undefined;
 }
