@@ -7,7 +7,8 @@
 // With `steadyS`, a third, longer run gives the slope from the long run to it as well: the
 // first hundred looks include V8 optimising canary's code on its worker threads (a one-time
 // cost of about as much CPU again as the looks themselves, docs/benchmarks.md), which a
-// rollout of hours pays once; the later slope is what each look costs after that.
+// rollout of hours pays once; the later slope is what each look costs after most of that
+// (V8 still optimises a few functions past the hundredth look).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
