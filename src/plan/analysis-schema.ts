@@ -33,7 +33,10 @@ export function readAnalysis(r: PlanReader, entry: Entry | undefined): AnalysisC
   const promqlMetrics = customMetrics ? customMetrics.filter((m) => m.source.kind === 'prometheus') : [];
   const source = readMetricsSource(r, fields, promqlMetrics.length > 0 ? customEntry : undefined);
   if (source === undefined) ok = false;
-  const onMetricErrors = readOnMetricErrors(r, fields);
+  const policyEntry = r.optional(fields, 'on_metric_errors');
+  const onMetricErrors = policyEntry
+    ? r.oneOf(policyEntry, ['rollback', 'hold'], 'rollback or hold')
+    : DEFAULTS.onMetricErrors;
   if (onMetricErrors === undefined) ok = false;
 
   const thresholds = readThresholds(r, fields);
@@ -120,16 +123,6 @@ function readDataDeadline(r: PlanReader, fields: Fields | undefined): number | u
   const parsed = match ? Number(match[1]) : Number.NaN;
   if (Number.isFinite(parsed) && parsed >= 1) return parsed;
   r.fail(deadlineEntry, 'a multiple of the bake like 2x (at least 1x)');
-  return undefined;
-}
-
-/** `on_metric_errors`: rollback or hold; undefined when a problem was reported. */
-function readOnMetricErrors(r: PlanReader, fields: Fields | undefined): 'rollback' | 'hold' | undefined {
-  const policyEntry = r.optional(fields, 'on_metric_errors');
-  if (!policyEntry) return DEFAULTS.onMetricErrors;
-  const v = r.scalar(policyEntry);
-  if (v === 'rollback' || v === 'hold') return v;
-  r.fail(policyEntry, 'rollback or hold');
   return undefined;
 }
 

@@ -24,7 +24,8 @@ function readTarget(r: PlanReader, itemEntry: Entry): NotifyTarget | undefined {
   if (!fields) return undefined;
   const destination = readDestination(r, itemEntry, fields);
   const events = readEvents(r, fields);
-  const format = readFormat(r, fields);
+  const formatEntry = r.optional(fields, 'format');
+  const format = formatEntry ? r.oneOf(formatEntry, ['slack', 'json'], 'slack or json') : 'json';
   const timeoutEntry = r.optional(fields, 'timeout');
   const timeout = r.duration(timeoutEntry, { positive: true });
   if (!destination || !events || !format || (timeoutEntry && timeout === undefined)) return undefined;
@@ -35,16 +36,6 @@ function readTarget(r: PlanReader, itemEntry: Entry): NotifyTarget | undefined {
     format,
     timeoutMs: timeout ?? DEFAULTS.notifyTimeoutMs,
   };
-}
-
-/** `format`: slack or json (the default). */
-function readFormat(r: PlanReader, fields: Fields): 'slack' | 'json' | undefined {
-  const formatEntry = r.optional(fields, 'format');
-  if (!formatEntry) return 'json';
-  const v = r.scalar(formatEntry);
-  if (v === 'slack' || v === 'json') return v;
-  r.fail(formatEntry, 'slack or json');
-  return undefined;
 }
 
 /** Where a webhook goes: `url_env` (the env var holding the URL) or `url`, exactly one. */

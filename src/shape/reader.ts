@@ -272,12 +272,16 @@ export class ShapeReader<N> {
     return this.fail(entry, expectation);
   }
 
-  /** A value that must be one of a few words. */
-  oneOf<T extends string>(entry: Entry<N> | undefined, words: readonly T[]): T | undefined {
+  /** A value that must be one of a few words; `expectation` says so when it is not. */
+  oneOf<T extends string>(
+    entry: Entry<N> | undefined,
+    words: readonly T[],
+    expectation = `one of ${words.join(', ')}`,
+  ): T | undefined {
     if (entry === undefined) return undefined;
     const v = this.scalar(entry);
     if (typeof v === 'string' && (words as readonly string[]).includes(v)) return v as T;
-    return this.fail(entry, `one of ${words.join(', ')}`);
+    return this.fail(entry, expectation);
   }
 
   boolean(entry: Entry<N> | undefined): boolean | undefined {
