@@ -51,56 +51,21 @@ export function readStages(
   }
   const stages: StagePlan[] = [];
   let ok = true;
-  let previous: { weight: number; entry: Entry } | undefined;
+  let previous: number | undefined;
   const lastIndex = items.length - 1;
-  items.forEach((stageEntry, index) => {
-    let weightEntry: Entry | undefined;
-    let bake: number | undefined;
-    let pause = false;
-    let deadline: number | undefined;
-    let deadlineEntry: Entry | undefined;
-    let stageChecks: StageCheck[] | undefined;
-    if (r.kind(stageEntry) === 'map') {
-      const fields = r.mapping(stageEntry, KEYS.stage);
-      weightEntry = r.required(fields, 'weight');
-      bake = r.duration(r.optional(fields, 'bake'));
-      pause = r.boolean(r.optional(fields, 'pause')) ?? false;
-      deadlineEntry = r.optional(fields, 'data_deadline');
-      deadline = r.duration(deadlineEntry);
-      stageChecks = readChecks(r, r.optional(fields, 'checks'));
-    } else if (typeof r.scalar(stageEntry) === 'number') {
-      weightEntry = stageEntry;
-    } else {
-      r.fail(stageEntry, 'a weight like 25 or a mapping like {weight: 25, bake: 10m}');
+  for (const [index, stageEntry] of items.entries()) {
+    const stage = readStage(r, stageEntry);
+    const weight =
+      stage && r.number(stage.weightEntry, 'a percentage above 0 and at most 100', (n) => n > 0 && n <= 100);
+    if (!stage?.weightEntry || weight === undefined) {
       ok = false;
-      return;
+      continue;
     }
-    const weight = r.number(weightEntry, 'a percentage above 0 and at most 100', (n) => n > 0 && n <= 100);
-    if (weight === undefined || !weightEntry) {
-      ok = false;
-      return;
-    }
-    if (!hasAtMostTwoDecimals(weight)) {
-      r.problem(weightEntry, `${weightEntry.path}: weights have at most two decimals, got ${weight}`);
-      ok = false;
-    }
-    if (previous && weight <= previous.weight) {
-      r.problem(
-        weightEntry,
-        `${weightEntry.path}: weights must increase from stage to stage, but ${weight} follows ${previous.weight}`,
-      );
-      ok = false;
-    }
-    if (index === lastIndex && weight !== 100) {
-      r.problem(
-        weightEntry,
-        `${weightEntry.path}: the last stage must have weight 100 so the rollout ends promoted, got ${weight}`,
-      );
-      ok = false;
-    }
-    previous = { weight, entry: weightEntry };
+    if (!checkWeight(r, stage.weightEntry, weight, previous, index === lastIndex)) ok = false;
+    previous = weight;
     const isFinal = index === lastIndex && weight === 100;
-    const bakeMs = bake ?? (isFinal ? 0 : defaultBake);
+    const bakeMs = stage.bake ?? (isFinal ? 0 : defaultBake);
+    const { deadline, deadlineEntry } = stage;
     if (deadline !== undefined && deadlineEntry && deadline < bakeMs) {
       r.problem(
         deadlineEntry,
@@ -112,10 +77,77 @@ export function readStages(
       index,
       weight,
       bakeMs,
-      pause,
+      pause: stage.pause,
       dataDeadlineMs: deadline ?? Math.round(bakeMs * (factor ?? DEFAULTS.dataDeadlineFactor)),
-      ...(stageChecks && stageChecks.length > 0 ? { checks: stageChecks } : {}),
+      ...(stage.checks && stage.checks.length > 0 ? { checks: stage.checks } : {}),
     });
-  });
+  }
   return ok && stages.length === items.length ? stages : undefined;
+}
+
+/** One stage as written: a weight like 25, or a mapping like {weight: 25, bake: 10m}. */
+function readStage(
+  r: PlanReader,
+  stageEntry: Entry,
+):
+  | {
+      weightEntry: Entry | undefined;
+      bake: number | undefined;
+      pause: boolean;
+      deadline: number | undefined;
+      deadlineEntry: Entry | undefined;
+      checks: StageCheck[] | undefined;
+    }
+  | undefined {
+  if (r.kind(stageEntry) === 'map') {
+    const fields = r.mapping(stageEntry, KEYS.stage);
+    const weightEntry = r.required(fields, 'weight');
+    const bake = r.duration(r.optional(fields, 'bake'));
+    const pause = r.boolean(r.optional(fields, 'pause')) ?? false;
+    const deadlineEntry = r.optional(fields, 'data_deadline');
+    const deadline = r.duration(deadlineEntry);
+    const checks = readChecks(r, r.optional(fields, 'checks'));
+    return { weightEntry, bake, pause, deadline, deadlineEntry, checks };
+  }
+  if (typeof r.scalar(stageEntry) === 'number') {
+    return {
+      weightEntry: stageEntry,
+      bake: undefined,
+      pause: false,
+      deadline: undefined,
+      deadlineEntry: undefined,
+      checks: undefined,
+    };
+  }
+  return r.fail(stageEntry, 'a weight like 25 or a mapping like {weight: 25, bake: 10m}');
+}
+
+/** Weights: two decimals at most, increasing from stage to stage, the last at 100. */
+function checkWeight(
+  r: PlanReader,
+  weightEntry: Entry,
+  weight: number,
+  previous: number | undefined,
+  last: boolean,
+): boolean {
+  let ok = true;
+  if (!hasAtMostTwoDecimals(weight)) {
+    r.problem(weightEntry, `${weightEntry.path}: weights have at most two decimals, got ${weight}`);
+    ok = false;
+  }
+  if (previous !== undefined && weight <= previous) {
+    r.problem(
+      weightEntry,
+      `${weightEntry.path}: weights must increase from stage to stage, but ${weight} follows ${previous}`,
+    );
+    ok = false;
+  }
+  if (last && weight !== 100) {
+    r.problem(
+      weightEntry,
+      `${weightEntry.path}: the last stage must have weight 100 so the rollout ends promoted, got ${weight}`,
+    );
+    ok = false;
+  }
+  return ok;
 }
