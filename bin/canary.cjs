@@ -41,12 +41,20 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // hook reads, deserialises and initialises what validating runs, not 1.8 MB of CLI.
   // A form of it with less in it (LIGHT_FORMS: `status --route R` has no plan loader, so no
   // YAML) when the command line is flags alone.
+  // A form has an entry of its own (src/status-route-entry.ts: no commander), which hands what it
+  // does not read (help, a mistyped flag) to the command's whole bundle, loaded only then.
   const command = meta.commands[args[0]];
   const form = command['flags-only'];
-  const own = form && flagsOnly(args.slice(1), form.valueFlags) ? form : command;
-  if (own.liftoff) liftoffOnly();
-  // Naming the command lets the program declare it alone (run() in src/cli.ts).
-  load(own.file, own.hash).run(args[0]);
+  if (command.liftoff) liftoffOnly();
+  if (form && flagsOnly(args.slice(1), form.valueFlags)) {
+    load(form.file, form.hash).run(async () => {
+      const { main } = load(command.file, command.hash);
+      return (argv, io) => main(argv, io, args[0]);
+    });
+  } else {
+    // Naming the command lets the program declare it alone (run() in src/cli.ts).
+    load(command.file, command.hash).run(args[0]);
+  }
 } else {
   liftoffOnly();
   load('cli.cjs', meta.hash).run();

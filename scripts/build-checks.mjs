@@ -95,9 +95,9 @@ export function lightBundles() {
 }
 
 /**
- * Forms of a light command that need less than its bundle, each a bundle of its own: the
- * command's bundle without the modules in `leaveOut` (each replaced by one that throws, should it
- * ever be reached). bin/canary.cjs runs a form only for a command line of flags alone (`when:
+ * Forms of a light command that need less than its bundle, each a bundle of its own: built from
+ * `entry` without the modules in `leaveOut` (each replaced by one that throws, should it ever be
+ * reached); the entry's `run(loadFullCli)` hands what it does not read to the command's bundle. bin/canary.cjs runs a form only for a command line of flags alone (`when:
  * 'flags-only'`): every argument after the command a flag, or the value of a flag the command
  * declares as taking one, so no positional argument, no plan file. `status --route R` reads no
  * plan: without the plan loader its bundle carries no YAML parser, plan schema or JSONPath.
@@ -107,8 +107,12 @@ export const LIGHT_FORMS = {
   'status-route': {
     command: 'status',
     when: 'flags-only',
+    // Its own entry: the flags read with node:util's parseArgs, no commander; what that does not
+    // take goes to the command's whole bundle (bin/canary.cjs hands its `main` over).
+    entry: 'src/status-route-entry.ts',
     leaveOut: ['src/plan/load.ts'],
     excludes: [
+      'node_modules/commander/',
       'node_modules/yaml/',
       'node_modules/jsonpath-plus/',
       'src/plan/load.ts',

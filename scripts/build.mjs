@@ -347,11 +347,12 @@ const reportEntry = {
 const bundles = lightBundles();
 /** Every command bundle, then every form's (LIGHT_FORMS): the commands each serves, what it leaves out. */
 const lightSpecs = [
-  ...Object.entries(bundles).map(([name, served]) => ({ name, served, left: [] })),
+  ...Object.entries(bundles).map(([name, served]) => ({ name, served, left: [], entry: 'src/cli.ts' })),
   ...Object.entries(LIGHT_FORMS).map(([name, form]) => ({
     name,
     served: [form.command],
     left: form.leaveOut,
+    entry: form.entry,
   })),
 ];
 const lightNames = lightSpecs.map((spec) => spec.name);
@@ -382,10 +383,10 @@ const [cliBuild, rollbackBuild, , , ...lightBuilds] = await Promise.all([
     outfile: 'dist/spinner.cjs',
     plugins: [simpleStatistics, trim],
   }),
-  ...lightSpecs.map(({ name, served, left }) =>
+  ...lightSpecs.map(({ name, served, left, entry }) =>
     build({
       ...options,
-      entryPoints: ['src/cli.ts'],
+      entryPoints: [entry],
       outfile: `dist/${name}.cjs`,
       metafile: true,
       plugins: [

@@ -15,10 +15,7 @@ import { rollbackCommand } from './command-table/rollback.js';
 import { runRollbackCommand } from './commands/rollback.js';
 import type { Io } from './io.js';
 import { proxySettings } from './relay/proxy.js';
-import { reportError, runProcess } from './run-process.js';
-
-/** The full CLI's `main` (src/cli.ts), loaded on demand. */
-export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<number>>;
+import { type LoadFullCli, reportError, runProcess } from './run-process.js';
 
 export async function main(argv: string[], io: Io, loadFullCli: LoadFullCli): Promise<number> {
   const options = readDeclaredOptions(rollbackCommand, argv);

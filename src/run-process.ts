@@ -6,6 +6,12 @@
 import { CanaryError, ExitCode } from './errors.js';
 import { type Io, processIo } from './io.js';
 
+/**
+ * A fast entry's way to the full CLI's `main` (src/cli.ts), loaded only when the entry hands a
+ * command line on (src/rollback-entry.ts, src/status-route-entry.ts).
+ */
+export type LoadFullCli = () => Promise<(argv: string[], io: Io) => Promise<number>>;
+
 /** Prints an error the way every command does: message, then a hint; never a stack for expected errors. */
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof CanaryError) {

@@ -1,14 +1,14 @@
 /**
- * Reads a declared command's options with node:util's parseArgs, for the fast rollback entry
- * (src/rollback-entry.ts), which carries no commander: the same declaration the full CLI
- * registers with commander, so the two cannot disagree on a flag's name, alias or default.
+ * Reads a declared command's options with node:util's parseArgs, for the fast entries that carry
+ * no commander (src/rollback-entry.ts, src/status-route-entry.ts): the same declaration the full
+ * CLI registers with commander, so the two cannot disagree on a flag's name, alias or default.
  *
  * It takes only what it can read exactly as commander would: options spelled out, no
  * positional argument (`rollback plan.yaml` needs the plan loader), no help. Anything else (a
  * positional, an unknown or misspelled flag, a value that starts with '-', a value outside its
  * choices) returns undefined, and the caller hands the argv to the full CLI, whose commander
- * words the help or the error. test/commands/rollback-args.test.ts holds the two to the same
- * options for every argv this takes.
+ * words the help or the error. test/commands/rollback-args.test.ts and status-args.test.ts hold
+ * the two to the same options for every argv this takes.
  */
 import { parseArgs } from 'node:util';
 import { type CommandOptions, type CommandSpec, kebab } from './define.js';
