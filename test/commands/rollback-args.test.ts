@@ -7,45 +7,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addCommand } from '../../src/command-table/commander.js';
 import { readDeclaredOptions } from '../../src/command-table/parse-args.js';
 import { rollbackCommand } from '../../src/command-table/rollback.js';
-import type { RollbackCommandOptions } from '../../src/commands/rollback.js';
-import { createIo, type InStream } from '../../src/io.js';
-import { createProgram, runProgram } from '../../src/program.js';
+import { plainOptions, viaCommander as viaCommanderOf } from '../helpers/commander-parse.js';
 
 const parseRollbackArgs = (argv: readonly string[]) => readDeclaredOptions(rollbackCommand, argv);
 
-const sink = () => ({ text: '', write: (_s: string) => true });
-
-/** What commander hands the rollback command for `argv`, or 'refused' when it does not run it. */
-async function viaCommander(argv: string[]): Promise<RollbackCommandOptions | 'refused'> {
-  const io = createIo({
-    stdout: sink(),
-    stderr: sink(),
-    stdin: undefined as unknown as InStream,
-    env: {},
-    cwd: '/',
-  });
-  let captured: RollbackCommandOptions | undefined;
-  await runProgram(
-    (io, setResult) => {
-      const { program, runCommand } = createProgram(io, setResult);
-      addCommand(program, rollbackCommand, runCommand, async () => async (opts) => {
-        captured = opts;
-        return 0;
-      });
-      return program;
-    },
-    argv,
-    io,
-  );
-  return captured ?? 'refused';
-}
-
-/** Options as data: a key set to undefined and a missing key mean the same to the command. */
-const plain = (o: RollbackCommandOptions | 'refused' | undefined) =>
-  o === undefined || o === 'refused' ? o : JSON.parse(JSON.stringify(o));
+const viaCommander = (argv: string[]) => viaCommanderOf(rollbackCommand, argv);
+const plain = plainOptions;
 
 const VALUE_FLAGS = [
   '--route',

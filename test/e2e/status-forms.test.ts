@@ -66,6 +66,32 @@ describe('status with flags alone runs without the plan machinery', () => {
   });
 });
 
+describe('what the route form does not read goes to the whole status bundle, worded by commander', () => {
+  // With a forwarding proxy configured bin/canary.cjs runs the full CLI (dist/cli.cjs) for status,
+  // which is what a command line the fast entry hands on must read exactly like.
+  const viaFullCli = (args: string[]) =>
+    runCli(['status', ...args], { env: baseEnv({ RELAY_API_KEY: KEY, HTTPS_PROXY: 'http://127.0.0.1:9' }) });
+
+  it.each([
+    // (`--rout R` never reaches the route form: the shim takes R for a plan file.)
+    ['a mistyped flag', ['--route', ROUTE, `--rout=${ROUTE}`], "error: unknown option '--rout="],
+    ['an unknown flag', ['--route', ROUTE, '--bogus'], "error: unknown option '--bogus'"],
+    ['a bad duration', ['--route', ROUTE, '--watch', '--interval', 'soon'], '--interval takes a duration'],
+    ['a value outside its choices', ['--route', ROUTE, '-o', 'yaml'], "'yaml' is invalid"],
+    ['help among other flags', ['--route', ROUTE, '--help'], 'Usage: canary status'],
+  ])('%s', async (_, args, words) => {
+    const flags = [...args, '--relay-url', emulator.baseUrl];
+    const run = await runCli(['status', ...flags], { env: env() });
+    const full = await viaFullCli(flags);
+    expect(run.stdout + run.stderr).toContain(words);
+    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      code: full.code,
+      stdout: full.stdout,
+      stderr: full.stderr,
+    });
+  });
+});
+
 describe('status with a plan file reads the plan, wherever it stands among the flags', () => {
   it.each([
     ['alone', (p: string) => [p]],

@@ -1,0 +1,42 @@
+/**
+ * What commander hands a declared command for an argv, for the tests that hold the fast entries'
+ * flag reader (src/command-table/parse-args.ts) to the full CLI's parse of the same declaration.
+ */
+import { addCommand } from '../../src/command-table/commander.js';
+import type { CommandOptions, CommandSpec } from '../../src/command-table/define.js';
+import { createIo, type InStream } from '../../src/io.js';
+import { createProgram, runProgram } from '../../src/program.js';
+
+const sink = () => ({ text: '', write: (_s: string) => true });
+
+/** The options commander gives `spec`'s handler for `argv`, or 'refused' when it does not run it. */
+export async function viaCommander<C extends CommandSpec>(
+  spec: C,
+  argv: string[],
+): Promise<CommandOptions<C> | 'refused'> {
+  const io = createIo({
+    stdout: sink(),
+    stderr: sink(),
+    stdin: undefined as unknown as InStream,
+    env: {},
+    cwd: '/',
+  });
+  let captured: CommandOptions<C> | undefined;
+  await runProgram(
+    (io, setResult) => {
+      const { program, runCommand } = createProgram(io, setResult);
+      addCommand(program, spec, runCommand, async () => async (opts) => {
+        captured = opts;
+        return 0;
+      });
+      return program;
+    },
+    argv,
+    io,
+  );
+  return captured ?? 'refused';
+}
+
+/** Options as data: a key set to undefined and a missing key mean the same to the command. */
+export const plainOptions = (o: object | 'refused' | undefined) =>
+  o === undefined || o === 'refused' ? o : JSON.parse(JSON.stringify(o));
