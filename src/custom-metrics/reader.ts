@@ -41,86 +41,115 @@ function envSecret(io: Io, metric: string, header: string, name: string): string
 export async function openCustomMetrics(
   plan: Pick<Plan, 'analysis'>,
   io: Io,
-  options: { transport: TransportFactory; allowInsecureHttp?: boolean | undefined },
+  options: OpenOptions,
 ): Promise<OpenedCustomMetrics | undefined> {
   const metrics = plan.analysis.customMetrics ?? [];
   if (metrics.length === 0) return undefined;
-  const closers: (() => Promise<void>)[] = [];
+  const opening: Opening = { plan, io, options, closers: [], prometheus: undefined };
   const readers = new Map<string, Reader>();
-  let prometheus: PrometheusSource | undefined;
   try {
-    for (const metric of metrics) readers.set(metric.name, await openOne(metric));
+    for (const metric of metrics) readers.set(metric.name, await openReader(opening, metric));
   } catch (error) {
-    await Promise.all(closers.map((c) => c().catch(() => {})));
+    await closeAll(opening.closers);
     throw error;
   }
-
-  async function openOne(metric: CustomMetricConfig): Promise<Reader> {
-    const source = metric.source;
-    if (source.kind === 'prometheus') {
-      if (!prometheus) {
-        const config = plan.analysis.prometheus;
-        if (!config) throw new UsageError(`analysis.metrics ${metric.name} needs analysis.prometheus.url`);
-        const opened = await openPrometheus(config, io, options);
-        prometheus = opened;
-        closers.push(() => opened.close());
-      }
-      const p = prometheus;
-      return async (q, call) => ({ value: await p.readQuery(metric.name, source.query, q, call) });
-    }
-    const headers: Record<string, string> = {};
-    const secrets: string[] = [];
-    for (const h of source.headers) {
-      if (h.env !== undefined) {
-        const secret = envSecret(io, metric.name, h.name, h.env);
-        secrets.push(secret);
-        headers[h.name.toLowerCase()] = `${h.prefix ?? ''}${secret}`;
-      } else if (h.value !== undefined) headers[h.name.toLowerCase()] = h.value;
-    }
-    const url = new URL(source.url.replace(/\{\{[^}]*\}\}/g, 'x'));
-    if (
-      secrets.length > 0 &&
-      url.protocol === 'http:' &&
-      !isLoopbackHost(url.hostname) &&
-      !options.allowInsecureHttp
-    ) {
-      throw new UsageError(
-        `Refusing plain http to ${url.host} for analysis.metrics ${metric.name}: its headers carry a secret. Use https, or pass --allow-insecure-http.`,
-      );
-    }
-    const reader = createHttpMetric({
-      name: metric.name,
-      source,
-      headers,
-      secrets,
-      transport: options.transport,
-    });
-    closers.push(() => reader.close());
-    return (q, call) => reader.read(q, call);
-  }
-
   return {
-    async read(q, call) {
-      const entries = await Promise.all(
-        metrics.map(async (metric): Promise<[CustomMetricConfig, CustomValue]> => {
-          try {
-            return [metric, await (readers.get(metric.name) as Reader)(q, call)];
-          } catch (error) {
-            if (call?.signal?.aborted) throw error;
-            return [metric, { error: error instanceof Error ? error.message : String(error) }];
-          }
-        }),
-      );
-      // A metric that can fail a check and could not be read fails the whole read (fail safe, as
-      // for the built-in metrics); a dry-run one is only reported.
-      const failed = entries.find(([metric, v]) => !metric.dryRun && 'error' in v);
-      if (failed) throw new Error((failed[1] as { error: string }).error);
-      const values: CustomValues = {};
-      for (const [metric, v] of entries) values[metric.name] = v;
-      return values;
-    },
-    async close() {
-      await Promise.all(closers.map((c) => c().catch(() => {})));
-    },
+    read: (q, call) => readAll(metrics, readers, q, call),
+    close: () => closeAll(opening.closers),
   };
+}
+
+type OpenOptions = { transport: TransportFactory; allowInsecureHttp?: boolean | undefined };
+
+/** What opening the sources shares: one Prometheus client for every PromQL metric, and what to close. */
+interface Opening {
+  plan: Pick<Plan, 'analysis'>;
+  io: Io;
+  options: OpenOptions;
+  closers: (() => Promise<void>)[];
+  prometheus: PrometheusSource | undefined;
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  await Promise.all(closers.map((c) => c().catch(() => {})));
+}
+
+async function openReader(opening: Opening, metric: CustomMetricConfig): Promise<Reader> {
+  const source = metric.source;
+  if (source.kind === 'prometheus') {
+    if (!opening.prometheus) {
+      const config = opening.plan.analysis.prometheus;
+      if (!config) throw new UsageError(`analysis.metrics ${metric.name} needs analysis.prometheus.url`);
+      const opened = await openPrometheus(config, opening.io, opening.options);
+      opening.prometheus = opened;
+      opening.closers.push(() => opened.close());
+    }
+    const p = opening.prometheus;
+    return async (q, call) => ({ value: await p.readQuery(metric.name, source.query, q, call) });
+  }
+  return openHttpReader(opening, metric, source);
+}
+
+/** A JSON API's reader: its header secrets from env vars, never over plain http to another host. */
+function openHttpReader(
+  { io, options, closers }: Opening,
+  metric: CustomMetricConfig,
+  source: Extract<CustomMetricConfig['source'], { kind: 'http' }>,
+): Reader {
+  const headers: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const h of source.headers) {
+    if (h.env !== undefined) {
+      const secret = envSecret(io, metric.name, h.name, h.env);
+      secrets.push(secret);
+      headers[h.name.toLowerCase()] = `${h.prefix ?? ''}${secret}`;
+    } else if (h.value !== undefined) headers[h.name.toLowerCase()] = h.value;
+  }
+  const url = new URL(source.url.replace(/\{\{[^}]*\}\}/g, 'x'));
+  if (
+    secrets.length > 0 &&
+    url.protocol === 'http:' &&
+    !isLoopbackHost(url.hostname) &&
+    !options.allowInsecureHttp
+  ) {
+    throw new UsageError(
+      `Refusing plain http to ${url.host} for analysis.metrics ${metric.name}: its headers carry a secret. Use https, or pass --allow-insecure-http.`,
+    );
+  }
+  const reader = createHttpMetric({
+    name: metric.name,
+    source,
+    headers,
+    secrets,
+    transport: options.transport,
+  });
+  closers.push(() => reader.close());
+  return (q, call) => reader.read(q, call);
+}
+
+/**
+ * Every metric at once. A metric that can fail a check and could not be read fails the whole
+ * read (fail safe, as for the built-in metrics); a dry-run one is only reported.
+ */
+async function readAll(
+  metrics: readonly CustomMetricConfig[],
+  readers: Map<string, Reader>,
+  q: Parameters<CustomMetricsPort['read']>[0],
+  call?: { signal?: AbortSignal | undefined },
+): Promise<CustomValues> {
+  const entries = await Promise.all(
+    metrics.map(async (metric): Promise<[CustomMetricConfig, CustomValue]> => {
+      try {
+        return [metric, await (readers.get(metric.name) as Reader)(q, call)];
+      } catch (error) {
+        if (call?.signal?.aborted) throw error;
+        return [metric, { error: error instanceof Error ? error.message : String(error) }];
+      }
+    }),
+  );
+  const failed = entries.find(([metric, v]) => !metric.dryRun && 'error' in v);
+  if (failed) throw new Error((failed[1] as { error: string }).error);
+  const values: CustomValues = {};
+  for (const [metric, v] of entries) values[metric.name] = v;
+  return values;
 }
