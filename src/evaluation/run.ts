@@ -97,11 +97,35 @@ function checkReachable(answer: ChatAnswer, version: string): void {
 }
 
 export async function runEvaluation(input: RunEvaluationInput): Promise<EvaluationReport> {
-  const { config, prompts, signal } = input;
+  const { config, prompts } = input;
   const started = input.now();
   const cases = prompts.flatMap((prompt) =>
     Array.from({ length: config.repeat }, (_, repeat) => ({ prompt, repeat })),
   );
+  const answers = await askAll(input, cases);
+  const results: CaseResult[] = cases.map(({ prompt, repeat }, i) =>
+    caseResult(prompt, repeat, answers[2 * i] as ChatAnswer, answers[2 * i + 1] as ChatAnswer),
+  );
+  await judgeAll(input, results);
+  return buildReport({
+    results,
+    baselineTag: input.baselineTag,
+    canaryTag: input.canaryTag,
+    prompts: prompts.length,
+    repeat: config.repeat,
+    durationMs: Math.max(0, input.now() - started),
+    rules: config.rules,
+    explicit: new Set(config.explicit),
+    showWorst: config.showWorst,
+  });
+}
+
+/** Every case to both versions, pinned, `concurrency` at a time: baseline then canary answers, per case. */
+async function askAll(
+  input: RunEvaluationInput,
+  cases: { prompt: PromptCase; repeat: number }[],
+): Promise<ChatAnswer[]> {
+  const { config, signal } = input;
   const total = cases.length * 2;
   let done = 0;
   const ask = (prompt: PromptCase, role: Role) => async (): Promise<ChatAnswer> => {
@@ -123,57 +147,52 @@ export async function runEvaluation(input: RunEvaluationInput): Promise<Evaluati
     return answer;
   };
   const tasks = cases.flatMap(({ prompt }) => [ask(prompt, 'baseline'), ask(prompt, 'canary')]);
-  const answers = await pool(tasks, config.concurrency, signal);
+  return pool(tasks, config.concurrency, signal);
+}
 
-  const results: CaseResult[] = cases.map(({ prompt, repeat }, i) => {
-    const baseline = answers[2 * i] as ChatAnswer;
-    const canary = answers[2 * i + 1] as ChatAnswer;
-    const expectations = prompt.expect ? compileExpectations(prompt.expect) : undefined;
-    const failuresOf = (a: ChatAnswer) =>
-      expectations && a.content !== null && a.status >= 200 && a.status < 300
-        ? expectations.check(a.content, a.completionTokens)
-        : undefined;
-    const bothAnswered =
-      baseline.content !== null && canary.content !== null && baseline.status < 300 && canary.status < 300;
-    return {
-      prompt,
-      repeat,
-      baseline,
-      canary,
-      baselineFailures: failuresOf(baseline),
-      canaryFailures: failuresOf(canary),
-      agreement: bothAnswered ? agreement(baseline.content as string, canary.content as string) : null,
-      judgeScore: null,
-    };
-  });
+/** One case's answers with what they show: each one's failed expectations, and their agreement. */
+function caseResult(
+  prompt: PromptCase,
+  repeat: number,
+  baseline: ChatAnswer,
+  canary: ChatAnswer,
+): CaseResult {
+  const expectations = prompt.expect ? compileExpectations(prompt.expect) : undefined;
+  const failuresOf = (a: ChatAnswer) =>
+    expectations && a.content !== null && a.status >= 200 && a.status < 300
+      ? expectations.check(a.content, a.completionTokens)
+      : undefined;
+  const bothAnswered =
+    baseline.content !== null && canary.content !== null && baseline.status < 300 && canary.status < 300;
+  return {
+    prompt,
+    repeat,
+    baseline,
+    canary,
+    baselineFailures: failuresOf(baseline),
+    canaryFailures: failuresOf(canary),
+    agreement: bothAnswered ? agreement(baseline.content as string, canary.content as string) : null,
+    judgeScore: null,
+  };
+}
 
+/** The judge command's score for every case both versions answered, when the plan has a judge. */
+async function judgeAll(input: RunEvaluationInput, results: CaseResult[]): Promise<void> {
+  const { config, signal } = input;
   const judge = input.judge;
-  if (judge && config.judge) {
-    const judged = results.filter((r) => r.agreement !== null);
-    await pool(
-      judged.map((r) => async () => {
-        r.judgeScore = await judge({
-          prompt: r.prompt,
-          baseline: r.baseline.content as string,
-          canary: r.canary.content as string,
-          repeat: r.repeat,
-          signal,
-        });
-      }),
-      config.judge.concurrency,
-      signal,
-    );
-  }
-
-  return buildReport({
-    results,
-    baselineTag: input.baselineTag,
-    canaryTag: input.canaryTag,
-    prompts: prompts.length,
-    repeat: config.repeat,
-    durationMs: Math.max(0, input.now() - started),
-    rules: config.rules,
-    explicit: new Set(config.explicit),
-    showWorst: config.showWorst,
-  });
+  if (!judge || !config.judge) return;
+  const judged = results.filter((r) => r.agreement !== null);
+  await pool(
+    judged.map((r) => async () => {
+      r.judgeScore = await judge({
+        prompt: r.prompt,
+        baseline: r.baseline.content as string,
+        canary: r.canary.content as string,
+        repeat: r.repeat,
+        signal,
+      });
+    }),
+    config.judge.concurrency,
+    signal,
+  );
 }
