@@ -3,13 +3,14 @@
  * traffic behind the metrics, fault injection and a call log (see ./server.ts for the paths).
  */
 import { randomInt } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '../clock.js';
 import type { JsonValue } from '../domain/relay.js';
 import { UsageError } from '../errors.js';
 import { CallLog } from './call-log.js';
 import { ChatCompletions } from './chat.js';
+import type { ServerDeps } from './endpoints.js';
 import { FaultQueue } from './faults.js';
 import { RelayState } from './relay-state.js';
 import { BehaviourBook, loadScenario, parseBehaviour, parseScenario, rpsSchedule } from './scenario.js';
@@ -53,16 +54,7 @@ function formatHost(host: string): string {
 
 export async function startEmulator(options: EmulatorOptions): Promise<StartedEmulator> {
   const clock = options.clock ?? systemClock;
-  const scenario: Scenario =
-    options.inlineScenario !== undefined
-      ? parseScenario(JSON.stringify(options.inlineScenario), 'emulator.scenario')
-      : typeof options.scenario === 'string'
-        ? await loadScenario(options.scenario)
-        : (options.scenario ?? {});
-  const rps = options.rps ?? scenario.rps ?? DEFAULT_RPS;
-  if (!(rps > 0) || !Number.isFinite(rps)) throw new UsageError(`--rps must be a number above 0, got ${rps}`);
-  const seed = options.seed ?? scenario.seed ?? randomInt(1, 2 ** 31 - 1);
-  if (!options.apiKey) throw new UsageError('the emulator needs an API key');
+  const { scenario, rps, seed } = await readSettings(options);
 
   const startedAt = clock.now();
   const state = new RelayState();
@@ -104,17 +96,64 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
     }),
   );
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
+  await listen(server, options.port ?? 0, host);
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://${formatHost(host)}:${port}`;
+
+  const control = emulatorControl({ clock, state, simulation, behaviours, faults, calls });
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl: `${origin}/v1`,
+    origin,
+    port,
+    seed,
+    rps,
+    control,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Hung (fault-injected) and keep-alive connections would otherwise hold close() open.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** The scenario, rps and seed: each from the options, else the scenario, else the default. */
+async function readSettings(
+  options: EmulatorOptions,
+): Promise<{ scenario: Scenario; rps: number; seed: number }> {
+  const scenario: Scenario =
+    options.inlineScenario !== undefined
+      ? parseScenario(JSON.stringify(options.inlineScenario), 'emulator.scenario')
+      : typeof options.scenario === 'string'
+        ? await loadScenario(options.scenario)
+        : (options.scenario ?? {});
+  const rps = options.rps ?? scenario.rps ?? DEFAULT_RPS;
+  if (!(rps > 0) || !Number.isFinite(rps)) throw new UsageError(`--rps must be a number above 0, got ${rps}`);
+  const seed = options.seed ?? scenario.seed ?? randomInt(1, 2 ** 31 - 1);
+  if (!options.apiKey) throw new UsageError('the emulator needs an API key');
+  return { scenario, rps, seed };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port ?? 0, host }, () => {
+    server.listen({ port, host }, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const origin = `http://${formatHost(host)}:${port}`;
+}
 
-  const control: EmulatorControl = {
+/** What a test (or a caller holding the handle) may do to a running emulator. */
+function emulatorControl(
+  parts: Pick<ServerDeps, 'clock' | 'state' | 'simulation' | 'behaviours' | 'faults' | 'calls'>,
+): EmulatorControl {
+  const { clock, state, simulation, behaviours, faults, calls } = parts;
+  return {
     setBehaviour(tag, behaviour) {
       const checked = parseBehaviour(behaviour);
       simulation.advanceTag(tag, clock.now());
@@ -134,23 +173,5 @@ export async function startEmulator(options: EmulatorOptions): Promise<StartedEm
     },
     simulateUntil: (now = clock.now()) => simulation.advance(now),
     stats: () => ({ ...simulation.stats(), callLogSize: calls.size }),
-  };
-
-  let closing: Promise<void> | undefined;
-  return {
-    baseUrl: `${origin}/v1`,
-    origin,
-    port,
-    seed,
-    rps,
-    control,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Hung (fault-injected) and keep-alive connections would otherwise hold close() open.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
   };
 }
