@@ -72,68 +72,29 @@ async function snapshot(
   return { route, metrics, errors };
 }
 
+type Live = typeof import('./status-live.js');
+type Mode = ReturnType<typeof import('../reporters/select.js').selectOutput>;
+
+/** Which routes to read, and the relay and key to read them from, as the flags and plan say. */
+interface Target {
+  routeIds: string[];
+  plan: Plan | undefined;
+  planUrl: string | undefined;
+  apiKeyEnv: string;
+  apiKeyFile: string | undefined;
+  baseDir: string;
+  stateDir: string;
+}
+
 export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Promise<number> {
   const windowMs = parseDuration(opts.window);
   if (windowMs === undefined || windowMs <= 0) {
     throw new UsageError(`--window takes a duration like 30s, 5m or 1h, got '${opts.window}'.`);
   }
-  const routeFlags = opts.route === undefined ? [] : Array.isArray(opts.route) ? opts.route : [opts.route];
-  let routeIds = [...new Set(routeFlags)];
-  let planUrl: string | undefined;
-  let apiKeyEnv = opts.apiKeyEnv;
-  let apiKeyFile = opts.apiKeyFile;
-  let baseDir = io.cwd;
-  let plan: Plan | undefined;
-  if (opts.plan) {
-    const { loadPlan } = await import('../plan/load.js');
-    plan = await loadPlan(opts.plan, { cwd: io.cwd });
-    if (routeIds.length === 0) routeIds = [plan.route];
-    planUrl = plan.relay.url === 'emulator' ? undefined : plan.relay.url;
-    apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
-    apiKeyFile = apiKeyFile ?? plan.relay.apiKeyFile;
-    baseDir = path.dirname(plan.file);
-  }
-  if (routeIds.length === 0) {
-    throw new UsageError('status needs a plan or --route.', {
-      hint: 'canary status --route code-review-production',
-    });
-  }
-  const { chooseStateDir } = await import('../journal/paths.js');
-  const stateDir = chooseStateDir({
-    flag: opts.stateDir,
-    env: io.env,
-    cwd: io.cwd,
-    planFile: plan?.file,
-  }).dir;
+  const target = await resolveTarget(opts, io);
   const live = await import('./status-live.js');
-  if (opts.wait) {
-    if (routeIds.length > 1) throw new UsageError('--wait follows one route; name one with --route.');
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
-    try {
-      return await live.waitForRollout({
-        stateDir,
-        route: routeIds[0] as string,
-        timeoutMs: opts.timeout,
-        signal: controller.signal,
-        io,
-        now: () => systemClock.now(),
-        sleep: (ms, signal) => systemClock.sleep(ms, signal),
-      });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
-  }
-  if (!plan && !opts.relayUrl) {
-    // The relay the route's last rollout used (and where its key came from), before $CANARY_RELAY_URL.
-    const last = live.readRouteRollout(stateDir, routeIds[0] as string)?.run.header;
-    if (last && !last.inProcessEmulator) {
-      planUrl = last.relay;
-      if (opts.apiKeyEnv === 'RELAY_API_KEY') apiKeyEnv = last.apiKeyEnv;
-      apiKeyFile = apiKeyFile ?? last.apiKeyFile;
-    }
-  }
+  if (opts.wait) return waitForRollout(target, opts, io, live);
+  if (!target.plan && !opts.relayUrl) useLastRolloutRelay(target, opts, live);
 
   const { selectOutput, colorEnabled } = await import('../reporters/select.js');
   const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
@@ -144,12 +105,12 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   const connection = await connect(
     {
       flagUrl: opts.relayUrl,
-      planUrl,
-      apiKeyEnv,
-      apiKeyFile,
+      planUrl: target.planUrl,
+      apiKeyEnv: target.apiKeyEnv,
+      apiKeyFile: target.apiKeyFile,
       apiKeyFileFromFlag: opts.apiKeyFile !== undefined,
       allowInsecureHttp: opts.allowInsecureHttp,
-      baseDir,
+      baseDir: target.baseDir,
       // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start
       // than the calls; but only undici knows proxies (src/relay/proxy.ts).
       transport,
@@ -159,7 +120,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   // The plan's metrics source (the relay, or Prometheus per analysis.provider); the relay without a plan.
   const metricsSource = await import('../metrics/index.js')
     .then((m) =>
-      m.createMetricsSource(plan, connection, io, {
+      m.createMetricsSource(target.plan, connection, io, {
         allowInsecureHttp: opts.allowInsecureHttp,
         transport,
       }),
@@ -173,72 +134,33 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (opts.watch) process.once('SIGINT', onSignal);
   try {
     for (;;) {
-      // A relay that answers at once draws nothing; a slow one shows it is being waited for.
-      const spinner = startSpinner(io, `reading ${routeIds.join(', ')} from ${connection.url}`, {
-        forPerson: mode === 'tty',
+      const outcomes = await readRoutes(
+        target.routeIds,
+        connection,
+        metricsSource,
+        windowMs,
+        io,
+        mode,
         color,
-        delayMs: SPINNER_DELAY_MS,
+      );
+      const failure = writeRefresh(outcomes, {
+        opts,
+        io,
+        mode,
+        stateDir: target.stateDir,
+        routeIds: target.routeIds,
+        windowMs,
+        metricsSource,
+        live,
+        render: (snap) =>
+          renderStatus({
+            route: snap.route,
+            metrics: snap.metrics,
+            source: metricsSource.description,
+            window: opts.window,
+            color,
+          }),
       });
-      const outcomes = await mapBounded(
-        routeIds,
-        STATUS_CONCURRENCY,
-        async (routeId): Promise<RouteOutcome> => {
-          try {
-            return { ok: true, snap: await snapshot(connection, metricsSource, routeId, windowMs) };
-          } catch (error) {
-            // With one route this is the command's error, as before; with several, the others still show.
-            if (routeIds.length === 1 || !(error instanceof CanaryError)) throw error;
-            return { ok: false, routeId, error };
-          }
-        },
-      ).finally(() => spinner.stop());
-      const now = systemClock.now();
-      const interval = opts.interval ?? WATCH_INTERVAL_MS;
-      // A watched terminal gets each refresh as one write (clear, header, tables), then its
-      // warnings: written piece by piece, the cleared screen could show a header with no table.
-      const inPlace = opts.watch === true && mode === 'tty';
-      const frame: string[] = [];
-      const warnings: string[] = [];
-      const out = (text: string) => (inPlace ? frame.push(text) : io.stdout.write(text));
-      const warn = (text: string) => (inPlace ? warnings.push(text) : io.stderr.write(text));
-      if (opts.watch) {
-        const header = `every ${Math.round(interval / 100) / 10}s · ${formatTimestamp(now)} · Ctrl-C stops`;
-        if (mode === 'tty') out(`\x1b[2J\x1b[H${header}\n\n`);
-        else if (mode !== 'json') out(`--- ${header}\n`);
-      }
-      let failure: CanaryError | undefined;
-      for (const [index, outcome] of outcomes.entries()) {
-        if (!outcome.ok) {
-          const error = outcome.error as CanaryError;
-          failure ??= error;
-          warn(`error: ${outcome.routeId}: ${error.message}\n`);
-          continue;
-        }
-        const snap = outcome.snap;
-        const rollout = live.readRouteRollout(stateDir, routeIds[index] ?? snap.route.route_id);
-        const running = live.inProgress(rollout) ? rollout : undefined;
-        if (mode === 'json') {
-          out(
-            recordLine('status', {
-              time: new Date(now).toISOString(),
-              source: metricsSource.name,
-              window_ms: windowMs,
-              ...snap,
-              rollout: running ? live.liveRecord(running, now) : null,
-            }),
-          );
-        } else {
-          out(
-            `${index > 0 ? '\n' : ''}${renderStatus({ route: snap.route, metrics: snap.metrics, source: metricsSource.description, window: opts.window, color })}\n`,
-          );
-          out(running ? `${live.renderLive(running, now)}\n` : '');
-          for (const [tag, message] of Object.entries(snap.errors)) {
-            warn(`warning: metrics for ${tag} could not be read: ${message}\n`);
-          }
-        }
-      }
-      if (frame.length > 0) io.stdout.write(frame.join(''));
-      if (warnings.length > 0) io.stderr.write(warnings.join(''));
       if (failure && !opts.watch) return failure.exitCode;
       if (!opts.watch) return ExitCode.Ok;
       try {
@@ -252,4 +174,167 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
     await connection.close();
     await metricsSource.close();
   }
+}
+
+/** The routes (flags, else the plan's), the relay and key the plan names, and the state folder. */
+async function resolveTarget(opts: StatusCommandOptions, io: Io): Promise<Target> {
+  const routeFlags = opts.route === undefined ? [] : Array.isArray(opts.route) ? opts.route : [opts.route];
+  const target: Target = {
+    routeIds: [...new Set(routeFlags)],
+    plan: undefined,
+    planUrl: undefined,
+    apiKeyEnv: opts.apiKeyEnv,
+    apiKeyFile: opts.apiKeyFile,
+    baseDir: io.cwd,
+    stateDir: '',
+  };
+  if (opts.plan) {
+    const { loadPlan } = await import('../plan/load.js');
+    const plan = await loadPlan(opts.plan, { cwd: io.cwd });
+    target.plan = plan;
+    if (target.routeIds.length === 0) target.routeIds = [plan.route];
+    target.planUrl = plan.relay.url === 'emulator' ? undefined : plan.relay.url;
+    target.apiKeyEnv = opts.apiKeyEnv === 'RELAY_API_KEY' ? plan.relay.apiKeyEnv : opts.apiKeyEnv;
+    target.apiKeyFile = target.apiKeyFile ?? plan.relay.apiKeyFile;
+    target.baseDir = path.dirname(plan.file);
+  }
+  if (target.routeIds.length === 0) {
+    throw new UsageError('status needs a plan or --route.', {
+      hint: 'canary status --route code-review-production',
+    });
+  }
+  const { chooseStateDir } = await import('../journal/paths.js');
+  target.stateDir = chooseStateDir({
+    flag: opts.stateDir,
+    env: io.env,
+    cwd: io.cwd,
+    planFile: target.plan?.file,
+  }).dir;
+  return target;
+}
+
+/** --wait: follows the one route's rollout in the journal until it ends (Ctrl-C stops). */
+async function waitForRollout(
+  target: Target,
+  opts: StatusCommandOptions,
+  io: Io,
+  live: Live,
+): Promise<number> {
+  if (target.routeIds.length > 1) throw new UsageError('--wait follows one route; name one with --route.');
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    return await live.waitForRollout({
+      stateDir: target.stateDir,
+      route: target.routeIds[0] as string,
+      timeoutMs: opts.timeout,
+      signal: controller.signal,
+      io,
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => systemClock.sleep(ms, signal),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}
+
+/** The relay the route's last rollout used (and where its key came from), before $CANARY_RELAY_URL. */
+function useLastRolloutRelay(target: Target, opts: StatusCommandOptions, live: Live): void {
+  const last = live.readRouteRollout(target.stateDir, target.routeIds[0] as string)?.run.header;
+  if (last && !last.inProcessEmulator) {
+    target.planUrl = last.relay;
+    if (opts.apiKeyEnv === 'RELAY_API_KEY') target.apiKeyEnv = last.apiKeyEnv;
+    target.apiKeyFile = target.apiKeyFile ?? last.apiKeyFile;
+  }
+}
+
+/** One refresh's reads, a few routes at a time; with several routes one failing leaves the others. */
+function readRoutes(
+  routeIds: string[],
+  connection: Connection,
+  metricsSource: MetricsSource,
+  windowMs: number,
+  io: Io,
+  mode: Mode,
+  color: boolean,
+): Promise<RouteOutcome[]> {
+  // A relay that answers at once draws nothing; a slow one shows it is being waited for.
+  const spinner = startSpinner(io, `reading ${routeIds.join(', ')} from ${connection.url}`, {
+    forPerson: mode === 'tty',
+    color,
+    delayMs: SPINNER_DELAY_MS,
+  });
+  return mapBounded(routeIds, STATUS_CONCURRENCY, async (routeId): Promise<RouteOutcome> => {
+    try {
+      return { ok: true, snap: await snapshot(connection, metricsSource, routeId, windowMs) };
+    } catch (error) {
+      // With one route this is the command's error, as before; with several, the others still show.
+      if (routeIds.length === 1 || !(error instanceof CanaryError)) throw error;
+      return { ok: false, routeId, error };
+    }
+  }).finally(() => spinner.stop());
+}
+
+interface RefreshContext {
+  opts: StatusCommandOptions;
+  io: Io;
+  mode: Mode;
+  stateDir: string;
+  routeIds: string[];
+  windowMs: number;
+  metricsSource: MetricsSource;
+  live: Live;
+  render(snap: Snapshot): string;
+}
+
+/** Writes one refresh (a JSON record, or a table per route); returns the first route's failure. */
+function writeRefresh(outcomes: RouteOutcome[], c: RefreshContext): CanaryError | undefined {
+  const { opts, io, mode, live } = c;
+  const now = systemClock.now();
+  const interval = opts.interval ?? WATCH_INTERVAL_MS;
+  // A watched terminal gets each refresh as one write (clear, header, tables), then its
+  // warnings: written piece by piece, the cleared screen could show a header with no table.
+  const inPlace = opts.watch === true && mode === 'tty';
+  const frame: string[] = [];
+  const warnings: string[] = [];
+  const out = (text: string) => (inPlace ? frame.push(text) : io.stdout.write(text));
+  const warn = (text: string) => (inPlace ? warnings.push(text) : io.stderr.write(text));
+  if (opts.watch) {
+    const header = `every ${Math.round(interval / 100) / 10}s · ${formatTimestamp(now)} · Ctrl-C stops`;
+    if (mode === 'tty') out(`\x1b[2J\x1b[H${header}\n\n`);
+    else if (mode !== 'json') out(`--- ${header}\n`);
+  }
+  let failure: CanaryError | undefined;
+  for (const [index, outcome] of outcomes.entries()) {
+    if (!outcome.ok) {
+      const error = outcome.error as CanaryError;
+      failure ??= error;
+      warn(`error: ${outcome.routeId}: ${error.message}\n`);
+      continue;
+    }
+    const snap = outcome.snap;
+    const rollout = live.readRouteRollout(c.stateDir, c.routeIds[index] ?? snap.route.route_id);
+    const running = live.inProgress(rollout) ? rollout : undefined;
+    if (mode === 'json') {
+      out(
+        recordLine('status', {
+          time: new Date(now).toISOString(),
+          source: c.metricsSource.name,
+          window_ms: c.windowMs,
+          ...snap,
+          rollout: running ? live.liveRecord(running, now) : null,
+        }),
+      );
+    } else {
+      out(`${index > 0 ? '\n' : ''}${c.render(snap)}\n`);
+      out(running ? `${live.renderLive(running, now)}\n` : '');
+      for (const [tag, message] of Object.entries(snap.errors)) {
+        warn(`warning: metrics for ${tag} could not be read: ${message}\n`);
+      }
+    }
+  }
+  if (frame.length > 0) io.stdout.write(frame.join(''));
+  if (warnings.length > 0) io.stderr.write(warnings.join(''));
+  return failure;
 }
