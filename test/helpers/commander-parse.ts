@@ -2,8 +2,11 @@
  * What commander hands a declared command for an argv, for the tests that hold the fast entries'
  * flag reader (src/command-table/parse-args.ts) to the full CLI's parse of the same declaration.
  */
+import fc from 'fast-check';
+import { expect } from 'vitest';
 import { addCommand } from '../../src/command-table/commander.js';
 import type { CommandOptions, CommandSpec } from '../../src/command-table/define.js';
+import { readDeclaredOptions } from '../../src/command-table/parse-args.js';
 import { createIo, type InStream } from '../../src/io.js';
 import { createProgram, runProgram } from '../../src/program.js';
 
@@ -40,3 +43,26 @@ export async function viaCommander<C extends CommandSpec>(
 /** Options as data: a key set to undefined and a missing key mean the same to the command. */
 export const plainOptions = (o: object | 'refused' | undefined) =>
   o === undefined || o === 'refused' ? o : JSON.parse(JSON.stringify(o));
+
+/**
+ * For 600 argvs of `command` made of `token`s: whatever the fast reader takes, commander reads
+ * the same way; and the reader takes some of them (a reader that takes nothing proves nothing).
+ */
+export async function expectFastReaderAgrees<C extends CommandSpec>(
+  spec: C,
+  command: string,
+  token: fc.Arbitrary<string>,
+): Promise<void> {
+  let taken = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(token, { maxLength: 9 }), async (rest) => {
+      const argv = [command, ...rest];
+      const fast = readDeclaredOptions(spec, argv);
+      if (fast === undefined) return;
+      taken++;
+      expect(plainOptions(fast), argv.join(' ')).toEqual(plainOptions(await viaCommander(spec, argv)));
+    }),
+    { numRuns: 600 },
+  );
+  expect(taken).toBeGreaterThan(0);
+}
