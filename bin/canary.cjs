@@ -45,7 +45,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // does not read (help, a mistyped flag) to the command's whole bundle, loaded only then.
   const command = meta.commands[args[0]];
   const form = command['flags-only'];
-  if (command.liftoff) liftoffOnly();
+  // No --liftoff-only here: no command bundle carries undici, the one WebAssembly user
+  // (LIGHT_EXCLUDES in scripts/build-checks.mjs refuses it).
   if (form && flagsOnly(args.slice(1), form.valueFlags)) {
     load(form.file, form.hash).run(async () => {
       const { main } = load(command.file, command.hash);
