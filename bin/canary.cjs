@@ -43,11 +43,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // YAML) when the command line is flags alone.
   // A form has an entry of its own (src/status-route-entry.ts: no commander), which hands what it
   // does not read (help, a mistyped flag) to the command's whole bundle, loaded only then.
+  // `canary validate` has an entry of its own for every command line (src/validate-entry.ts).
   const command = meta.commands[args[0]];
-  const form = command['flags-only'];
+  const flagsForm = command['flags-only'];
+  const form = flagsForm && flagsOnly(args.slice(1), flagsForm.valueFlags) ? flagsForm : command.always;
   // No --liftoff-only here: no command bundle carries undici, the one WebAssembly user
   // (LIGHT_EXCLUDES in scripts/build-checks.mjs refuses it).
-  if (form && flagsOnly(args.slice(1), form.valueFlags)) {
+  if (form) {
     load(form.file, form.hash).run(async () => {
       const { main } = load(command.file, command.hash);
       return (argv, io) => main(argv, io, args[0]);

@@ -99,7 +99,8 @@ export function lightBundles() {
  * `entry` without the modules in `leaveOut` (each replaced by one that throws, should it ever be
  * reached); the entry's `run(loadFullCli)` hands what it does not read to the command's bundle. bin/canary.cjs runs a form only for a command line of flags alone (`when:
  * 'flags-only'`): every argument after the command a flag, or the value of a flag the command
- * declares as taking one, so no positional argument, no plan file. `status --route R` reads no
+ * declares as taking one, so no positional argument, no plan file; or for every command line
+ * of its command (`when: 'always'`), when its entry reads them all. `status --route R` reads no
  * plan: without the plan loader its bundle carries no YAML parser, plan schema or JSONPath.
  * `excludes` is what the build then refuses to find in it (checkLightInputs).
  */
@@ -120,6 +121,15 @@ export const LIGHT_FORMS = {
       'src/plan/reader.ts',
       'src/plan/yaml-source.ts',
     ],
+  },
+  // Every `canary validate` (`when: 'always'`): its own entry, no commander; what its parseArgs
+  // reader does not take (help, a mistyped flag) goes to validate's whole bundle.
+  'validate-entry': {
+    command: 'validate',
+    when: 'always',
+    entry: 'src/validate-entry.ts',
+    leaveOut: [],
+    excludes: ['node_modules/commander/'],
   },
 };
 

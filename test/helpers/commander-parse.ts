@@ -45,19 +45,21 @@ export const plainOptions = (o: object | 'refused' | undefined) =>
   o === undefined || o === 'refused' ? o : JSON.parse(JSON.stringify(o));
 
 /**
- * For 600 argvs of `command` made of `token`s: whatever the fast reader takes, commander reads
- * the same way; and the reader takes some of them (a reader that takes nothing proves nothing).
+ * For 600 argvs of `command` made of `token`s: whatever the fast reader (`read`, by default
+ * readDeclaredOptions without positionals) takes, commander reads the same way; and the reader
+ * takes some of them (a reader that takes nothing proves nothing).
  */
 export async function expectFastReaderAgrees<C extends CommandSpec>(
   spec: C,
   command: string,
   token: fc.Arbitrary<string>,
+  read: (argv: string[]) => CommandOptions<C> | undefined = (argv) => readDeclaredOptions(spec, argv),
 ): Promise<void> {
   let taken = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(token, { maxLength: 9 }), async (rest) => {
       const argv = [command, ...rest];
-      const fast = readDeclaredOptions(spec, argv);
+      const fast = read(argv);
       if (fast === undefined) return;
       taken++;
       expect(plainOptions(fast), argv.join(' ')).toEqual(plainOptions(await viaCommander(spec, argv)));
