@@ -269,26 +269,58 @@ export class Notifier {
     }
   }
 
-  /** Waits at most `maxMs` for notices in flight, then abandons them (saying so) and closes. */
-  async drain(maxMs: number): Promise<void> {
+  /**
+   * Waits at most `maxMs` for notices in flight, then abandons them (saying so) and closes.
+   * `cut` (a stop signal once the run's outcome is decided) ends the wait at once: what is still
+   * in flight is abandoned without the warning, since the caller says it in its last lines.
+   */
+  async drain(maxMs: number, cut?: AbortSignal): Promise<DrainResult> {
+    let result: DrainResult = { undelivered: 0, cutShort: false };
     if (this.pending.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        Promise.allSettled([...this.pending]).then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), maxMs);
+      let onCut: (() => void) | undefined;
+      const ended = await Promise.race([
+        Promise.allSettled([...this.pending]).then(() => 'delivered' as const),
+        new Promise<'timed_out'>((resolve) => {
+          timer = setTimeout(() => resolve('timed_out'), maxMs);
+        }),
+        new Promise<'cut'>((resolve) => {
+          if (!cut) return;
+          onCut = () => resolve('cut');
+          if (cut.aborted) onCut();
+          else cut.addEventListener('abort', onCut, { once: true });
         }),
       ]);
       clearTimeout(timer);
-      if (timedOut) {
-        this.warn(
-          `${this.pending.size} webhook notice${this.pending.size === 1 ? '' : 's'} not delivered within ${formatDuration(maxMs)} at exit; given up`,
-        );
+      if (onCut) cut?.removeEventListener('abort', onCut);
+      const undelivered = ended === 'delivered' ? 0 : this.pending.size;
+      result = { undelivered, cutShort: ended === 'cut' };
+      if (ended === 'timed_out') {
+        this.warn(`${notices(undelivered)} not delivered within ${formatDuration(maxMs)} at exit; given up`);
       }
     }
     this.stop.abort();
     await this.agent.destroy().catch(() => {});
+    return result;
   }
+}
+
+/** How a drain ended: notices given up on, and whether a stop signal (not the bound) ended it. */
+export interface DrainResult {
+  undelivered: number;
+  cutShort: boolean;
+}
+
+/** "1 webhook notice", "2 webhook notices": for the lines that say what was not delivered. */
+export function notices(count: number): string {
+  return `${count} webhook notice${count === 1 ? '' : 's'}`;
+}
+
+/** What a stop signal cut, for the line that names it: the drain's notices given up, or nothing. */
+export function cutText(drained: DrainResult | undefined): string {
+  return drained?.cutShort && drained.undelivered > 0
+    ? `webhook delivery cut short, ${notices(drained.undelivered)} not delivered`
+    : 'nothing was left to cut short';
 }
 
 function errorText(error: unknown): string {

@@ -14,6 +14,7 @@ import {
 } from '../../src/notify/webhook.js';
 import { RECORD_VERSION } from '../../src/output/record.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
+import { until } from '../helpers/index.js';
 import { schemaErrors } from '../output/schema-check.js';
 import { makePlan } from '../rollout/harness.js';
 
@@ -136,6 +137,51 @@ describe('webhook notifier', () => {
     await notifier.drain(300);
     // Bounded by the drain, not the 60 s webhook timeout (a wide margin: this is not a speed test).
     expect(performance.now() - drainStarted).toBeLessThan(5_000);
+    expect(stderr()).toMatch(/1 webhook notice not delivered within 300ms at exit; given up/);
+  });
+
+  it('a cut (a stop signal at exit) ends the drain at once: what is in flight is counted, not warned about', async () => {
+    const hook = await receiver(['hang']);
+    const { io, stderr } = testIo();
+    const notifier = new Notifier([target(hook.url, { timeoutMs: 60_000 })], plan, io);
+    notifier.observe(started);
+    notifier.observe({ type: 'stage_passed', at: 1, stage: 0, weight: 5 });
+    const cut = new AbortController();
+    // A drain bound no test would wait out: only the cut can end this drain.
+    const drained = notifier.drain(600_000, cut.signal);
+    await until('both notices at the receiver', () => hook.bodies.length === 2);
+    cut.abort();
+    expect(await drained).toEqual({ undelivered: 2, cutShort: true });
+    expect(stderr()).toBe(''); // the caller's last lines say it, not a warning
+  });
+
+  it('a cut that came before the drain ends it without waiting; with nothing in flight there is nothing to cut', async () => {
+    const hook = await receiver(['hang']);
+    const { io } = testIo();
+    const hanging = new Notifier([target(hook.url, { timeoutMs: 60_000 })], plan, io);
+    hanging.observe(started);
+    expect(await hanging.drain(600_000, AbortSignal.abort())).toEqual({ undelivered: 1, cutShort: true });
+
+    const ok = await receiver([200]);
+    const delivered = new Notifier([target(ok.url)], plan, io);
+    delivered.observe(started);
+    const cut = new AbortController();
+    expect(await delivered.drain(600_000, cut.signal)).toEqual({ undelivered: 0, cutShort: false });
+    expect(ok.bodies).toHaveLength(1);
+    cut.abort(); // after the drain: changes nothing
+    const idle = new Notifier([target(ok.url)], plan, io);
+    expect(await idle.drain(600_000, AbortSignal.abort())).toEqual({ undelivered: 0, cutShort: false });
+  });
+
+  it('the bound still ends a drain that was handed a cut nobody pulled, with the warning', async () => {
+    const hook = await receiver(['hang']);
+    const { io, stderr } = testIo();
+    const notifier = new Notifier([target(hook.url, { timeoutMs: 60_000 })], plan, io);
+    notifier.observe(started);
+    expect(await notifier.drain(300, new AbortController().signal)).toEqual({
+      undelivered: 1,
+      cutShort: false,
+    });
     expect(stderr()).toMatch(/1 webhook notice not delivered within 300ms at exit; given up/);
   });
 
