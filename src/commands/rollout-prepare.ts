@@ -8,9 +8,11 @@
  *
  * The opening order is the closing order backwards, chosen for how a run should end: the
  * control channel first, the journal (outcome and lock), the timeout, the terminal, then the
- * reporter (its final frame), the metrics and relay connections, the signal handlers, webhooks
- * still in flight (at most NOTIFY_DRAIN_MS), the HTML report, and last the lines that say where
- * the journal is and what a signal or the timeout did.
+ * reporter (its final frame), the metrics and relay connections, webhooks still in flight (at
+ * most NOTIFY_DRAIN_MS), the HTML report, the lines that say where the journal is and what a
+ * signal or the timeout did, and last the signal handlers: a signal at any point of a run is
+ * answered. Once closing has begun the outcome is decided, and a signal only cuts the drain short
+ * (./rollout-late-stop.ts).
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
@@ -22,7 +24,7 @@ import type { Io } from '../io.js';
 import { chooseStateDir, describeStateDir } from '../journal/paths.js';
 import { openRolloutSession } from '../journal/session.js';
 import { createMetricsSource } from '../metrics/index.js';
-import { Notifier } from '../notify/webhook.js';
+import { type DrainResult, Notifier } from '../notify/webhook.js';
 import { proxySettings } from '../relay/proxy.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
 import { undiciTransport } from '../relay/undici-transport.js';
@@ -35,6 +37,7 @@ import { CloseList } from './close-list.js';
 import { type Connection, connect } from './connection.js';
 import { engineDeps } from './rollout-engine-deps.js';
 import { type Decided, decide } from './rollout-flags.js';
+import { type DecidedEnding, decideStops, lateStopLine } from './rollout-late-stop.js';
 import type { RolloutCommandOptions } from './rollout-options.js';
 import { openOutputFile, openReporter } from './rollout-outputs.js';
 import { checkRouteBeforeStart } from './rollout-route-check.js';
@@ -43,12 +46,9 @@ import { createStops, listenForSignals, type Stops, startTimeout } from './rollo
 /** How long webhooks still in flight may hold up the exit. */
 const NOTIFY_DRAIN_MS = 3_000;
 
-/** How the run ended, as the close list needs it: the journal's outcome, the report, the last line. */
-export interface RunEnding {
-  exitCode: number;
+/** How the run ended, as the close list needs it: the journal's outcome, the report, the last lines. */
+export interface RunEnding extends DecidedEnding {
   failure?: unknown;
-  /** What a signal or the timeout made canary do, printed last. */
-  finalLine?: string | undefined;
 }
 
 interface Prepared {
@@ -84,16 +84,28 @@ export async function prepareRollout(
   io.stderr.write(`${stateLine}\n`);
 
   const closing = new CloseList<RunEnding>((text) => io.stderr.write(`warning: ${text}\n`));
-  closing.add('last lines', ({ finalLine }) => {
-    // Last, after everything else: where the journal is, then what a signal or the timeout did,
-    // for whoever reads the log's end.
-    io.stderr.write(`journal: ${stateLine}\n`);
-    if (finalLine) io.stderr.write(`${finalLine}\n`);
-  });
   const stops = createStops();
-  const close = (ending: RunEnding) => closing.close(ending);
+  const o: Opening = { plan, opts, io, closing, stops, decided, stateDir: stateChoice.dir };
+  // Listening from the start: a signal during the pre-flight or while resuming is still a
+  // signal this run answers (a resumed run owns the route's stage and rolls it back). Closed
+  // last, and kept up to the exit itself when the process exits next: no signal ever meets
+  // Node's default action, which would end the process with no last lines.
+  const stopListening = listenForSignals(stops, opts, () => o.terminal);
+  closing.add('signal handlers', () => stopListening({ processExitsNext: io.exitsWhenDone === true }));
+  closing.add('last lines', (ending) => {
+    // After everything else: where the journal is, then what a late signal cut short, then what
+    // a signal or the timeout did, for whoever reads the log's end.
+    io.stderr.write(`journal: ${stateLine}\n`);
+    const late = lateStopLine(stops, ending, o.drained);
+    if (late) io.stderr.write(`${late}\n`);
+    if (ending.finalLine) io.stderr.write(`${ending.finalLine}\n`);
+  });
+  const close = (ending: RunEnding) => {
+    decideStops(stops, ending);
+    return closing.close(ending);
+  };
   try {
-    const opened = await open({ plan, opts, io, closing, stops, decided, stateDir: stateChoice.dir });
+    const opened = await open(o);
     if (typeof opened === 'number') return { ready: false, exitCode: opened, stops, close };
     return { ready: true, stops, close, ...opened };
   } catch (error) {
@@ -115,6 +127,8 @@ interface Opening {
   stateDir: string;
   /** The person at the terminal, once there is one (signals and the footer ask for them). */
   terminal?: TerminalSession | undefined;
+  /** How the webhooks' drain ended, once it has (for the last lines). */
+  drained?: DrainResult | undefined;
 }
 
 type Ready = Omit<ReadyRollout, keyof Prepared | 'ready'>;
@@ -152,7 +166,7 @@ async function open(o: Opening): Promise<Ready | number> {
 
 type RunReport = ReturnType<typeof import('../report/rollout-report.js').createRunReport>;
 
-/** What outlives the run's end longest: the HTML report, webhooks, the signal handlers, --output-file. */
+/** What outlives the run's end longest (after the signal handlers): the HTML report, webhooks, --output-file. */
 async function openSinks(o: Opening): Promise<{
   runReport: RunReport | undefined;
   notifier: Notifier | undefined;
@@ -165,13 +179,11 @@ async function openSinks(o: Opening): Promise<{
   if (runReport) closing.add('HTML report', ({ exitCode, failure }) => runReport.write(exitCode, failure));
   const { webhooks } = o.decided;
   const notifier = webhooks.length > 0 ? new Notifier(webhooks, plan, io) : undefined;
-  if (notifier) closing.add('webhooks', () => notifier.drain(NOTIFY_DRAIN_MS));
-  // Listening from the start: a signal during the pre-flight or while resuming is still a
-  // signal this run answers (a resumed run owns the route's stage and rolls it back).
-  closing.add(
-    'signal handlers',
-    listenForSignals(o.stops, opts, () => o.terminal),
-  );
+  if (notifier) {
+    closing.add('webhooks', async () => {
+      o.drained = await notifier.drain(NOTIFY_DRAIN_MS, o.stops.cut.signal);
+    });
+  }
   const outputFile = opts.outputFile ? openOutputFile(opts.outputFile, io) : undefined;
   if (outputFile) closing.add('--output-file', () => outputFile.close());
   return { runReport, notifier, outputFile };

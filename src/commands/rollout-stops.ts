@@ -2,6 +2,11 @@
  * What stops a rollout from outside: SIGINT, SIGTERM and SIGHUP (answered with --on-interrupt),
  * and --timeout (answered with --on-timeout). Each aborts the run's controller with a reason the
  * engine acts on (src/rollout/engine.ts), and the last line of the run says what it did.
+ *
+ * The signals are answered to the very end of the process. Once the run's outcome is decided
+ * (its close list has begun) a signal changes nothing about traffic or the exit code: it only
+ * cuts short what still waits (the webhooks' drain), and the last lines say so
+ * (./rollout-late-stop.ts).
  */
 
 import { ExitCode } from '../errors.js';
@@ -21,7 +26,7 @@ export const SIGNAL_EXIT: Record<StopSignal, number> = {
   SIGHUP: ExitCode.HungUp,
 };
 
-const SIGNAL_WORDS: Record<StopSignal, string> = {
+export const SIGNAL_WORDS: Record<StopSignal, string> = {
   SIGINT: 'interrupted (SIGINT)',
   SIGTERM: 'terminated (SIGTERM)',
   SIGHUP: 'hung up (SIGHUP)',
@@ -42,26 +47,57 @@ export interface Stops {
   timedOut: boolean;
   /** A `rolled_back` event was seen: whatever stopped the run, the baseline went back. */
   rolledBack: boolean;
+  /** The run's outcome is decided (its close list has begun): a signal from now on is late. */
+  decided: boolean;
+  /** A signal that came once the outcome was decided (or too late for the engine to act on). */
+  lateSignal: StopSignal | undefined;
+  /** Aborted by a late signal: what still waits at exit (the webhooks' drain) gives up at once. */
+  readonly cut: AbortController;
 }
 
 export function createStops(): Stops {
-  return { controller: new AbortController(), signalName: undefined, timedOut: false, rolledBack: false };
+  return {
+    controller: new AbortController(),
+    signalName: undefined,
+    timedOut: false,
+    rolledBack: false,
+    decided: false,
+    lateSignal: undefined,
+    cut: new AbortController(),
+  };
 }
+
+/** What stops listening: `processExitsNext` keeps answering until the process exits. */
+export type StopListening = (how: { processExitsNext: boolean }) => void;
 
 /**
  * Answers the stop signals from now on; returns what stops listening. `terminal` is asked at
- * each signal: a person at the terminal gets the Ctrl-C menu for SIGINT instead.
+ * each signal: a person at an open terminal gets the Ctrl-C menu for SIGINT instead.
  */
 export function listenForSignals(
   stops: Stops,
   flags: StopFlags,
   terminal: () => TerminalSession | undefined,
-): () => void {
+): StopListening {
+  let closed = false;
   const onSignal = (name: StopSignal) => () => {
+    if (closed) {
+      // Everything is written and the process exits next (as soon as its output has flushed):
+      // this signal has nothing left to do; should the exit still not come, the next one meets
+      // Node's default action.
+      stopListening();
+      return;
+    }
+    if (stops.decided) {
+      stops.lateSignal ??= name;
+      stops.cut.abort();
+      return;
+    }
     // SIGINT at a terminal opens the same menu as the Ctrl-C key. A SIGHUP means that terminal
     // is gone (an SSH drop, a closed window): nobody is left to ask, so --on-interrupt decides.
+    // So does a Ctrl-C at a terminal whose session is over: no menu on a closed terminal.
     const person = terminal();
-    if (person && name === 'SIGINT') return person.interrupt();
+    if (person?.isOpen && name === 'SIGINT') return person.interrupt();
     if (stops.signalName) return; // a rollback is already under way; a second signal must not cut it short
     stops.signalName = name;
     if (stops.controller.signal.aborted) return; // the timeout or the menu already decided
@@ -74,9 +110,15 @@ export function listenForSignals(
     stops.controller.abort(reason);
   };
   const handlers = STOP_SIGNALS.map((name) => [name, onSignal(name)] as const);
-  for (const [name, handler] of handlers) process.on(name, handler);
-  return () => {
+  const stopListening = () => {
     for (const [name, handler] of handlers) process.removeListener(name, handler);
+  };
+  for (const [name, handler] of handlers) process.on(name, handler);
+  return ({ processExitsNext }) => {
+    // Removed now, a signal in the instant before the exit would end the process by Node's
+    // default action (no exit code of ours); kept, it is absorbed (see above).
+    if (processExitsNext) closed = true;
+    else stopListening();
   };
 }
 

@@ -31,6 +31,8 @@ export async function runRolloutCommand(opts: RolloutCommandOptions, io: Io): Pr
     prepared.start();
     const result = await runRollout(plan, prepared.deps, prepared.options);
     ending.exitCode = exitCodeOf(result, prepared.stops);
+    ending.outcome = result.outcome;
+    ending.traffic = result.traffic;
     ending.finalLine = stopLine(result, prepared.stops, opts);
     return ending.exitCode;
   } catch (error) {

@@ -65,6 +65,11 @@ export class TerminalSession {
     this.keys.resume();
   }
 
+  /** False once closed: the run is over, and a Ctrl-C is no longer this session's to answer. */
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
   /** The live view's footer: which keys do what right now. */
   footer = (): string => {
     if (this.heldGate)

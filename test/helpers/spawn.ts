@@ -59,6 +59,8 @@ export interface RunOptions {
   input?: string;
   /** Called with the child once it is running (e.g. to send a signal after some output). */
   onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
+  /** The same for stderr (e.g. to act on a run's last lines). */
+  onStderr?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
   /** Another copy of bin/canary.cjs to run (default BIN). */
   bin?: string;
@@ -95,6 +97,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
     });
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
+      options.onStderr?.(chunk, child);
     });
     // A generous safety net so a hung CLI fails the test instead of the whole run; not a timing assertion.
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
