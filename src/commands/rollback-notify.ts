@@ -10,8 +10,10 @@
 import type { Plan } from '../domain/plan.js';
 import type { Io } from '../io.js';
 import { runBy } from '../journal/run-context.js';
-import { type Notice, Notifier, resolveTargets } from '../notify/webhook.js';
+import { cutBySignals, type DrainStopSignal } from '../notify/cut-by-signals.js';
+import { cutText, type DrainResult, type Notice, Notifier, resolveTargets } from '../notify/webhook.js';
 import type { RollbackAnnouncement } from './rollback-announce.js';
+import { SIGNAL_WORDS } from './rollout-stops.js';
 
 /** As a rollout's exit: what is still in flight after this long is given up, saying so. */
 const DRAIN_MS = 3_000;
@@ -67,6 +69,19 @@ export function prepareAnnouncer(
   return async (a) => {
     const notifier = new Notifier(targets, plan, io);
     notifier.announce(rollbackNotice(plan, a, rolledBackBy(io.env)));
-    await notifier.drain(DRAIN_MS);
+    // The rollback is done and said: a signal now only cuts the wait for the webhooks short.
+    const cut = cutBySignals();
+    try {
+      const drained = await notifier.drain(DRAIN_MS, cut.signal);
+      const name = cut.received();
+      if (name) io.stderr.write(`${cutShortLine(name, drained)}\n`);
+    } finally {
+      cut.stop({ processExitsNext: io.exitsWhenDone === true });
+    }
   };
+}
+
+/** `terminated (SIGTERM) after the rollback: webhook delivery cut short, 1 webhook notice not delivered; …`. */
+export function cutShortLine(name: DrainStopSignal, drained: DrainResult): string {
+  return `${SIGNAL_WORDS[name]} after the rollback: ${cutText(drained)}; the rollback's outcome and exit code stand`;
 }

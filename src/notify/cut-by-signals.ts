@@ -1,0 +1,52 @@
+/**
+ * While a command whose work is done waits for its webhooks (the drain: `canary rollback
+ * plan.yaml`'s notices), SIGINT, SIGTERM and SIGHUP cut that wait short instead of ending the
+ * process by Node's default action, which would leave no line saying what was not delivered and
+ * an exit code that is not the command's. `canary rollout` has its own listener for the whole
+ * run (src/commands/rollout-stops.ts), which does the same once the run's outcome is decided.
+ */
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export type DrainStopSignal = (typeof STOP_SIGNALS)[number];
+
+export interface DrainCut {
+  /** Aborted by the first stop signal: hand it to Notifier.drain. */
+  readonly signal: AbortSignal;
+  /** The first stop signal received, if any. */
+  received(): DrainStopSignal | undefined;
+  /**
+   * Stops listening. With `processExitsNext` the handlers stay to the exit itself: one more
+   * signal in that instant is absorbed, and the one after meets Node's default action.
+   */
+  stop(how: { processExitsNext: boolean }): void;
+}
+
+export function cutBySignals(): DrainCut {
+  const cut = new AbortController();
+  let received: DrainStopSignal | undefined;
+  let closed = false;
+  const remove = () => {
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
+  };
+  const handlers = STOP_SIGNALS.map(
+    (name) =>
+      [
+        name,
+        () => {
+          if (closed) return remove();
+          received ??= name;
+          cut.abort();
+        },
+      ] as const,
+  );
+  for (const [name, handler] of handlers) process.on(name, handler);
+  return {
+    signal: cut.signal,
+    received: () => received,
+    stop: ({ processExitsNext }) => {
+      if (processExitsNext) closed = true;
+      else remove();
+    },
+  };
+}
