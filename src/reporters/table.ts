@@ -101,8 +101,11 @@ const LAYOUTS: ColumnId[][] = [
 ];
 
 export function visibleWidth(text: string): number {
+  // Every escape sequence starts with ESC or CSI: without either there is nothing to strip, and
+  // Node's pattern for them (compiled on first use) costs `canary status` more than its table.
+  const plain = text.includes('\u001b') || text.includes('\u009b') ? stripVTControlCharacters(text) : text;
   let max = 0;
-  for (const line of stripVTControlCharacters(text).split('\n')) max = Math.max(max, [...line].length);
+  for (const line of plain.split('\n')) max = Math.max(max, [...line].length);
   return max;
 }
 
