@@ -17,6 +17,7 @@ import { mapBounded } from '../map-bounded.js';
 import { recordLine } from '../output/record.js';
 import { parseDuration } from '../plan/duration.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
+import type { Transport } from '../relay/transport.js';
 import { startSpinner } from '../terminal/spinner.js';
 import { type Connection, connect } from './connection.js';
 
@@ -96,12 +97,9 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (opts.wait) return waitForRollout(target, opts, io, live);
   if (!target.plan && !opts.relayUrl) useLastRolloutRelay(target, opts, live);
 
-  const { selectOutput, colorEnabled } = await import('../reporters/select.js');
-  const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
-  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
-  const { renderStatus } = await import('../reporters/status.js');
-
   const transport = opts.transport ?? socketPoolTransport;
+  /** The relay client's transport, to open the connections the first refresh will use ahead. */
+  let relayTransport: Transport | undefined;
   const connection = await connect(
     {
       flagUrl: opts.relayUrl,
@@ -113,7 +111,10 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       baseDir: target.baseDir,
       // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start
       // than the calls; but only undici knows proxies (src/relay/proxy.ts).
-      transport,
+      transport: (options) => {
+        relayTransport = transport(options);
+        return relayTransport;
+      },
     },
     io,
   );
@@ -133,33 +134,27 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   const onSignal = () => controller.abort();
   if (opts.watch) process.once('SIGINT', onSignal);
   try {
+    // The first refresh's calls go out before anything else: choosing the output and loading the
+    // table (chalk, cli-table3) happen while the relay answers, not before it is asked.
+    let reads = readRoutes(target.routeIds, connection, metricsSource, windowMs);
+    // Each route's versions' metrics are read at once, after the route: with the relay as the
+    // source their connections open while the route is read (one route: one more connection).
+    if (metricsSource.name === connection.client.name) {
+      relayTransport?.preconnect?.(Math.min(target.routeIds.length, STATUS_CONCURRENCY) + 1);
+    }
+    const output = await chooseOutput(opts, io, metricsSource);
     for (;;) {
-      const outcomes = await readRoutes(
-        target.routeIds,
-        connection,
-        metricsSource,
-        windowMs,
-        io,
-        mode,
-        color,
-      );
+      const outcomes = await withSpinner(reads, io, target.routeIds, connection, output);
       const failure = writeRefresh(outcomes, {
         opts,
         io,
-        mode,
+        mode: output.mode,
         stateDir: target.stateDir,
         routeIds: target.routeIds,
         windowMs,
         metricsSource,
         live,
-        render: (snap) =>
-          renderStatus({
-            route: snap.route,
-            metrics: snap.metrics,
-            source: metricsSource.description,
-            window: opts.window,
-            color,
-          }),
+        render: output.render,
       });
       if (failure && !opts.watch) return failure.exitCode;
       if (!opts.watch) return ExitCode.Ok;
@@ -168,12 +163,43 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       } catch {
         return ExitCode.Interrupted;
       }
+      reads = readRoutes(target.routeIds, connection, metricsSource, windowMs);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
     await connection.close();
     await metricsSource.close();
   }
+}
+
+/** How a refresh is written: the output mode, colour, and the table of one route. */
+interface Output {
+  mode: Mode;
+  color: boolean;
+  render(snap: Snapshot): string;
+}
+
+async function chooseOutput(
+  opts: StatusCommandOptions,
+  io: Io,
+  metricsSource: MetricsSource & { description: string },
+): Promise<Output> {
+  const { selectOutput, colorEnabled } = await import('../reporters/select.js');
+  const mode = selectOutput({ flag: opts.output, isTTY: io.stdout.isTTY === true, env: io.env });
+  const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY === true, mode });
+  const { renderStatus } = await import('../reporters/status.js');
+  return {
+    mode,
+    color,
+    render: (snap) =>
+      renderStatus({
+        route: snap.route,
+        metrics: snap.metrics,
+        source: metricsSource.description,
+        window: opts.window,
+        color,
+      }),
+  };
 }
 
 /** The routes (flags, else the plan's), the relay and key the plan names, and the state folder. */
@@ -255,17 +281,8 @@ function readRoutes(
   connection: Connection,
   metricsSource: MetricsSource,
   windowMs: number,
-  io: Io,
-  mode: Mode,
-  color: boolean,
 ): Promise<RouteOutcome[]> {
-  // A relay that answers at once draws nothing; a slow one shows it is being waited for.
-  const spinner = startSpinner(io, `reading ${routeIds.join(', ')} from ${connection.url}`, {
-    forPerson: mode === 'tty',
-    color,
-    delayMs: SPINNER_DELAY_MS,
-  });
-  return mapBounded(routeIds, STATUS_CONCURRENCY, async (routeId): Promise<RouteOutcome> => {
+  const reads = mapBounded(routeIds, STATUS_CONCURRENCY, async (routeId): Promise<RouteOutcome> => {
     try {
       return { ok: true, snap: await snapshot(connection, metricsSource, routeId, windowMs) };
     } catch (error) {
@@ -273,7 +290,26 @@ function readRoutes(
       if (routeIds.length === 1 || !(error instanceof CanaryError)) throw error;
       return { ok: false, routeId, error };
     }
-  }).finally(() => spinner.stop());
+  });
+  // Awaited once the output is chosen; a failure meanwhile is not an unhandled rejection.
+  reads.catch(() => {});
+  return reads;
+}
+
+/** Waits for a refresh's reads; a relay that answers at once draws nothing, a slow one a spinner. */
+function withSpinner(
+  reads: Promise<RouteOutcome[]>,
+  io: Io,
+  routeIds: string[],
+  connection: Connection,
+  output: Output,
+): Promise<RouteOutcome[]> {
+  const spinner = startSpinner(io, `reading ${routeIds.join(', ')} from ${connection.url}`, {
+    forPerson: output.mode === 'tty',
+    color: output.color,
+    delayMs: SPINNER_DELAY_MS,
+  });
+  return reads.finally(() => spinner.stop());
 }
 
 interface RefreshContext {
