@@ -2,9 +2,12 @@
  * The built CLI under a real pseudo-terminal: stdin and stdout are TTYs, so canary runs its live
  * view, keys and prompts exactly as for a person. The screen is read by accumulating output
  * (ANSI stripped); waits poll for text with a generous cap instead of sleeping for a fixed time.
+ * The exit is reported once every byte printed before it has been read (pty-drain.ts), so a test
+ * reads the whole screen right after it.
  */
 import { stripVTControlCharacters } from 'node:util';
 import pty, { type IPty } from 'node-pty';
+import { drainAtEnd } from './pty-drain.js';
 import { until } from './runs.js';
 import { assertBuilt, BIN, baseEnv, scratchCwd } from './spawn.js';
 
@@ -27,6 +30,7 @@ export interface PtyRun {
   mark(): number;
   write(data: string): void;
   waitFor(text: string | RegExp, options?: { from?: number; timeoutMs?: number }): Promise<void>;
+  /** The exit, once every byte printed before it is on screen(). */
   exited: Promise<PtyExit>;
   kill(): void;
 }
@@ -41,7 +45,8 @@ export interface PtyOptions {
 /**
  * The built CLI on a pseudo-terminal, as both readers (this file's text, screen.ts's emulated
  * screen) start it: an xterm-256color terminal, from a fresh scratch folder (spawn.ts says why)
- * unless `cwd` names one, TERM set. write() and kill() do nothing once it has exited.
+ * unless `cwd` names one, TERM set. write() and kill() do nothing once it has exited. Every
+ * byte the CLI printed reaches onData before `exited` resolves (pty-drain.ts).
  */
 export function spawnCliPty(
   args: string[],
@@ -55,6 +60,7 @@ export function spawnCliPty(
     cwd: options.cwd ?? scratchCwd(),
     env: options.env ?? baseEnv({ TERM: 'xterm-256color' }),
   });
+  drainAtEnd(child);
   let done = false;
   const exited = new Promise<PtyExit>((resolve) => {
     child.onExit(({ exitCode, signal }) => {
@@ -93,8 +99,14 @@ export function spawnPty(args: string[], options: PtyOptions = {}): PtyRun {
         const tail = text.slice(from);
         return typeof expected === 'string' ? tail.includes(expected) : expected.test(tail);
       };
+      // Once it has exited the screen is complete (`exited`): what is not there will not come.
+      const probe = () => {
+        if (found()) return true;
+        if (done()) throw new Error(`${String(expected)} is not on screen, and canary has exited`);
+        return false;
+      };
       try {
-        await until(`${String(expected)} on screen`, () => found() || (done() && found()), opts.timeoutMs);
+        await until(`${String(expected)} on screen`, probe, opts.timeoutMs);
       } catch (error) {
         throw new Error(
           `${(error as Error).message}\n--- screen (last 3000 chars) ---\n${text.slice(-3000)}`,

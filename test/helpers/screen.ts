@@ -20,6 +20,7 @@ export interface ScreenRun {
   /** Resolves once every byte received so far has been applied to the emulated screen. */
   settle(): Promise<void>;
   waitForRow(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** The exit, once every byte printed before it is on the emulated screen. */
   exited: Promise<PtyExit>;
   kill(): void;
 }
@@ -51,6 +52,11 @@ export function spawnScreen(
         }),
     );
   });
+  // Every byte came before the exit (pty.ts); the screen shows them all once applied.
+  const applied = exited.then(async (exit) => {
+    await pending;
+    return exit;
+  });
   return {
     rows: visible,
     frames: () => frames,
@@ -70,7 +76,7 @@ export function spawnScreen(
         throw new Error(`${error.message}\n--- screen ---\n${visible().join('\n')}`);
       });
     },
-    exited,
+    exited: applied,
     kill,
   };
 }
