@@ -52,27 +52,7 @@ export async function runEmulatorCommand(
 ): Promise<number> {
   const port = parsePort(opts.port);
   const host = opts.host.trim() || '127.0.0.1';
-
-  let apiKey: string;
-  let keySource: string;
-  if (opts.apiKey) {
-    apiKey = opts.apiKey;
-    keySource = '--api-key';
-  } else if (io.env.RELAY_API_KEY) {
-    apiKey = io.env.RELAY_API_KEY;
-    keySource = 'RELAY_API_KEY';
-  } else {
-    apiKey = DEV_KEY;
-    keySource = 'default';
-  }
-  if (keySource !== 'default') io.addSecret(apiKey);
-  if (!isLoopbackHost(host) && keySource === 'default') {
-    // A well-known key on a reachable address would let anyone on the network drive it.
-    throw new UsageError(`refusing to listen on ${host} with the default key '${DEV_KEY}'`, {
-      hint: 'set --api-key or RELAY_API_KEY, or keep the default --host 127.0.0.1',
-    });
-  }
-
+  const key = chooseKey(opts, io, host);
   const { loadScenario, startEmulator } = await import('../emulator/index.js');
   const scenario =
     opts.scenario === undefined
@@ -84,7 +64,7 @@ export async function runEmulatorCommand(
     emulator = await startEmulator({
       port,
       host,
-      apiKey,
+      apiKey: key.apiKey,
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(scenario ? { scenario } : {}),
       ...(scenario?.rps !== undefined && opts.rps === CLI_DEFAULT_RPS ? {} : { rps: opts.rps }),
@@ -93,23 +73,69 @@ export async function runEmulatorCommand(
         io.stderr.write(`${call.at} ${call.method} ${call.path} ${call.status ?? call.fault}\n`),
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new UsageError(`port ${port} on ${host} is already in use`, {
-        hint: 'pick another with --port (0 picks a free one), or stop the process using it',
-      });
-    }
-    if (code === 'EACCES') {
-      throw new UsageError(`not allowed to listen on ${host}:${port}`, {
-        hint: 'ports below 1024 need privileges; try --port 8787',
-      });
-    }
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      throw new UsageError(`cannot listen on --host ${host}: no such local address`);
-    }
-    throw error;
+    throw listenError(error, host, port);
   }
+  announce(io, emulator, host, key.source);
 
+  await untilSignal(deps.signal);
+  await emulator.close();
+  io.stderr.write('emulator stopped\n');
+  return 0;
+}
+
+/**
+ * The key clients must send: --api-key, else RELAY_API_KEY (both kept out of output), else the
+ * well-known default, which only a loopback address may use.
+ */
+function chooseKey(opts: EmulatorCommandOptions, io: Io, host: string): { apiKey: string; source: string } {
+  let apiKey: string;
+  let source: string;
+  if (opts.apiKey) {
+    apiKey = opts.apiKey;
+    source = '--api-key';
+  } else if (io.env.RELAY_API_KEY) {
+    apiKey = io.env.RELAY_API_KEY;
+    source = 'RELAY_API_KEY';
+  } else {
+    apiKey = DEV_KEY;
+    source = 'default';
+  }
+  if (source !== 'default') io.addSecret(apiKey);
+  if (!isLoopbackHost(host) && source === 'default') {
+    // A well-known key on a reachable address would let anyone on the network drive it.
+    throw new UsageError(`refusing to listen on ${host} with the default key '${DEV_KEY}'`, {
+      hint: 'set --api-key or RELAY_API_KEY, or keep the default --host 127.0.0.1',
+    });
+  }
+  return { apiKey, source };
+}
+
+/** What a failure to listen means to the person who chose --host and --port; others unchanged. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new UsageError(`port ${port} on ${host} is already in use`, {
+      hint: 'pick another with --port (0 picks a free one), or stop the process using it',
+    });
+  }
+  if (code === 'EACCES') {
+    return new UsageError(`not allowed to listen on ${host}:${port}`, {
+      hint: 'ports below 1024 need privileges; try --port 8787',
+    });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new UsageError(`cannot listen on --host ${host}: no such local address`);
+  }
+  return error;
+}
+
+/** The address on stdout (a script reads it); the key's source, warnings and the seed on stderr. */
+function announce(
+  io: Io,
+  emulator: { baseUrl: string; rps: number; seed: number },
+  host: string,
+  keySource: string,
+): void {
   io.stdout.write(`canary emulator listening on ${emulator.baseUrl}\n`);
   if (keySource === 'default') {
     io.stderr.write(`no --api-key or RELAY_API_KEY set: clients must send the key '${DEV_KEY}'\n`);
@@ -123,9 +149,4 @@ export async function runEmulatorCommand(
     `simulating ${emulator.rps} requests/s per route, seed ${emulator.seed} (pass --seed ${emulator.seed} to reproduce)\n`,
   );
   io.stderr.write('press Ctrl-C to stop\n');
-
-  await untilSignal(deps.signal);
-  await emulator.close();
-  io.stderr.write('emulator stopped\n');
-  return 0;
 }
