@@ -68,50 +68,55 @@ export async function connect(request: ConnectionRequest, io: Io): Promise<Conne
       'no relay URL: pass --relay-url, give a plan with relay.url, or set CANARY_RELAY_URL.',
     );
   }
+  return url === 'emulator' ? connectEmulator(request, io) : connectRelay(url, request, io);
+}
 
-  if (url === 'emulator') {
-    if (!request.startEmulator) {
-      throw new UsageError(
-        "the relay URL 'emulator' means an emulator inside this process, which only a rollout starts.",
-        {
-          hint: 'start one with `canary emulator --port 8787 --api-key dev-key` and pass --relay-url http://127.0.0.1:8787/v1',
-        },
-      );
-    }
-    // The key is still required and checked by the emulator, exactly like a real relay,
-    // so the in-process path exercises the same authentication code.
-    const key = io.env[request.apiKeyEnv] ?? `canary-local-${Math.random().toString(36).slice(2)}`;
-    io.addSecret(key);
-    const emulatorConfig = request.emulator ?? {};
-    const handle = await request.startEmulator({
-      port: 0,
-      apiKey: key,
-      // An inline scenario is the plan's JSON as written: the emulator reads it like a file.
-      ...(typeof emulatorConfig.scenario === 'string' ? { scenario: emulatorConfig.scenario } : {}),
-      ...(typeof emulatorConfig.scenario === 'object' ? { inlineScenario: emulatorConfig.scenario } : {}),
-      ...(emulatorConfig.rps !== undefined ? { rps: emulatorConfig.rps } : {}),
-      ...(emulatorConfig.seed !== undefined ? { seed: emulatorConfig.seed } : {}),
-    });
-    const client = createRelayClient({
-      baseUrl: handle.baseUrl,
-      apiKey: key,
-      keySource: 'the built-in emulator',
-      transport: request.transport,
-    });
-    return {
-      client,
-      url: handle.baseUrl,
-      keySource: 'the built-in emulator',
-      apiKeyEnv: request.apiKeyEnv,
-      inProcessEmulator: true,
-      apiKey: key,
-      async close() {
-        await client.close();
-        await handle.close();
+/** `url: emulator`: an emulator started inside this process (a rollout's only), and its client. */
+async function connectEmulator(request: ConnectionRequest, io: Io): Promise<Connection> {
+  if (!request.startEmulator) {
+    throw new UsageError(
+      "the relay URL 'emulator' means an emulator inside this process, which only a rollout starts.",
+      {
+        hint: 'start one with `canary emulator --port 8787 --api-key dev-key` and pass --relay-url http://127.0.0.1:8787/v1',
       },
-    };
+    );
   }
+  // The key is still required and checked by the emulator, exactly like a real relay,
+  // so the in-process path exercises the same authentication code.
+  const key = io.env[request.apiKeyEnv] ?? `canary-local-${Math.random().toString(36).slice(2)}`;
+  io.addSecret(key);
+  const emulatorConfig = request.emulator ?? {};
+  const handle = await request.startEmulator({
+    port: 0,
+    apiKey: key,
+    // An inline scenario is the plan's JSON as written: the emulator reads it like a file.
+    ...(typeof emulatorConfig.scenario === 'string' ? { scenario: emulatorConfig.scenario } : {}),
+    ...(typeof emulatorConfig.scenario === 'object' ? { inlineScenario: emulatorConfig.scenario } : {}),
+    ...(emulatorConfig.rps !== undefined ? { rps: emulatorConfig.rps } : {}),
+    ...(emulatorConfig.seed !== undefined ? { seed: emulatorConfig.seed } : {}),
+  });
+  const client = createRelayClient({
+    baseUrl: handle.baseUrl,
+    apiKey: key,
+    keySource: 'the built-in emulator',
+    transport: request.transport,
+  });
+  return {
+    client,
+    url: handle.baseUrl,
+    keySource: 'the built-in emulator',
+    apiKeyEnv: request.apiKeyEnv,
+    inProcessEmulator: true,
+    apiKey: key,
+    async close() {
+      await client.close();
+      await handle.close();
+    },
+  };
+}
 
+/** A relay at `url`: the URL checked, the key resolved (a key file named by flag beats the environment). */
+async function connectRelay(url: string, request: ConnectionRequest, io: Io): Promise<Connection> {
   const parsed = parseBaseUrl(url, { allowInsecureHttp: request.allowInsecureHttp ?? false });
   const env = request.apiKeyFileFromFlag ? { ...io.env, [request.apiKeyEnv]: undefined } : io.env;
   const { key, source } = await resolveApiKey({
