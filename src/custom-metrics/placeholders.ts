@@ -19,6 +19,18 @@ export function placeholderValues(q: CustomQuery): Record<string, string> {
   };
 }
 
-export const HTTP_PLACEHOLDERS = Object.keys(
-  placeholderValues({ versionTag: '', route: '', start: 0, end: 0 }),
-);
+/**
+ * The names placeholderValues fills, written out: computing them calls Date's toISOString, whose
+ * first use costs ≈ 0.2 ms, and reading a plan (every `canary validate`) needs only the names.
+ * test/custom-metrics/http-source.test.ts holds the two to the same list.
+ */
+export const HTTP_PLACEHOLDERS: readonly string[] = [
+  'version_tag',
+  'route',
+  'window',
+  'window_seconds',
+  'start',
+  'end',
+  'start_ms',
+  'end_ms',
+];

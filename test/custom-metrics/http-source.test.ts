@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpMetric } from '../../src/custom-metrics/http-source.js';
+import { HTTP_PLACEHOLDERS, placeholderValues } from '../../src/custom-metrics/placeholders.js';
 import type { CustomSource } from '../../src/domain/plan.js';
 import { undiciTransport } from '../../src/relay/undici-transport.js';
 
@@ -46,6 +47,13 @@ function metric(source: Partial<Extract<CustomSource, { kind: 'http' }>>) {
   });
 }
 const q = { versionTag: 'v 2', route: 'r', start: Date.UTC(2026, 0, 1), end: Date.UTC(2026, 0, 1, 0, 5) };
+
+describe('the placeholders a plan may use', () => {
+  it('are the names the source fills, in its order (plans are checked against the written-out list)', () => {
+    const filled = placeholderValues({ versionTag: 'v', route: 'r', start: 0, end: 60_000 });
+    expect(HTTP_PLACEHOLDERS).toEqual(Object.keys(filled));
+  });
+});
 
 describe('the HTTP JSON metric source', () => {
   it('GETs with placeholders encoded and the header from env, and picks the number by JSONPath', async () => {
