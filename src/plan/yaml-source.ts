@@ -85,7 +85,9 @@ export class SourceFile implements Tree<ValueNode> {
     }
     if (this.problems.length > 0) return false;
     this.doc = doc;
-    this.indexAnchors(doc);
+    // An anchor is written `&name`: without an ampersand there is none to index, and the walk
+    // over every node (≈ 0.1 ms cold, on every `canary validate`) can be skipped.
+    if (this.text.includes('&')) this.indexAnchors(doc);
     return true;
   }
 
