@@ -22,8 +22,11 @@ const doc = parseDocument(readFileSync(plan, 'utf8'), options());
 const folder = dirname(plan);
 const scenario = doc.getIn(['emulator', 'scenario']);
 if (typeof scenario === 'string') parseDocument(readFileSync(join(folder, scenario), 'utf8'), options());
+// One prompt file (`prompts: ./set.jsonl`, as the quickstart writes it) or a list of them.
 const prompts = doc.getIn(['evaluation', 'prompts']);
-for (const file of prompts?.items?.map((item) => item.value) ?? []) {
+const promptFiles =
+  typeof prompts === 'string' ? [prompts] : (prompts?.items?.map((item) => item.value) ?? []);
+for (const file of promptFiles) {
   for (const line of readFileSync(join(folder, file), 'utf8').split('\n')) if (line.trim()) JSON.parse(line);
 }
 process.stdout.write(doc.errors.length === 0 ? `${plan} is valid\n` : `${plan} is not valid\n`);

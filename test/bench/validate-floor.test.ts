@@ -29,6 +29,9 @@ describe('the validate floor', () => {
     writeFileSync(path.join(dir, 'bad.jsonl'), '{"messages": [\n');
     writeFileSync(plan, 'evaluation:\n  prompts: [./bad.jsonl]\n');
     await expect(run(process.execPath, [FLOOR, plan])).rejects.toThrow(/JSON/);
+    // A single file, as examples/quickstart.yaml names its prompt set.
+    writeFileSync(plan, 'evaluation:\n  prompts: ./bad.jsonl\n');
+    await expect(run(process.execPath, [FLOOR, plan])).rejects.toThrow(/JSON/);
   });
 
   it('runs through cached-run.cjs, which keeps a code cache beside the bundle', async () => {
