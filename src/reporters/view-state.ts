@@ -6,7 +6,7 @@
 import type { Evaluation } from '../analysis/types.js';
 import { heldAfter } from '../control/hold.js';
 import type { RouteRule } from '../domain/relay.js';
-import type { Outcome, RolloutEvent, StageSummary } from '../rollout/events.js';
+import type { Outcome, RolloutEvent, RolloutEventType, StageSummary } from '../rollout/events.js';
 
 export interface ViewState {
   route?: string;
@@ -60,115 +60,135 @@ export function initialState(): ViewState {
 }
 
 export function applyEvent(state: ViewState, event: RolloutEvent): void {
+  noteTime(state, event);
+  // Own properties only: a journal's unknown type (`constructor`, say) is no step.
+  if (Object.hasOwn(STEPS, event.type)) (STEPS[event.type] as Step<RolloutEvent>)(state, event);
+}
+
+type Step<E extends RolloutEvent> = (state: ViewState, event: E) => void;
+
+/** What each event changes; an event not named here changes only the times. */
+const STEPS: { [T in RolloutEventType]?: Step<Extract<RolloutEvent, { type: T }>> } = {
+  prompt_eval_started: (state, event) => {
+    state.promptEval = { startedAt: event.at, done: 0, total: null };
+  },
+  prompt_eval_progress: (state, event) => {
+    state.promptEval = {
+      startedAt: state.promptEval?.startedAt ?? event.at,
+      done: event.done,
+      total: event.total,
+    };
+  },
+  prompt_eval_finished: (state) => {
+    state.promptEval = undefined;
+  },
+  prompt_eval_skipped: (state) => {
+    state.promptEval = undefined;
+  },
+  rollout_started: startRollout,
+  stage_started: startStage,
+  weights_set: (state, event) => {
+    state.rules = event.rules;
+    if (event.revision !== undefined) state.revision = event.revision;
+  },
+  evaluation: recordEvaluation,
+  waiting_for_data: (state, event) => {
+    state.waiting = {
+      at: event.at,
+      requests: event.requests,
+      minRequests: event.minRequests,
+      deadlineAt: event.deadlineAt,
+      needs: event.needs,
+    };
+    // A count of requests means the last read worked.
+    state.metricsError = undefined;
+  },
+  metrics_error: (state, event) => {
+    state.metricsError = { message: event.message, consecutive: event.consecutive, limit: event.limit };
+  },
+  paused: (state) => {
+    state.paused = true;
+  },
+  gate_decision: (state) => {
+    state.paused = false;
+  },
+  operator_action: (state, event) => {
+    state.held = heldAfter(state.held === true, event);
+  },
+  rollback_started: (state, event) => {
+    state.rollingBack = { reason: event.reason, cause: event.cause };
+  },
+  rolled_back: (state, event) => {
+    state.rules = event.rules;
+    if (event.revision !== undefined) state.revision = event.revision;
+  },
+  promoted: (state, event) => {
+    state.rules = event.rules;
+  },
+  aborted: (state, event) => {
+    if (event.rules) state.rules = event.rules;
+  },
+  rollout_finished: finishRollout,
+};
+
+/** The first event's time is the origin of `+mm:ss`; the latest is "now" when no clock is given. */
+function noteTime(state: ViewState, event: RolloutEvent): void {
   if (Number.isFinite(event.at)) {
     state.startedAt ??= event.at;
     state.lastAt = state.lastAt === undefined ? event.at : Math.max(state.lastAt, event.at);
   }
-  switch (event.type) {
-    case 'prompt_eval_started':
-      state.promptEval = { startedAt: event.at, done: 0, total: null };
-      break;
-    case 'prompt_eval_progress':
-      state.promptEval = {
-        startedAt: state.promptEval?.startedAt ?? event.at,
-        done: event.done,
-        total: event.total,
-      };
-      break;
-    case 'prompt_eval_finished':
-    case 'prompt_eval_skipped':
-      state.promptEval = undefined;
-      break;
-    case 'rollout_started':
-      state.route = event.route;
-      state.baseline = event.baseline;
-      state.canary = event.canary;
-      state.stages = event.stages;
-      state.stageCount = event.stages.length;
-      state.relay = event.relay;
-      state.metricsSource = event.metricsSource;
-      state.startedAt = event.at;
-      break;
-    case 'stage_started':
-      state.stage = event.stage;
-      state.stageCount = event.stageCount;
-      state.weight = event.weight;
-      state.bakeMs = event.bakeMs;
-      state.pause = event.pause;
-      state.stageStartedAt = event.at;
-      state.rules = event.rules;
-      state.paused = false;
-      state.held = false;
-      state.waiting = undefined;
-      state.metricsError = undefined;
-      break;
-    case 'weights_set':
-      state.rules = event.rules;
-      if (event.revision !== undefined) state.revision = event.revision;
-      break;
-    case 'evaluation':
-      state.stage = event.stage;
-      state.evaluation = {
-        at: event.at,
-        evaluation: event.evaluation,
-        consecutiveFailures: event.consecutiveFailures,
-        failureLimit: event.failureLimit,
-        bakeElapsedMs: event.bakeElapsedMs,
-        bakeMs: event.bakeMs,
-        nextCheckAt: event.nextCheckAt,
-      };
-      state.metricsError = undefined;
-      if (event.evaluation.verdict !== 'no_data') state.waiting = undefined;
-      break;
-    case 'waiting_for_data':
-      state.waiting = {
-        at: event.at,
-        requests: event.requests,
-        minRequests: event.minRequests,
-        deadlineAt: event.deadlineAt,
-        needs: event.needs,
-      };
-      // A count of requests means the last read worked.
-      state.metricsError = undefined;
-      break;
-    case 'metrics_error':
-      state.metricsError = { message: event.message, consecutive: event.consecutive, limit: event.limit };
-      break;
-    case 'paused':
-      state.paused = true;
-      break;
-    case 'gate_decision':
-      state.paused = false;
-      break;
-    case 'operator_action':
-      state.held = heldAfter(state.held === true, event);
-      break;
-    case 'rollback_started':
-      state.rollingBack = { reason: event.reason, cause: event.cause };
-      break;
-    case 'rolled_back':
-      state.rules = event.rules;
-      if (event.revision !== undefined) state.revision = event.revision;
-      break;
-    case 'promoted':
-      state.rules = event.rules;
-      break;
-    case 'aborted':
-      if (event.rules) state.rules = event.rules;
-      break;
-    case 'rollout_finished':
-      state.route ??= event.route;
-      if (event.traffic) state.rules = event.traffic;
-      state.finished = {
-        outcome: event.outcome,
-        summary: event.summary,
-        next: event.next,
-        exitCode: event.exitCode,
-      };
-      break;
-    default:
-      break;
-  }
+}
+
+function startRollout(state: ViewState, event: Extract<RolloutEvent, { type: 'rollout_started' }>): void {
+  state.route = event.route;
+  state.baseline = event.baseline;
+  state.canary = event.canary;
+  state.stages = event.stages;
+  state.stageCount = event.stages.length;
+  state.relay = event.relay;
+  state.metricsSource = event.metricsSource;
+  state.startedAt = event.at;
+}
+
+/** A new stage: its settings, and nothing held over from the last one (pause, hold, waits, errors). */
+function startStage(state: ViewState, event: Extract<RolloutEvent, { type: 'stage_started' }>): void {
+  state.stage = event.stage;
+  state.stageCount = event.stageCount;
+  state.weight = event.weight;
+  state.bakeMs = event.bakeMs;
+  state.pause = event.pause;
+  state.stageStartedAt = event.at;
+  state.rules = event.rules;
+  state.paused = false;
+  state.held = false;
+  state.waiting = undefined;
+  state.metricsError = undefined;
+}
+
+function recordEvaluation(state: ViewState, event: Extract<RolloutEvent, { type: 'evaluation' }>): void {
+  state.stage = event.stage;
+  state.evaluation = {
+    at: event.at,
+    evaluation: event.evaluation,
+    consecutiveFailures: event.consecutiveFailures,
+    failureLimit: event.failureLimit,
+    bakeElapsedMs: event.bakeElapsedMs,
+    bakeMs: event.bakeMs,
+    nextCheckAt: event.nextCheckAt,
+  };
+  state.metricsError = undefined;
+  if (event.evaluation.verdict !== 'no_data') state.waiting = undefined;
+}
+
+function finishRollout(state: ViewState, event: Extract<RolloutEvent, { type: 'rollout_finished' }>): void {
+  state.route ??= event.route;
+  if (event.traffic) state.rules = event.traffic;
+  state.finished = {
+    outcome: event.outcome,
+    summary: event.summary,
+    next: event.next,
+    exitCode: event.exitCode,
+  };
 }
 
 /** `stage 2/4` from a 0-based index; `stage ?` before any stage started. */
