@@ -17,7 +17,6 @@ import { mapBounded } from '../map-bounded.js';
 import { recordLine } from '../output/record.js';
 import { parseDuration } from '../plan/duration.js';
 import { socketPoolTransport } from '../relay/socket-pool.js';
-import type { Transport } from '../relay/transport.js';
 import { startSpinner } from '../terminal/spinner.js';
 import { type Connection, connect } from './connection.js';
 
@@ -98,8 +97,6 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
   if (!target.plan && !opts.relayUrl) useLastRolloutRelay(target, opts, live);
 
   const transport = opts.transport ?? socketPoolTransport;
-  /** The relay client's transport, to open the connections the first refresh will use ahead. */
-  let relayTransport: Transport | undefined;
   const connection = await connect(
     {
       flagUrl: opts.relayUrl,
@@ -111,10 +108,7 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
       baseDir: target.baseDir,
       // A short command: plain sockets, not undici, whose WebAssembly parser costs more to start
       // than the calls; but only undici knows proxies (src/relay/proxy.ts).
-      transport: (options) => {
-        relayTransport = transport(options);
-        return relayTransport;
-      },
+      transport,
     },
     io,
   );
@@ -137,11 +131,6 @@ export async function runStatusCommand(opts: StatusCommandOptions, io: Io): Prom
     // The first refresh's calls go out before anything else: choosing the output and loading the
     // table (chalk, cli-table3) happen while the relay answers, not before it is asked.
     let reads = readRoutes(target.routeIds, connection, metricsSource, windowMs);
-    // Each route's versions' metrics are read at once, after the route: with the relay as the
-    // source their connections open while the route is read (one route: one more connection).
-    if (metricsSource.name === connection.client.name) {
-      relayTransport?.preconnect?.(Math.min(target.routeIds.length, STATUS_CONCURRENCY) + 1);
-    }
     const output = await chooseOutput(opts, io, metricsSource);
     for (;;) {
       const outcomes = await withSpinner(reads, io, target.routeIds, connection, output);

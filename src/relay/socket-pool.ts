@@ -48,11 +48,5 @@ export const socketPoolTransport: TransportFactory = (options) => {
     async close() {
       await Promise.all(lanes.map((lane) => lane.transport.close()));
     },
-    preconnect(count) {
-      while (lanes.length < Math.min(count, most)) {
-        lanes.push({ transport: socketTransport({ ...options, connections: 1 }), pending: 0 });
-      }
-      for (const lane of lanes) if (lane.pending === 0) lane.transport.preconnect?.(1);
-    },
   };
 };

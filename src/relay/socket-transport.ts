@@ -171,8 +171,6 @@ interface CallHandlers {
 interface Connection {
   socket: Socket;
   call: CallHandlers | undefined;
-  /** Until the connection is up (a preconnected one may still be connecting when a call takes it). */
-  connecting: Promise<void> | undefined;
 }
 
 /** One call's message for each limit, worded only when one runs out. */
@@ -204,23 +202,22 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
   let closed = false;
 
   async function open(): Promise<{ connection: Connection; connected: Promise<void> }> {
-    if (!secure) return attach(tcpConnect({ host: hostname, port }));
-    // Loaded only for https: a loopback relay (the emulator, the benchmark) never pays for it.
-    const tls = await import('node:tls');
-    return attach(
-      tls.connect({
+    let socket: Socket;
+    if (secure) {
+      // Loaded only for https: a loopback relay (the emulator, the benchmark) never pays for it.
+      const tls = await import('node:tls');
+      socket = tls.connect({
         host: hostname,
         port,
         // SNI names a host, never an address.
         ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
         ALPNProtocols: ['http/1.1'],
-      }),
-    );
-  }
-
-  function attach(socket: Socket): { connection: Connection; connected: Promise<void> } {
+      });
+    } else {
+      socket = tcpConnect({ host: hostname, port });
+    }
     socket.setNoDelay(true);
-    const connection: Connection = { socket, call: undefined, connecting: undefined };
+    const connection: Connection = { socket, call: undefined };
     socket.on('data', (chunk: Buffer) => connection.call?.data(chunk));
     socket.on('end', () => connection.call?.end());
     socket.on('close', () => {
@@ -231,12 +228,8 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
     // With no call on it, a kept connection's error is nothing to report: its close follows.
     socket.on('error', (error: NodeJS.ErrnoException) => connection.call?.error(error));
     const connected = new Promise<void>((resolve) => {
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        connection.connecting = undefined;
-        resolve();
-      });
+      socket.once(secure ? 'secureConnect' : 'connect', () => resolve());
     });
-    connection.connecting = connected;
     return { connection, connected };
   }
 
@@ -351,9 +344,7 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       const reuse = idle;
       idle = undefined;
       if (reuse && !reuse.socket.destroyed && reuse.socket.writable) {
-        // A preconnected connection still connecting: the call waits for it under its connect limit.
-        if (reuse.connecting) watchdog.set('CONNECT_TIMEOUT', monotonicMs() + options.connectTimeoutMs);
-        start(reuse, reuse.connecting);
+        start(reuse, undefined);
         return;
       }
       reuse?.socket.destroy();
@@ -386,17 +377,6 @@ export const socketTransport: TransportFactory = (options: TransportOptions): Tr
       closed = true;
       idle?.socket.destroy();
       idle = undefined;
-    },
-    preconnect() {
-      if (closed || idle || active > 0) return;
-      const keep = ({ connection }: { connection: Connection }) => {
-        // A call that came while node:tls loaded opened its own: this one is not needed.
-        if (closed || idle || active > 0) connection.socket.destroy();
-        else idle = connection;
-      };
-      // Plain TCP at once, so a call made right after takes this connection, connecting or not.
-      if (!secure) keep(attach(tcpConnect({ host: hostname, port })));
-      else open().then(keep, () => {});
     },
   };
 };

@@ -43,13 +43,6 @@ export interface Transport {
   request(request: TransportRequest): Promise<TransportResponse>;
   /** Lets calls in flight finish, then closes every connection. */
   close(): Promise<void>;
-  /**
-   * Opens up to `count` connections ahead of the calls that will use them, so their set-up
-   * overlaps with a call already in flight (`canary status` reads a route, then each version's
-   * metrics at once). A hint: a connection that fails is dropped unseen, and the call that would
-   * have used it opens its own and reports what happens then. Optional: undici pools on its own.
-   */
-  preconnect?(count: number): void;
 }
 
 export interface TransportOptions {

@@ -6,7 +6,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { socketPoolTransport } from '../../src/relay/socket-pool.js';
 import { socketTransport } from '../../src/relay/socket-transport.js';
 import { DEFAULT_LIMITS, type Transport, TransportError } from '../../src/relay/transport.js';
 
@@ -280,84 +279,5 @@ describe('socket transport', () => {
     expect((await call).status).toBe(200);
     await once(s.connections[0] as Socket, 'close');
     await expect(t.request({ method: 'GET', path: '/', headers: {} })).rejects.toThrow(/closed/);
-  });
-});
-
-describe('preconnect: a connection opened ahead of the call that uses it', () => {
-  it('the next call goes on it, whether it is up yet or still connecting', async () => {
-    const s = await scripted((socket) => socket.write(ok('{}')));
-    const up = transport(s.origin);
-    up.preconnect?.(1);
-    await once(s.server, 'connection');
-    expect((await up.request({ method: 'GET', path: '/a', headers: {} })).status).toBe(200);
-    // Made in the same turn: it takes the connection while it connects, and opens no other.
-    const connecting = transport(s.origin);
-    connecting.preconnect?.(1);
-    expect((await connecting.request({ method: 'GET', path: '/b', headers: {} })).status).toBe(200);
-    expect(s.connections).toHaveLength(2);
-    expect(s.received.map((r) => r.split(' ')[1])).toEqual(['/a', '/b']);
-  });
-
-  it('opens nothing beside a kept connection or a call in flight', async () => {
-    const s = await scripted((socket) => setTimeout(() => socket.write(ok('{}')), 20));
-    const t = transport(s.origin);
-    const call = t.request({ method: 'GET', path: '/', headers: {} });
-    t.preconnect?.(1);
-    await call;
-    t.preconnect?.(1);
-    await t.request({ method: 'GET', path: '/', headers: {} });
-    expect(s.connections).toHaveLength(1);
-  });
-
-  it('one the relay refuses is dropped unseen; the call reports its own refusal', async () => {
-    const s = await scripted(() => {});
-    const origin = s.origin;
-    await new Promise<void>((r) => s.server.close(() => r()));
-    const t = transport(origin);
-    t.preconnect?.(1);
-    const taken = await t.request({ method: 'GET', path: '/', headers: {} }).catch((e: unknown) => e);
-    expect((taken as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-    t.preconnect?.(1);
-    // Refused before the call or while it waits: either way the call's own error, nothing else.
-    await new Promise((r) => setImmediate(r));
-    const fresh = await t.request({ method: 'GET', path: '/', headers: {} }).catch((e: unknown) => e);
-    expect((fresh as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-  });
-
-  it('a call that takes one still connecting is held to the connect limit (TLS: a hello never answered)', async () => {
-    const s = await scripted(() => {});
-    const t = transport(s.origin.replace('http:', 'https:'), { connectTimeoutMs: 150 });
-    t.preconnect?.(1);
-    await once(s.server, 'connection');
-    const e = await rejection(t.request({ method: 'GET', path: '/', headers: {} }));
-    expect(e.code).toBe('CONNECT_TIMEOUT');
-    expect(s.connections).toHaveLength(1);
-  });
-
-  it('close() closes one no call used', async () => {
-    const s = await scripted(() => {});
-    const t = transport(s.origin);
-    t.preconnect?.(1);
-    await once(s.server, 'connection');
-    await t.close();
-    await once(s.connections[0] as Socket, 'close');
-  });
-
-  it('the pool opens up to `count` (at most its own limit), and calls made at once each take one', async () => {
-    const s = await scripted((socket) => setTimeout(() => socket.write(ok('{}')), 20));
-    const pool = socketPoolTransport({
-      origin: s.origin,
-      connectTimeoutMs: 2_000,
-      headersTimeoutMs: 2_000,
-      bodyTimeoutMs: 2_000,
-      connections: 2,
-      ...DEFAULT_LIMITS,
-    });
-    cleanups.push(() => pool.close());
-    pool.preconnect?.(3);
-    while (s.connections.length < 2) await once(s.server, 'connection');
-    await Promise.all(['/a', '/b'].map((path) => pool.request({ method: 'GET', path, headers: {} })));
-    expect(s.connections).toHaveLength(2);
-    expect(s.received.map((r) => r.split(' ')[1]).sort()).toEqual(['/a', '/b']);
   });
 });
