@@ -2,6 +2,8 @@
  * The process's edges, passed in so `main(argv, io)` can run in-process in tests and so
  * every byte canary prints passes through one place that scrubs secrets.
  */
+import { type ByteSink, directOutput, isPipeOrFile } from './direct-output.js';
+
 export interface OutStream {
   write(chunk: string): boolean;
   isTTY?: boolean;
@@ -148,7 +150,7 @@ export function createIo(base: IoBase): Io {
 }
 
 /** process.stdout or process.stderr, set up on first use; see processIo. */
-function lazyProcessStream(name: 'stdout' | 'stderr', opened: NodeJS.WriteStream[]): OutStream {
+function lazyProcessStream(name: 'stdout' | 'stderr', opened: NodeJS.WriteStream[]): OutStream & ByteSink {
   let stream: NodeJS.WriteStream | undefined;
   const get = (): NodeJS.WriteStream => {
     if (stream === undefined) {
@@ -161,7 +163,7 @@ function lazyProcessStream(name: 'stdout' | 'stderr', opened: NodeJS.WriteStream
     return stream;
   };
   return {
-    write: (chunk: string) => get().write(chunk),
+    write: (chunk: string | Uint8Array) => get().write(chunk),
     get isTTY() {
       return get().isTTY;
     },
@@ -178,13 +180,18 @@ function lazyProcessStream(name: 'stdout' | 'stderr', opened: NodeJS.WriteStream
  * The process's own streams, each set up only when a command first uses it: Node builds
  * process.stdout and process.stderr on first access, about 2 ms each for a pipe, and a rollback
  * that succeeds never writes to stderr. `flush` resolves once what was written has been handed
- * to the operating system, so an exit right after cuts nothing short.
+ * to the operating system, so an exit right after cuts nothing short. With `direct` (a short
+ * command's entry), a pipe or a file is written with fs.writeSync instead (src/direct-output.ts).
  */
-export function processIo(): { io: Io; flush(): Promise<void> } {
+export function processIo(options: { direct?: boolean } = {}): { io: Io; flush(): Promise<void> } {
   const opened: NodeJS.WriteStream[] = [];
+  const out = (name: 'stdout' | 'stderr', fd: number): OutStream =>
+    options.direct === true && isPipeOrFile(fd)
+      ? directOutput(fd, () => lazyProcessStream(name, opened))
+      : lazyProcessStream(name, opened);
   const io = createIo({
-    stdout: lazyProcessStream('stdout', opened),
-    stderr: lazyProcessStream('stderr', opened),
+    stdout: out('stdout', 1),
+    stderr: out('stderr', 2),
     // process.stdin is created on first access (a few ms, and a handle); `canary rollback`
     // never touches it, so it is looked up only when a command asks.
     get stdin() {

@@ -25,9 +25,16 @@ export function reportError(error: unknown, io: Io): number {
   return ExitCode.Internal;
 }
 
-/** Runs `main` on the process's arguments and exits with its code: the one `process.exit`. */
-export async function runProcess(main: (argv: string[], io: Io) => Promise<number>): Promise<void> {
-  const { io, flush } = processIo();
+/**
+ * Runs `main` on the process's arguments and exits with its code: the one `process.exit`.
+ * `direct`: output to a pipe or a file is written synchronously (processIo), for a command that
+ * writes a little and exits.
+ */
+export async function runProcess(
+  main: (argv: string[], io: Io) => Promise<number>,
+  options: { direct?: boolean } = {},
+): Promise<void> {
+  const { io, flush } = processIo(options);
   const code = await main(process.argv.slice(2), io);
   // Exit explicitly (keep-alive sockets and stdin would otherwise hold the process open),
   // but only once what was written has flushed, so piped output is never cut short.

@@ -6,11 +6,11 @@
  * (dist/cli.cjs, commander, every command) run on the same arguments in the same folder.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, ROOT, type RunResult, runCli } from '../helpers/index.js';
+import { BIN, baseEnv, ROOT, type RunResult, runCli } from '../helpers/index.js';
 
 let dir: string;
 
@@ -116,5 +116,44 @@ describe('what the entry does not read goes to the whole validate bundle, worded
   ])('%s', async (_, args, words) => {
     const run = await expectSameAsFullCli(args);
     expect(run.stdout + run.stderr).toContain(words);
+  });
+});
+
+describe('its output, written straight to the descriptor (src/direct-output.ts)', () => {
+  /** Runs the shim with stdout as given; resolves with the exit code and stderr. */
+  function runWithStdout(
+    args: string[],
+    stdout: 'pipe' | number,
+    onChild?: (child: ReturnType<typeof spawn>) => void,
+  ): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'validate', ...args], {
+        cwd: ROOT,
+        env: baseEnv(),
+        stdio: ['ignore', stdout, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+        stderr += s;
+      });
+      onChild?.(child);
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('to a file: the same bytes as the full CLI prints', async () => {
+    const file = path.join(dir, 'summary.txt');
+    const fd = openSync(file, 'w');
+    const run = await runWithStdout(['examples/llm.yaml'], fd);
+    closeSync(fd);
+    const full = await viaFullCli(['validate', 'examples/llm.yaml'], baseEnv());
+    expect(run).toEqual({ code: 0, stderr: '' });
+    expect(readFileSync(file, 'utf8')).toBe(full.stdout);
+  });
+
+  it('to a pipe whose reader has gone: the run still ends with its own code, and says nothing', async () => {
+    const run = await runWithStdout(['examples/quickstart.yaml'], 'pipe', (child) => child.stdout?.destroy());
+    expect(run).toEqual({ code: 0, stderr: '' });
   });
 });
