@@ -5,8 +5,8 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { feasibility } from '../analysis/feasibility.js';
-import type { validateCommand } from '../command-table/commands.js';
 import type { CommandOptions } from '../command-table/define.js';
+import type { validateCommand } from '../command-table/validate.js';
 import type { Plan } from '../domain/plan.js';
 import { CanaryError, ExitCode, PlanError, type PlanProblem, UsageError } from '../errors.js';
 import { formatConfidence, formatPlanDuration } from '../format.js';
@@ -14,7 +14,7 @@ import type { Io } from '../io.js';
 import { recordLine } from '../output/record.js';
 import { type LoadedPlan, loadPlanWithSource } from '../plan/load.js';
 import { planSchedule } from '../plan/schedule.js';
-import { colorEnabled, createChalk } from '../reporters/select.js';
+import { colorEnabled, type Paint, paint } from '../reporters/color.js';
 
 export type ValidateOptions = CommandOptions<typeof validateCommand>;
 
@@ -88,11 +88,11 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
       }),
     );
   } else {
-    const color = colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY });
-    io.stdout.write(`${summaryText(plan, opts.plan, color)}\n`);
+    const c = await paint(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stdout.isTTY }));
+    io.stdout.write(`${summaryText(plan, opts.plan, c)}\n`);
     // stderr is looked at only to write to it: setting up a stream (a pipe, in a hook) costs ≈ 1 ms.
     if (warnings.length > 0) {
-      const c = createChalk(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
+      const c = await paint(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
       for (const w of warnings)
         io.stderr.write(
           `${c.bold(`${w.file}:${w.line}:${w.column}:`)} ${c.yellow(`warning: ${w.message}`)}\n`,
@@ -102,12 +102,12 @@ export async function runValidate(opts: ValidateOptions, io: Io): Promise<number
   return ExitCode.Ok;
 }
 
-function reportProblems(problems: PlanProblem[], opts: ValidateOptions, io: Io): number {
+async function reportProblems(problems: PlanProblem[], opts: ValidateOptions, io: Io): Promise<number> {
   if (opts.output === 'json') {
     io.stdout.write(recordLine('validation', { file: opts.plan, valid: false, problems }));
     return ExitCode.BadInput;
   }
-  const c = createChalk(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
+  const c = await paint(colorEnabled({ flagColor: opts.color, env: io.env, isTTY: io.stderr.isTTY }));
   for (const p of problems) {
     io.stderr.write(`${c.bold(`${p.file}:${p.line}:${p.column}:`)} ${c.red(p.message)}\n`);
   }
@@ -193,8 +193,7 @@ function customMetricsLine(plan: Plan): string {
     .join(', ');
 }
 
-function summaryText(plan: Plan, file: string, color: boolean): string {
-  const c = createChalk(color);
+function summaryText(plan: Plan, file: string, c: Paint): string {
   const schedule = planSchedule(plan, 0);
   const relay = plan.relay.url === 'emulator' ? 'the built-in emulator' : plan.relay.url;
   const rows: Array<[string, string]> = [
