@@ -11,8 +11,8 @@
  * so commander words those errors and pages as it always has.
  */
 
-import { validateCommand } from './command-table/commands.js';
 import { readDeclaredOptions } from './command-table/parse-args.js';
+import { validateCommand } from './command-table/validate.js';
 import { runValidate } from './commands/validate.js';
 import type { Io } from './io.js';
 import { type LoadFullCli, reportError, runProcess } from './run-process.js';

@@ -1,5 +1,5 @@
 /**
- * Every command but `rollback` (./rollback.ts), declared once: src/cli.ts registers each with its
+ * Every command but `rollback` (./rollback.ts) and `validate` (./validate.ts), declared once: src/cli.ts registers each with its
  * handler, and each command module takes its options' type from here
  * (`CommandOptions<typeof rolloutCommand>`), so a flag and the field it fills cannot disagree.
  */
@@ -17,6 +17,7 @@ import {
   text,
 } from './define.js';
 import { output, relayOptions } from './rollback.js';
+import { planArgument } from './validate.js';
 
 /** Parses a duration flag (`90s`, `45m`, `1h30m`), naming the flag on error. */
 function duration(flagName: string) {
@@ -29,19 +30,13 @@ function duration(flagName: string) {
   };
 }
 
-const planArgument = argument('plan', 'plan file (YAML)');
 const plainOrJson = (description: string) =>
   choice('mode', ['plain', 'json'], description, { short: 'o', default: 'plain' });
 const stateDirHere = (description: string) => text('dir', description);
 const NEAREST_STATE = '(default: $CANARY_STATE_DIR, else the nearest .canary/ up from here)';
 
-export const validateCommand = defineCommand({
-  name: 'validate',
-  description: 'check a plan file without touching the network; reports every problem with file:line:column',
-  color: true,
-  args: [planArgument],
-  options: { output: text('mode', 'plain or json', { short: 'o', default: 'plain' }) },
-});
+// In a module of its own, so validate's entry (src/validate-entry.ts) declares it alone.
+export { validateCommand } from './validate.js';
 
 export const schemaCommand = defineCommand({
   name: 'schema',
