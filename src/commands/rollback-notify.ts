@@ -7,10 +7,10 @@
  * never loads it or undici.
  */
 
+import { cutBySignals, type DrainStopSignal } from '../cut-by-signals.js';
 import type { Plan } from '../domain/plan.js';
 import type { Io } from '../io.js';
 import { runBy } from '../journal/run-context.js';
-import { cutBySignals, type DrainStopSignal } from '../notify/cut-by-signals.js';
 import { cutText, type DrainResult, type Notice, Notifier, resolveTargets } from '../notify/webhook.js';
 import type { RollbackAnnouncement } from './rollback-announce.js';
 import { SIGNAL_WORDS } from './rollout-stops.js';

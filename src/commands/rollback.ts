@@ -6,23 +6,35 @@
  */
 // Imported statically: each `await import()` in a bundle copies the module's exports into a
 // namespace object (node:fs alone cost a rollback 0.4 ms that way).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import type { CommandOptions } from '../command-table/define.js';
 import type { rollbackCommand } from '../command-table/rollback.js';
+import { cutBySignals, type DrainCut } from '../cut-by-signals.js';
 import { CanaryError, ExitCode, UsageError } from '../errors.js';
 import { formatRules } from '../format.js';
 import type { Io } from '../io.js';
-import { journalPath, resolveStateDir } from '../journal/paths.js';
+import { resolveStateDir } from '../journal/paths.js';
 import type { ChooseRoute } from '../journal/target.js';
 import { recordLine } from '../output/record.js';
 import { socketTransport } from '../relay/socket-transport.js';
 import type { TransportFactory } from '../relay/transport.js';
-import { RollbackNotConfirmedError, type RollbackResult, rollbackRoute } from '../rollout/rollback.js';
+import {
+  RollbackInterruptedError,
+  RollbackNotConfirmedError,
+  type RollbackResult,
+  rollbackRoute,
+} from '../rollout/rollback.js';
 import { type Spinner, startSpinner } from '../terminal/spinner.js';
 import { connect } from './connection.js';
 import { type Announce, failureOf, tell } from './rollback-announce.js';
+import {
+  answerInterrupt,
+  confirmedAnyway,
+  nextCommands,
+  RollbackStoppedError,
+} from './rollback-interrupt.js';
+import { recordRollback } from './rollback-journal.js';
 
 export type RollbackCommandOptions = CommandOptions<typeof rollbackCommand>;
 
@@ -54,65 +66,6 @@ export interface RollbackExtras {
   readPlan?: ReadPlanTarget | undefined;
   /** How calls reach the relay when the socket transport cannot (a forwarding proxy). */
   transport?: TransportFactory | undefined;
-}
-
-/**
- * After the fact (a rollback never waits for a disk): appends the rollback to the route's
- * journal when there is one, or when the journal chose the route.
- */
-async function record(
-  opts: RollbackCommandOptions,
-  io: Io,
-  chosenStateDir: string | undefined,
-  done: {
-    route: string;
-    to: string;
-    url: string;
-    apiKeyEnv: string;
-    result: RollbackResult;
-  },
-): Promise<void> {
-  const stateDir =
-    chosenStateDir ??
-    resolveStateDir({
-      flag: opts.stateDir,
-      env: io.env,
-      cwd: io.cwd,
-      planFile: opts.plan ? path.resolve(io.cwd, opts.plan) : undefined,
-    });
-  if (!existsSync(journalPath(stateDir, done.route))) return;
-  const { JournalWriter } = await import('../journal/journal.js');
-  const now = systemClock.now();
-  const writer = new JournalWriter(
-    { stateDir, route: done.route, redact: io.redact, warn: (m) => io.stderr.write(`${m}\n`) },
-    {
-      command: 'rollback',
-      at: now - done.result.durationMs,
-      route: done.route,
-      baseline: done.to,
-      relay: done.url,
-      apiKeyEnv: done.apiKeyEnv,
-      reason: opts.message?.trim() || undefined,
-    },
-  );
-  writer.append({
-    type: 'rolled_back',
-    at: now,
-    rules: done.result.after,
-    revision: done.result.revision,
-    durationMs: done.result.durationMs,
-  });
-  writer.append({
-    type: 'run_ended',
-    at: now,
-    exitCode: ExitCode.Ok,
-    message:
-      (done.result.changed
-        ? `rolled back ${done.route} to ${done.to}`
-        : `${done.route} was already at ${done.to} 100%`) +
-      (opts.message?.trim() ? `: ${opts.message.trim()}` : ''),
-  });
-  writer.close();
 }
 
 /**
@@ -168,16 +121,29 @@ export async function runRollbackCommand(
   );
   const reason = opts.message?.trim() || undefined;
   const about = { route, to, reason, fromPlan: opts.plan };
+  const ending = { route, to, url: connection.url, apiKeyEnv: connection.apiKeyEnv };
+  // From the first request on, a stop signal is answered (./rollback-interrupt.ts): the first
+  // stops the retrying, and the handlers stay to the exit so none ends it with no last line.
+  const stops = cutBySignals();
   try {
-    const result = await rollBack(opts, io, connection, target, about);
-    await record(opts, io, target.stateDir, {
-      route,
-      to,
-      url: connection.url,
-      apiKeyEnv: connection.apiKeyEnv,
-      result,
+    const { result, note } = await rollBack(opts, io, connection, target, about, stops);
+    await recordRollback(opts, io, target.stateDir, {
+      ...ending,
+      durationMs: result.durationMs,
+      events: (now) => [
+        {
+          type: 'rolled_back',
+          at: now,
+          rules: result.after,
+          revision: result.revision,
+          durationMs: result.durationMs,
+        },
+      ],
+      exitCode: ExitCode.Ok,
+      message: result.changed ? `rolled back ${route} to ${to}` : `${route} was already at ${to} 100%`,
     });
     printResult(opts, io, { route, to, reason, result });
+    if (note) io.stderr.write(`${note}\n`);
     await tell(io, target.announce, {
       ...about,
       at: systemClock.now(),
@@ -186,7 +152,21 @@ export async function runRollbackCommand(
         : `already at ${formatRules(result.after)}; nothing changed`,
     });
     return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof RollbackStoppedError) {
+      await recordRollback(opts, io, target.stateDir, {
+        ...ending,
+        durationMs: error.durationMs,
+        events: (now) => [
+          { type: 'rollback_failed', at: now, message: error.message, manualCommand: error.manualCommand },
+        ],
+        exitCode: error.exitCode,
+        message: error.message,
+      });
+    }
+    throw error;
   } finally {
+    stops.stop({ processExitsNext: io.exitsWhenDone === true });
     // Every call has been answered by now; closing the idle connection costs an incident's
     // rollback ~1.5 ms that the OS spends for free when the process exits right after.
     if (!io.exitsWhenDone) await connection.close();
@@ -203,7 +183,8 @@ async function rollBack(
   connection: Awaited<ReturnType<typeof connect>>,
   target: RollbackTarget,
   about: { route: string; to: string; reason: string | undefined; fromPlan: string | undefined },
-): Promise<RollbackResult> {
+  stops: DrainCut,
+): Promise<{ result: RollbackResult; note: string | undefined }> {
   const { route, to } = about;
   const retries = retryNotice(opts, io, route, to);
   return rollbackRoute({
@@ -215,8 +196,34 @@ async function rollBack(
     baseUrl: connection.url,
     apiKeyEnv: connection.apiKeyEnv,
     onRetry: retries.onRetry,
+    signal: stops.signal,
   })
     .finally(() => retries.stop())
+    .then(
+      (result) => ({ result, note: confirmedAnyway(stops) }),
+      (error: unknown) => {
+        if (!(error instanceof RollbackInterruptedError)) throw error;
+        return answerInterrupt(error, {
+          io,
+          relay: connection.client,
+          route,
+          to,
+          stops,
+          json: opts.output === 'json',
+          next: nextCommands(
+            {
+              plan: opts.plan,
+              relayUrlFlag: opts.relayUrl,
+              url: connection.url,
+              apiKeyEnv: opts.plan ? opts.apiKeyEnv : connection.apiKeyEnv,
+              apiKeyFile: opts.plan ? opts.apiKeyFile : target.apiKeyFile,
+            },
+            route,
+            to,
+          ),
+        });
+      },
+    )
     .catch(async (error: unknown) => {
       const thrown =
         error instanceof RollbackNotConfirmedError && error.refusal ? refused(error, route, to) : error;

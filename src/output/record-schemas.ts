@@ -257,6 +257,20 @@ const COMMANDS: Record<string, Fields> = {
       reason: nullable(str),
     },
   ],
+  rollback_interrupted: [
+    {
+      route: str,
+      to: str,
+      signal: oneOf('SIGINT', 'SIGTERM', 'SIGHUP'),
+      patch_sent: bool,
+      read_back: nullable(rules),
+      revision: nullable(int),
+      read_error: nullable(str),
+      message: str,
+      exit_code: int,
+      next: list(str),
+    },
+  ],
   validation: [
     {
       file: str,

@@ -81,6 +81,27 @@ export class RollbackNotConfirmedError extends RollbackFailedError {
   }
 }
 
+/**
+ * The caller's signal stopped the retrying before the rollback was confirmed. Says what is
+ * known, so the caller can tell the user where the route may be: whether a PATCH went out (it
+ * may then have landed or not), the rules before it, and the last real cause.
+ */
+export class RollbackInterruptedError extends RollbackNotConfirmedError {
+  constructor(
+    message: string,
+    manualCommand: string,
+    readonly known: {
+      patchSent: boolean;
+      before: RouteRule[] | null;
+      attempts: number;
+      durationMs: number;
+      lastCause: string | undefined;
+    },
+  ) {
+    super(message, manualCommand, known.lastCause);
+  }
+}
+
 const WEIGHT_TOLERANCE = 0.001;
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
@@ -200,8 +221,9 @@ class RollbackRun {
       try {
         await clock.sleep(waitMs, signal);
       } catch {
-        // Interrupted while waiting to retry: report below on the next pass.
+        // Interrupted while waiting to retry: no further attempt, said at once.
       }
+      if (signal?.aborted) this.interrupted();
       this.wait = Math.min(this.wait * 2, MAX_RETRY_MS);
     }
   }
@@ -232,9 +254,11 @@ class RollbackRun {
 
   /** Notes why an attempt failed; throws when trying again cannot help. */
   private onFailedAttempt(error: unknown): void {
-    const { route, to, clock } = this.opts;
+    const { route, to, clock, signal } = this.opts;
     this.inFlight = null;
     this.offCourse = true;
+    // Stopped by the caller: the abort says nothing about the relay; the last real cause stands.
+    if (signal?.aborted) return;
     if (
       !this.patched &&
       error instanceof RelayError &&
@@ -282,12 +306,7 @@ class RollbackRun {
   private giveUpWhenStopped(): void {
     const { route, to, clock, signal, deadlineMs } = this.opts;
     const cause = this.cause();
-    if (signal?.aborted) {
-      this.fail(
-        `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${cause})`,
-        this.lastCause,
-      );
-    }
+    if (signal?.aborted) this.interrupted();
     if (this.deadline - clock.now() < MIN_ATTEMPT_MS + Math.min(this.wait, MIN_ATTEMPT_MS)) {
       const { attempts } = this;
       this.fail(
@@ -303,6 +322,26 @@ class RollbackRun {
     cause?: unknown,
     refusal?: { error: RelayError; rules: RouteRule[] | null },
   ): never {
+    const command = this.failed(message);
+    throw new RollbackNotConfirmedError(message, command, cause, refusal);
+  }
+
+  /** The caller's signal came first: no further call, and what is known goes with the error. */
+  private interrupted(): never {
+    const { route, to, clock } = this.opts;
+    const message = `rollback of ${route} to ${to} was interrupted before it was confirmed (last: ${this.cause()})`;
+    const command = this.failed(message);
+    throw new RollbackInterruptedError(message, command, {
+      patchSent: this.patched,
+      before: this.before,
+      attempts: this.attempts,
+      durationMs: clock.now() - this.startedAt,
+      lastCause: this.lastCause,
+    });
+  }
+
+  /** Emits `rollback_failed`; returns the command that does the rollback by hand. */
+  private failed(message: string): string {
     const { opts } = this;
     const command = curlForUpdate(
       opts.baseUrl ?? '<relay-url>/v1',
@@ -310,7 +349,7 @@ class RollbackRun {
       opts.apiKeyEnv,
     );
     opts.emit?.({ type: 'rollback_failed', at: opts.clock.now(), message, manualCommand: command });
-    throw new RollbackNotConfirmedError(message, command, cause, refusal);
+    return command;
   }
 
   private confirmed(route: Pick<Route, 'route_rules' | 'revision'>, changed: boolean): RollbackResult {

@@ -89,7 +89,7 @@ describe('canary rollback --route R --to TAG', () => {
     expect(warm.code, warm.stderr).toBe(0);
   });
 
-  it('loads no built-in module the bare floor script does not, but node:vm for its code cache and parseArgs', async () => {
+  it('loads no built-in module the bare floor script does not, but node:vm for its code cache, parseArgs and the signal binding', async () => {
     const port = new URL(emulator.baseUrl).port;
     const floor = await footprint(
       path.join(ROOT, 'bench', 'rollback-floor.cjs'),
@@ -105,9 +105,12 @@ describe('canary rollback --route R --to TAG', () => {
     expect(floor.loaded).toContain('NativeModule net');
     const extra = canary.loaded.filter((m) => !floor.loaded.includes(m));
     // node:vm compiles the bundle with its code cache; parseArgs reads the flags from the same
-    // declaration commander reads in the full CLI (≈ 0.5 ms, docs/benchmarks.md).
+    // declaration commander reads in the full CLI (≈ 0.5 ms, docs/benchmarks.md); signal_wrap
+    // is the binding behind process.on('SIGINT'): a Ctrl-C during the rollback is answered
+    // (src/commands/rollback-interrupt.ts), for no cost the bench can see (docs/benchmarks.md).
     expect(extra.sort()).toEqual(
       [
+        'Internal Binding signal_wrap',
         'NativeModule internal/util/parse_args/parse_args',
         'NativeModule internal/util/parse_args/utils',
         'NativeModule vm',

@@ -61,6 +61,8 @@ export interface RunOptions {
   onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
   /** The same for stderr (e.g. to act on a run's last lines). */
   onStderr?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
+  /** Called with the child as soon as it is spawned (e.g. to signal it when the relay sees a call). */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
   /** Another copy of bin/canary.cjs to run (default BIN). */
   bin?: string;
@@ -87,6 +89,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
       env: options.env ?? baseEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');

@@ -5,6 +5,7 @@ import { RelayError, RollbackFailedError } from '../../src/errors.js';
 import type { RolloutEvent } from '../../src/rollout/events.js';
 import {
   isRolledBack,
+  RollbackInterruptedError,
   RollbackNotConfirmedError,
   rollbackRoute,
   rollbackRules,
@@ -240,5 +241,92 @@ describe('rollbackRoute', () => {
     expect(error).toBeInstanceOf(RollbackNotConfirmedError);
     expect((error as Error).message).toContain('interrupted before it was confirmed');
     expect(clock.now() - start).toBeLessThan(10_000);
+  });
+});
+
+/** A call that never answers, until its signal aborts it (a hung relay). */
+function hangUntilAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+describe('rollbackRoute stopped by its signal (Ctrl-C during canary rollback)', () => {
+  it('in the back-off wait: stops at once, makes no further call, and says a PATCH went out', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    relay.failAlways('updateRoute');
+    const controller = new AbortController();
+    const start = clock.now();
+    let abortedAt = 0;
+    relay.onCall((call) => {
+      // The first PATCH fails; 100 ms into the 250 ms wait to retry, the signal comes.
+      if (call.op === 'updateRoute')
+        void clock.sleep(100).then(() => {
+          abortedAt = clock.now();
+          controller.abort();
+        });
+    });
+    const error = await rollbackRoute({ ...base, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackInterruptedError);
+    const known = (error as RollbackInterruptedError).known;
+    expect(known).toMatchObject({ patchSent: true, before: SPLIT, attempts: 1, durationMs: 100 });
+    expect(known.lastCause).toMatch(/503/);
+    expect(abortedAt - start).toBe(100);
+    expect(clock.now() - start).toBe(100); // not the 250 ms the wait would have lasted
+    expect(relay.calls.map((c) => c.op)).toEqual(['getRoute', 'updateRoute']);
+    expect(relay.weightOf(ROUTE, 'v2')).toBe(25);
+  });
+
+  it('with a PATCH in flight: abandons it, names the last real cause, not the abort', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    const controller = new AbortController();
+    relay.failNext('updateRoute'); // first PATCH: 503; the retry's PATCH hangs
+    const original = relay.updateRoute.bind(relay);
+    let patches = 0;
+    relay.updateRoute = (request, options) => {
+      patches++;
+      if (patches === 1) return original(request, options);
+      void clock.sleep(50).then(() => controller.abort(new Error('aborted by the test')));
+      return hangUntilAborted(options?.signal);
+    };
+    const error = await rollbackRoute({ ...base, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackInterruptedError);
+    const known = (error as RollbackInterruptedError).known;
+    expect(known.patchSent).toBe(true);
+    expect(known.attempts).toBe(2);
+    expect(known.lastCause).toMatch(/503/);
+    expect((error as Error).message).not.toMatch(/aborted by the test/);
+    expect(patches).toBe(2);
+  });
+
+  it('before any PATCH went out (the first read hangs): nothing was sent, rules unknown', async () => {
+    const { clock, relay, base } = setup(SPLIT);
+    const controller = new AbortController();
+    relay.getRoute = (_route, options) => {
+      void clock.sleep(10).then(() => controller.abort());
+      return hangUntilAborted(options?.signal);
+    };
+    const error = await rollbackRoute({ ...base, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackInterruptedError);
+    expect((error as RollbackInterruptedError).known).toMatchObject({
+      patchSent: false,
+      before: null,
+      lastCause: undefined,
+    });
+    expect((error as Error).message).toContain('(last: no answer)');
+  });
+
+  it('an answer confirming the rollback that arrives with the signal still counts: confirmed', async () => {
+    const { relay, base } = setup(SPLIT);
+    const controller = new AbortController();
+    const original = relay.updateRoute.bind(relay);
+    // The signal comes while the PATCH is on its way; the relay's answer arrives anyway.
+    relay.updateRoute = (request) => {
+      controller.abort();
+      return original(request);
+    };
+    const result = await rollbackRoute({ ...base, signal: controller.signal });
+    expect(result.changed).toBe(true);
+    expect(isRolledBack(result.after, 'v1')).toBe(true);
   });
 });

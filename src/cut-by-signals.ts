@@ -4,6 +4,8 @@
  * process by Node's default action, which would leave no line saying what was not delivered and
  * an exit code that is not the command's. `canary rollout` has its own listener for the whole
  * run (src/commands/rollout-stops.ts), which does the same once the run's outcome is decided.
+ * `canary rollback` also listens with this while it retries (src/commands/rollback-interrupt.ts):
+ * the first signal stops the retrying, a second ends its last read of the route.
  */
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -13,6 +15,8 @@ export type DrainStopSignal = (typeof STOP_SIGNALS)[number];
 export interface DrainCut {
   /** Aborted by the first stop signal: hand it to Notifier.drain. */
   readonly signal: AbortSignal;
+  /** Aborted by any stop signal after the first (`canary rollback`'s last read ends at once). */
+  readonly again: AbortSignal;
   /** The first stop signal received, if any. */
   received(): DrainStopSignal | undefined;
   /**
@@ -24,6 +28,7 @@ export interface DrainCut {
 
 export function cutBySignals(): DrainCut {
   const cut = new AbortController();
+  const again = new AbortController();
   let received: DrainStopSignal | undefined;
   let closed = false;
   const remove = () => {
@@ -35,6 +40,7 @@ export function cutBySignals(): DrainCut {
         name,
         () => {
           if (closed) return remove();
+          if (received) again.abort();
           received ??= name;
           cut.abort();
         },
@@ -43,6 +49,7 @@ export function cutBySignals(): DrainCut {
   for (const [name, handler] of handlers) process.on(name, handler);
   return {
     signal: cut.signal,
+    again: again.signal,
     received: () => received,
     stop: ({ processExitsNext }) => {
       if (processExitsNext) closed = true;
