@@ -9,7 +9,15 @@
 //   Node 20 has no compile cache for CommonJS or ES modules; this is the same technique for one file.
 // Set NODE_DISABLE_COMPILE_CACHE=1 to run without the cache.
 'use strict';
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const {
+  accessSync,
+  constants: fsConstants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} = require('node:fs');
 const { join } = require('node:path');
 const { Script, constants: vmConstants } = require('node:vm');
 
@@ -137,10 +145,14 @@ function load(bundle, hash) {
     () => join(process.env.XDG_CACHE_HOME || join(require('node:os').homedir(), '.cache'), 'canary'),
   ];
   let cachedData;
+  /** The folder the cache was read from. */
+  let cacheDir;
   if (useCache) {
-    for (const dir of dirs) {
+    for (const dirOf of dirs) {
       try {
-        cachedData = readFileSync(join(dir(), name));
+        const dir = dirOf();
+        cachedData = readFileSync(join(dir, name));
+        cacheDir = dir;
         break;
       } catch {}
     }
@@ -154,25 +166,33 @@ function load(bundle, hash) {
     importModuleDynamically:
       vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
   });
-  if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
+  if (useCache) {
+    const fresh = cachedData === undefined || script.cachedDataRejected;
     const flagsAtLoad = liftoff;
     // Written on exit so the cache includes what this run compiled lazily; the CLI exits explicitly.
     process.once('exit', (code) => {
-      // Only from a run that succeeded: the cache keeps what its run compiled, and is not written
-      // again while it is accepted, so one made by a first run that failed (no key set, say)
-      // would leave every later rollback compiling its whole success path: ~3 ms each, for good.
+      // Only from a run that succeeded: the cache keeps what its run compiled, so one made by a
+      // first run that failed (no key set, say) would leave every later rollback compiling its
+      // whole success path: ~3 ms each.
       if (code !== 0) return;
       // `rollback plan.yaml` sets the flag after loading the rollback bundle: a cache made now
       // would be refused by the next `rollback --route`, and the two forms would keep rewriting it.
       if (liftoff !== flagsAtLoad) return;
+      // An accepted cache is written again once for each new shape of command line (a marker
+      // file per shape): one made by `status -o json` lacks the table, which every later
+      // `status -o plain` compiled again (≈ 1.6 ms of 40, docs/benchmarks.md). Written from a run
+      // that loaded it, the new cache holds what both runs compiled.
+      const seen = `${name}.${shapeOf(args)}`;
+      if (!fresh && (existsSync(join(cacheDir, seen)) || !writable(cacheDir))) return;
       const data = script.createCachedData();
-      for (const dirOf of dirs) {
+      for (const dirOf of fresh ? dirs : [() => cacheDir]) {
         try {
           const dir = dirOf();
           mkdirSync(dir, { recursive: true });
           const temp = join(dir, `${name}.${process.pid}`);
           writeFileSync(temp, data);
           renameSync(temp, join(dir, name));
+          writeFileSync(join(dir, seen), '');
           return;
         } catch {}
       }
@@ -183,4 +203,36 @@ function load(bundle, hash) {
   // which this file's own require loads as well as one made for dist/ would, without making one.
   script.runInThisContext()(module.exports, require, module, file, dist);
   return module.exports;
+}
+
+/**
+ * The shape of a command line, as far as the code it runs goes: the flags it names (not their
+ * values, but the output mode's), as a short hash for a file name. `status --route a -o json`
+ * and `status --route b --output=json` share one; `-o plain` is another.
+ */
+function shapeOf(argv) {
+  const flags = new Set();
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    if (arg.length < 2 || !arg.startsWith('-')) continue;
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    if (flag === '-o' || flag === '--output') flags.add(`-o ${eq < 0 ? argv[i + 1] : arg.slice(eq + 1)}`);
+    else flags.add(flag);
+  }
+  // FNV-1a, 32 bits: a name, not a secret.
+  let hash = 0x811c9dc5;
+  for (const c of [...flags].sort().join(' ')) hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return `seen-${hash.toString(16).padStart(8, '0')}`;
+}
+
+/** Whether this process may write in `dir` (one made by another user's first run may not be). */
+function writable(dir) {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,10 +1,11 @@
 /**
  * The shim's code cache (bin/canary.cjs): written next to the bundle by a run that succeeded,
- * never by one that failed (its cache would lack the success path, and a cache is not written
- * again while it is accepted), and used by the runs after it. Runs a private copy of bin/ and
- * dist/, so the other tests' caches are left alone.
+ * never by one that failed (its cache would lack the success path), used by the runs after it,
+ * and written again, still accepted, once for each new shape of command line, so that it holds
+ * what each shape compiles. Runs a private copy of bin/ and dist/, so the other tests' caches
+ * are left alone.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,14 @@ beforeAll(async () => {
   mkdirSync(path.join(copy, 'dist'));
   bin = path.join(copy, 'bin', 'canary.cjs');
   copyFileSync(BIN, bin);
-  for (const file of ['cli.cjs', 'rollback.cjs', 'version.json', 'help.json']) {
+  for (const file of [
+    'cli.cjs',
+    'rollback.cjs',
+    'status.cjs',
+    'status-route.cjs',
+    'version.json',
+    'help.json',
+  ]) {
     copyFileSync(path.join(ROOT, 'dist', file), path.join(copy, 'dist', file));
   }
   cacheDir = path.join(copy, 'dist', '.cache');
@@ -61,5 +69,34 @@ describe('the code cache', () => {
     const result = await rollback({ RELAY_API_KEY: KEY, NODE_DISABLE_COMPILE_CACHE: '1' });
     expect(result.code, result.stderr).toBe(0);
     expect(rollbackCaches()).toEqual(before);
+  });
+
+  it('an accepted cache is written again once for each new shape of command line, never by a failed run', async () => {
+    const status = (flags: string[], key = KEY) =>
+      runCli(['status', '--route', 'cache-route', '--relay-url', emulator.baseUrl, ...flags], {
+        env: baseEnv({ RELAY_API_KEY: key }),
+        bin,
+      });
+    const cache = () => {
+      const name = readdirSync(cacheDir).find((f) => f.endsWith('-status.bin'));
+      expect(name).toBeDefined();
+      const { size, ino } = statSync(path.join(cacheDir, name as string));
+      return { size, ino };
+    };
+    expect((await status(['-o', 'json'])).code).toBe(0);
+    const json = cache();
+    // The same shape (the output mode's value counts, not how it is spelled): left as it is.
+    expect((await status(['--output=json'])).code).toBe(0);
+    expect(cache()).toEqual(json);
+    // The table's code, which no JSON run compiles, goes in beside what the cache held.
+    expect((await status(['-o', 'plain'])).code).toBe(0);
+    const plain = cache();
+    expect(plain.ino).not.toBe(json.ino);
+    expect(plain.size).toBeGreaterThan(json.size);
+    expect((await status(['-o', 'plain'])).code).toBe(0);
+    expect(cache()).toEqual(plain);
+    // A new shape that fails writes nothing.
+    expect((await status(['-o', 'plain', '--window', '1m'], 'not-the-key')).code).toBe(2);
+    expect(cache()).toEqual(plain);
   });
 });
