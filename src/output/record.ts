@@ -132,9 +132,72 @@ export function toRecord(type: string, body: object, lead?: object): JsonRecord 
  * One NDJSON line: the record and a newline. `lead`: fields that go before the body's, as in
  * `{ ...lead, ...body }` but without building that object (the journal's `run` and `seq`, the
  * event stream's `time`: two records per look of an hours-long rollout).
+ *
+ * The body is renamed and serialised once per event, not once per line: the journal and
+ * `-o json` (and `--output-file`) write the same event one after the other, in the same turn
+ * of the event loop, each with its own lead. The line is byte for byte the JSON of the whole
+ * record (test/output/record-line.test.ts holds the two together). A body is read once per
+ * turn: change it, and its next line is written from the change after the turn ends.
  */
 export function recordLine(type: string, body: object, lead?: object): string {
+  const fields = bodyFields(type, body);
+  if (fields === null) return wholeLine(type, body, lead);
+  let head = `{"type":${JSON.stringify(type)},"version":${RECORD_VERSION}`;
+  if (lead !== undefined) {
+    const leadFields = renameInto({}, lead as Record<string, unknown>, TO_SNAKE, true);
+    for (const key in leadFields) {
+      // A body field of a lead's name takes the lead's place in the record: build that record.
+      if (isIndex(key) || key === 'toJSON' || Object.hasOwn(fields.record, key)) {
+        return wholeLine(type, body, lead);
+      }
+    }
+    const inner = JSON.stringify(leadFields).slice(1, -1);
+    if (inner !== '') head += `,${inner}`;
+  }
+  return fields.json === '' ? `${head}}\n` : `${head},${fields.json}}\n`;
+}
+
+/** The line as the JSON of the whole record, built as one object. */
+function wholeLine(type: string, body: object, lead: object | undefined): string {
   return `${JSON.stringify(toRecord(type, body, lead))}\n`;
+}
+
+/** A body's fields: renamed, and serialised without their braces ('' when there are none). */
+interface BodyFields {
+  body: object;
+  type: string;
+  record: Record<string, unknown>;
+  json: string;
+}
+
+/** The last body serialised, for the next line of the same event; forgotten at the end of the turn. */
+let lastBody: BodyFields | undefined;
+
+/**
+ * null when the fields alone cannot be spliced into the record: an index-like key ("0"), which
+ * JSON puts before `type`, or a `toJSON` field, which JSON would call on the whole record.
+ */
+function bodyFields(type: string, body: object): BodyFields | null {
+  if (lastBody !== undefined && lastBody.body === body && lastBody.type === type) return lastBody;
+  const record = renameInto({}, body as Record<string, unknown>, TO_SNAKE, true);
+  if (Object.hasOwn(record, 'toJSON')) return null;
+  for (const key in record) {
+    if (isIndex(key)) return null;
+    break; // index-like keys come first, if there are any
+  }
+  // Same turn only: the next event is a new object, and a body changed later is read afresh.
+  if (lastBody === undefined) queueMicrotask(forgetBody);
+  lastBody = { body, type, record, json: JSON.stringify(record).slice(1, -1) };
+  return lastBody;
+}
+
+function forgetBody(): void {
+  lastBody = undefined;
+}
+
+/** An array index as a property key ("0", "17"): objects order those first. */
+function isIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4_294_967_295;
 }
 
 /**
