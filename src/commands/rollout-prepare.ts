@@ -32,6 +32,7 @@ import { isGitHubActions } from '../reporters/github.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RolloutDeps, RolloutOptions } from '../rollout/engine.js';
 import type { EmitFn, RolloutEvent } from '../rollout/events.js';
+import { leaveOptimiserOff, optimiserNeedless } from '../rollout-tiering.js';
 import type { TerminalSession } from '../terminal/session.js';
 import { CloseList } from './close-list.js';
 import { type Connection, connect } from './connection.js';
@@ -139,6 +140,7 @@ async function open(o: Opening): Promise<Ready | number> {
   const sinks = await openSinks(o);
   const connection = await openConnection(plan, opts, io);
   closing.add('relay connection', () => connection.close());
+  tierRollout(plan, opts, connection, io);
   if (!connection.inProcessEmulator) {
     const early = await checkRouteBeforeStart(plan, connection.client, io, o.stateDir);
     if (early !== undefined) return early;
@@ -282,6 +284,17 @@ async function openSession(
     );
   }
   return { emit, controls: attached.controls, startStage: session.startStage };
+}
+
+/** A rollout that only talks to a relay runs without V8's optimising compiler (src/rollout-tiering.ts). */
+function tierRollout(plan: Plan, opts: RolloutCommandOptions, connection: Connection, io: Io): void {
+  const needless = optimiserNeedless({
+    inProcessEmulator: connection.inProcessEmulator,
+    evaluates: plan.evaluation !== undefined && opts.skipEvaluation !== true,
+    execArgv: process.execArgv,
+    nodeOptions: io.env.NODE_OPTIONS,
+  });
+  if (needless) leaveOptimiserOff();
 }
 
 async function openConnection(plan: Plan, opts: RolloutCommandOptions, io: Io): Promise<Connection> {
