@@ -5,12 +5,11 @@
  * what each shape compiles. Runs a private copy of bin/ and dist/, so the other tests' caches
  * are left alone.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { BIN, baseEnv, ROOT, runCli, seedRoute } from '../helpers/index.js';
+import { baseEnv, privateBuild, runCli, seedRoute } from '../helpers/index.js';
 
 const KEY = 'cache-key-7d20c1';
 let emulator: StartedEmulator;
@@ -18,22 +17,9 @@ let bin: string;
 let cacheDir: string;
 
 beforeAll(async () => {
-  const copy = mkdtempSync(path.join(tmpdir(), 'canary-cache-'));
-  mkdirSync(path.join(copy, 'bin'));
-  mkdirSync(path.join(copy, 'dist'));
-  bin = path.join(copy, 'bin', 'canary.cjs');
-  copyFileSync(BIN, bin);
-  for (const file of [
-    'cli.cjs',
-    'rollback.cjs',
-    'status.cjs',
-    'status-route.cjs',
-    'version.json',
-    'help.json',
-  ]) {
-    copyFileSync(path.join(ROOT, 'dist', file), path.join(copy, 'dist', file));
-  }
-  cacheDir = path.join(copy, 'dist', '.cache');
+  const copy = privateBuild('canary-cache-');
+  bin = copy.bin;
+  cacheDir = path.join(copy.dir, 'dist', '.cache');
   emulator = await startEmulator({ port: 0, apiKey: KEY, rps: 50, seed: 4 });
   await seedRoute(emulator, KEY, 'cache-route', [
     { version_tag: 'cache-v1', weight: 50 },

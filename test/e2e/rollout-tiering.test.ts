@@ -4,12 +4,11 @@
  * the launcher makes at exit is still the one the next rollout accepts. Runs a private copy of
  * bin/ and dist/, so the other tests' caches are left alone.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedEmulator, startEmulator } from '../../src/emulator/index.js';
-import { BIN, baseEnv, ROOT, runCli } from '../helpers/index.js';
+import { baseEnv, privateBuild, runCli } from '../helpers/index.js';
 
 const KEY = 'tiering-key-51c9';
 let emulator: StartedEmulator;
@@ -19,14 +18,7 @@ let bin: string;
 let tracingBin: string;
 
 beforeAll(async () => {
-  copy = mkdtempSync(path.join(tmpdir(), 'canary-tiering-'));
-  mkdirSync(path.join(copy, 'bin'));
-  mkdirSync(path.join(copy, 'dist'));
-  bin = path.join(copy, 'bin', 'canary.cjs');
-  copyFileSync(BIN, bin);
-  for (const file of ['cli.cjs', 'rollback.cjs', 'version.json', 'help.json']) {
-    copyFileSync(path.join(ROOT, 'dist', file), path.join(copy, 'dist', file));
-  }
+  ({ dir: copy, bin } = privateBuild('canary-tiering-'));
   tracingBin = path.join(copy, 'bin', 'tracing.cjs');
   writeFileSync(
     tracingBin,

@@ -9,7 +9,7 @@
  * with `cwd`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,30 @@ export function scratchCwd(): string {
   scratchFolders.push(dir);
   symlinkSync(path.join(ROOT, 'examples'), path.join(dir, 'examples'), 'dir');
   return dir;
+}
+
+/**
+ * A private copy of the launcher and the bundles of rollout, rollback and status, for tests of the
+ * code cache (`dist/.cache/` of the copy), so the other tests' caches are left alone.
+ * Returns the copy's folder and its bin/canary.cjs (pass it as runCli's `bin`).
+ */
+export function privateBuild(prefix: string): { dir: string; bin: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  mkdirSync(path.join(dir, 'bin'));
+  mkdirSync(path.join(dir, 'dist'));
+  const bin = path.join(dir, 'bin', 'canary.cjs');
+  copyFileSync(BIN, bin);
+  for (const file of [
+    'cli.cjs',
+    'rollback.cjs',
+    'status.cjs',
+    'status-route.cjs',
+    'version.json',
+    'help.json',
+  ]) {
+    copyFileSync(path.join(ROOT, 'dist', file), path.join(dir, 'dist', file));
+  }
+  return { dir, bin };
 }
 
 /** Fails at once, saying why, when the CLI has not been built (only tests that run it need it). */
