@@ -28,7 +28,8 @@ export interface DrainCut {
 
 export function cutBySignals(): DrainCut {
   const cut = new AbortController();
-  const again = new AbortController();
+  // Made only when asked for or needed: a rollback that is confirmed at once never pays for it.
+  let again: AbortController | undefined;
   let received: DrainStopSignal | undefined;
   let closed = false;
   const remove = () => {
@@ -40,7 +41,10 @@ export function cutBySignals(): DrainCut {
         name,
         () => {
           if (closed) return remove();
-          if (received) again.abort();
+          if (received) {
+            again ??= new AbortController();
+            again.abort();
+          }
           received ??= name;
           cut.abort();
         },
@@ -49,7 +53,10 @@ export function cutBySignals(): DrainCut {
   for (const [name, handler] of handlers) process.on(name, handler);
   return {
     signal: cut.signal,
-    again: again.signal,
+    get again() {
+      again ??= new AbortController();
+      return again.signal;
+    },
     received: () => received,
     stop: ({ processExitsNext }) => {
       if (processExitsNext) closed = true;

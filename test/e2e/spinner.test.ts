@@ -78,6 +78,36 @@ describe('a rollback retrying at a terminal', () => {
   });
 });
 
+describe('Ctrl-C at the terminal while the rollback retries', () => {
+  it('takes the spinner off, reads the route, says it is not rolled back and how to check: 130', async () => {
+    const route = 'spin-ctrl-c';
+    await reset(route);
+    emulator.control.injectFault({ mode: 'server_error', count: 1000, method: 'PATCH' });
+    const run = spawnPty(['rollback', '--route', route, '--to', 'spin-v1', '--relay-url', emulator.baseUrl], {
+      env: baseEnv({ RELAY_API_KEY: KEY, TERM: 'xterm-256color' }),
+    });
+    // A person sees the spinner say it is retrying, and presses Ctrl-C (the terminal's SIGINT).
+    await run.waitFor(new RegExp(`${FRAME.source} rollback of ${route} to spin-v1 not confirmed yet`));
+    run.write('\u0003');
+    const exit = await run.exited;
+    emulator.control.clearFaults();
+    const screen = run.screen();
+    expect(exit.code, screen).toBe(130);
+    expect(screen).toMatch(
+      new RegExp(
+        `interrupted \\(SIGINT\\) before the rollback of ${route} to spin-v1 was confirmed: a PATCH was sent but not confirmed`,
+      ),
+    );
+    expect(screen).toMatch(
+      /spin-v1 50%, spin-v2 50% \(revision \d+\): the rollback is not in place; exit 130/,
+    );
+    expect(screen).toContain(`canary rollback --route ${route} --to spin-v1 --relay-url ${emulator.baseUrl}`);
+    // The spinner was taken off before the last lines: none of its frames follows them.
+    expect(screen.slice(screen.indexOf('interrupted (SIGINT)'))).not.toMatch(FRAME);
+    expect(emulator.control.getRoute(route)?.route_rules).toEqual(HALF);
+  });
+});
+
 describe('status against a slow relay', () => {
   it('spins while the relay makes it wait, then shows the route', async () => {
     await reset('spin-status');
