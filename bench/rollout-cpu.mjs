@@ -4,11 +4,10 @@
 // thread, so none of its CPU is counted), and each reports its own process.cpuUsage() at exit.
 // CPU per evaluation is a slope: (CPU of a long run - CPU of a short one) / (their evaluations'
 // difference), so start-up, registering versions and the final stage cancel out.
-// With `steadyS`, a third, longer run gives the slope from the long run to it as well: the
-// first hundred looks include V8 optimising canary's code on its worker threads (a one-time
-// cost of about as much CPU again as the looks themselves, docs/benchmarks.md), which a
-// rollout of hours pays once; the later slope is what each look costs after most of that
-// (V8 still optimises a few functions past the hundredth look).
+// With `steadyS`, a third, longer run gives the slope from the long run to it as well: what a
+// look costs once the first hundred are past (until 3 December they included V8 optimising
+// canary's code on its worker threads; a rollout against a relay now runs without TurboFan,
+// src/rollout-tiering.ts, and the later slope shows what is left of any warm-up).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

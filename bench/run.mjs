@@ -378,8 +378,8 @@ if (wanted('process')) {
     longS: quick ? 6 : 10,
     intervalMs: 100,
     modes: ['json', 'plain'],
-    // Later looks, once V8 has optimised most of canary's code: -o json, full runs only (in
-    // --quick's short bakes the later window would still be the warm-up, and one round of it noise).
+    // Later looks, past the first hundred: -o json, full runs only (in --quick's short bakes the
+    // later window would still be the warm-up, and one round of it noise).
     steadyS: quick ? undefined : 30,
     steadyModes: ['json'],
   });
@@ -407,9 +407,8 @@ if (wanted('process')) {
     true,
     'reference, no target',
   );
-  // The same, from the long bake to a longer one: what a look costs once V8 has optimised the
-  // code (a rollout of hours pays that once). Reported beside the figure above, which keeps the
-  // issue's definition; no target of its own.
+  // The same, from the long bake to a longer one: what a look costs past the first hundred.
+  // Reported beside the figure above, which keeps the definition; no target of its own.
   const steady = cpu['json steady'];
   if (steady) {
     const steadyFloor = cpu['floor steady'].cpuMsPerEvaluation;
