@@ -107,7 +107,7 @@ describe('canary rollback --route R --to TAG', () => {
     // node:vm compiles the bundle with its code cache; parseArgs reads the flags from the same
     // declaration commander reads in the full CLI (≈ 0.5 ms, docs/benchmarks.md); signal_wrap
     // is the binding behind process.on('SIGINT'): a Ctrl-C during the rollback is answered
-    // (src/commands/rollback-interrupt.ts), for no cost the bench can see (docs/benchmarks.md).
+    // (src/commands/rollback-interrupt.ts); with its abort signal it costs ≈ 1 ms (docs/benchmarks.md).
     expect(extra.sort()).toEqual(
       [
         'Internal Binding signal_wrap',
