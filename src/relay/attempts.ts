@@ -54,6 +54,11 @@ export type LastAttempt = Tally &
         responded: boolean;
         /** The call's deadline ended the attempt. */
         deadline: boolean;
+        /**
+         * When the deadline ended this attempt, how the latest attempt before it failed, if one
+         * did otherwise (a reset, a refusal): a slow last attempt must not hide what the relay did.
+         */
+        before?: { error: unknown; code: string | undefined; responded: boolean } | undefined;
       }
   );
 
@@ -74,6 +79,7 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
   const { transport, method, signal, deadlineMs, clock, policy, random } = options;
   const start = clock.now();
   let retriedBlind = false;
+  let before: { error: unknown; code: string | undefined; responded: boolean } | undefined;
   for (let attempts = 1; ; attempts++) {
     if (signal?.aborted) throw signal.reason;
     let last: LastAttempt;
@@ -88,6 +94,7 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
         timeoutMs: Math.max(1, deadlineMs - (clock.now() - start)),
       });
       last = { kind: 'response', response, attempts, retriedBlind, stopNote: undefined };
+      before = undefined;
       if (response.status >= 200 && response.status < 300) {
         if (options.accept === undefined || options.accept(response)) return last;
         outcome = { kind: 'malformed', status: response.status };
@@ -109,10 +116,12 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
         code,
         responded,
         deadline,
+        before: deadline ? before : undefined,
         attempts,
         retriedBlind,
         stopNote: undefined,
       };
+      if (!deadline) before = { error, code, responded };
       outcome = { kind: 'network', code: deadline ? DEADLINE_CODE : code, responded };
     }
 

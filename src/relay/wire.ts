@@ -210,7 +210,11 @@ function unanswered(options: WireOptions, req: Request, last: Unanswered, deadli
   const { type, reason } = last.deadline
     ? {
         type: 'timeout',
-        reason: `no complete answer within the ${formatDuration(deadlineMs)} deadline of this call`,
+        reason: `no complete answer within the ${formatDuration(deadlineMs)} deadline of this call${
+          last.before
+            ? `; the attempt before failed: ${describeNetwork(options.failures, last.before.error, last.before.code, last.before.responded).reason}`
+            : ''
+        }`,
       }
     : describeNetwork(options.failures, last.error, last.code, last.responded);
   const what =

@@ -463,6 +463,23 @@ describe.each(TRANSPORTS)('over the $name transport', ({ factory }) => {
       expect(stub.calls).toHaveLength(1);
     });
 
+    it('a deadline that ends a later attempt still says how the one before failed', async () => {
+      // A relay resetting connections, then slow to answer: the message must not blame a hang alone.
+      const { stub, client } = await setup(
+        (_call, res, i) => {
+          if (i === 0) reset(res);
+        },
+        { timeouts: { headersMs: 30_000 } },
+      );
+      const e = await rejection(client.getRoute('prod', { deadlineMs: 300 }));
+      expect(e.type).toBe('timeout');
+      expect(e.message).toContain(
+        '300ms deadline of this call; the attempt before failed: the connection was closed',
+      );
+      expect(e.message).toContain('after 2 attempts');
+      expect(stub.calls).toHaveLength(2);
+    });
+
     it('an abort during backoff stops at once with the caller’s reason', async () => {
       const controller = new AbortController();
       const reason = new Error('user pressed Ctrl-C');
