@@ -13,7 +13,6 @@ import {
   type RuleKey,
 } from '../domain/plan.js';
 import { checkTemplate } from '../domain/promql.js';
-import { ENV_NAME_PATTERN } from './plan-keys.js';
 import { type Entry, type Fields, looksLikeSecretKey, type PlanReader } from './reader.js';
 
 export const CUSTOM_METRIC_KEYS = {
@@ -40,11 +39,7 @@ function readHeaders(r: PlanReader, entry: Entry): HttpHeader[] | undefined {
     if (r.kind(value) === 'map') {
       const fields = r.mapping(value, CUSTOM_METRIC_KEYS.header);
       const envEntry = r.required(fields, 'env');
-      const env = r.pattern(
-        envEntry,
-        ENV_NAME_PATTERN,
-        'the name of an environment variable (not the secret itself)',
-      );
+      const env = r.envName(envEntry, 'the name of an environment variable (not the secret itself)');
       const prefix = r.optional(fields, 'prefix');
       const prefixText = prefix && r.kind(prefix) === 'scalar' ? String(r.scalar(prefix)) : undefined;
       if (env === undefined) ok = false;

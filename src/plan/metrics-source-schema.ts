@@ -2,7 +2,7 @@
 import { PROMETHEUS_QUERY_NAMES, type PrometheusQueryName } from '../domain/metrics.js';
 import type { AnalysisConfig, PrometheusConfig } from '../domain/plan.js';
 import { checkTemplate, DEFAULT_QUERIES } from '../domain/promql.js';
-import { ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
+import { KEYS } from './plan-keys.js';
 import { checkRelayUrl, type Entry, type Fields, type PlanReader, SECRET_MESSAGE } from './reader.js';
 
 /** `analysis.provider` and `analysis.prometheus`; undefined when a problem was reported. */
@@ -90,13 +90,9 @@ function readAuth(
 ): { bearerTokenEnv?: string; username?: string; passwordEnv?: string } | undefined {
   let ok = true;
   const envName = (entry: Entry | undefined): string | undefined => {
-    if (!entry) return undefined;
-    const text = r.text(entry);
-    if (text !== undefined && ENV_NAME_PATTERN.test(text)) return text;
-    // The secret itself may have been pasted here, so the value is not echoed.
-    r.problem(entry, `${entry.path}: expected the name of an environment variable (not the secret itself)`);
-    ok = false;
-    return undefined;
+    const name = r.envName(entry, 'the name of an environment variable (not the secret itself)');
+    if (entry && name === undefined) ok = false;
+    return name;
   };
   const tokenEntry = r.optional(f, 'bearer_token_env');
   const userEntry = r.optional(f, 'username');

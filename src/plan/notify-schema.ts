@@ -1,7 +1,7 @@
 /** `notify:` in a plan: the webhooks told about a rollout's events, read with the walker. */
 import { closest, distance } from 'fastest-levenshtein';
 import { NOTIFY_EVENTS, type NotifyEvent, type NotifyTarget } from '../domain/plan.js';
-import { DEFAULTS, ENV_NAME_PATTERN, KEYS } from './plan-keys.js';
+import { DEFAULTS, KEYS } from './plan-keys.js';
 import { checkRelayUrl, type Entry, type Fields, type PlanReader } from './reader.js';
 
 /** `notify:` a list of webhooks; the URL (a secret) is never echoed in a message. */
@@ -69,16 +69,8 @@ function readDestination(
     }
   }
   if (urlEnvEntry) {
-    const text = r.text(urlEnvEntry);
-    urlEnv = text !== undefined && ENV_NAME_PATTERN.test(text) ? text : undefined;
-    if (urlEnv === undefined) {
-      // Someone may have pasted the URL itself here, so the value is not echoed.
-      r.problem(
-        urlEnvEntry,
-        `${urlEnvEntry.path}: expected the name of an environment variable like SLACK_WEBHOOK_URL`,
-      );
-      ok = false;
-    }
+    urlEnv = r.envName(urlEnvEntry, 'the name of an environment variable like SLACK_WEBHOOK_URL');
+    if (urlEnv === undefined) ok = false;
   }
   return ok ? { url, urlEnv } : undefined;
 }

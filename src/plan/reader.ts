@@ -8,6 +8,7 @@
 import { isMap, isScalar, type Node } from 'yaml';
 import { type Entry as ShapeEntry, type Fields as ShapeFields, ShapeReader } from '../shape/reader.js';
 import { parseDuration } from './duration.js';
+import { ENV_NAME_PATTERN } from './plan-keys.js';
 import type { SourceFile, ValueNode } from './yaml-source.js';
 
 export { looksLikeSecretKey, optionalMapping } from '../shape/reader.js';
@@ -35,6 +36,18 @@ export class PlanReader<N = ValueNode> extends ShapeReader<N> {
     if (ms === undefined) return this.fail(entry, 'a duration like 30s, 10m or 1h30m');
     if (options.positive && ms <= 0) return this.fail(entry, 'a duration longer than 0s');
     return ms;
+  }
+
+  /**
+   * The name of an environment variable that holds a secret (a key, a token, a webhook URL).
+   * The value is never echoed when it is not a name: someone may have pasted the secret itself.
+   */
+  envName(entry: ShapeEntry<N> | undefined, expectation: string): string | undefined {
+    if (entry === undefined) return undefined;
+    const text = this.text(entry);
+    if (text !== undefined && ENV_NAME_PATTERN.test(text)) return text;
+    this.problem(entry, `${entry.path}: expected ${expectation}`);
+    return undefined;
   }
 }
 

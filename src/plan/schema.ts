@@ -9,7 +9,7 @@ import { VERSION_TAG_PATTERN, type VersionSpec } from '../domain/relay.js';
 import { readAnalysis } from './analysis-schema.js';
 import { readEvaluation } from './evaluation-schema.js';
 import { readNotify } from './notify-schema.js';
-import { DEFAULTS, ENV_NAME_PATTERN, KEYS, MAX_EMULATOR_RPS, ROUTE_PATTERN } from './plan-keys.js';
+import { DEFAULTS, KEYS, MAX_EMULATOR_RPS, ROUTE_PATTERN } from './plan-keys.js';
 import {
   checkRelayUrl,
   type Entry,
@@ -131,18 +131,9 @@ function readRelay(
       );
   }
   const apiKeyEnvEntry = r.optional(relayFields, 'api_key_env');
-  let apiKeyEnv: string | undefined = DEFAULTS.apiKeyEnv;
-  if (apiKeyEnvEntry) {
-    const text = r.text(apiKeyEnvEntry);
-    apiKeyEnv = text !== undefined && ENV_NAME_PATTERN.test(text) ? text : undefined;
-    if (apiKeyEnv === undefined) {
-      // Someone may have pasted the key itself here, so the value is not echoed.
-      r.problem(
-        apiKeyEnvEntry,
-        'relay.api_key_env: expected the name of an environment variable like RELAY_API_KEY (not the key itself)',
-      );
-    }
-  }
+  const apiKeyEnv = apiKeyEnvEntry
+    ? r.envName(apiKeyEnvEntry, 'the name of an environment variable like RELAY_API_KEY (not the key itself)')
+    : DEFAULTS.apiKeyEnv;
   const apiKeyFileText = r.string(r.optional(relayFields, 'api_key_file'), 'a file path');
   const relay: RelayConfig | undefined =
     url !== undefined && apiKeyEnv !== undefined
