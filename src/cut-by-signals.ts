@@ -10,7 +10,41 @@
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export type DrainStopSignal = (typeof STOP_SIGNALS)[number];
+/** The signals that ask a command to stop. */
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+export type DrainStopSignal = StopSignal;
+
+/** What stops listening: `processExitsNext` keeps answering until the process exits. */
+export type StopListening = (how: { processExitsNext: boolean }) => void;
+
+/**
+ * Calls `onSignal` for each stop signal until told to stop listening; shared by every command
+ * that answers them (this file's drain cut, `canary rollout`'s src/commands/rollout-stops.ts).
+ * Removed at once, a signal in the instant before the exit would end the process by Node's
+ * default action (no exit code of ours); so with `processExitsNext` the handlers stay: one more
+ * signal in that instant is absorbed (and removes them), and the one after meets the default.
+ */
+export function listenToStopSignals(onSignal: (name: StopSignal) => void): StopListening {
+  let closed = false;
+  const remove = () => {
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
+  };
+  const handlers = STOP_SIGNALS.map(
+    (name) =>
+      [
+        name,
+        () => {
+          if (closed) return remove();
+          onSignal(name);
+        },
+      ] as const,
+  );
+  for (const [name, handler] of handlers) process.on(name, handler);
+  return ({ processExitsNext }) => {
+    if (processExitsNext) closed = true;
+    else remove();
+  };
+}
 
 export interface DrainCut {
   /** Aborted by the first stop signal: hand it to Notifier.drain. */
@@ -31,26 +65,14 @@ export function cutBySignals(): DrainCut {
   // Made only when asked for or needed: a rollback that is confirmed at once never pays for it.
   let again: AbortController | undefined;
   let received: DrainStopSignal | undefined;
-  let closed = false;
-  const remove = () => {
-    for (const [name, handler] of handlers) process.removeListener(name, handler);
-  };
-  const handlers = STOP_SIGNALS.map(
-    (name) =>
-      [
-        name,
-        () => {
-          if (closed) return remove();
-          if (received) {
-            again ??= new AbortController();
-            again.abort();
-          }
-          received ??= name;
-          cut.abort();
-        },
-      ] as const,
-  );
-  for (const [name, handler] of handlers) process.on(name, handler);
+  const stop = listenToStopSignals((name) => {
+    if (received) {
+      again ??= new AbortController();
+      again.abort();
+    }
+    received ??= name;
+    cut.abort();
+  });
   return {
     signal: cut.signal,
     get again() {
@@ -58,9 +80,6 @@ export function cutBySignals(): DrainCut {
       return again.signal;
     },
     received: () => received,
-    stop: ({ processExitsNext }) => {
-      if (processExitsNext) closed = true;
-      else remove();
-    },
+    stop,
   };
 }

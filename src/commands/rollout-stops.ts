@@ -9,15 +9,14 @@
  * (./rollout-late-stop.ts).
  */
 
+import { listenToStopSignals, type StopListening, type StopSignal } from '../cut-by-signals.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration, formatRules } from '../format.js';
 import type { RolloutAbortReason, RolloutResult } from '../rollout/engine.js';
 import type { TerminalSession } from '../terminal/session.js';
 
 /** The signals a rollout answers with its --on-interrupt action. */
-export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
-
-const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export type { StopListening, StopSignal };
 
 /** 128 + the signal's number, as a shell reports a process the signal ended. */
 export const SIGNAL_EXIT: Record<StopSignal, number> = {
@@ -67,9 +66,6 @@ export function createStops(): Stops {
   };
 }
 
-/** What stops listening: `processExitsNext` keeps answering until the process exits. */
-export type StopListening = (how: { processExitsNext: boolean }) => void;
-
 /**
  * Answers the stop signals from now on; returns what stops listening. `terminal` is asked at
  * each signal: a person at an open terminal gets the Ctrl-C menu for SIGINT instead.
@@ -79,15 +75,8 @@ export function listenForSignals(
   flags: StopFlags,
   terminal: () => TerminalSession | undefined,
 ): StopListening {
-  let closed = false;
-  const onSignal = (name: StopSignal) => () => {
-    if (closed) {
-      // Everything is written and the process exits next (as soon as its output has flushed):
-      // this signal has nothing left to do; should the exit still not come, the next one meets
-      // Node's default action.
-      stopListening();
-      return;
-    }
+  // Kept to the exit itself when the process exits next (listenToStopSignals).
+  return listenToStopSignals((name) => {
     if (stops.decided) {
       stops.lateSignal ??= name;
       stops.cut.abort();
@@ -108,18 +97,7 @@ export function listenForSignals(
       why: `${name} received`,
     };
     stops.controller.abort(reason);
-  };
-  const handlers = STOP_SIGNALS.map((name) => [name, onSignal(name)] as const);
-  const stopListening = () => {
-    for (const [name, handler] of handlers) process.removeListener(name, handler);
-  };
-  for (const [name, handler] of handlers) process.on(name, handler);
-  return ({ processExitsNext }) => {
-    // Removed now, a signal in the instant before the exit would end the process by Node's
-    // default action (no exit code of ours); kept, it is absorbed (see above).
-    if (processExitsNext) closed = true;
-    else stopListening();
-  };
+  });
 }
 
 /** Starts --timeout, if given; returns what clears it. */
