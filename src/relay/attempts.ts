@@ -43,23 +43,27 @@ interface Tally {
   stopNote: string | undefined;
 }
 
+/** How an attempt failed without an answer, as the caller describes it. */
+interface NetworkFailure {
+  error: unknown;
+  code: string | undefined;
+  /** Part of a response had arrived when the attempt failed. */
+  responded: boolean;
+}
+
 export type LastAttempt = Tally &
   (
     | { kind: 'response'; response: TransportResponse }
-    | {
+    | (NetworkFailure & {
         kind: 'network';
-        error: unknown;
-        code: string | undefined;
-        /** Part of a response had arrived when the attempt failed. */
-        responded: boolean;
         /** The call's deadline ended the attempt. */
         deadline: boolean;
         /**
          * When the deadline ended this attempt, how the latest attempt before it failed, if one
          * did otherwise (a reset, a refusal): a slow last attempt must not hide what the relay did.
          */
-        before?: { error: unknown; code: string | undefined; responded: boolean } | undefined;
-      }
+        before?: NetworkFailure | undefined;
+      })
   );
 
 /** The failure's code: its own, its cause's, or the first of an AggregateError (both address families refused). */
@@ -79,7 +83,7 @@ export async function sendWithRetries(options: AttemptsOptions): Promise<LastAtt
   const { transport, method, signal, deadlineMs, clock, policy, random } = options;
   const start = clock.now();
   let retriedBlind = false;
-  let before: { error: unknown; code: string | undefined; responded: boolean } | undefined;
+  let before: NetworkFailure | undefined;
   for (let attempts = 1; ; attempts++) {
     if (signal?.aborted) throw signal.reason;
     let last: LastAttempt;
